@@ -1,0 +1,118 @@
+"""The FastAPI application factory. Wiring only: routers, error mapping, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from haoban import __version__
+from haoban.errors import DomainError
+from haoban.runtime import Runtime
+
+
+def _field_errors(exc: RequestValidationError) -> tuple[str, dict[str, str]]:
+    fields: dict[str, str] = {}
+    message = "the request is not valid"
+    for err in exc.errors():
+        loc = [str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path")]
+        if err.get("type") == "json_invalid":
+            message = "malformed JSON body: " + str(err.get("ctx", {}).get("error", "cannot parse"))
+            fields["body"] = "not valid JSON"
+            continue
+        name = ".".join(loc) or "body"
+        msg = str(err.get("msg", "invalid"))
+        if err.get("type") == "extra_forbidden":
+            msg = "unknown field"
+        fields.setdefault(name, msg.removeprefix("Value error, "))
+    return message, fields
+
+
+def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgrade: bool = True) -> FastAPI:
+    rt = runtime or Runtime()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from haoban.orders.intake import IntakeWriter
+        from haoban.worker import Worker
+
+        if upgrade:
+            rt.db.upgrade()
+        rt.intake = IntakeWriter(rt.db, max_batch=rt.settings.intake_batch_max)
+        worker = Worker(rt) if run_worker else None
+        if worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker:
+                worker.stop()
+            rt.intake.close()
+            rt.intake = None
+
+    app = FastAPI(
+        title="haoban 好办",
+        version=__version__,
+        description="12345 hotline work orders, dispatch and service delivery for a city.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = rt
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        message, fields = _field_errors(exc)
+        return JSONResponse({"error": "invalid", "message": message, "fields": fields}, status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(_request: Request, exc: OperationalError) -> JSONResponse:
+        # SQLite "database is locked" after the busy timeout: the caller may retry.
+        return JSONResponse(
+            {"error": "busy", "message": "the database is busy; retry in a moment"},
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
+
+    from haoban.auth.api import router as auth_router
+    from haoban.calendar.api import router as calendar_router
+    from haoban.directory.api import router as directory_router
+    from haoban.dispatch.api import router as dispatch_router
+    from haoban.orders.admin_api import router as sla_router
+    from haoban.orders.api import router as orders_router
+    from haoban.web.pages import router as pages_router
+
+    for router in (
+        auth_router,
+        orders_router,
+        directory_router,
+        dispatch_router,
+        sla_router,
+        calendar_router,
+        pages_router,
+    ):
+        app.include_router(router)
+
+    @app.get("/api/v1/health", tags=["ops"], summary="Liveness and database check")
+    def health() -> dict[str, Any]:
+        from haoban.migrations import current
+
+        with rt.db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {
+            "status": "ok",
+            "version": __version__,
+            "database": rt.db.engine.dialect.name,
+            "schema": current(rt.db.engine),
+        }
+
+    return app

@@ -1,0 +1,336 @@
+"""The ``haoban`` command line (Typer + Rich). Wiring only: each command calls a service."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from haoban.calendar.cli import app as calendar_app
+
+app = typer.Typer(
+    help="好办 haoban — the 12345 hotline and government-service platform.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+orders_app = typer.Typer(help="Work orders in bulk: import and export.", no_args_is_help=True)
+audit_app = typer.Typer(help="Case-file (一事一档) integrity.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo city.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(orders_app, name="orders")
+app.add_typer(audit_app, name="audit")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(demo_app, name="demo")
+try:  # the ML dispatch commands (train / evaluate / explain)
+    from haoban.dispatch.cli import app as dispatch_app
+
+    app.add_typer(dispatch_app, name="dispatch")
+except ImportError:  # pragma: no cover - the classifier package is optional at import time
+    pass
+
+console = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def _runtime(database_url: str | None = None):  # type: ignore[no-untyped-def]
+    from haoban.config import get_settings
+    from haoban.db import Database
+    from haoban.runtime import Runtime
+
+    settings = get_settings()
+    return Runtime(Database(database_url or settings.database_url), settings)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration to the configured database."""
+    rt = _runtime()
+    rt.db.upgrade()
+    from haoban.migrations import current
+
+    console.print(
+        f"database {rt.db.engine.url.render_as_string(hide_password=True)} "
+        f"at revision {current(rt.db.engine)}"
+    )
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision of the configured database."""
+    from haoban.migrations import current
+
+    rt = _runtime()
+    console.print(current(rt.db.engine) or "(empty database)")
+
+
+@app.command()
+def serve(
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Seed the demo city (accounts with password 'demo')")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    worker: Annotated[bool, typer.Option(help="Run the deadline sweep and outbox in-process")] = True,
+    demo_orders: Annotated[int, typer.Option(help="Orders the demo seeds")] = 300,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+) -> None:
+    """Upgrade the database, optionally seed the demo city, and serve the web app and API."""
+    import uvicorn
+
+    from haoban.app import create_app
+
+    rt = _runtime()
+    rt.db.upgrade()
+    if demo:
+        os.environ["HAOBAN_DEMO"] = "1"
+        from haoban.demo.seed import seed_demo
+
+        with _progress() as progress:
+            task = progress.add_task("seeding the demo city", total=demo_orders)
+            summary = seed_demo(rt, orders=demo_orders, progress=lambda n: progress.advance(task, n))
+        _print_demo_accounts(summary)
+    app_ = create_app(rt, run_worker=worker, upgrade=False)
+    console.print(f"[bold]haoban[/bold] on http://{host}:{port}/  ·  API docs http://{host}:{port}/docs")
+    uvicorn.run(app_, host=host, port=port, log_level=log_level)
+
+
+def _print_demo_accounts(summary: dict[str, object]) -> None:
+    table = Table(title="演示账号 Demo accounts (password: demo)")
+    table.add_column("username")
+    table.add_column("role")
+    table.add_column("department")
+    for username, role, dept in summary["accounts"]:  # type: ignore[union-attr]
+        table.add_row(username, role, dept or "")
+    console.print(table)
+    console.print(f"demo orders in the database: {summary['orders']}")
+
+
+@demo_app.command("seed")
+def demo_seed(orders: Annotated[int, typer.Option(help="How many demo orders")] = 300) -> None:
+    """Seed the demo city into the configured database (idempotent)."""
+    from haoban.demo.seed import seed_demo
+
+    rt = _runtime()
+    rt.db.upgrade()
+    with _progress() as progress:
+        task = progress.add_task("seeding the demo city", total=orders)
+        summary = seed_demo(rt, orders=orders, progress=lambda n: progress.advance(task, n))
+    _print_demo_accounts(summary)
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Argument(help="Login name")],
+    role: Annotated[str, typer.Option(help="operator, dispatcher, handler, supervisor, admin or auditor")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    department: Annotated[str | None, typer.Option(help="Department code (handlers)")] = None,
+    display_name: Annotated[str | None, typer.Option(help="Name shown in the case file")] = None,
+) -> None:
+    """Create a staff account."""
+    from haoban.directory.service import create_user
+    from haoban.errors import DomainError
+
+    rt = _runtime()
+    rt.db.upgrade()
+    try:
+        with rt.db.write() as session:
+            user = create_user(
+                session,
+                username=username,
+                password=password,
+                role=role,
+                display_name=display_name,
+                department_code=department,
+            )
+            console.print(f"created {user.username} ({user.role})")
+    except DomainError as exc:
+        fields = exc.detail.get("fields") or {}
+        raise fail(exc.message + "".join(f"\n  {k}: {v}" for k, v in fields.items())) from None
+
+
+@orders_app.command("import")
+def orders_import(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX with a header row")],
+    source: Annotated[str | None, typer.Option(help="Name of the source system (prefixes row ids)")] = None,
+    as_user: Annotated[str, typer.Option("--as", help="Account recorded as the registering actor")] = "admin",
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Import historic orders; bad rows are reported by row number, good rows kept, re-runs add nothing."""
+    from sqlalchemy import select
+
+    from haoban.auth.service import SYSTEM_ACTOR, actor_for
+    from haoban.directory.models import User
+    from haoban.errors import DomainError
+    from haoban.orders.bulk import import_file, read_rows
+
+    if not file.exists():
+        raise fail(f"no such file: {file}")
+    rt = _runtime()
+    rt.db.upgrade()
+    with rt.db.read() as session:
+        user = session.scalar(select(User).where(User.username == as_user))
+        actor = actor_for(user) if user else SYSTEM_ACTOR
+    try:
+        total = sum(1 for _ in read_rows(file))
+        with _progress() as progress:
+            task = progress.add_task(f"importing {file.name}", total=total)
+            report = import_file(
+                rt, path=file, actor=actor, source=source, progress=lambda n: progress.advance(task, n)
+            )
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise fail(f"cannot read {file}: {exc}") from None
+    if json_out:
+        console.print_json(
+            json.dumps(
+                {
+                    "total": report.total,
+                    "created": report.created,
+                    "already_present": report.already_present,
+                    "errors": [{"row": r, "reason": m} for r, m in report.errors],
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        console.print(
+            f"rows {report.total}: created {report.created}, already present {report.already_present}, "
+            f"rejected {len(report.errors)}"
+        )
+        for row, message in report.errors[:200]:
+            console.print(f"  row {row}: {message}")
+        if len(report.errors) > 200:
+            console.print(f"  … and {len(report.errors) - 200} more")
+    if report.errors and not report.created and not report.already_present:
+        raise typer.Exit(1)
+
+
+@orders_app.command("export")
+def orders_export(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="CSV file (default: standard output)")
+    ] = None,
+    status: Annotated[list[str] | None, typer.Option(help="Only these statuses (repeatable)")] = None,
+) -> None:
+    """Export orders as CSV with personal data masked."""
+    import csv
+
+    from haoban.auth.service import SYSTEM_ACTOR
+    from haoban.errors import DomainError
+    from haoban.orders.bulk import EXPORT_COLUMNS, export_row
+    from haoban.orders.service import OrderFilter, iter_orders
+
+    rt = _runtime()
+    handle = output.open("w", encoding="utf-8-sig", newline="") if output else sys.stdout
+    count = 0
+    try:
+        writer = csv.writer(handle)
+        writer.writerow(EXPORT_COLUMNS)
+        with rt.db.read() as session:
+            for order in iter_orders(session, rt, actor=SYSTEM_ACTOR, filters=OrderFilter(status=status)):
+                writer.writerow(export_row(order))
+                count += 1
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    finally:
+        if output:
+            handle.close()
+    if output:
+        console.print(f"exported {count} orders to {output}")
+
+
+@audit_app.command("verify")
+def audit_verify(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Check every order's hash chain; name the first broken link of each broken case file."""
+    from sqlalchemy import func, select
+
+    from haoban.orders.models import Order
+    from haoban.orders.service import verify_case_files
+
+    rt = _runtime()
+    with rt.db.read() as session:
+        total = session.scalar(select(func.count(Order.id))) or 0
+        with _progress() as progress:
+            task = progress.add_task("verifying case files", total=total)
+            checked, breaks = verify_case_files(session, progress=lambda n: progress.advance(task, n))
+    if json_out:
+        console.print_json(
+            json.dumps(
+                {
+                    "checked": checked,
+                    "ok": not breaks,
+                    "breaks": [{"order": b.order_code, "seq": b.seq, "reason": b.reason} for b in breaks],
+                },
+                ensure_ascii=False,
+            )
+        )
+    elif breaks:
+        for b in breaks:
+            err.print(f"[red]BROKEN[/red] {b.order_code} at event #{b.seq}: {b.reason}")
+        err.print(f"{len(breaks)} of {checked} case files fail verification")
+    else:
+        console.print(f"all {checked} case files verify")
+    if breaks:
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="One pass, then exit")] = False,
+    interval: Annotated[float | None, typer.Option(help="Seconds between passes")] = None,
+) -> None:
+    """Run the deadline sweep and drain the outbox (the server runs this in-process too)."""
+    from haoban.worker import Worker, tick
+
+    rt = _runtime()
+    rt.db.upgrade()
+    if once:
+        result = tick(rt)
+        console.print(
+            f"warnings {result.sweep.warnings}, overdue {result.sweep.overdue}, "
+            f"supervised {result.sweep.supervised}, messages sent {result.sent}"
+        )
+        return
+    logging.basicConfig(level=logging.INFO)
+    w = Worker(rt, interval=interval)
+    console.print("worker running; Ctrl-C to stop")
+    w.start()
+    try:
+        while True:
+            w._stop.wait(3600)
+    except KeyboardInterrupt:
+        w.stop()
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,41 @@
+"""Settings from environment variables (prefix ``HAOBAN_``), with defaults that run a demo city locally."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HAOBAN_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./haoban.db",
+        description="SQLAlchemy URL; PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    # A random key per process means tokens die with the process; production sets HAOBAN_SECRET_KEY.
+    secret_key: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
+    token_minutes: int = 12 * 60
+    demo: bool = False
+    data_dir: Path = PROJECT_ROOT / "data"
+    office_hours: str = "09:00-12:00,13:00-17:00"
+    # Share of a deadline's time used before an order turns yellow (预警).
+    warning_ratio: float = 0.8
+    sweep_seconds: float = 30.0
+    outbox_seconds: float = 5.0
+    # Citizen tracking: requests per minute per client address.
+    track_rate_per_minute: int = 20
+    # Intake batching: the writer commits up to this many creates together.
+    intake_batch_max: int = 256
+    sql_echo: bool = False
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

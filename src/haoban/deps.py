@@ -1,0 +1,35 @@
+"""FastAPI dependencies shared by the routers: the runtime and the acting user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from haoban.auth.service import Actor, decode_token
+from haoban.errors import Unauthorized
+from haoban.runtime import Runtime
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def get_actor(
+    request: Request,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Actor:
+    rt: Runtime = request.app.state.runtime
+    # Pages authenticate with the same token kept in an HttpOnly cookie.
+    token = token or request.cookies.get("haoban_token")
+    if not token:
+        raise Unauthorized("log in first: POST /api/v1/auth/token, then send 'Authorization: Bearer <token>'")
+    user_id = decode_token(token, secret=rt.settings.secret_key)
+    return rt.actors.get(rt.db.session, user_id)
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+ActorDep = Annotated[Actor, Depends(get_actor)]

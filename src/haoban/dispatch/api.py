@@ -1,0 +1,154 @@
+"""Dispatch catalogue (派单目录) administration, corrections and routing explanations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from haoban.auth.rbac import ADMIN_ROLES, READ_CONFIG_ROLES, require_role
+from haoban.deps import ActorDep, RuntimeDep
+from haoban.dispatch import catalogue
+from haoban.dispatch.models import DispatchCorrection
+from haoban.dispatch.routing import DispatchRequest
+
+router = APIRouter(prefix="/api/v1", tags=["dispatch"])
+
+
+@router.get("/admin/dispatch/rules", summary="The dispatch catalogue, in evaluation order")
+def list_rules(rt: RuntimeDep, actor: ActorDep) -> list[dict[str, Any]]:
+    require_role(actor, *READ_CONFIG_ROLES)
+    with rt.db.read() as session:
+        return [catalogue.rule_to_dict(r) for r in catalogue.list_rules(session)]
+
+
+@router.post("/admin/dispatch/rules", status_code=201, summary="Add a rule")
+def create_rule(rt: RuntimeDep, actor: ActorDep, data: catalogue.RuleIn) -> dict[str, Any]:
+    require_role(actor, *ADMIN_ROLES)
+    with rt.db.write() as session:
+        out = catalogue.rule_to_dict(
+            catalogue.create_rule(session, data=data, directory=rt.directory, actor=actor.username)
+        )
+    rt.invalidate()
+    return out
+
+
+@router.put("/admin/dispatch/rules/{rule_id}", summary="Change a rule")
+def update_rule(rt: RuntimeDep, actor: ActorDep, rule_id: int, data: catalogue.RuleIn) -> dict[str, Any]:
+    require_role(actor, *ADMIN_ROLES)
+    with rt.db.write() as session:
+        out = catalogue.rule_to_dict(
+            catalogue.update_rule(
+                session, rule_id=rule_id, data=data, directory=rt.directory, actor=actor.username
+            )
+        )
+    rt.invalidate()
+    return out
+
+
+@router.delete("/admin/dispatch/rules/{rule_id}", status_code=204, summary="Remove a rule")
+def delete_rule(rt: RuntimeDep, actor: ActorDep, rule_id: int) -> None:
+    require_role(actor, *ADMIN_ROLES)
+    with rt.db.write() as session:
+        catalogue.delete_rule(session, rule_id=rule_id, actor=actor.username)
+    rt.invalidate()
+
+
+@router.get("/admin/dispatch/rules.yaml", summary="Export the catalogue as YAML")
+def export_rules(rt: RuntimeDep, actor: ActorDep) -> Response:
+    require_role(actor, *READ_CONFIG_ROLES)
+    with rt.db.read() as session:
+        text = catalogue.export_yaml(catalogue.list_rules(session))
+    return Response(text, media_type="application/yaml")
+
+
+@router.put("/admin/dispatch/rules.yaml", summary="Replace the catalogue from YAML (body: the YAML text)")
+async def import_rules(rt: RuntimeDep, actor: ActorDep, request: Request) -> dict[str, Any]:
+    require_role(actor, *ADMIN_ROLES)
+    text = (await request.body()).decode("utf-8", errors="replace")
+    with rt.db.write() as session:
+        rules = catalogue.replace_from_yaml(session, text=text, directory=rt.directory, actor=actor.username)
+        out = {"rules": len(rules)}
+    rt.invalidate()
+    return out
+
+
+@router.get("/admin/dispatch/history", summary="Every change to the catalogue")
+def history(rt: RuntimeDep, actor: ActorDep, rule_id: int | None = None) -> list[dict[str, Any]]:
+    require_role(actor, *READ_CONFIG_ROLES)
+    with rt.db.read() as session:
+        return [
+            {
+                "rule_id": h.rule_id,
+                "revision": h.revision,
+                "change": h.change,
+                "actor": h.actor,
+                "at": h.at,
+                "snapshot": h.snapshot,
+            }
+            for h in catalogue.rule_history(session, rule_id=rule_id)
+        ]
+
+
+@router.get("/dispatch/corrections", summary="Human corrections of the dispatcher (training signal)")
+def corrections(rt: RuntimeDep, actor: ActorDep, limit: int = 100) -> list[dict[str, Any]]:
+    require_role(actor, *READ_CONFIG_ROLES)
+    with rt.db.read() as session:
+        rows = session.scalars(select(DispatchCorrection).order_by(DispatchCorrection.id.desc()).limit(limit))
+        return [
+            {
+                "order_id": c.order_id,
+                "source": c.source,
+                "suggested_category": c.suggested_category,
+                "chosen_category": c.chosen_category,
+                "suggested_department": c.suggested_department,
+                "chosen_department": c.chosen_department,
+                "actor": c.actor,
+                "at": c.at,
+            }
+            for c in rows
+        ]
+
+
+class ExplainIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=10_000)
+    order_type: str = "consult"
+    district: str | None = None
+    category: str | None = None
+
+
+@router.post("/dispatch/explain", summary="Which catalogue rule would route this text, and why")
+def explain(rt: RuntimeDep, actor: ActorDep, data: ExplainIn) -> dict[str, Any]:
+    directory = rt.directory
+    district = directory.district(data.district) if data.district else None
+    category = directory.category(data.category) if data.category else None
+    request = DispatchRequest(
+        subject="",
+        content=data.text,
+        order_type=data.order_type,
+        received_at=datetime.now(UTC),
+        district_code=district.code if district else None,
+        category_code=category.code if category else None,
+    )
+    decision = rt.dispatcher.decide(request)
+    trace = rt.router.explain(request)
+    return {
+        "decision": {
+            "outcome": decision.outcome,
+            "category": decision.category_code,
+            "department": decision.department_code,
+            "co_handlers": list(decision.co_handler_codes),
+            "confidence": decision.confidence,
+            "rule": decision.rule_name,
+            "why": decision.reason,
+            "suggestions": list(decision.suggestions),
+        },
+        "trace": [
+            {"rule": r.name, "position": r.position, "matched": why is None, "why_not": why}
+            for r, why in trace
+        ],
+    }

@@ -1,0 +1,25 @@
+"""Imports every domain's tables so that ``Base.metadata`` is complete (migrations, tests)."""
+
+from haoban.calendar.models import CalendarSchedule
+from haoban.directory.models import Category, Department, District, User
+from haoban.dispatch.models import DispatchCorrection, DispatchRule, DispatchRuleRevision
+from haoban.notifications.models import DeliveredMessage, OutboxMessage
+from haoban.orders.models import CodeCounter, Order, OrderCoHandler, OrderEvent, SlaRule
+
+__all__ = [
+    "CalendarSchedule",
+    "Category",
+    "CodeCounter",
+    "DeliveredMessage",
+    "Department",
+    "DispatchCorrection",
+    "DispatchRule",
+    "DispatchRuleRevision",
+    "District",
+    "Order",
+    "OrderCoHandler",
+    "OrderEvent",
+    "OutboxMessage",
+    "SlaRule",
+    "User",
+]

@@ -1,0 +1,463 @@
+"""Intake (受理): validate, dispatch and time a new order, then write it with its first case-file events.
+
+Preparing an order is pure work in memory (directory lookups, the dispatcher, the calendar). Writing is
+one function over a batch, so the server's ``IntakeWriter`` can commit many concurrent creates in one
+transaction (one fsync) while the CLI, the importer and the tests write batches of one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from haoban.auth.service import SYSTEM_ACTOR, Actor
+from haoban.db import Database, utcnow
+from haoban.dispatch.routing import DispatchDecision, DispatchRequest
+from haoban.errors import DomainError, Invalid
+from haoban.notifications.models import OutboxMessage
+from haoban.orders.casefile import GENESIS, EventRecord, chain_hash, encode_payload
+from haoban.orders.citizen import phone_last4
+from haoban.orders.deadlines import handle_deadline, sign_deadline
+from haoban.orders.models import CodeCounter, Order, OrderCoHandler, OrderEvent
+from haoban.orders.schemas import OrderCreate
+from haoban.orders.workflow import Status
+from haoban.runtime import Runtime
+
+log = logging.getLogger(__name__)
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+CODE_PREFIX = "HB"
+
+
+@dataclass
+class PreparedEvent:
+    action: str
+    actor: Actor
+    from_status: str | None
+    to_status: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class PreparedOrder:
+    row: dict[str, Any]
+    co_handler_ids: list[int]
+    events: list[PreparedEvent]
+    notify_phone: str | None
+    now: datetime
+    external_ref: str | None = None
+    # Filled in by the writer.
+    code: str | None = None
+    id: int | None = None
+    created: bool = True
+
+
+@dataclass
+class CreatedOrder:
+    id: int
+    code: str
+    created: bool  # False when external_ref matched an order already stored
+    row: dict[str, Any] = field(default_factory=dict)
+
+
+def warn_at(start: datetime, deadline: datetime, ratio: float) -> datetime:
+    return start + (deadline - start) * ratio
+
+
+def prepare_order(
+    rt: Runtime, *, data: OrderCreate, actor: Actor, now: datetime | None = None
+) -> PreparedOrder:
+    """Check references, dispatch and compute deadlines. Raises Invalid naming the field at fault."""
+    now = now or utcnow()
+    directory = rt.directory
+    errors: dict[str, str] = {}
+
+    district = directory.district(data.district) if data.district else None
+    if data.district and district is None:
+        errors["district"] = f"unknown district {data.district!r}"
+    category = directory.category(data.category) if data.category else None
+    if data.category and category is None:
+        errors["category"] = f"unknown category {data.category!r}"
+    department = directory.department(data.department) if data.department else None
+    if data.department and (department is None or not department.active):
+        errors["department"] = f"unknown or inactive department {data.department!r}"
+    co_handlers = []
+    for code in data.co_handlers:
+        ref = directory.department(code)
+        if ref is None or not ref.active:
+            errors["co_handlers"] = f"unknown or inactive department {code!r}"
+        else:
+            co_handlers.append(ref)
+    received_at = data.received_at or now
+    if received_at > now + timedelta(minutes=5):
+        errors["received_at"] = "lies in the future"
+    if errors:
+        raise Invalid("the order cannot be registered", fields=errors)
+
+    subject = data.subject or data.content.strip().splitlines()[0][:40]
+    request = DispatchRequest(
+        subject=subject,
+        content=data.content,
+        order_type=data.type.value,
+        received_at=received_at,
+        district_code=district.code if district else None,
+        address=data.address,
+        category_code=category.code if category else None,
+    )
+    if department is not None:
+        decision = DispatchDecision(
+            outcome="dispatch",
+            category_code=request.category_code,
+            department_code=department.code,
+            co_handler_codes=tuple(c.code for c in co_handlers),
+            confidence=1.0,
+            source="human",
+            reason=f"chosen by {actor.name} at intake",
+        )
+    else:
+        decision = rt.dispatcher.decide(request)
+    if decision.category_code and category is None:
+        category = directory.category(decision.category_code)
+
+    calendar = rt.calendar
+    terms = rt.sla.terms(data.type.value, data.urgency.value)
+    handle = handle_deadline(calendar, terms, received_at)
+    ratio = rt.settings.warning_ratio
+    row: dict[str, Any] = {
+        "external_ref": data.external_ref,
+        "channel": data.channel.value,
+        "order_type": data.type.value,
+        "urgency": data.urgency.value,
+        "subject": subject,
+        "content": data.content,
+        "citizen_name": data.citizen_name,
+        "citizen_phone": data.citizen_phone,
+        "citizen_id_number": data.citizen_id_number,
+        "address": data.address,
+        "district_id": district.id if district else None,
+        "latitude": data.latitude,
+        "longitude": data.longitude,
+        "category_id": category.id if category else None,
+        "lead_department_id": None,
+        "status": Status.REGISTERED.value,
+        "received_at": received_at,
+        "created_at": now,
+        "updated_at": now,
+        "clock_started_at": received_at,
+        "handle_deadline": handle.at,
+        "handle_warn_at": warn_at(received_at, handle.at, ratio),
+        "deadline_provisional": handle.provisional,
+        "dispatch_source": decision.source,
+        "dispatch_confidence": decision.confidence,
+        "dispatch_rule_id": decision.rule_id,
+        "suggestions": json.dumps(list(decision.suggestions), ensure_ascii=False)
+        if decision.suggestions
+        else None,
+        "redo_count": 0,
+        "supervision_level": 0,
+        "version": 1,
+    }
+    register_payload = {
+        "channel": row["channel"],
+        "type": row["order_type"],
+        "urgency": row["urgency"],
+        "subject": subject,
+        "content_sha256": _sha256(data.content),
+        "handle_deadline": handle.at.isoformat(),
+        "provisional": handle.provisional or None,
+    }
+    events = [PreparedEvent("register", actor, None, Status.REGISTERED.value, register_payload)]
+    decision_payload: dict[str, Any] = {
+        "rule": decision.rule_name,
+        "confidence": round(decision.confidence, 4),
+        "source": decision.source,
+        "why": decision.reason,
+    }
+    system = actor if decision.source == "human" else SYSTEM_ACTOR
+    co_ids: list[int] = []
+    dispatch_dept = directory.department(decision.department_code) if decision.department_code else None
+    if decision.outcome == "dispatch" and dispatch_dept is not None and dispatch_dept.active:
+        sign = sign_deadline(calendar, terms, now)
+        co_refs = [directory.department(c) for c in decision.co_handler_codes]
+        co_ids = [c.id for c in co_refs if c is not None and c.id != dispatch_dept.id]
+        row.update(
+            status=Status.DISPATCHED.value,
+            lead_department_id=dispatch_dept.id,
+            dispatched_at=now,
+            sign_started_at=now,
+            sign_deadline=sign.at,
+            sign_warn_at=warn_at(now, sign.at, ratio),
+            deadline_provisional=handle.provisional or sign.provisional,
+        )
+        events.append(
+            PreparedEvent(
+                "dispatch",
+                system,
+                Status.REGISTERED.value,
+                Status.DISPATCHED.value,
+                {
+                    **decision_payload,
+                    "department": dispatch_dept.code,
+                    "co_handlers": [c.code for c in co_refs if c is not None] or None,
+                    "category": decision.category_code,
+                    "sign_deadline": sign.at.isoformat(),
+                },
+            )
+        )
+    elif decision.outcome == "transfer" and decision.transfer_target:
+        row.update(status=Status.TRANSFERRED.value, transfer_target=decision.transfer_target)
+        events.append(
+            PreparedEvent(
+                "transfer",
+                SYSTEM_ACTOR,
+                Status.REGISTERED.value,
+                Status.TRANSFERRED.value,
+                {**decision_payload, "target": decision.transfer_target},
+            )
+        )
+    elif decision.outcome == "answer" and decision.guidance:
+        row.update(status=Status.ANSWERED.value, answer_text=decision.guidance)
+        events.append(
+            PreparedEvent(
+                "answer",
+                SYSTEM_ACTOR,
+                Status.REGISTERED.value,
+                Status.ANSWERED.value,
+                {**decision_payload, "answer": decision.guidance},
+            )
+        )
+    else:
+        row.update(status=Status.PENDING_DISPATCH.value)
+        events.append(
+            PreparedEvent(
+                "hold",
+                SYSTEM_ACTOR,
+                Status.REGISTERED.value,
+                Status.PENDING_DISPATCH.value,
+                {**decision_payload, "suggestions": list(decision.suggestions) or None},
+            )
+        )
+    return PreparedOrder(
+        row=row,
+        co_handler_ids=co_ids,
+        events=events,
+        notify_phone=data.citizen_phone,
+        now=now,
+        external_ref=data.external_ref,
+    )
+
+
+def _sha256(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _next_codes(session: Session, day: str, count: int) -> list[str]:
+    """Reserve ``count`` tracking codes for ``day`` (Asia/Shanghai) atomically on either backend."""
+    dialect = session.get_bind().dialect.name
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CodeCounter)
+    stmt = (
+        ins.values(day=day, value=count)
+        .on_conflict_do_update(index_elements=["day"], set_={"value": CodeCounter.value + count})
+        .returning(CodeCounter.value)
+    )
+    last = session.execute(stmt).scalar_one()
+    return [f"{CODE_PREFIX}{day}{n:06d}" for n in range(last - count + 1, last + 1)]
+
+
+def write_prepared(session: Session, batch: list[PreparedOrder]) -> list[CreatedOrder]:
+    """Insert a batch of prepared orders, their co-handlers, case-file events and receipts."""
+    refs = [p.external_ref for p in batch if p.external_ref]
+    existing: dict[str, tuple[int, str]] = {}
+    if refs:
+        for oid, code, ref in session.execute(
+            select(Order.id, Order.code, Order.external_ref).where(Order.external_ref.in_(refs))
+        ):
+            existing[ref] = (oid, code)
+    fresh: list[PreparedOrder] = []
+    seen: dict[str, PreparedOrder] = {}
+    for p in batch:
+        if p.external_ref and p.external_ref in existing:
+            p.id, p.code = existing[p.external_ref]
+            p.created = False
+        elif p.external_ref and p.external_ref in seen:
+            p.created = False  # resolved after the first one is written
+        else:
+            fresh.append(p)
+            if p.external_ref:
+                seen[p.external_ref] = p
+    if fresh:
+        by_day: dict[str, list[PreparedOrder]] = {}
+        for p in fresh:
+            by_day.setdefault(p.now.astimezone(LOCAL_TZ).strftime("%Y%m%d"), []).append(p)
+        for day, items in by_day.items():
+            for p, code in zip(items, _next_codes(session, day, len(items)), strict=True):
+                p.code = code
+        rows = []
+        for p in fresh:
+            head = GENESIS
+            for seq, ev in enumerate(p.events, start=1):
+                head = chain_hash(head, _record(p, seq, ev))
+            rows.append({**p.row, "code": p.code, "event_count": len(p.events), "last_hash": head})
+        ids = session.scalars(insert(Order).returning(Order.id, sort_by_parameter_order=True), rows).all()
+        event_rows: list[dict[str, Any]] = []
+        co_rows: list[dict[str, Any]] = []
+        outbox_rows: list[dict[str, Any]] = []
+        for p, oid in zip(fresh, ids, strict=True):
+            p.id = oid
+            prev = GENESIS
+            for seq, ev in enumerate(p.events, start=1):
+                record = _record(p, seq, ev)
+                digest = chain_hash(prev, record)
+                event_rows.append(
+                    {
+                        "order_id": oid,
+                        "seq": seq,
+                        "action": ev.action,
+                        "actor_id": ev.actor.id,
+                        "actor_name": ev.actor.name,
+                        "actor_role": ev.actor.role,
+                        "at": p.now,
+                        "from_status": ev.from_status,
+                        "to_status": ev.to_status,
+                        "payload": record.payload,
+                        "prev_hash": prev,
+                        "hash": digest,
+                    }
+                )
+                prev = digest
+            co_rows.extend({"order_id": oid, "department_id": d} for d in p.co_handler_ids)
+            if p.notify_phone:
+                outbox_rows.append(
+                    {
+                        "channel": "sms",
+                        "recipient": p.notify_phone,
+                        "subject": "受理回执",
+                        "body": f"【12345】您的诉求已受理，编号 {p.code}。查询进度请凭编号及手机尾号"
+                        f" {phone_last4(p.notify_phone)}。",
+                        "order_id": oid,
+                        "dedupe_key": f"receipt:{p.code}",
+                        "status": "pending",
+                        "attempts": 0,
+                        "created_at": p.now,
+                    }
+                )
+        session.execute(insert(OrderEvent), event_rows)
+        if co_rows:
+            session.execute(insert(OrderCoHandler), co_rows)
+        if outbox_rows:
+            session.execute(insert(OutboxMessage), outbox_rows)
+    for p in batch:
+        if p.code is None and p.external_ref in seen:
+            first = seen[p.external_ref]
+            p.id, p.code = first.id, first.code
+    return [CreatedOrder(id=p.id or 0, code=p.code or "", created=p.created, row=p.row) for p in batch]
+
+
+def _record(p: PreparedOrder, seq: int, ev: PreparedEvent) -> EventRecord:
+    return EventRecord(
+        order_code=p.code or "",
+        seq=seq,
+        action=ev.action,
+        actor_name=ev.actor.name,
+        actor_role=ev.actor.role,
+        at=p.now,
+        from_status=ev.from_status,
+        to_status=ev.to_status,
+        payload=encode_payload(ev.payload),
+    )
+
+
+def create_order(
+    session: Session, rt: Runtime, *, data: OrderCreate, actor: Actor, now: datetime | None = None
+) -> CreatedOrder:
+    """Prepare and write one order inside the caller's transaction."""
+    return write_prepared(session, [prepare_order(rt, data=data, actor=actor, now=now)])[0]
+
+
+class IntakeWriter:
+    """One writer thread that commits concurrent creates together (group commit).
+
+    Requests prepare their orders in parallel, hand them over and await the commit. The writer takes
+    whatever has queued up (up to ``max_batch``) and writes it in one transaction, so under load one
+    fsync serves many orders; when a batch fails, its orders are retried one by one so that a single
+    bad order cannot sink its neighbours.
+    """
+
+    def __init__(self, db: Database, *, max_batch: int = 256) -> None:
+        self._db = db
+        self._max_batch = max_batch
+        self._queue: queue.Queue[
+            tuple[PreparedOrder, asyncio.Future[CreatedOrder], asyncio.AbstractEventLoop] | None
+        ] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="haoban-intake-writer", daemon=True)
+        self._thread.start()
+
+    async def submit(self, prepared: PreparedOrder) -> CreatedOrder:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[CreatedOrder] = loop.create_future()
+        self._queue.put((prepared, future, loop))
+        return await future
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            stop = False
+            while len(batch) < self._max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._write(batch)
+            if stop:
+                return
+
+    def _write(
+        self, batch: list[tuple[PreparedOrder, asyncio.Future[CreatedOrder], asyncio.AbstractEventLoop]]
+    ) -> None:
+        try:
+            with self._db.write() as session:
+                results = write_prepared(session, [p for p, _, _ in batch])
+            for (_, fut, loop), res in zip(batch, results, strict=True):
+                loop.call_soon_threadsafe(_resolve, fut, res, None)
+        except Exception:
+            if len(batch) == 1:
+                _, fut, loop = batch[0]
+                log.exception("intake write failed")
+                loop.call_soon_threadsafe(_resolve, fut, None, DomainError("the order could not be stored"))
+                return
+            for one in batch:
+                one[0].code = None
+                one[0].id = None
+                self._write([one])
+
+
+def _resolve(fut: asyncio.Future[CreatedOrder], result: CreatedOrder | None, error: Exception | None) -> None:
+    if fut.done():
+        return
+    if error is not None:
+        fut.set_exception(error)
+    else:
+        fut.set_result(result)  # type: ignore[arg-type]

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from haoban.db import Base, UTCDateTime, utcnow
+from haoban.directory.models import Category, Department, District
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_status_lead", "status", "lead_department_id"),
+        Index("ix_orders_received_at", "received_at"),
+        Index("ix_orders_handle_deadline", "handle_deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(24), unique=True)
+    # Idempotency key for imports and retried submissions (e.g. the source system's id).
+    external_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    order_type: Mapped[str] = mapped_column(String(16))
+    urgency: Mapped[str] = mapped_column(String(16), default="normal")
+    subject: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    citizen_name: Mapped[str | None] = mapped_column(String(100))
+    citizen_phone: Mapped[str | None] = mapped_column(String(32))
+    citizen_id_number: Mapped[str | None] = mapped_column(String(18))
+    address: Mapped[str | None] = mapped_column(String(300))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Deadlines (签收时限 / 办理时限); the handle clock restarts on 重办.
+    clock_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sign_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sign_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handle_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When each deadline turns yellow (warning_ratio of its time used): lets the sweep use an index.
+    sign_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    handle_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Last alert the sweep raised for each deadline ("warning" / "overdue"), so it alerts once.
+    sign_alert: Mapped[str | None] = mapped_column(String(10))
+    handle_alert: Mapped[str | None] = mapped_column(String(10))
+
+    dispatch_source: Mapped[str | None] = mapped_column(String(16))  # rule / model / human
+    dispatch_confidence: Mapped[float | None] = mapped_column(Float)
+    dispatch_rule_id: Mapped[int | None] = mapped_column(Integer)
+    suggestions: Mapped[str | None] = mapped_column(Text)  # JSON: top suggestions for the human queue
+
+    answer_text: Mapped[str | None] = mapped_column(Text)
+    transfer_target: Mapped[str | None] = mapped_column(String(10))
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    extension_days: Mapped[int | None] = mapped_column(Integer)
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    reply_text: Mapped[str | None] = mapped_column(Text)
+    callback_result: Mapped[str | None] = mapped_column(String(24))
+    callback_comment: Mapped[str | None] = mapped_column(Text)
+    redo_count: Mapped[int] = mapped_column(Integer, default=0)
+    supervision_level: Mapped[int] = mapped_column(Integer, default=0)
+    master_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+
+    # Case file head: number of events and the last hash of the chain.
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    category: Mapped[Category | None] = relationship(lazy="joined")
+    lead_department: Mapped[Department | None] = relationship(lazy="joined")
+    district: Mapped[District | None] = relationship(lazy="joined")
+    co_handlers: Mapped[list[OrderCoHandler]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="OrderCoHandler.department_id"
+    )
+    master: Mapped[Order | None] = relationship(remote_side=[id], lazy="select")
+
+
+class OrderCoHandler(Base):
+    """A co-handling department (协办单位)."""
+
+    __tablename__ = "order_co_handlers"
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True, index=True)
+
+    department: Mapped[Department] = relationship(lazy="joined")
+
+
+class OrderEvent(Base):
+    """One entry of an order's case file. Append-only: database triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (UniqueConstraint("order_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str] = mapped_column(String(100))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class SlaRule(Base):
+    """Time limits per appeal type × urgency; ``order_type`` "*" is the fallback for any type."""
+
+    __tablename__ = "sla_rules"
+    __table_args__ = (UniqueConstraint("order_type", "urgency"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_type: Mapped[str] = mapped_column(String(16))
+    urgency: Mapped[str] = mapped_column(String(16))
+    sign_amount: Mapped[float] = mapped_column(Float)
+    sign_unit: Mapped[str] = mapped_column(String(20))
+    handle_amount: Mapped[float] = mapped_column(Float)
+    handle_unit: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CodeCounter(Base):
+    """Per-day sequence behind tracking codes (HB + yyyymmdd + number)."""
+
+    __tablename__ = "code_counters"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)

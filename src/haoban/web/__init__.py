@@ -1,0 +1,1 @@
+"""Server-rendered pages. No business logic: pages call the same services as the API."""
