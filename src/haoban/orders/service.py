@@ -450,7 +450,7 @@ def _fan_out_to_merged(ctx: ActionContext) -> None:
     children = ctx.session.scalars(
         select(Order)
         .where(Order.master_id == master.id, Order.status == Status.MERGED.value)
-        .with_for_update()
+        .with_for_update(of=Order)
     ).all()
     for child in children:
         child.reply_text = master.reply_text
@@ -701,7 +701,7 @@ def list_orders(
 
 def iter_orders(session: Session, rt: Runtime, *, actor: Actor, filters: OrderFilter) -> Iterator[Order]:
     stmt = _filtered(rt, actor, filters, utcnow()).order_by(Order.id).execution_options(yield_per=500)
-    yield from session.scalars(stmt).unique()
+    yield from session.scalars(stmt)
 
 
 def order_events(session: Session, *, code: str, actor: Actor) -> list[OrderEvent]:
