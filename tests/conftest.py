@@ -28,7 +28,9 @@ BACKEND = "postgresql" if PG_URL.startswith("postgresql") else "sqlite"
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"haoban test database: {BACKEND}" + (f" ({make_url(PG_URL).render_as_string()})" if PG_URL else "")
+    return f"haoban test database: {BACKEND}" + (
+        f" ({make_url(PG_URL).render_as_string()})" if PG_URL else ""
+    )
 
 
 def _seed(rt: Runtime) -> None:
@@ -41,7 +43,12 @@ def _seed(rt: Runtime) -> None:
 
 
 def _settings(url: str) -> Settings:
-    return Settings(database_url=url, secret_key="test-secret-key-for-the-haoban-suite-0123456789", sweep_seconds=3600, outbox_seconds=3600)
+    return Settings(
+        database_url=url,
+        secret_key="test-secret-key-for-the-haoban-suite-0123456789",
+        sweep_seconds=3600,
+        outbox_seconds=3600,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +67,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - report any connection failure the same way
+    except Exception as exc:
         pytest.exit(f"PostgreSQL test database unreachable at {PG_URL}: {exc}", returncode=3)
     name = f"haoban_tpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     with admin.connect() as conn:
@@ -142,8 +149,12 @@ class Api:
         return self.client.put(path, headers=self.headers(as_), **kw)
 
     def create(self, *, as_: str = "operator", **fields: Any) -> dict[str, Any]:
-        body = {"type": "complaint", "content": "小区门口的路灯坏了三天，晚上很黑，请尽快修理。",
-                "citizen_phone": "13812345678", "citizen_name": "张三"}
+        body = {
+            "type": "complaint",
+            "content": "小区门口的路灯坏了三天，晚上很黑，请尽快修理。",
+            "citizen_phone": "13812345678",
+            "citizen_name": "张三",
+        }
         body.update(fields)
         r = self.post("/api/v1/orders", as_=as_, json=body)
         assert r.status_code in (200, 201), r.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from tests.conftest import Api
@@ -47,7 +48,13 @@ def test_full_walk_registered_to_archived(api: Api) -> None:
     handler = "h_" + api.get(f"/api/v1/orders/{code}", as_="dispatcher").json()["department"]
     api.act(code, "return", as_=handler, reason="不属于本单位")
     assert api.get(f"/api/v1/orders/{code}", as_="dispatcher").json()["status"] == "return_requested"
-    api.act(code, "review_return", as_="dispatcher", decision="uphold", department="gaj" if handler != "h_gaj" else "mzj")
+    api.act(
+        code,
+        "review_return",
+        as_="dispatcher",
+        decision="uphold",
+        department="gaj" if handler != "h_gaj" else "mzj",
+    )
     handler = "h_" + api.get(f"/api/v1/orders/{code}", as_="dispatcher").json()["department"]
     api.act(code, "sign", as_=handler)
     api.act(code, "request_extension", as_=handler, days=2, reason="需要现场核实")
@@ -58,7 +65,12 @@ def test_full_walk_registered_to_archived(api: Api) -> None:
     api.act(code, "supervise", as_="supervisor", note="请按期办结")
     api.act(code, "reply", as_=handler, reply="已电话告知办理流程：携带身份证、住所证明到派出所办理。")
     api.act(code, "review_reply", as_="dispatcher", decision="reject", reason="答复不完整")
-    api.act(code, "reply", as_=handler, reply="已电话告知：携带身份证、住所证明到辖区派出所办理，5个工作日内制证。")
+    api.act(
+        code,
+        "reply",
+        as_=handler,
+        reply="已电话告知：携带身份证、住所证明到辖区派出所办理，5个工作日内制证。",
+    )
     api.act(code, "review_reply", as_="dispatcher", decision="approve")
     api.act(code, "callback", as_="operator", result="unsatisfied", comment="没说清楚")
     reopened = api.act(code, "reopen", as_="supervisor", reason="市民不满意")
@@ -72,14 +84,16 @@ def test_full_walk_registered_to_archived(api: Api) -> None:
     assert archived["status"] == "archived"
     events = api.get(f"/api/v1/orders/{code}/events", as_="auditor").json()
     assert events[-1]["to_status"] == "archived"
-    assert all(e["prev_hash"] == p["hash"] for p, e in zip(events, events[1:], strict=False))
+    assert all(e["prev_hash"] == p["hash"] for p, e in pairwise(events))
 
 
 def test_answer_transfer_and_close(api: Api) -> None:
     code = api.create(content="请问这个事情怎么办理呢？谢谢", type="consult")["code"]
     status = api.get(f"/api/v1/orders/{code}", as_="operator").json()["status"]
     assert status == "pending_dispatch"
-    answered = api.act(code, "answer", as_="operator", answer="可在政务服务网在线办理。", knowledge_article_id=7)
+    answered = api.act(
+        code, "answer", as_="operator", answer="可在政务服务网在线办理。", knowledge_article_id=7
+    )
     assert answered["status"] == "answered"
     assert api.act(code, "close", as_="operator")["status"] == "closed"
     code2 = api.create(content="我家楼下有人着火了，快来", urgency="urgent", type="help")["code"]
@@ -139,8 +153,15 @@ def test_extension_after_deadline_is_refused(api: Api, rt: Any) -> None:
 
     with rt.db.write() as session:
         try:
-            apply_action(session, rt, code=code, action="request_extension", actor=actor,
-                         data=ActionRequest(days=2, reason="late"), now=deadline + timedelta(minutes=1))
+            apply_action(
+                session,
+                rt,
+                code=code,
+                action="request_extension",
+                actor=actor,
+                data=ActionRequest(days=2, reason="late"),
+                now=deadline + timedelta(minutes=1),
+            )
             raise AssertionError("expected a conflict")
         except Conflict as exc:
             assert "before" in exc.message
@@ -185,8 +206,10 @@ def test_track_needs_the_right_phone_digits_and_is_rate_limited(api: Api, rt: An
     assert wrong.status_code == 404
     bad = api.client.get(f"/api/v1/track/{code}", params={"phone_last4": "12"})
     assert bad.status_code == 422
-    codes = [api.client.get(f"/api/v1/track/{code}", params={"phone_last4": "5678"}).status_code
-             for _ in range(rt.settings.track_rate_per_minute + 1)]
+    codes = [
+        api.client.get(f"/api/v1/track/{code}", params={"phone_last4": "5678"}).status_code
+        for _ in range(rt.settings.track_rate_per_minute + 1)
+    ]
     assert 429 in codes
 
 
@@ -218,8 +241,22 @@ def test_export_masks_personal_data(api: Api) -> None:
 def test_workflow_table_is_published(client: Any) -> None:
     table = client.get("/api/v1/workflow").json()
     names = {a["action"] for a in table["actions"]}
-    assert {"dispatch", "sign", "return", "review_return", "request_extension", "decide_extension", "reply",
-            "review_reply", "callback", "reopen", "supervise", "merge", "close", "archive"} <= names
+    assert {
+        "dispatch",
+        "sign",
+        "return",
+        "review_return",
+        "request_extension",
+        "decide_extension",
+        "reply",
+        "review_reply",
+        "callback",
+        "reopen",
+        "supervise",
+        "merge",
+        "close",
+        "archive",
+    } <= names
 
 
 def test_health(client: Any) -> None:

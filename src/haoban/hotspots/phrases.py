@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 
 from haoban.textutil import HOTLINE_STOPWORDS, is_content_char, normalize, strip_masks, tokenize
 
@@ -30,7 +31,71 @@ __all__ = ["PhraseStats", "extract_place", "key_phrases", "phrase_candidates", "
 # Longest suffixes first so "新城小区" is seen as ending in 小区, not 区.
 _PLACE_SUFFIXES: tuple[str, ...] = tuple(
     sorted(
-        ["小区", "花园", "家园", "新城", "新村", "公寓", "大厦", "广场", "华府", "华庭", "雅苑", "名苑", "花苑", "公馆", "山庄", "别墅", "商城", "商业街", "步行街", "社区", "街道", "大道", "高速", "高铁", "地铁", "号线", "地铁站", "汽车站", "火车站", "公园", "学校", "小学", "中学", "学院", "大学", "幼儿园", "医院", "市场", "工业园", "产业园", "开发区", "新区", "片区", "水库", "项目", "楼盘", "苑", "府", "城", "园", "湾", "郡", "村", "组", "镇", "乡", "路", "街", "巷", "桥", "湖", "河", "里"],
+        [
+            "小区",
+            "花园",
+            "家园",
+            "新城",
+            "新村",
+            "公寓",
+            "大厦",
+            "广场",
+            "华府",
+            "华庭",
+            "雅苑",
+            "名苑",
+            "花苑",
+            "公馆",
+            "山庄",
+            "别墅",
+            "商城",
+            "商业街",
+            "步行街",
+            "社区",
+            "街道",
+            "大道",
+            "高速",
+            "高铁",
+            "地铁",
+            "号线",
+            "地铁站",
+            "汽车站",
+            "火车站",
+            "公园",
+            "学校",
+            "小学",
+            "中学",
+            "学院",
+            "大学",
+            "幼儿园",
+            "医院",
+            "市场",
+            "工业园",
+            "产业园",
+            "开发区",
+            "新区",
+            "片区",
+            "水库",
+            "项目",
+            "楼盘",
+            "苑",
+            "府",
+            "城",
+            "园",
+            "湾",
+            "郡",
+            "村",
+            "组",
+            "镇",
+            "乡",
+            "路",
+            "街",
+            "巷",
+            "桥",
+            "湖",
+            "河",
+            "里",
+        ],
         key=len,
         reverse=True,
     )
@@ -40,13 +105,91 @@ _PLACE_SUFFIXES: tuple[str, ...] = tuple(
 _PLACE_BREAKS = frozenset("的了在是和与对向从到于把被将及或我你他她们这那该本此其个各每等请问诉映要想让给说")
 # Generic nouns that end in a place suffix but name no place.
 _GENERIC_PLACES = frozenset(
-    ["道路", "马路", "公路", "城市", "县城", "乡村", "农村", "城乡", "城区", "市区", "郊区", "小区", "社区", "街道", "学校", "医院", "公园", "市场", "项目", "楼盘", "线路", "思路", "出路", "门路", "销路", "老旧小区", "周边小区", "附近小区", "整个小区", "其他小区", "新建小区", "住宅小区", "安置小区", "居民小区", "商品房小区", "保障房小区", "开放式小区", "全市", "全省", "全国", "乡镇", "村组", "村民小组", "城镇", "新城区", "老城区", "中小学", "公办学校", "民办学校", "高速公路", "地铁站", "高铁站", "火车站", "汽车站", "停车场", "菜市场", "农贸市场", "各个小区"]
+    [
+        "道路",
+        "马路",
+        "公路",
+        "城市",
+        "县城",
+        "乡村",
+        "农村",
+        "城乡",
+        "城区",
+        "市区",
+        "郊区",
+        "小区",
+        "社区",
+        "街道",
+        "学校",
+        "医院",
+        "公园",
+        "市场",
+        "项目",
+        "楼盘",
+        "线路",
+        "思路",
+        "出路",
+        "门路",
+        "销路",
+        "老旧小区",
+        "周边小区",
+        "附近小区",
+        "整个小区",
+        "其他小区",
+        "新建小区",
+        "住宅小区",
+        "安置小区",
+        "居民小区",
+        "商品房小区",
+        "保障房小区",
+        "开放式小区",
+        "全市",
+        "全省",
+        "全国",
+        "乡镇",
+        "村组",
+        "村民小组",
+        "城镇",
+        "新城区",
+        "老城区",
+        "中小学",
+        "公办学校",
+        "民办学校",
+        "高速公路",
+        "地铁站",
+        "高铁站",
+        "火车站",
+        "汽车站",
+        "停车场",
+        "菜市场",
+        "农贸市场",
+        "各个小区",
+    ]
 )
 _SUFFIX_SET = frozenset(_PLACE_SUFFIXES)
 _SUFFIX_LENGTHS = tuple(sorted({len(x) for x in _PLACE_SUFFIXES}, reverse=True))
 # Candidates ending in these are descriptions, not names ("市政府", "确定线路", "城市道路").
 _GENERIC_ENDINGS = tuple(
-    ["政府", "线路", "道路", "马路", "公路", "城市", "县城", "农村", "乡村", "城乡", "市区", "城区", "郊区", "思路", "出路", "全市", "全省", "学院路"]
+    [
+        "政府",
+        "线路",
+        "道路",
+        "马路",
+        "公路",
+        "城市",
+        "县城",
+        "农村",
+        "乡村",
+        "城乡",
+        "市区",
+        "城区",
+        "郊区",
+        "思路",
+        "出路",
+        "全市",
+        "全省",
+        "学院路",
+    ]
 )
 _MIN_PREFIX = 2
 _MAX_PLACE = 10
@@ -122,7 +265,7 @@ def phrase_candidates(text: str) -> set[str]:
     """jieba words (≥ 2 chars, no stop words) and adjacent word pairs of 3–8 characters."""
     words = tokenize(text, stopwords=HOTLINE_STOPWORDS, keep_single=True)
     out = {w for w in words if len(w) >= 2 and not w.isdigit()}
-    for a, b in zip(words, words[1:], strict=False):
+    for a, b in pairwise(words):
         # A single character joins a pair only as a name suffix ("滨河"+"苑"); otherwise jieba's
         # leftovers make fragments like "号线松".
         if (len(a) == 1 and a not in _NAME_CHARS) or (len(b) == 1 and b not in _NAME_CHARS):
@@ -172,9 +315,7 @@ def key_phrases(
         df.update(cands)
     n = len(texts)
     need = max(2 if n >= 2 else 1, math.ceil(min_share * n))
-    scored = sorted(
-        ((k / n) * background.idf(p), p) for p, k in df.items() if k >= need
-    )
+    scored = sorted(((k / n) * background.idf(p), p) for p, k in df.items() if k >= need)
     scored.sort(key=lambda sp: (-sp[0], -len(sp[1]), sp[1]))
     chosen: list[str] = []
     # Bigrams of the excluded strings: "暮云丽发" repeats the place "丽发新城" through "丽发".

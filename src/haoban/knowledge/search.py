@@ -5,9 +5,9 @@ The operator types while the caller is still talking, so a query must answer in 
 
 Terms
     Two kinds per field: jieba words in search mode ("住房公积金" → 住房, 公积金, 住房公积金…),
-    with a small synonym table mapping variants to one canonical word (证件/资料 → 材料,
-    购房 → 买房), and character bigrams, so a paraphrase or a word jieba cuts differently still
-    shares terms with the article. Bigram terms count half in a query.
+    with a small synonym table (``haoban.textutil.SYNONYMS``) mapping variants to one canonical
+    word (证件/资料 → 材料, 购房 → 买房), and character bigrams, so a paraphrase or a word jieba
+    cuts differently still shares terms with the article. Bigram terms count half in a query.
 Fields
     BM25F-style: term frequency and length are summed over fields with weights question 3,
     tags 2, answer 1 — a hit in the question says more than one buried in a long answer.
@@ -28,40 +28,24 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import scipy.sparse as sp
 
-from haoban.textutil import char_ngrams, normalize, split_sentences, tokenize
+from haoban.textutil import (
+    SYNONYMS,
+    canonical,
+    char_ngrams,
+    clean_reply,
+    normalize,
+    split_sentences,
+    tokenize,
+)
 
 __all__ = ["SYNONYMS", "Article", "Hit", "KnowledgeIndex", "articles_from_replies", "clean_reply"]
 
-# canonical word: variants. Applied to jieba words of articles and queries alike, so the table
-# can grow without re-thinking the scoring. Keep it to true equivalents of hotline language.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "材料": ("资料", "证件", "证明材料", "要件", "哪些材料"),
-    "买房": ("购房", "购买住房", "买房子", "购买商品房"),
-    "贷款": ("按揭", "贷款买房"),
-    "社保": ("社会保险",),
-    "医保": ("医疗保险",),
-    "养老金": ("退休金", "养老保险金"),
-    "户口": ("户籍",),
-    "孩子": ("小孩", "子女", "小孩子", "儿童"),
-    "入学": ("上学", "就读", "读书"),
-    "工资": ("薪水", "薪资", "工钱", "薪酬"),
-    "噪音": ("噪声",),
-    "违建": ("违章建筑", "违法建设", "违规建设", "违法建筑"),
-    "车位": ("停车位",),
-    "物业费": ("物业管理费",),
-    "出租车": ("的士", "出租汽车"),
-    "身份证": ("居民身份证",),
-    "驾照": ("驾驶证", "驾驶执照"),
-    "退休": ("退休手续",),
-    "补贴": ("补助", "津贴"),
-    "提取": ("取出", "支取"),
-}
-_CANON = {v: k for k, vs in SYNONYMS.items() for v in vs}
-
+_CITY_TZ = ZoneInfo("Asia/Shanghai")  # validity dates are the city's calendar days
 _K1 = 1.2
 _B = 0.75
 _FIELD_WEIGHTS = (3.0, 2.0, 1.0)  # question, tags, answer
@@ -90,7 +74,7 @@ class Hit:
 
 
 def _words(text: str) -> list[str]:
-    return [_CANON.get(w, w) for w in tokenize(text, search=True)]
+    return [canonical(w) for w in tokenize(text, search=True)]
 
 
 def _terms(text: str) -> list[str]:
@@ -234,11 +218,11 @@ class KnowledgeIndex:
         limit: int = 10,
         department: str | None = None,
     ) -> list[Hit]:
-        """Best articles for *query* valid on *today* (default: the local date), best first."""
-        day = today or datetime.now().date()
+        """Best articles for *query* valid on *today* (default: today in Asia/Shanghai), best first."""
+        day = today or datetime.now(_CITY_TZ).date()
         words = _words(query)
         bigrams = [_BIGRAM_PREFIX + g for g in char_ngrams(query, 2)]
-        if not words and not bigrams or limit <= 0:
+        if (not words and not bigrams) or limit <= 0:
             return []
         with self._lock:
             if self._dirty or self._matrix is None:
@@ -294,40 +278,9 @@ def _snippet(article: Article, query_terms: set[str], width: int = 120) -> str:
 
 # --- candidate articles from the government's past replies -------------------------------------
 
-_GREETING = re.compile(
-    r"^\s*(?:尊敬的)?(?:网友|市民|用户|同志|先生|女士)?\s*(?:[“\"][^”\"]{0,20}[”\"]|UU\d+)?\s*[：:，,]?\s*"
-    r"(?:您好|你好)?\s*[！!，,。：:]*\s*"
-)
-_RECEIPT = re.compile(
-    r"^(?:(?:您的?|你的?)(?:留言|来信|帖子|发帖|网帖|问题)[^。！!]{0,20}?(?:已?收悉|收到)[。，,！!]?\s*)"
-)
-_PREAMBLE = re.compile(r"^.{0,160}?(?:答复|回复|反馈|说明)如下[：:]\s*")
-_DATE_TAIL = re.compile(r"[\s，,。]*(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})[。.]?\s*$")
-_SIGNOFF_TAIL = re.compile(
-    r"(?:[。！!，,]\s*|^)(?:(?:再次)?感谢您?(?:对我们工作)?的?(?:关心|理解|支持|监督|留言|关注|信任)[^。！!]{0,30}"
-    r"|谢谢[！!]?|此复|特此(?:答复|回复)|祝您[^。！!]{0,20}|欢迎[^。！!]{0,10}监督[^。！!]{0,10})[。！!]?\s*$"
-)
 _EMPTY_SUBSTANCE = re.compile(
     r"^(?:[^。！!]{0,40}(?:已收悉|已转[^。！!]{0,30}|敬请关注[^。！!]{0,10}|请您?耐心等待[^。！!]{0,10})[。！!]?\s*)*$"
 )
-
-
-def clean_reply(text: str) -> str:
-    """Strip greeting, receipt formula, preamble and sign-off/date from a department reply."""
-    t = (text or "").replace("\u3000", " ").strip()
-    t = _GREETING.sub("", t, count=1)
-    t = _RECEIPT.sub("", t, count=1)
-    t = _PREAMBLE.sub("", t, count=1)
-    for _ in range(6):  # sign-offs stack: "感谢您的留言。2019年4月18日"
-        new = _DATE_TAIL.sub("", t)
-        new = _SIGNOFF_TAIL.sub("", new).rstrip()
-        if new == t:
-            break
-        t = new
-    t = re.sub(r"\s+", " ", t).strip(" ，,")
-    if t and t[-1] not in "。！!？?":
-        t += "。"
-    return t
 
 
 def _parse_day(value: str) -> date | None:

@@ -496,6 +496,8 @@ def _on_reopen(ctx: ActionContext) -> None:
             status=o.status,
             allowed_actions=allowed_actions(o, ctx.actor),
         )
+    if o.lead_department_id is None:
+        raise Conflict("this order was never dispatched; there is nothing to redo", status=o.status)
     o.redo_count += 1
     ctx.payload["redo_count"] = o.redo_count
     o.callback_result = None
@@ -510,8 +512,6 @@ def _on_reopen(ctx: ActionContext) -> None:
     o.handle_alert = None
     o.deadline_provisional = new.provisional
     ctx.payload["handle_deadline"] = o.handle_deadline.isoformat()
-    if o.lead_department_id is None:
-        raise Conflict("this order was never dispatched; dispatch it instead", status=o.status)
     dept = ctx.rt.directory.departments_by_id[o.lead_department_id]
     o.dispatched_at = ctx.now
     _set_sign_clock(ctx)
