@@ -17,8 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from haoban.auth.service import SYSTEM_ACTOR, Actor
@@ -29,7 +28,7 @@ from haoban.notifications.models import OutboxMessage
 from haoban.orders.casefile import GENESIS, EventRecord, chain_hash, encode_payload
 from haoban.orders.citizen import phone_last4
 from haoban.orders.deadlines import handle_deadline, sign_deadline
-from haoban.orders.models import CodeCounter, Order, OrderCoHandler, OrderEvent
+from haoban.orders.models import Order, OrderCoHandler, OrderEvent
 from haoban.orders.schemas import OrderCreate
 from haoban.orders.workflow import Status
 from haoban.runtime import Runtime
@@ -263,17 +262,34 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_NEXT_CODES = text(
+    "INSERT INTO code_counters (day, value) VALUES (:day, :n) "
+    "ON CONFLICT (day) DO UPDATE SET value = code_counters.value + excluded.value RETURNING value"
+)
+
+
 def _next_codes(session: Session, day: str, count: int) -> list[str]:
-    """Reserve ``count`` tracking codes for ``day`` (Asia/Shanghai) atomically on either backend."""
-    dialect = session.get_bind().dialect.name
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CodeCounter)
-    stmt = (
-        ins.values(day=day, value=count)
-        .on_conflict_do_update(index_elements=["day"], set_={"value": CodeCounter.value + count})
-        .returning(CodeCounter.value)
-    )
-    last = session.execute(stmt).scalar_one()
+    """Reserve ``count`` tracking codes for ``day`` (Asia/Shanghai) atomically (SQLite ≥ 3.35, PostgreSQL)."""
+    last = session.execute(_NEXT_CODES, {"day": day, "n": count}).scalar_one()
     return [f"{CODE_PREFIX}{day}{n:06d}" for n in range(last - count + 1, last + 1)]
+
+
+ORDERS = Order.__table__
+ORDER_COLUMNS = [c.name for c in ORDERS.columns]
+
+
+def _reserve_ids(session: Session, count: int) -> list[int]:
+    """Order ids for a batch, reserved inside the write transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        return list(
+            session.scalars(
+                text("SELECT nextval(pg_get_serial_sequence('orders', 'id')) FROM generate_series(1, :n)"),
+                {"n": count},
+            )
+        )
+    # SQLite: the transaction began IMMEDIATE, so no other writer can take these ids meanwhile.
+    top = session.scalar(text("SELECT COALESCE(MAX(id), 0) FROM orders")) or 0
+    return list(range(top + 1, top + count + 1))
 
 
 def write_prepared(session: Session, batch: list[PreparedOrder]) -> list[CreatedOrder]:
@@ -304,13 +320,9 @@ def write_prepared(session: Session, batch: list[PreparedOrder]) -> list[Created
         for day, items in by_day.items():
             for p, code in zip(items, _next_codes(session, day, len(items)), strict=True):
                 p.code = code
-        rows = []
-        for p in fresh:
-            head = GENESIS
-            for seq, ev in enumerate(p.events, start=1):
-                head = chain_hash(head, _record(p, seq, ev))
-            rows.append({**p.row, "code": p.code, "event_count": len(p.events), "last_hash": head})
-        ids = session.scalars(insert(Order).returning(Order.id, sort_by_parameter_order=True), rows).all()
+        ids = _reserve_ids(session, len(fresh))
+        blank = dict.fromkeys(ORDER_COLUMNS)
+        order_rows: list[dict[str, Any]] = []
         event_rows: list[dict[str, Any]] = []
         co_rows: list[dict[str, Any]] = []
         outbox_rows: list[dict[str, Any]] = []
@@ -337,6 +349,9 @@ def write_prepared(session: Session, batch: list[PreparedOrder]) -> list[Created
                     }
                 )
                 prev = digest
+            order_rows.append(
+                {**blank, **p.row, "id": oid, "code": p.code, "event_count": len(p.events), "last_hash": prev}
+            )
             co_rows.extend({"order_id": oid, "department_id": d} for d in p.co_handler_ids)
             if p.notify_phone:
                 outbox_rows.append(
@@ -353,11 +368,13 @@ def write_prepared(session: Session, batch: list[PreparedOrder]) -> list[Created
                         "created_at": p.now,
                     }
                 )
-        session.execute(insert(OrderEvent), event_rows)
+        # Core executemany with explicit ids: one round trip per table, no per-row RETURNING.
+        session.execute(ORDERS.insert(), order_rows)
+        session.execute(OrderEvent.__table__.insert(), event_rows)
         if co_rows:
-            session.execute(insert(OrderCoHandler), co_rows)
+            session.execute(OrderCoHandler.__table__.insert(), co_rows)
         if outbox_rows:
-            session.execute(insert(OutboxMessage), outbox_rows)
+            session.execute(OutboxMessage.__table__.insert(), outbox_rows)
     for p in batch:
         if p.code is None and p.external_ref in seen:
             first = seen[p.external_ref]

@@ -1,0 +1,343 @@
+"""Intake benchmark: K concurrent clients create orders over HTTP against a running server.
+
+In the same run, the same client posts to a bare FastAPI endpoint that does nothing (this machine's
+framework ceiling). Each server runs in its own process (uvicorn, one worker, access log off). The
+client is `wrk` (Debian package ``wrk``; one thread, K connections, a Lua script that varies each
+body) because a Python client saturates a core long before the server does; without wrk the script
+falls back to an asyncio httpx client and says so.
+
+    apt-get install wrk
+    .venv/bin/python bench/intake.py --seconds 15 --clients 16 64 --db sqlite postgresql [--write]
+
+``--write`` replaces the "## Intake" section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+BARE_APP = """
+from fastapi import FastAPI
+from pydantic import BaseModel
+app = FastAPI()
+class Body(BaseModel):
+    content: str
+    type: str = "consult"
+@app.post("/noop", status_code=201)
+async def noop(body: Body) -> dict:
+    return {"ok": True}
+"""
+
+TEXTS = [
+    "小区门口的路灯坏了三天，晚上很黑，请尽快修理。",
+    "公积金提取需要哪些材料？网上能办吗？",
+    "楼下餐馆油烟很大，影响居民生活，希望环保部门查处。",
+    "公司拖欠工资三个月，要求人社部门督促支付。",
+    "公交12路班次太少，早高峰等车超过半小时。",
+    "请问新生儿落户需要准备什么？",
+    "商家虚假宣传，拒绝退款，请市场监管部门处理。",
+    "路边井盖丢失，存在安全隐患。",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(url: str, timeout: float = 60) -> None:
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server at {url} did not come up")
+
+
+def start_bare(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    (tmp / "bare_app.py").write_text(BARE_APP)
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "uvicorn",
+            "bare_app:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=tmp,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_up(base + "/docs")
+    return proc, base
+
+
+def prepare_db(db: str, tmp: Path) -> str:
+    if db == "sqlite":
+        return f"sqlite:///{tmp / 'bench.db'}"
+    from sqlalchemy import create_engine, text
+
+    name = f"haoban_bench_{os.getpid()}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def start_haoban(url: str) -> tuple[subprocess.Popen[bytes], str]:
+    env = {
+        **os.environ,
+        "HAOBAN_DATABASE_URL": url,
+        "HAOBAN_SECRET_KEY": "bench-secret-key-0123456789abcdef0123",
+    }
+    subprocess.run(
+        [PY, "-m", "haoban.cli", "demo", "seed", "--orders", "0"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    port = free_port()
+    proc = subprocess.Popen(
+        [PY, "-m", "haoban.cli", "serve", "--port", str(port), "--no-worker", "--log-level", "warning"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_up(base + "/api/v1/health")
+    return proc, base
+
+
+async def run_load(url: str, *, n: int, clients: int, headers: dict[str, str], body_of) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    latencies: list[float] = []
+    failures = 0
+    counter = iter(range(n))
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(limits=limits, timeout=30, headers=headers) as client:
+
+        async def worker(seed: int) -> None:
+            nonlocal failures
+            rng = random.Random(seed)
+            for _ in counter:
+                t0 = time.perf_counter()
+                try:
+                    r = await client.post(url, json=body_of(rng))
+                    ok = r.status_code == 201
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append(time.perf_counter() - t0)
+                if not ok:
+                    failures += 1
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(clients)))
+        elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {
+        "n": n,
+        "clients": clients,
+        "rate": n / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "failed": failures,
+    }
+
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+%(auth)s
+local texts = {%(texts)s}
+local types = {"consult", "complaint", "help"}
+local districts = {"\\"珠晖区\\"", "\\"石鼓区\\"", "\\"蒸湘区\\"", "null"}
+local i = 0
+request = function()
+  i = i + 1
+  local body = string.format('{"type":"%%s","content":"%%s","citizen_phone":"138%%08d","district":%%s}',
+    types[i %% #types + 1], texts[i %% #texts + 1], i %% 100000000, districts[i %% #districts + 1])
+  return wrk.format(nil, nil, nil, body)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), summary.errors.status, summary.errors.connect,
+    summary.errors.timeout + summary.errors.read + summary.errors.write))
+end
+"""
+
+
+def run_wrk(url: str, *, seconds: int, clients: int, token: str | None, tmp: Path) -> dict[str, float]:
+    script = WRK_SCRIPT % {
+        "auth": f'wrk.headers["Authorization"] = "Bearer {token}"' if token else "",
+        "texts": ", ".join(f'"{t}"' for t in TEXTS),
+    }
+    path = tmp / f"load-{clients}.lua"
+    path.write_text(script, encoding="utf-8")
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s", str(path), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT"))
+    requests, duration_us, p50, p99, status_err, conn_err, io_err = map(int, line.split()[1:])
+    return {
+        "n": requests,
+        "clients": clients,
+        "rate": requests / (duration_us / 1e6),
+        "p50_ms": p50 / 1000,
+        "p99_ms": p99 / 1000,
+        "failed": status_err + conn_err + io_err,
+    }
+
+
+def order_body(rng: random.Random) -> dict[str, object]:
+    return {
+        "type": rng.choice(["consult", "complaint", "help"]),
+        "content": rng.choice(TEXTS),
+        "citizen_phone": "138" + "".join(str(rng.randrange(10)) for _ in range(8)),
+        "citizen_name": "测试",
+        "district": rng.choice(["珠晖区", "石鼓区", "蒸湘区", None]),
+    }
+
+
+def bare_body(rng: random.Random) -> dict[str, object]:
+    return {"content": rng.choice(TEXTS), "type": "consult"}
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}"
+
+
+def verify(url: str, base: str, n_expected: int) -> str:
+    env = {**os.environ, "HAOBAN_DATABASE_URL": url}
+    out = subprocess.run([PY, "-m", "haoban.cli", "audit", "verify"], env=env, capture_output=True, text=True)
+    return out.stdout.strip().splitlines()[-1] if out.stdout.strip() else out.stderr.strip()[-200:]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=15, help="load duration per measurement (wrk)")
+    ap.add_argument("--n", type=int, default=4000, help="requests per measurement (httpx fallback)")
+    ap.add_argument("--clients", type=int, nargs="+", default=[16, 64])
+    ap.add_argument("--db", nargs="+", default=["sqlite", "postgresql"])
+    ap.add_argument("--write", action="store_true")
+    args = ap.parse_args()
+    use_wrk = shutil.which("wrk") is not None
+    if not use_wrk:
+        print("wrk not found: falling back to the httpx client (it, not the server, will be the limit)")
+    rows: list[str] = []
+    tmp = Path(tempfile.mkdtemp(prefix="haoban-bench-"))
+
+    def measure(url: str, k: int, token: str | None, body_of) -> dict[str, float]:  # type: ignore[no-untyped-def]
+        if use_wrk:
+            return run_wrk(url, seconds=args.seconds, clients=k, token=token, tmp=tmp)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return asyncio.run(run_load(url, n=args.n, clients=k, headers=headers, body_of=body_of))
+
+    def row(label: str, r: dict[str, float], share: str) -> None:
+        rows.append(
+            f"| {label} | {r['clients']} | {r['n']} | {r['rate']:.0f} | {r['p50_ms']:.1f} "
+            f"| {r['p99_ms']:.1f} | {r['failed']} | {share} |"
+        )
+        print(rows[-1], flush=True)
+
+    try:
+        bare, bare_base = start_bare(tmp)
+        ceilings: dict[int, dict[str, float]] = {}
+        try:
+            measure(bare_base + "/noop", 16, None, bare_body)  # warm-up
+            for k in args.clients:
+                ceilings[k] = measure(bare_base + "/noop", k, None, bare_body)
+                row("bare FastAPI POST (ceiling)", ceilings[k], "–")
+        finally:
+            bare.terminate()
+            bare.wait()
+        for db in args.db:
+            url = prepare_db(db, tmp)
+            proc, base = start_haoban(url)
+            try:
+                token = httpx.post(
+                    base + "/api/v1/auth/token", data={"username": "operator", "password": "demo"}
+                ).json()["access_token"]
+                for k in args.clients:
+                    r = measure(base + "/api/v1/orders", k, token, order_body)
+                    row(f"full create, {db}", r, f"{r['rate'] / ceilings[k]['rate'] * 100:.0f}%")
+            finally:
+                proc.terminate()
+                proc.wait()
+            print(f"case files after the {db} run: {verify(url, base, 0)}", flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if args.write:
+        client = "wrk (1 thread)" if use_wrk else "httpx asyncio"
+        section = "\n".join(
+            [
+                "## Intake",
+                "",
+                f"Machine: {machine()}. Client ({client}) and server share the machine.",
+                f"Command: `.venv/bin/python bench/intake.py --seconds {args.seconds} --clients "
+                f"{' '.join(map(str, args.clients))} --db {' '.join(args.db)} --write`",
+                "",
+                "A full create: validated, dispatched by the catalogue, both deadlines computed on the working-day",
+                "calendar, committed durably (SQLite WAL with synchronous=FULL; PostgreSQL default fsync) with its",
+                "first case-file events and an SMS receipt in the outbox. Concurrent creates are committed together",
+                "by one writer thread (group commit).",
+                "",
+                "| endpoint | clients | requests | per second | p50 ms | p99 ms | failed | of ceiling |",
+                "|---|---|---|---|---|---|---|---|",
+                *rows,
+                "",
+            ]
+        )
+        write_section(ROOT / "bench" / "RESULTS.md", "## Intake", section)
+
+
+def write_section(path: Path, heading: str, section: str) -> None:
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
+    start = text.find(heading + "\n")
+    if start == -1:
+        text = text.rstrip() + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + len(heading))
+        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
+    path.write_text(text.rstrip() + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
