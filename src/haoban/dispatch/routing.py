@@ -111,17 +111,25 @@ class CatalogueRouter:
         confident = True
         category = request.category_code
         source = "rule"
-        if category is None and self.classify is not None:
-            guesses, confident = self.classify(text)
-            if guesses:
-                category = guesses[0].category_code
-                source = "model"
-        chain = self.category_chains.get(category, (category,)) if category else ()
-        suggestions = tuple(
-            {"category": g.category_code, "label": g.label, "probability": round(g.probability, 4)}
-            for g in guesses
-        )
+        chain: Sequence[str] = self.category_chains.get(category, (category,)) if category else ()
+        classified = category is not None or self.classify is None
+
+        def suggestions() -> tuple[dict[str, object], ...]:
+            return tuple(
+                {"category": g.category_code, "label": g.label, "probability": round(g.probability, 4)}
+                for g in guesses
+            )
+
         for rule in self.rules:
+            # The classifier runs only when a rule needs the category: keyword and emergency rules ahead
+            # of the category rules decide most calls without it (the worker categorises those later).
+            if rule.category_code and not classified:
+                guesses, confident = self.classify(text)  # type: ignore[misc]
+                classified = True
+                if guesses:
+                    category = guesses[0].category_code
+                    source = "model"
+                    chain = self.category_chains.get(category, (category,))
             if rule.why_not(request, category_chain=chain, text=text) is not None:
                 continue
             # Keyword and emergency rules are certain; a category-only match is as sure as the category.
@@ -138,20 +146,24 @@ class CatalogueRouter:
                 department_code=rule.department_code,
                 co_handler_codes=rule.co_handler_codes,
                 confidence=confidence,
-                source=source if not request.category_code else "rule",
+                source=source if rule.category_code and not request.category_code else "rule",
                 rule_id=rule.id,
                 rule_name=rule.name,
                 transfer_target=rule.transfer_target,
                 guidance=rule.guidance,
-                suggestions=suggestions,
+                suggestions=suggestions(),
                 reason=reason,
             )
+        if not classified:
+            guesses, confident = self.classify(text)  # type: ignore[misc]
+            category = guesses[0].category_code if guesses else None
+            source = "model" if guesses else source
         return DispatchDecision(
             outcome="hold",
             category_code=category,
             confidence=guesses[0].probability if guesses else 0.0,
             source=source,
-            suggestions=suggestions,
+            suggestions=suggestions(),
             reason="no catalogue rule matched; a dispatcher decides",
         )
 
