@@ -35,11 +35,11 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(hotspots_app, name="hotspots")
 app.add_typer(knowledge_app, name="knowledge")
 try:  # the ML dispatch commands (train / evaluate / explain)
-    from haoban.dispatch.cli import app as dispatch_app
+    from haoban.dispatch import cli as dispatch_cli
 
-    app.add_typer(dispatch_app, name="dispatch")
+    app.add_typer(dispatch_cli.app, name="dispatch")
 except ImportError:  # pragma: no cover - the classifier package is optional at import time
-    pass
+    dispatch_cli = None  # type: ignore[assignment]
 
 console = Console()
 err = Console(stderr=True)
@@ -57,6 +57,69 @@ def _runtime(database_url: str | None = None):  # type: ignore[no-untyped-def]
 
     settings = get_settings()
     return Runtime(Database(database_url or settings.database_url), settings)
+
+
+def load_classifier(rt) -> None:  # type: ignore[no-untyped-def]
+    """Load the dispatch model named by HAOBAN_DISPATCH_MODEL ("auto": shipped, trained if missing)."""
+    choice = rt.settings.dispatch_model
+    if choice == "off":
+        return
+    try:
+        from haoban.dispatch.classifier import TextClassifier, load_default
+    except ImportError:
+        err.print("dispatch model unavailable; routing with catalogue rules only")
+        return
+    with err.status("loading the dispatch model…"):
+        classifier = (
+            load_default(train_if_missing=True) if choice == "auto" else TextClassifier.load(Path(choice))
+        )
+    rt.enable_classifier(classifier)
+    meta = classifier.metadata or {}
+    console.print(f"dispatch model {meta.get('version', '?')} loaded (threshold {classifier.threshold:.2f})")
+
+
+def _explain_route(text: str, prediction, district) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """``haoban dispatch explain``: the catalogue rule and department for a text."""
+    from datetime import UTC, datetime
+
+    from haoban.dispatch.routing import DispatchRequest
+
+    rt = _runtime()
+    load_classifier(rt)
+    code = (
+        rt.directory.district(district.district).code
+        if district and rt.directory.district(district.district)
+        else None
+    )
+    request = DispatchRequest(
+        subject="", content=text, order_type="consult", received_at=datetime.now(UTC), district_code=code
+    )
+    decision = rt.dispatcher.decide(request)
+    return {
+        "rule": decision.rule_name or "(none)",
+        "department": decision.department_code or decision.outcome,
+        "why": decision.reason,
+    }
+
+
+def _corrections() -> list[tuple[str, str, float]]:
+    """``haoban dispatch train``: operators' corrections stored in the configured database."""
+    from haoban.dispatch.ml import correction_examples
+
+    rt = _runtime()
+    try:
+        with rt.db.read() as session:
+            return correction_examples(session, rt.directory)
+    except Exception as exc:
+        err.print(f"no corrections read ({exc.__class__.__name__}); training on the shipped data only")
+        return []
+
+
+if dispatch_cli is not None:
+    if hasattr(dispatch_cli, "explain_router"):
+        dispatch_cli.explain_router = _explain_route
+    if hasattr(dispatch_cli, "extra_examples_provider"):
+        dispatch_cli.extra_examples_provider = _corrections
 
 
 def _progress() -> Progress:
@@ -110,8 +173,10 @@ def serve(
 
     rt = _runtime()
     rt.db.upgrade()
+    load_classifier(rt)
     if demo:
         os.environ["HAOBAN_DEMO"] = "1"
+        rt.settings.demo = True
         from haoban.demo.seed import seed_demo
 
         with _progress() as progress:

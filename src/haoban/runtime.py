@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from haoban.auth.service import ActorCache
 from haoban.calendar import WorkCalendar
@@ -43,6 +43,14 @@ class _Timed:
                 self._at = time.monotonic()
             return self._value
 
+    def enable_classifier(self, classifier: Any) -> None:
+        """Route with ``classifier`` from now on (None turns machine-learning dispatch off)."""
+        from haoban.dispatch.ml import guesser
+
+        self.classifier = classifier
+        self.classify = guesser(classifier, lambda: self.directory) if classifier is not None else None
+        self._router.invalidate()
+
     def invalidate(self) -> None:
         with self._lock:
             self._value = None
@@ -58,8 +66,10 @@ class Runtime:
         self._calendar = _Timed(self._load_calendar, ttl=60.0)
         self._sla = _Timed(self._load_sla, ttl=10.0)
         self._router = _Timed(self._load_router, ttl=10.0)
-        # Optional text classifier: text → (category guesses, confident?). Set by the ML dispatcher.
+        # Optional text classifier (haoban.dispatch.classifier.TextClassifier) and the router's hook to it.
+        self.classifier: Any = None
         self.classify: Callable[[str], tuple[list[CategoryGuess], bool]] | None = None
+        self.categorised_upto = 0  # the worker's cursor for categorising keyword-dispatched orders
         self.intake = None  # IntakeWriter, set by the app while serving
 
     # --- loaders ---------------------------------------------------------------------------------
@@ -106,6 +116,14 @@ class Runtime:
     @property
     def router(self) -> CatalogueRouter:
         return self._router.get()
+
+    def enable_classifier(self, classifier: Any) -> None:
+        """Route with ``classifier`` from now on (None turns machine-learning dispatch off)."""
+        from haoban.dispatch.ml import guesser
+
+        self.classifier = classifier
+        self.classify = guesser(classifier, lambda: self.directory) if classifier is not None else None
+        self._router.invalidate()
 
     def invalidate(self) -> None:
         """Drop every cache: call after an admin change (directory, rules, SLA, calendar)."""

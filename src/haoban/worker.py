@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 class TickResult:
     sweep: SweepResult
     sent: int
+    categorised: int = 0
 
 
 def tick(rt: Runtime, *, sender_name: str = "record") -> TickResult:
@@ -27,7 +28,15 @@ def tick(rt: Runtime, *, sender_name: str = "record") -> TickResult:
     with rt.db.write() as session:
         result = sweep(session, rt)
     sent = drain(rt.db, sender=get_sender(sender_name))
-    return TickResult(result, sent)
+    categorised = 0
+    if rt.classifier is not None:
+        from haoban.dispatch.ml import categorise_uncategorised
+
+        with rt.db.write() as session:
+            categorised, rt.categorised_upto = categorise_uncategorised(
+                session, classifier=rt.classifier, directory=rt.directory, after_id=rt.categorised_upto
+            )
+    return TickResult(result, sent, categorised)
 
 
 class Worker:

@@ -14,6 +14,7 @@ from haoban.deps import ActorDep, RuntimeDep
 from haoban.dispatch import catalogue
 from haoban.dispatch.models import DispatchCorrection
 from haoban.dispatch.routing import DispatchRequest
+from haoban.errors import Conflict
 
 router = APIRouter(prefix="/api/v1", tags=["dispatch"])
 
@@ -151,4 +152,44 @@ def explain(rt: RuntimeDep, actor: ActorDep, data: ExplainIn) -> dict[str, Any]:
             {"rule": r.name, "position": r.position, "matched": why is None, "why_not": why}
             for r, why in trace
         ],
+    }
+
+
+class PredictIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+@router.post("/dispatch/predict", summary="Suggested categories (top 3, calibrated) and the routing decision")
+def predict(rt: RuntimeDep, actor: ActorDep, data: PredictIn) -> dict[str, Any]:
+    if rt.classifier is None:
+        raise Conflict("no dispatch model is loaded (HAOBAN_DISPATCH_MODEL=off); routing uses rules only")
+    prediction = rt.classifier.predict(data.text)
+    request = DispatchRequest(
+        subject="", content=data.text, order_type="consult", received_at=datetime.now(UTC)
+    )
+    decision = rt.dispatcher.decide(request)
+    return {
+        "suggestions": [{"label": s.label, "probability": s.probability} for s in prediction.suggestions],
+        "confident": prediction.confident,
+        "threshold": rt.classifier.threshold,
+        "reason": prediction.reason,
+        "decision": {
+            "outcome": decision.outcome,
+            "department": decision.department_code,
+            "rule": decision.rule_name,
+            "why": decision.reason,
+        },
+    }
+
+
+@router.get("/dispatch/model", summary="The loaded dispatch model: version, training data hash, metrics")
+def model_info(rt: RuntimeDep, actor: ActorDep) -> dict[str, Any]:
+    if rt.classifier is None:
+        return {"loaded": False}
+    return {
+        "loaded": True,
+        "labels": list(rt.classifier.labels),
+        "threshold": rt.classifier.threshold,
+        "metadata": rt.classifier.metadata,
     }

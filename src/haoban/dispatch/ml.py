@@ -1,0 +1,99 @@
+"""The machine-learning dispatcher behind the ``Dispatcher`` interface.
+
+The text classifier (``haoban.dispatch.classifier``) predicts a first-level category with calibrated
+probabilities; this module turns its predictions into category guesses for the catalogue router,
+feeds operators' corrections back into training, and categorises orders that keyword rules dispatched
+without needing a category (so the dashboards' category mix is complete).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from haoban.directory.service import DirectorySnapshot
+from haoban.dispatch.models import DispatchCorrection
+from haoban.dispatch.routing import CategoryGuess
+from haoban.orders.models import Order
+
+log = logging.getLogger(__name__)
+# Corrections weigh more than the public training rows: they are this city's own judgement.
+CORRECTION_WEIGHT = 2.0
+
+
+def guesser(
+    classifier: Any, directory_of: Callable[[], DirectorySnapshot]
+) -> Callable[[str], tuple[list[CategoryGuess], bool]]:
+    """Adapt a TextClassifier to the router's ``classify`` hook (labels → category codes)."""
+
+    def classify(text: str) -> tuple[list[CategoryGuess], bool]:
+        prediction = classifier.predict(text)
+        directory = directory_of()
+        guesses = []
+        for s in prediction.suggestions:
+            ref = directory.category(s.label)
+            if ref is not None:
+                guesses.append(CategoryGuess(ref.code, float(s.probability), s.label))
+        return guesses, bool(prediction.confident) and bool(guesses)
+
+    return classify
+
+
+def level1_label(directory: DirectorySnapshot, code: str | None) -> str | None:
+    """The first-level category name of a category code: the classifier's label space."""
+    if not code:
+        return None
+    ref = directory.category(code)
+    if ref is None:
+        return None
+    root = directory.category(ref.ancestors[0])
+    return root.name if root else None
+
+
+def correction_examples(session: Session, directory: DirectorySnapshot) -> list[tuple[str, str, float]]:
+    """Stored corrections as weighted training examples (text, label, weight)."""
+    out: list[tuple[str, str, float]] = []
+    for c in session.scalars(select(DispatchCorrection).order_by(DispatchCorrection.id)):
+        label = level1_label(directory, c.chosen_category)
+        if label:
+            out.append((c.text, label, CORRECTION_WEIGHT))
+    return out
+
+
+def categorise_uncategorised(
+    session: Session, *, classifier: Any, directory: DirectorySnapshot, after_id: int = 0, limit: int = 500
+) -> tuple[int, int]:
+    """Give a category to orders dispatched without one (keyword rules); batch work for the worker.
+
+    Returns (orders categorised, last order id looked at): the worker resumes after it, so a message
+    the classifier cannot place is not retried forever.
+    """
+    rows = session.execute(
+        select(Order.id, Order.subject, Order.content)
+        .where(Order.category_id.is_(None), Order.id > after_id)
+        .order_by(Order.id)
+        .limit(limit)
+    ).all()
+    if not rows:
+        return 0, after_id
+    predictions = classifier.predict_many([f"{r.subject}\n{r.content}" for r in rows])
+    done = 0
+    for row, prediction in zip(rows, predictions, strict=True):
+        if not prediction.suggestions:
+            continue
+        ref = directory.category(prediction.suggestions[0].label)
+        if ref is None:
+            continue
+        # Only fill the gap: never overwrite a category someone set meanwhile.
+        session.execute(
+            update(Order)
+            .where(Order.id == row.id, Order.category_id.is_(None))
+            .values(category_id=ref.id)
+            .execution_options(synchronize_session=False)
+        )
+        done += 1
+    return done, rows[-1].id
