@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     track_rate_per_minute: int = 20
     # Intake batching: the writer commits up to this many creates together.
     intake_batch_max: int = 256
+    # Near-duplicate orders (并单 candidates): Jaccard of character 3-shingles, and how far apart in time.
+    duplicate_threshold: float = Field(default=0.5, gt=0.0, le=1.0)
+    duplicate_window_days: int = Field(default=30, ge=1)
+    # A 差评 rating opens a rectification (整改) due this many working days later.
+    rectification_working_days: int = Field(default=5, ge=1, le=60)
+    # Machine-learning dispatch: "auto" loads the shipped model (training it if missing), "off" routes
+    # with catalogue rules only, anything else is a path to a model file.
+    dispatch_model: str = "auto"
     sql_echo: bool = False
 
 
