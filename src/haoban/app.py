@@ -83,10 +83,14 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgr
             headers={"Retry-After": "1"},
         )
 
+    from haoban.analytics.api import router as analytics_router
     from haoban.auth.api import router as auth_router
     from haoban.calendar.api import router as calendar_router
     from haoban.directory.api import router as directory_router
     from haoban.dispatch.api import router as dispatch_router
+    from haoban.feedback.api import router as feedback_router
+    from haoban.hotspots.api import router as hotspots_router
+    from haoban.knowledge.api import router as knowledge_router
     from haoban.orders.admin_api import router as sla_router
     from haoban.orders.api import router as orders_router
     from haoban.web.pages import router as pages_router
@@ -98,6 +102,10 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgr
         dispatch_router,
         sla_router,
         calendar_router,
+        analytics_router,
+        hotspots_router,
+        knowledge_router,
+        feedback_router,
         pages_router,
     ):
         app.include_router(router)

@@ -186,6 +186,9 @@ def serve(
     # Hand the GIL between the event loop and the intake writer sooner than the 5 ms default: the
     # writer's batches then close sooner and request latency drops under load.
     sys.setswitchinterval(0.0005)
+    from haoban.knowledge.service import warm
+
+    warm(rt)  # tokenise the knowledge base in the background so the first search is fast
     app_ = create_app(rt, run_worker=worker, upgrade=False)
     console.print(f"[bold]haoban[/bold] on http://{host}:{port}/  ·  API docs http://{host}:{port}/docs")
     uvicorn.run(app_, host=host, port=port, log_level=log_level)

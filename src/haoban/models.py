@@ -1,8 +1,12 @@
 """Imports every domain's tables so that ``Base.metadata`` is complete (migrations, tests)."""
 
+from haoban.analytics.models import dashboard_index
 from haoban.calendar.models import CalendarSchedule
 from haoban.directory.models import Category, Department, District, User
 from haoban.dispatch.models import DispatchCorrection, DispatchRule, DispatchRuleRevision
+from haoban.feedback.models import Rating, Rectification, ReplyScore
+from haoban.hotspots.models import OrderVote
+from haoban.knowledge.models import KnowledgeArticle
 from haoban.notifications.models import DeliveredMessage, OutboxMessage
 from haoban.orders.models import CodeCounter, Order, OrderCoHandler, OrderEvent, SlaRule
 
@@ -16,10 +20,16 @@ __all__ = [
     "DispatchRule",
     "DispatchRuleRevision",
     "District",
+    "KnowledgeArticle",
     "Order",
     "OrderCoHandler",
     "OrderEvent",
+    "OrderVote",
     "OutboxMessage",
+    "Rating",
+    "Rectification",
+    "ReplyScore",
     "SlaRule",
     "User",
+    "dashboard_index",
 ]

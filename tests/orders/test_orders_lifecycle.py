@@ -91,9 +91,8 @@ def test_answer_transfer_and_close(api: Api) -> None:
     code = api.create(content="请问这个事情怎么办理呢？谢谢", type="consult")["code"]
     status = api.get(f"/api/v1/orders/{code}", as_="operator").json()["status"]
     assert status == "pending_dispatch"
-    answered = api.act(
-        code, "answer", as_="operator", answer="可在政务服务网在线办理。", knowledge_article_id=7
-    )
+    # Citing a knowledge article is covered in tests/knowledge (an unknown id is refused there).
+    answered = api.act(code, "answer", as_="operator", answer="可在政务服务网在线办理。")
     assert answered["status"] == "answered"
     assert api.act(code, "close", as_="operator")["status"] == "closed"
     code2 = api.create(content="我家楼下有人着火了，快来", urgency="urgent", type="help")["code"]
@@ -260,5 +259,10 @@ def test_workflow_table_is_published(client: Any) -> None:
 
 
 def test_health(client: Any) -> None:
+    from alembic.script import ScriptDirectory
+
+    from haoban.migrations import alembic_config
+
     body = client.get("/api/v1/health").json()
-    assert body["status"] == "ok" and body["schema"] == "0002"
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert body["status"] == "ok" and body["schema"] == head

@@ -55,3 +55,10 @@ def require_role(actor: Actor, *roles: str) -> None:
 
 ADMIN_ROLES = ("admin",)
 READ_CONFIG_ROLES = ("admin", "supervisor", "dispatcher", "auditor")
+
+# Who may read the city dashboard's figures (analytics): the call centre, admins and auditors.
+DASHBOARD_ROLES = ("operator", "dispatcher", "supervisor", "admin", "auditor")
+# Who may register calls (受理): the API's order intake and the operator console.
+INTAKE_ROLES = ("operator", "dispatcher", "supervisor", "admin")
+# Who reviews returns, replies and extensions (the supervisor board).
+REVIEW_ROLES = ("dispatcher", "supervisor", "admin")

@@ -323,5 +323,8 @@ def seed_demo(
     seed_directory(rt)
     seed_rules(rt)
     accounts = seed_accounts(rt)
+    from haoban.knowledge.service import seed_knowledge
+
+    seed_knowledge(rt)
     total = seed_orders(rt, count=orders, progress=progress)
     return {"accounts": accounts, "orders": total}

@@ -74,9 +74,12 @@ def warn_at(start: datetime, deadline: datetime, ratio: float) -> datetime:
 
 
 def prepare_order(
-    rt: Runtime, *, data: OrderCreate, actor: Actor, now: datetime | None = None
+    rt: Runtime, *, data: OrderCreate, actor: Actor, now: datetime | None = None, route: bool = True
 ) -> PreparedOrder:
-    """Check references, dispatch and compute deadlines. Raises Invalid naming the field at fault."""
+    """Check references, dispatch and compute deadlines. Raises Invalid naming the field at fault.
+
+    ``route=False`` leaves the order registered with the operator, who answers or transfers it at once.
+    """
     now = now or utcnow()
     directory = rt.directory
     errors: dict[str, str] = {}
@@ -123,8 +126,10 @@ def prepare_order(
             source="human",
             reason=f"chosen by {actor.name} at intake",
         )
-    else:
+    elif route:
         decision = rt.dispatcher.decide(request)
+    else:
+        decision = DispatchDecision(outcome="none", category_code=request.category_code, source="human")
     if decision.category_code and category is None:
         category = directory.category(decision.category_code)
 
@@ -235,7 +240,7 @@ def prepare_order(
                 {**decision_payload, "answer": decision.guidance},
             )
         )
-    else:
+    elif decision.outcome != "none":
         row.update(status=Status.PENDING_DISPATCH.value)
         events.append(
             PreparedEvent(

@@ -343,6 +343,9 @@ def _on_answer(ctx: ActionContext) -> None:
     ctx.order.closed_at = None
     ctx.payload["answer"] = ctx.data.answer
     if ctx.data.knowledge_article_id is not None:
+        from haoban.knowledge.service import check_citable
+
+        check_citable(ctx.session, article_id=ctx.data.knowledge_article_id, at=ctx.now)
         ctx.payload["knowledge_article_id"] = ctx.data.knowledge_article_id
     _notify_citizen(ctx, f"【12345】您的诉求（编号 {ctx.order.code}）答复：{ctx.data.answer}")
 
@@ -433,6 +436,9 @@ def _on_reply(ctx: ActionContext) -> None:
     ctx.order.reply_text = ctx.data.reply
     ctx.order.replied_at = ctx.now
     ctx.payload["reply"] = ctx.data.reply
+    from haoban.feedback.service import record_reply_score
+
+    record_reply_score(ctx.session, order=ctx.order, reply=ctx.data.reply or "", at=ctx.now)
 
 
 def _on_review_reply(ctx: ActionContext) -> None:

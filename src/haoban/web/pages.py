@@ -1,26 +1,154 @@
-"""The landing page; the role pages grow here with the web issue."""
+"""The web app's router: landing, login / logout, language, static files, and every role's pages."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+import mimetypes
+from pathlib import Path
+from typing import Any
 
-router = APIRouter(include_in_schema=False)
+import plotly
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, Response
+from sqlalchemy import select
 
-LANDING = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>好办 haoban · 12345</title>
-<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.6}
-code{background:#f3f3f3;padding:0 .3em}</style></head><body>
-<h1>好办 haoban</h1><p>12345 政务服务便民热线 · 工单受理、派单、办理、督办、回访。<br>
-The 12345 hotline platform: registration, dispatch, handling, supervision, call-backs.</p>
-<ul><li><a href="/docs">API 文档 / API docs (OpenAPI)</a></li>
-<li><a href="/api/v1/workflow">工单流转表 / The work-order state table</a></li>
-<li><a href="/api/v1/health">运行状态 / Health</a></li></ul>
-<p>演示账号 / Demo accounts (demo mode): <code>admin</code>, <code>operator</code>, <code>dispatcher</code>,
-<code>supervisor</code>, <code>auditor</code> and one handler per department (e.g.
-<code>h_scjg</code>); password <code>demo</code>.</p></body></html>"""
+from haoban.auth.service import authenticate, issue_token
+from haoban.directory.models import User
+from haoban.errors import NotFound, Unauthorized
+from haoban.web import admin, board, console, dashboard, orders, portal
+from haoban.web.common import (
+    HERE,
+    LANG_COOKIE,
+    TOKEN_COOKIE,
+    PageRoute,
+    current_actor,
+    demo_mode,
+    lang_of,
+    redirect,
+    render,
+    runtime,
+    safe_next,
+)
+from haoban.web.i18n import LANGS, translate
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+STATIC = HERE / "static"
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+HOME_BY_ROLE = {
+    "operator": "/console",
+    "dispatcher": "/console/queue",
+    "handler": "/inbox",
+    "supervisor": "/board",
+    "admin": "/admin",
+    "auditor": "/dashboard",
+}
 
 
-@router.get("/", response_class=HTMLResponse)
-def landing() -> str:
-    return LANDING
+@router.get("/")
+def landing(request: Request) -> Response:
+    rt = runtime(request)
+    accounts: list[tuple[str, str, str | None]] = []
+    if demo_mode(rt):
+        with rt.db.read() as session:
+            users = session.scalars(
+                select(User).where(User.active.is_(True)).order_by(User.role, User.username)
+            )
+            accounts = [(u.username, u.role, u.department.name if u.department else None) for u in users]
+    staff = [a for a in accounts if a[1] != "handler"]
+    handlers = [a for a in accounts if a[1] == "handler"]
+    return render(request, "landing.html", {"staff": staff, "handlers": handlers})
+
+
+@router.get("/login")
+def login_form(request: Request) -> Response:
+    return render(
+        request,
+        "login.html",
+        {"next": safe_next(request.query_params.get("next"), ""), "values": {}, "error": None},
+    )
+
+
+def _login(request: Request, form: dict[str, Any]) -> Response:
+    rt = runtime(request)
+    lang = lang_of(request)
+    username = str(form.get("username") or "").strip()
+    password = str(form.get("password") or "")
+    nxt = safe_next(str(form.get("next") or ""), "")
+    errors = {
+        k: translate("err_required", lang)
+        for k, v in (("username", username), ("password", password))
+        if not v
+    }
+    error = None
+    if not errors:
+        try:
+            with rt.db.read() as session:
+                user = authenticate(session, username=username, password=password)
+                token = issue_token(user, secret=rt.settings.secret_key, minutes=rt.settings.token_minutes)
+                role = user.role
+        except Unauthorized as exc:
+            error = translate("login_disabled" if "disabled" in exc.message else "login_failed", lang)
+    if errors or error:
+        return render(
+            request,
+            "login.html",
+            {"next": nxt, "values": {"username": username}, "errors": errors, "error": error},
+            status_code=401 if error else 422,
+            actor=None,
+        )
+    response = redirect(nxt or HOME_BY_ROLE.get(role, "/"))
+    response.set_cookie(
+        TOKEN_COOKIE,
+        token,
+        max_age=rt.settings.token_minutes * 60,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    form = dict(await request.form())
+    return await run_in_threadpool(_login, request, form)
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    response = redirect("/login", bye="1")
+    response.delete_cookie(TOKEN_COOKIE)
+    return response
+
+
+@router.get("/lang/{lang}")
+def set_lang(request: Request, lang: str) -> Response:
+    response = redirect(safe_next(request.query_params.get("next"), "/"))
+    if lang in LANGS:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+@router.get("/static/{path:path}")
+def static(path: str) -> Response:
+    if path == "vendor/plotly.min.js":
+        file = PLOTLY_JS
+    else:
+        file = (STATIC / path).resolve()
+        if STATIC.resolve() not in file.parents or not file.is_file():
+            raise NotFound(f"no static file {path!r}")
+    media_type = mimetypes.guess_type(str(file))[0] or "application/octet-stream"
+    return FileResponse(file, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})
+
+
+@router.get("/me")
+def me(request: Request) -> Response:
+    actor = current_actor(request)
+    if actor is None:
+        return redirect("/login")
+    return redirect(HOME_BY_ROLE.get(actor.role, "/"))
+
+
+for _module in (portal, console, orders, board, admin, dashboard):
+    router.include_router(_module.router)

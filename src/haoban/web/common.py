@@ -1,0 +1,239 @@
+"""What every page shares: templates, language, the signed-in actor, error pages. No business rules."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import OperationalError
+
+from haoban.auth.service import Actor, decode_token
+from haoban.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited, Unauthorized
+from haoban.orders import workflow
+from haoban.runtime import Runtime
+from haoban.web import i18n
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+TOKEN_COOKIE = "haoban_token"
+LANG_COOKIE = "haoban_lang"
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+class LoginRequired(Exception):
+    """Raised by a page that needs a signed-in user; the page route redirects to the login page."""
+
+
+def runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def lang_of(request: Request) -> str:
+    q = request.query_params.get("lang")
+    if q in i18n.LANGS:
+        return q
+    c = request.cookies.get(LANG_COOKIE)
+    return c if c in i18n.LANGS else "zh"
+
+
+def current_actor(request: Request) -> Actor | None:
+    """The signed-in staff member from the ``haoban_token`` cookie, or None (never raises)."""
+    token = request.cookies.get(TOKEN_COOKIE)
+    if not token:
+        return None
+    rt = runtime(request)
+    try:
+        user_id = decode_token(token, secret=rt.settings.secret_key)
+        return rt.actors.get(rt.db.session, user_id)
+    except Unauthorized:
+        return None
+
+
+def require_actor(request: Request, *roles: str) -> Actor:
+    """The signed-in actor, who must hold one of ``roles`` (any role when none is given)."""
+    actor = current_actor(request)
+    if actor is None:
+        raise LoginRequired()
+    if roles and actor.role not in roles:
+        raise Forbidden(f"this page needs one of the roles: {', '.join(roles)}")
+    return actor
+
+
+def demo_mode(rt: Runtime) -> bool:
+    return bool(rt.settings.demo) or os.environ.get("HAOBAN_DEMO", "").lower() in ("1", "true", "yes")
+
+
+def has_route(request: Request, path: str) -> bool:
+    """Whether the app serves ``path`` (panels backed by other features hide until those land)."""
+    return any(getattr(r, "path", None) == path for r in request.app.routes)
+
+
+# --- formatting helpers for templates ------------------------------------------------------------
+
+
+def fmt_time(value: Any, with_time: bool = True) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    local = value.astimezone(LOCAL_TZ)
+    return local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+def fmt_pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def status_label(status: str | None, lang: str) -> str:
+    if not status:
+        return ""
+    try:
+        zh, en = workflow.STATUS_LABELS[workflow.Status(status)]
+    except ValueError:
+        return status
+    return en if lang == "en" else zh
+
+
+def action_label(action: str, lang: str) -> str:
+    t = workflow.BY_ACTION.get(action)
+    if t is not None and t.label[0]:
+        return t.label[1] if lang == "en" else t.label[0]
+    return i18n.label(i18n.EVENT_LABELS, action, lang)
+
+
+NAV: list[tuple[str, str, tuple[str, ...] | None]] = [
+    # (key, href, roles that see the link; None = everyone)
+    ("portal", "/portal", None),
+    ("console", "/console", ("operator", "dispatcher", "supervisor", "admin")),
+    ("queue", "/console/queue", ("operator", "dispatcher", "supervisor", "admin")),
+    ("inbox", "/inbox", ("handler",)),
+    ("board", "/board", ("dispatcher", "supervisor", "admin")),
+    ("dashboard", "/dashboard", ("operator", "dispatcher", "supervisor", "admin", "auditor")),
+    ("admin", "/admin", ("admin", "supervisor", "dispatcher", "auditor")),
+]
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    actor: Actor | None = None,
+) -> HTMLResponse:
+    lang = lang_of(request)
+    if actor is None:
+        actor = current_actor(request)
+    rt = runtime(request)
+
+    def t(key: str) -> str:
+        return i18n.translate(key, lang)
+
+    nav = [
+        (key, href)
+        for key, href, roles in NAV
+        if roles is None or (actor is not None and actor.role in roles)
+    ]
+    path_qs = request.url.path + (("?" + request.url.query) if request.url.query else "")
+    other = "en" if lang == "zh" else "zh"
+    ctx: dict[str, Any] = {
+        "request": request,
+        "t": t,
+        "lang": lang,
+        "actor": actor,
+        "nav": nav,
+        "path": request.url.path,
+        "lang_href": f"/lang/{other}?next={quote(path_qs, safe='')}",
+        "demo": demo_mode(rt),
+        "fmt_time": fmt_time,
+        "fmt_pct": fmt_pct,
+        "status_label": lambda s: status_label(s, lang),
+        "action_label": lambda a: action_label(a, lang),
+        "type_label": lambda k: i18n.label(i18n.TYPE_LABELS, k, lang),
+        "channel_label": lambda k: i18n.label(i18n.CHANNEL_LABELS, k, lang),
+        "role_label": lambda k: i18n.label(i18n.ROLE_LABELS, k, lang),
+        "role_name": actor and i18n.label(i18n.ROLE_LABELS, actor.role, lang),
+    }
+    ctx.update(context or {})
+    response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    if request.query_params.get("lang") in i18n.LANGS:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def redirect(url: str, **params: str) -> RedirectResponse:
+    if params:
+        url += ("&" if "?" in url else "?") + urlencode(params)
+    return RedirectResponse(url, status_code=303)
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """Only same-site paths: never redirect to another host."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    return value
+
+
+def error_page(request: Request, exc: Exception) -> Response:
+    """A clear page for a refused or failed request: never a stack trace."""
+    if isinstance(exc, LoginRequired | Unauthorized):
+        path_qs = request.url.path + (("?" + request.url.query) if request.url.query else "")
+        return redirect("/login", next=path_qs)
+    if isinstance(exc, NotFound):
+        key, status = "not_found", 404
+    elif isinstance(exc, Forbidden):
+        key, status = "forbidden", 403
+    elif isinstance(exc, Conflict):
+        key, status = "conflict", 409
+    elif isinstance(exc, RateLimited):
+        key, status = "rate", 429
+    elif isinstance(exc, OperationalError):
+        key, status = "busy", 503
+    elif isinstance(exc, DomainError):
+        key, status = "conflict", exc.status_code
+    else:
+        log.exception("page %s failed", request.url.path, exc_info=exc)
+        key, status = "server", 500
+    detail = exc.message if isinstance(exc, DomainError) else None
+    try:
+        actor = current_actor(request)
+    except Exception:
+        actor = None
+    return render(
+        request,
+        "error.html",
+        {"error_key": key, "detail": detail},
+        status_code=status,
+        actor=actor,
+    )
+
+
+class PageRoute(APIRoute):
+    """A page route: domain errors and crashes become a friendly HTML page; no login goes to /login."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Exception as exc:
+                return error_page(request, exc)
+
+        return page_handler

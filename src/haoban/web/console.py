@@ -1,0 +1,138 @@
+"""The operator console: register a call fast, answer or transfer it at once, and the dispatch queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from haoban.auth.rbac import INTAKE_ROLES
+from haoban.auth.service import Actor
+from haoban.db import utcnow
+from haoban.errors import Conflict, Invalid
+from haoban.orders import service
+from haoban.orders.intake import PreparedOrder, prepare_order, write_prepared
+from haoban.orders.schemas import ActionRequest, OrderCreate
+from haoban.orders.workflow import TRANSFER_TARGETS
+from haoban.web import forms
+from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime
+from haoban.web.orders import directory_choices
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+REGISTER_FIELDS = (
+    "type",
+    "urgency",
+    "content",
+    "subject",
+    "citizen_name",
+    "citizen_phone",
+    "address",
+    "district",
+    "department",
+    "channel",
+)
+MODES = ("dispatch", "answer", "transfer")
+
+
+def _console(
+    request: Request,
+    actor: Actor,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    message: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    rt = runtime(request)
+    ctx = {
+        "values": values or {"type": "complaint", "urgency": "normal", "channel": "phone"},
+        "errors": errors or {},
+        "message": message,
+        "targets": TRANSFER_TARGETS,
+        "kb": any(getattr(r, "path", None) == "/api/v1/knowledge/search" for r in request.app.routes),
+        "dupcheck": any(getattr(r, "path", None) == "/api/v1/duplicates/check" for r in request.app.routes),
+        "last": request.query_params.get("code"),
+        **directory_choices(rt),
+    }
+    return render(request, "console.html", ctx, status_code=status_code, actor=actor)
+
+
+@router.get("/console")
+def console(request: Request) -> Response:
+    actor = require_actor(request, *INTAKE_ROLES)
+    return _console(request, actor)
+
+
+def _register(request: Request, form: dict[str, Any]) -> Response:
+    actor = require_actor(request, *INTAKE_ROLES)
+    rt = runtime(request)
+    lang = lang_of(request)
+    values = forms.clean(form)
+    mode = values.get("mode", "dispatch")
+    if mode not in MODES:
+        mode = "dispatch"
+    errors = forms.check_required(values, ["content"], lang)
+    if mode == "answer":
+        errors.update(forms.check_required(values, ["answer"], lang))
+    if mode == "transfer":
+        errors.update(forms.check_required(values, ["target"], lang))
+    if errors:
+        return _console(request, actor, values=values, errors=errors, status_code=422)
+    fields = {k: values[k] for k in REGISTER_FIELDS if k in values}
+    try:
+        data = forms.build(OrderCreate, fields)
+        prepared: PreparedOrder = prepare_order(rt, data=data, actor=actor, route=mode == "dispatch")
+        with rt.db.write() as session:
+            created = write_prepared(session, [prepared])[0]
+            if mode != "dispatch":
+                req = ActionRequest(answer=values.get("answer")) if mode == "answer" else None
+                req = req or ActionRequest(target=values.get("target"))
+                service.apply_action(session, rt, code=created.code, action=mode, data=req, actor=actor)
+    except (Invalid, Conflict) as exc:
+        errs = exc.detail.get("fields", {}) if isinstance(exc, Invalid) else {}
+        return _console(request, actor, values=values, errors=errs, message=exc.message, status_code=422)
+    return redirect("/console", code=created.code)
+
+
+@router.post("/console")
+async def register(request: Request) -> Response:
+    form = dict(await request.form())
+    return await run_in_threadpool(_register, request, form)
+
+
+@router.get("/console/queue")
+def queue(request: Request, page: int = 1) -> Response:
+    actor = require_actor(request, *INTAKE_ROLES)
+    rt = runtime(request)
+    page = max(1, page)
+    now = utcnow()
+    with rt.db.read() as session:
+        rows, total = service.list_orders(
+            session,
+            rt,
+            actor=actor,
+            filters=service.OrderFilter(status=["pending_dispatch", "registered"]),
+            page=page,
+            page_size=20,
+        )
+        items = [service.order_detail(o, rt, actor=actor, now=now) for o in rows]
+    return render(
+        request,
+        "queue.html",
+        {
+            "items": items,
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // 20)),
+            "dupcheck": any(
+                getattr(r, "path", None) == "/api/v1/orders/{code}/duplicates" for r in request.app.routes
+            ),
+            "done": request.query_params.get("done"),
+            "done_code": request.query_params.get("code"),
+            **directory_choices(rt),
+        },
+        actor=actor,
+    )

@@ -1,0 +1,81 @@
+"""The city dashboard: KPI cards and offline plotly charts; every figure links to its CSV export."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from haoban.analytics import service as analytics
+from haoban.auth.rbac import DASHBOARD_ROLES
+from haoban.db import utcnow
+from haoban.errors import Invalid
+from haoban.web.common import PageRoute, lang_of, render, require_actor, runtime
+from haoban.web.i18n import CHANNEL_LABELS
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def _day(value: str | None, name: str, errors: dict[str, str]) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors[name] = "YYYY-MM-DD"
+        return None
+
+
+@router.get("/dashboard")
+def dashboard(request: Request) -> Response:
+    actor = require_actor(request, *DASHBOARD_ROLES)
+    rt = runtime(request)
+    q = request.query_params
+    lang = lang_of(request)
+    errors: dict[str, str] = {}
+    first = _day(q.get("from"), "from", errors)
+    last = _day(q.get("to"), "to", errors)
+    bucket = q.get("bucket") or "day"
+    if bucket not in analytics.BUCKETS:
+        errors["bucket"] = "day / week / month"
+        bucket = "day"
+    district = q.get("district") or None
+    now = utcnow()
+    try:
+        scope = analytics.resolve_scope(rt.directory, now=now, first=first, last=last, district=district)
+    except Invalid as exc:
+        errors.update(exc.detail.get("fields", {}))
+        district = None
+        scope = analytics.resolve_scope(rt.directory, now=now)
+        first = last = None
+    with rt.db.read() as session:
+        data = analytics.dashboard(session, scope=scope, now=now, directory=rt.directory, bucket=bucket)  # type: ignore[arg-type]
+    shown_first = analytics.today_local(scope.start)
+    shown_last = (scope.end.astimezone(analytics.LOCAL_TZ) - timedelta(days=1)).date()
+    params = {"from": shown_first.isoformat(), "to": shown_last.isoformat(), "bucket": bucket}
+    if district:
+        params["district"] = district
+    hotspots = any(getattr(r, "path", None) == "/api/v1/hotspots" for r in request.app.routes)
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "d": data,
+            "k": data["kpis"],
+            "kpi_names": analytics.KPI_NAMES,
+            "first": shown_first.isoformat(),
+            "last": shown_last.isoformat(),
+            "bucket": bucket,
+            "district": district or "",
+            "districts": sorted(rt.directory.districts_by_id.values(), key=lambda d: d.code),
+            "errors": errors,
+            "qs": urlencode(params),
+            "chart_json": orjson.dumps(data, default=str).decode().replace("</", "<\\/"),
+            "channel_labels": {k: v[1] if lang == "en" else v[0] for k, v in CHANNEL_LABELS.items()},
+            "hotspots": hotspots,
+        },
+        actor=actor,
+    )

@@ -1,0 +1,176 @@
+"""The order page (details, case-file timeline, action forms) and the department inbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from haoban.auth.service import Actor
+from haoban.db import utcnow
+from haoban.errors import Conflict, Forbidden, Invalid
+from haoban.orders import service
+from haoban.orders.workflow import HANDLING_STATUSES
+from haoban.web import forms
+from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime, safe_next
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+STAFF_ROLES = ("operator", "dispatcher", "handler", "supervisor", "admin", "auditor")
+INBOX_TABS: dict[str, tuple[list[str] | None, bool | None]] = {
+    # tab → (statuses, overdue)
+    "to_sign": (["dispatched"], None),
+    "handling": (["signed"], None),
+    "replied": (["replied"], None),
+    "returned": (["return_requested"], None),
+    "overdue": (None, True),
+    "all": ([s.value for s in HANDLING_STATUSES] + ["callback", "closed", "archived"], None),
+}
+
+
+def directory_choices(rt: Any) -> dict[str, Any]:
+    """Departments, districts and top categories for select boxes."""
+    d = rt.directory
+    departments = sorted(
+        (x for x in d.departments_by_id.values() if x.active), key=lambda x: (x.kind, x.code)
+    )
+    districts = sorted(d.districts_by_id.values(), key=lambda x: x.code)
+    categories = sorted(d.categories_by_id.values(), key=lambda c: c.path)
+    return {"departments": departments, "districts": districts, "categories": categories}
+
+
+def order_context(
+    request: Request,
+    *,
+    code: str,
+    actor: Actor,
+    errors: dict[str, dict[str, str]] | None = None,
+    values: dict[str, dict[str, str]] | None = None,
+    message: str | None = None,
+) -> dict[str, Any]:
+    rt = runtime(request)
+    with rt.db.read() as session:
+        order = service.get_order(session, code=code, actor=actor)
+        detail = service.order_detail(order, rt, actor=actor)
+        events = [service.event_view(e) for e in service.order_events(session, code=code, actor=actor)]
+    panels = {
+        "duplicates": any(
+            getattr(r, "path", None) == "/api/v1/orders/{code}/duplicates" for r in request.app.routes
+        ),
+        "reply_score": any(
+            getattr(r, "path", None) == "/api/v1/orders/{code}/reply-score" for r in request.app.routes
+        ),
+    }
+    # The state table allows these from "signed"; the service refuses them without (or with) a pending
+    # request, so the page does not offer them.
+    pending = detail["extension_request"] is not None
+    detail["allowed_actions"] = [
+        a
+        for a in detail["allowed_actions"]
+        if not (a == "decide_extension" and not pending) and not (a == "request_extension" and pending)
+    ]
+    return {
+        "o": detail,
+        "dept_names": {d.code: d.name for d in rt.directory.departments_by_id.values()},
+        "events": events,
+        "fields": forms.ACTION_FIELDS,
+        "one_click": forms.ONE_CLICK,
+        "required": {a: forms.required_fields(a) for a in detail["allowed_actions"]},
+        "errors": errors or {},
+        "values": values or {},
+        "message": message,
+        "panels": panels,
+        "done": request.query_params.get("done"),
+        "back": safe_next(request.query_params.get("back"), ""),
+        **directory_choices(rt),
+    }
+
+
+@router.get("/orders/{code}")
+def order_page(request: Request, code: str) -> Response:
+    actor = require_actor(request, *STAFF_ROLES)
+    return render(request, "order.html", order_context(request, code=code, actor=actor), actor=actor)
+
+
+def _act(request: Request, code: str, action: str, form: dict[str, Any]) -> Response:
+    actor = require_actor(request, *STAFF_ROLES)
+    rt = runtime(request)
+    lang = lang_of(request)
+    back = safe_next(str(form.get("back") or ""), "")
+    try:
+        data = forms.action_request(action, form, lang)
+        with rt.db.write() as session:
+            service.apply_action(session, rt, code=code, action=action, data=data, actor=actor)
+    except (Invalid, Conflict, Forbidden) as exc:
+        errors = {action: exc.detail.get("fields", {})} if isinstance(exc, Invalid) else {}
+        ctx = order_context(
+            request,
+            code=code,
+            actor=actor,
+            errors=errors,
+            values={action: forms.clean(form)},
+            message=exc.message,
+        )
+        status = exc.status_code
+        return render(request, "order.html", ctx, status_code=status, actor=actor)
+    if back:
+        return redirect(back, done=action, code=code)
+    return redirect(f"/orders/{code}", done=action)
+
+
+@router.post("/orders/{code}/act/{action}")
+async def order_action(request: Request, code: str, action: str) -> Response:
+    form = dict(await request.form())
+    return await run_in_threadpool(_act, request, code, action, form)
+
+
+@router.get("/inbox")
+def inbox(request: Request, tab: str = "to_sign", page: int = 1) -> Response:
+    actor = require_actor(request, "handler")
+    rt = runtime(request)
+    if tab not in INBOX_TABS:
+        tab = "to_sign"
+    statuses, overdue = INBOX_TABS[tab]
+    page = max(1, page)
+    now = utcnow()
+    with rt.db.read() as session:
+        counts = service.counts_by_status(session, actor=actor)
+        overdue_total = service.list_orders(
+            session, rt, actor=actor, filters=service.OrderFilter(overdue=True), page=1, page_size=1
+        )[1]
+        rows, total = service.list_orders(
+            session,
+            rt,
+            actor=actor,
+            filters=service.OrderFilter(status=statuses, overdue=overdue),
+            page=page,
+            page_size=20,
+        )
+        items = [service.order_summary(o, rt, now=now) for o in rows]
+    tab_counts = {
+        "to_sign": counts.get("dispatched", 0),
+        "handling": counts.get("signed", 0),
+        "replied": counts.get("replied", 0),
+        "returned": counts.get("return_requested", 0),
+        "overdue": overdue_total,
+    }
+    dept = rt.directory.departments_by_id.get(actor.department_id or -1)
+    return render(
+        request,
+        "inbox.html",
+        {
+            "items": items,
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // 20)),
+            "tab": tab,
+            "tabs": list(INBOX_TABS),
+            "tab_counts": tab_counts,
+            "dept": dept,
+            "done": request.query_params.get("done"),
+            "done_code": request.query_params.get("code"),
+        },
+        actor=actor,
+    )

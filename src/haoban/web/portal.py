@@ -1,0 +1,239 @@
+"""The citizen portal (no login): file an appeal, track it with the code and phone digits, rate it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+
+from haoban.auth.service import CITIZEN_ACTOR
+from haoban.errors import Conflict, Invalid, NotFound, RateLimited
+from haoban.orders import service
+from haoban.orders.intake import create_order
+from haoban.orders.schemas import OrderCreate
+from haoban.ratelimit import RateLimiter
+from haoban.web import forms
+from haoban.web.common import PageRoute, lang_of, render, runtime
+from haoban.web.i18n import TYPE_LABELS
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+# Per client address and minute: filing is rarer than tracking.
+_file_limiter = RateLimiter(limit=10)
+_track_limiter: RateLimiter | None = None
+PORTAL_TYPES = ("complaint", "help", "consult", "report", "suggestion", "praise")
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _track_allowed(request: Request) -> bool:
+    global _track_limiter
+    limit = runtime(request).settings.track_rate_per_minute
+    if _track_limiter is None or _track_limiter.limit != limit:
+        _track_limiter = RateLimiter(limit=limit)
+    return _track_limiter.allow(_client(request))
+
+
+def _portal(request: Request, *, status_code: int = 200, **ctx: Any) -> Response:
+    rt = runtime(request)
+    base = {
+        "types": [(k, TYPE_LABELS[k]) for k in PORTAL_TYPES],
+        "districts": sorted(rt.directory.districts_by_id.values(), key=lambda d: d.code),
+        "values": {"type": "complaint"},
+        "errors": {},
+        "track_values": {},
+        "track_errors": {},
+        "dupcheck": _hotspots() is not None,
+    }
+    base.update(ctx)
+    return render(request, "portal.html", base, status_code=status_code, actor=None)
+
+
+@router.get("/portal")
+def portal(request: Request) -> Response:
+    return _portal(request)
+
+
+def _file(request: Request, form: dict[str, Any]) -> Response:
+    rt = runtime(request)
+    lang = lang_of(request)
+    values = forms.clean(form)
+    errors = forms.check_required(values, ["type", "content", "citizen_phone"], lang)
+    if errors:
+        return _portal(request, values=values, errors=errors, status_code=422)
+    if not _file_limiter.allow(_client(request)):
+        raise RateLimited("too many appeals from your address; wait a minute")
+    fields = {
+        k: values.get(k) for k in ("type", "content", "address", "district", "citizen_name", "citizen_phone")
+    }
+    fields = {k: v for k, v in fields.items() if v}
+    try:
+        data = forms.build(OrderCreate, {**fields, "channel": "web"})
+        with rt.db.write() as session:
+            created = create_order(session, rt, data=data, actor=CITIZEN_ACTOR)  # type: ignore[arg-type]
+    except Invalid as exc:
+        return _portal(
+            request, values=values, errors=exc.detail.get("fields", {}), message=exc.message, status_code=422
+        )
+    phone = str(getattr(data, "citizen_phone", "") or "").replace("-", "")
+    return render(
+        request, "portal_filed.html", {"code": created.code, "last4": phone[-4:]}, actor=None, status_code=201
+    )
+
+
+@router.post("/portal/file")
+async def file_appeal(request: Request) -> Response:
+    form = dict(await request.form())
+    return await run_in_threadpool(_file, request, form)
+
+
+def _track(request: Request, form: dict[str, Any]) -> Response:
+    rt = runtime(request)
+    lang = lang_of(request)
+    values = forms.clean(form)
+    errors = forms.check_required(values, ["code", "phone_last4"], lang)
+    last4 = values.get("phone_last4", "")
+    if last4 and not (len(last4) == 4 and last4.isdigit()):
+        errors["phone_last4"] = "请输入 4 位数字" if lang == "zh" else "Enter four digits"
+    if errors:
+        return _portal(request, track_values=values, track_errors=errors, status_code=422, focus="track")
+    if not _track_allowed(request):
+        raise RateLimited("too many look-ups from your address; wait a minute and try again")
+    try:
+        with rt.db.read() as session:
+            found = service.track(session, rt, code=values["code"], last4=last4)
+    except NotFound:
+        return _portal(request, track_values=values, track_missing=True, status_code=404, focus="track")
+    return render(
+        request,
+        "portal_track.html",
+        {"o": found, "last4": last4, **_rating_context(rt, found, last4)},
+        actor=None,
+    )
+
+
+@router.post("/portal/track")
+async def track(request: Request) -> Response:
+    form = dict(await request.form())
+    return await run_in_threadpool(_track, request, form)
+
+
+# --- near-duplicate hint and ratings: from the hotline-intelligence and feedback services, when present ---
+
+
+def _hotspots() -> Any:
+    try:
+        from haoban.hotspots import service as hotspots
+    except ImportError:
+        return None
+    return hotspots if hasattr(hotspots, "check_duplicates") else None
+
+
+def _feedback() -> Any:
+    try:
+        from haoban.feedback import service as feedback
+    except ImportError:
+        return None
+    return feedback if hasattr(feedback, "submit_rating") else None
+
+
+def _similar(request: Request, body: dict[str, Any]) -> JSONResponse:
+    """How many open appeals say the same thing: a count only, never other citizens' words."""
+    hotspots = _hotspots()
+    text = str(body.get("text") or "").strip()[:2000]
+    if hotspots is None or len(text) < 6 or not _track_allowed(request):
+        return JSONResponse({"similar": 0})
+    rt = runtime(request)
+    district = str(body.get("district") or "") or None
+    try:
+        with rt.db.read() as session:
+            found = hotspots.check_duplicates(session, rt, text=text, district=district, limit=5)
+    except Invalid:
+        return JSONResponse({"similar": 0})
+    return JSONResponse({"similar": len(found.get("candidates", []))})
+
+
+@router.post("/portal/similar")
+async def similar(request: Request) -> Response:
+    try:
+        body = await request.json()
+    except ValueError:
+        body = {}
+    return await run_in_threadpool(_similar, request, body if isinstance(body, dict) else {})
+
+
+def _rating_context(rt: Any, found: dict[str, Any], last4: str) -> dict[str, Any]:
+    """Whether the citizen may rate now, and their rating if they already did."""
+    feedback = _feedback()
+    if feedback is None:
+        return {"rating_enabled": False}
+    from haoban.feedback.schemas import RATING_LEVELS
+
+    levels = [(level.value, zh, en) for level, (_score, zh, en) in RATING_LEVELS.items()]
+    rating = None
+    try:
+        with rt.db.read() as session:
+            rating = feedback.citizen_rating(session, code=found["code"], last4=last4)
+    except NotFound:
+        rating = None
+    return {
+        "rating_enabled": True,
+        "rateable": found["status"] in feedback.RATEABLE and rating is None,
+        "rating": rating,
+        "levels": levels,
+    }
+
+
+def _rate(request: Request, form: dict[str, Any]) -> Response:
+    rt = runtime(request)
+    lang = lang_of(request)
+    feedback = _feedback()
+    if feedback is None:
+        raise NotFound("ratings are not available")
+    from haoban.feedback.schemas import RatingIn
+
+    values = forms.clean(form)
+    if not _track_allowed(request):
+        raise RateLimited("too many requests from your address; wait a minute and try again")
+    errors = forms.check_required(values, ["level"], lang)
+    code, last4 = values.get("code", ""), values.get("phone_last4", "")
+    try:
+        with rt.db.read() as session:
+            found = service.track(session, rt, code=code, last4=last4)
+    except NotFound:
+        return _portal(request, track_values=values, track_missing=True, status_code=404, focus="track")
+    ctx: dict[str, Any] = {"o": found, "last4": last4, **_rating_context(rt, found, last4)}
+    if not errors:
+        try:
+            data = forms.build(
+                RatingIn, {k: values.get(k) for k in ("code", "phone_last4", "level", "comment")}
+            )
+            with rt.db.write() as session:
+                rating, rect = feedback.submit_rating(
+                    session,
+                    rt,
+                    code=data.code,
+                    last4=data.phone_last4,
+                    level=data.level,
+                    comment=data.comment,
+                )
+                view = feedback.rating_view(rating, rect, code=found["code"])
+            ctx.update(rating=view, rateable=False, rated_now=True)
+            return render(request, "portal_track.html", ctx, actor=None, status_code=201)
+        except Invalid as exc:
+            errors = exc.detail.get("fields", {})
+        except Conflict as exc:
+            ctx.update(rate_message=exc.message)
+            return render(request, "portal_track.html", ctx, actor=None, status_code=409)
+    ctx.update(rate_errors=errors, rate_values=values)
+    return render(request, "portal_track.html", ctx, actor=None, status_code=422)
+
+
+@router.post("/portal/rate")
+async def rate(request: Request) -> Response:
+    form = dict(await request.form())
+    return await run_in_threadpool(_rate, request, form)

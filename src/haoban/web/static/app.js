@@ -1,0 +1,141 @@
+// haoban pages: small progressive enhancements. Every page works without this file.
+(function () {
+  "use strict";
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+  const esc = (s) => String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+
+  // JSON from our own API with the page's cookie; any failure (missing endpoint, no access) → null.
+  async function getJSON(url, opts) {
+    try {
+      const r = await fetch(url, Object.assign({ credentials: "same-origin", headers: { Accept: "application/json" } }, opts || {}));
+      if (!r.ok) return null;
+      return await r.json();
+    } catch (e) { return null; }
+  }
+  function postJSON(url, body) {
+    return getJSON(url, { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify(body) });
+  }
+  function debounce(fn, ms) { let t; return function () { const a = arguments; clearTimeout(t); t = setTimeout(() => fn.apply(null, a), ms); }; }
+  const items = (data) => Array.isArray(data) ? data : (data && (data.items || data.candidates || data.matches || data.results || data.duplicates || data.hotspots)) || [];
+
+  // Ctrl+Enter (or Cmd+Enter) submits the form a textarea belongs to.
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey) && ev.target.form) {
+      ev.preventDefault();
+      const f = ev.target.form;
+      const primary = f.querySelector("button[type=submit]");
+      if (f.requestSubmit) f.requestSubmit(primary || undefined); else f.submit();
+    }
+  });
+
+  // --- operator console ---------------------------------------------------------------------------
+  const reg = $("#register-form");
+  if (reg) {
+    const content = $("#content", reg);
+    document.addEventListener("keydown", (ev) => {
+      if (!ev.altKey || ev.ctrlKey || ev.metaKey) return;
+      const k = ev.key.toLowerCase();
+      if (k === "n") { ev.preventDefault(); reg.reset(); content.focus(); }
+      else if (k === "k" && $("#kb-q")) { ev.preventDefault(); $("#kb-q").focus(); }
+      else if (k === "q") { ev.preventDefault(); location.href = "/console/queue"; }
+      else if (/^[1-6]$/.test(ev.key)) {
+        const r = $(`input[name=type][data-key="${ev.key}"]`, reg);
+        if (r) { ev.preventDefault(); r.checked = true; r.dispatchEvent(new Event("change", { bubbles: true })); }
+      }
+    });
+    const box = $("#suggest");
+    const explain = debounce(async () => {
+      const text = content.value.trim();
+      if (text.length < 4) { box.innerHTML = `<p class="muted">${esc(box.dataset.empty)}</p>`; return; }
+      const type = (reg.querySelector("input[name=type]:checked") || {}).value || "consult";
+      const district = $("#district", reg).value || null;
+      const data = await postJSON("/api/v1/dispatch/explain", { text, order_type: type, district });
+      if (!data) { $("#suggest-panel").hidden = true; return; }
+      $("#suggest-panel").hidden = false;
+      const d = data.decision || {};
+      const pct = Math.round((d.confidence || 0) * 100);
+      const dept = d.department ? (($(`#department option[value="${CSS.escape(d.department)}"]`) || {}).textContent || d.department) : "";
+      const what = d.outcome === "dispatch" ? dept : (d.outcome === "transfer" ? "→ " + esc(d.why || "") : d.outcome);
+      box.innerHTML = `<p class="suggest-main" id="suggest-dept">${esc(what)}</p>
+        <div class="meter" aria-hidden="true"><i style="width:${pct}%"></i></div>
+        <p class="small">${esc(box.dataset.conf)} <strong id="suggest-conf">${pct}%</strong>${d.rule ? " · " + esc(d.rule) : ""}</p>
+        <p class="small muted">${esc(d.why || "")}</p>`;
+    }, 350);
+    content.addEventListener("input", explain);
+    reg.addEventListener("change", explain);
+    if (content.value) explain();
+
+    const kbq = $("#kb-q");
+    if (kbq) {
+      const list = $("#kb-results");
+      const search = debounce(async (q) => {
+        if (!q || q.length < 2) { list.innerHTML = ""; return; }
+        const data = await getJSON("/api/v1/knowledge/search?q=" + encodeURIComponent(q));
+        if (data === null) { $("#kb-panel").hidden = true; return; }
+        const hits = items(data).slice(0, 5);
+        if (!hits.length) { list.innerHTML = `<li class="muted">${esc(list.dataset.empty)}</li>`; return; }
+        list.innerHTML = hits.map((h, i) => `<li><strong>${esc(h.title || h.question || "")}</strong>
+          <div class="small">${esc(h.snippet || h.answer || h.text || "")}</div>
+          <button type="button" class="btn small secondary" data-i="${i}">${esc(list.dataset.use)}</button></li>`).join("");
+        $$("button[data-i]", list).forEach((b) => b.addEventListener("click", () => {
+          const h = hits[Number(b.dataset.i)];
+          const answer = $("#answer");
+          answer.value = h.answer || h.text || h.snippet || "";
+          answer.closest("details").open = true;
+          answer.focus();
+        }));
+      }, 300);
+      kbq.addEventListener("input", () => search(kbq.value.trim()));
+      content.addEventListener("input", debounce(() => { if (!kbq.value) search(content.value.trim().slice(0, 60)); }, 600));
+    }
+    const similar = $("#similar");
+    if (similar) {
+      content.addEventListener("input", debounce(async () => {
+        const text = content.value.trim();
+        if (text.length < 10) { $("#similar-panel").hidden = true; return; }
+        const district = $("#district", reg).value || null;
+        const data = await postJSON("/api/v1/duplicates/check", { text, district });
+        const hits = items(data).slice(0, 5);
+        $("#similar-panel").hidden = !hits.length;
+        similar.innerHTML = hits.map((h) => `<li><a class="mono" href="/orders/${esc(h.code)}">${esc(h.code)}</a> ${esc(h.subject || "")}
+          ${h.similarity != null ? `<span class="pill">${Math.round(h.similarity * 100)}%</span>` : ""}</li>`).join("");
+      }, 700));
+    }
+  }
+
+  // --- citizen near-duplicate hint -----------------------------------------------------------------
+  const dupHint = $("#dup-hint");
+  if (dupHint) {
+    const content = $("#content");
+    content.addEventListener("input", debounce(async () => {
+      const text = content.value.trim();
+      if (text.length < 10) { dupHint.hidden = true; return; }
+      const district = ($("#district") || {}).value || null;
+      const data = await postJSON("/portal/similar", { text, district });
+      const n = (data && data.similar) || 0;
+      dupHint.hidden = !n;
+      dupHint.innerHTML = `<strong>${esc(dupHint.dataset.label)}</strong> ${n} · ${esc(dupHint.dataset.more)}`;
+    }, 700));
+  }
+
+  // --- panels fed by optional endpoints (duplicates, reply quality) -----------------------------------
+  $$("[data-dups]").forEach(async (el) => {
+    const data = await getJSON(el.dataset.dups);
+    const hits = items(data).slice(0, 5);
+    if (!hits.length) return;
+    el.innerHTML = `<p class="small"><strong>${esc(el.dataset.label || "")}</strong> ` + hits.map((h) =>
+      `<a class="mono" href="/orders/${esc(h.code)}">${esc(h.code)}</a>${h.similarity != null ? ` (${Math.round(h.similarity * 100)}%)` : ""}`).join(" · ") + "</p>";
+    el.hidden = false;
+  });
+  $$("[data-score]").forEach(async (el) => {
+    const raw = await getJSON(el.dataset.score);
+    const s = raw && raw.latest !== undefined ? raw.latest : raw;
+    if (!s || s.total == null && s.score == null) return;
+    const total = s.total != null ? s.total : s.score;
+    const grade = s.grade || (total >= 70 ? "good" : total >= 45 ? "fair" : "poor");
+    const reasons = (s.reasons || []).slice(0, 3).map((r) => `<li>${esc(String(r).split(": ").slice(1).join(": ") || r)}</li>`).join("");
+    el.innerHTML = `<p class="small">${esc(el.dataset.label)}: <span class="score ${esc(grade)}" data-total="${Math.round(total)}">${Math.round(total)}</span>/100 ${esc(s.grade_label || "")}</p>${reasons ? `<ul class="small">${reasons}</ul>` : ""}`;
+    el.hidden = false;
+  });
+})();
