@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import statistics
 import sys
@@ -30,6 +29,8 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+
+from benchutil import machine  # noqa: E402
 
 from haoban.analytics import service as analytics  # noqa: E402
 from haoban.config import Settings  # noqa: E402
@@ -62,25 +63,6 @@ CONTENT = (
     "小区门口的路灯坏了三天，晚上很黑，老人小孩出行很不方便，希望有关部门尽快派人修理。"
     "另外附近的下水道也有异味，夏天尤其严重，请一并处理。"
 )
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "?"
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        ram = f"{kb / 1024 / 1024:.0f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    py = platform.python_version()
-    return f"{os.cpu_count()} cores (nproc), {cpu}, {ram} RAM, Python {py}, {platform.system()}"
 
 
 def settings(url: str) -> Settings:

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-import platform
 import random
 import re
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
@@ -28,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+
+from benchutil import machine  # noqa: E402
 
 from haoban.hotspots.clustering import Appeal, Hotspot, find_hotspots  # noqa: E402
 from haoban.hotspots.neardup import DocRef, NearDuplicateIndex  # noqa: E402
@@ -123,19 +123,6 @@ def synthesize(n: int, seed: int = 7) -> list[Appeal]:
             )
         )
     return out
-
-
-def machine() -> str:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip() or "?"
-    return f"{cores} cores (nproc), CPU {cpu}, Python {platform.python_version()}, {platform.system()}"
 
 
 def rss_mb() -> float:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import random
 import shutil
 import socket
@@ -29,6 +28,7 @@ import time
 from pathlib import Path
 
 import httpx
+from benchutil import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -229,19 +229,6 @@ def order_body(rng: random.Random) -> dict[str, object]:
 
 def bare_body(rng: random.Random) -> dict[str, object]:
     return {"content": rng.choice(TEXTS), "type": "consult"}
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}"
 
 
 def verify(url: str, base: str, n_expected: int) -> str:

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from haoban import cliutil
 from haoban.calendar.cli import app as calendar_app
+from haoban.cliutil import console, err, fail
 from haoban.hotspots.cli import app as hotspots_app
 from haoban.knowledge.cli import app as knowledge_app
 
@@ -40,23 +40,6 @@ try:  # the ML dispatch commands (train / evaluate / explain)
     app.add_typer(dispatch_cli.app, name="dispatch")
 except ImportError:  # pragma: no cover - the classifier package is optional at import time
     dispatch_cli = None  # type: ignore[assignment]
-
-console = Console()
-err = Console(stderr=True)
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code)
-
-
-def _runtime(database_url: str | None = None):  # type: ignore[no-untyped-def]
-    from haoban.config import get_settings
-    from haoban.db import Database
-    from haoban.runtime import Runtime
-
-    settings = get_settings()
-    return Runtime(Database(database_url or settings.database_url), settings)
 
 
 def load_classifier(rt) -> None:  # type: ignore[no-untyped-def]
@@ -84,7 +67,7 @@ def _explain_route(text: str, prediction, district) -> dict[str, object]:  # typ
 
     from haoban.dispatch.routing import DispatchRequest
 
-    rt = _runtime()
+    rt = cliutil.runtime()
     load_classifier(rt)
     code = (
         rt.directory.district(district.district).code
@@ -106,7 +89,7 @@ def _corrections() -> list[tuple[str, str, float]]:
     """``haoban dispatch train``: operators' corrections stored in the configured database."""
     from haoban.dispatch.ml import correction_examples
 
-    rt = _runtime()
+    rt = cliutil.runtime()
     try:
         with rt.db.read() as session:
             return correction_examples(session, rt.directory)
@@ -122,21 +105,10 @@ if dispatch_cli is not None:
         dispatch_cli.extra_examples_provider = _corrections
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-    )
-
-
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every migration to the configured database."""
-    rt = _runtime()
+    rt = cliutil.runtime()
     rt.db.upgrade()
     from haoban.migrations import current
 
@@ -151,7 +123,7 @@ def db_current() -> None:
     """Print the schema revision of the configured database."""
     from haoban.migrations import current
 
-    rt = _runtime()
+    rt = cliutil.runtime()
     console.print(current(rt.db.engine) or "(empty database)")
 
 
@@ -171,7 +143,7 @@ def serve(
 
     from haoban.app import create_app
 
-    rt = _runtime()
+    rt = cliutil.runtime()
     rt.db.upgrade()
     load_classifier(rt)
     if demo:
@@ -179,7 +151,7 @@ def serve(
         rt.settings.demo = True
         from haoban.demo.seed import seed_demo
 
-        with _progress() as progress:
+        with cliutil.progress() as progress:
             task = progress.add_task("seeding the demo city", total=demo_orders)
             summary = seed_demo(rt, orders=demo_orders, progress=lambda n: progress.advance(task, n))
         _print_demo_accounts(summary)
@@ -210,9 +182,9 @@ def demo_seed(orders: Annotated[int, typer.Option(help="How many demo orders")] 
     """Seed the demo city into the configured database (idempotent)."""
     from haoban.demo.seed import seed_demo
 
-    rt = _runtime()
+    rt = cliutil.runtime()
     rt.db.upgrade()
-    with _progress() as progress:
+    with cliutil.progress() as progress:
         task = progress.add_task("seeding the demo city", total=orders)
         summary = seed_demo(rt, orders=orders, progress=lambda n: progress.advance(task, n))
     _print_demo_accounts(summary)
@@ -230,7 +202,7 @@ def user_create(
     from haoban.directory.service import create_user
     from haoban.errors import DomainError
 
-    rt = _runtime()
+    rt = cliutil.runtime()
     rt.db.upgrade()
     try:
         with rt.db.write() as session:
@@ -245,7 +217,7 @@ def user_create(
             console.print(f"created {user.username} ({user.role})")
     except DomainError as exc:
         fields = exc.detail.get("fields") or {}
-        raise fail(exc.message + "".join(f"\n  {k}: {v}" for k, v in fields.items())) from None
+        raise fail(exc.message, fields) from None
 
 
 @orders_app.command("import")
@@ -256,23 +228,17 @@ def orders_import(
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
     """Import historic orders; bad rows are reported by row number, good rows kept, re-runs add nothing."""
-    from sqlalchemy import select
-
-    from haoban.auth.service import SYSTEM_ACTOR, actor_for
-    from haoban.directory.models import User
     from haoban.errors import DomainError
     from haoban.orders.bulk import import_file, read_rows
 
     if not file.exists():
         raise fail(f"no such file: {file}")
-    rt = _runtime()
+    rt = cliutil.runtime()
     rt.db.upgrade()
-    with rt.db.read() as session:
-        user = session.scalar(select(User).where(User.username == as_user))
-        actor = actor_for(user) if user else SYSTEM_ACTOR
+    actor = cliutil.acting_user(rt, as_user)
     try:
         total = sum(1 for _ in read_rows(file))
-        with _progress() as progress:
+        with cliutil.progress() as progress:
             task = progress.add_task(f"importing {file.name}", total=total)
             report = import_file(
                 rt, path=file, actor=actor, source=source, progress=lambda n: progress.advance(task, n)
@@ -321,7 +287,7 @@ def orders_export(
     from haoban.orders.bulk import EXPORT_COLUMNS, export_row
     from haoban.orders.service import OrderFilter, iter_orders
 
-    rt = _runtime()
+    rt = cliutil.runtime()
     handle = output.open("w", encoding="utf-8-sig", newline="") if output else sys.stdout
     count = 0
     try:
@@ -348,10 +314,10 @@ def audit_verify(json_out: Annotated[bool, typer.Option("--json")] = False) -> N
     from haoban.orders.models import Order
     from haoban.orders.service import verify_case_files
 
-    rt = _runtime()
+    rt = cliutil.runtime()
     with rt.db.read() as session:
         total = session.scalar(select(func.count(Order.id))) or 0
-        with _progress() as progress:
+        with cliutil.progress() as progress:
             task = progress.add_task("verifying case files", total=total)
             checked, breaks = verify_case_files(session, progress=lambda n: progress.advance(task, n))
     if json_out:
@@ -383,7 +349,7 @@ def worker(
     """Run the deadline sweep and drain the outbox (the server runs this in-process too)."""
     from haoban.worker import Worker, tick
 
-    rt = _runtime()
+    rt = cliutil.runtime()
     rt.db.upgrade()
     if once:
         result = tick(rt)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from haoban import cli
+from haoban import cli, cliutil
 from haoban.hotspots import service
 from haoban.hotspots.models import OrderVote
 from tests.conftest import Api
@@ -39,7 +39,7 @@ def board_file(rt: Any, tmp_path: Path) -> Path:
 
 
 def _cli(rt: Any, monkeypatch: Any, *args: str) -> Any:
-    monkeypatch.setattr(cli, "_runtime", lambda *a, **k: rt)
+    monkeypatch.setattr(cliutil, "runtime", lambda *a, **k: rt)
     return CliRunner().invoke(cli.app, list(args))
 
 

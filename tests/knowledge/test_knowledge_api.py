@@ -11,7 +11,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from haoban import cli
+from haoban import cli, cliutil
 from haoban.knowledge.service import city_day, knowledge_cache
 from tests.conftest import Api
 
@@ -261,7 +261,7 @@ def test_bad_input_is_422_with_fields(api: Api) -> None:
 
 
 def _cli(rt: Any, monkeypatch: Any, *args: str) -> Any:
-    monkeypatch.setattr(cli, "_runtime", lambda *a, **k: rt)
+    monkeypatch.setattr(cliutil, "runtime", lambda *a, **k: rt)
     return CliRunner().invoke(cli.app, list(args))
 
 

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from haoban import cli
+from haoban import cli, cliutil
 from haoban.orders.models import Order
 
 ROWS = [
@@ -26,7 +26,7 @@ ROWS = [
 
 
 def _cli(rt: Any, monkeypatch: Any, *args: str) -> Any:
-    monkeypatch.setattr(cli, "_runtime", lambda *a, **k: rt)
+    monkeypatch.setattr(cliutil, "runtime", lambda *a, **k: rt)
     return CliRunner().invoke(cli.app, list(args))
 
 

@@ -88,9 +88,9 @@ def test_tampering_one_event_fails_verify_at_that_event(api: Api, rt: Any, monke
     assert [(b.order_code, b.seq) for b in breaks] == [(code, 4)]
     assert other not in {b.order_code for b in breaks}
 
-    from haoban import cli
+    from haoban import cli, cliutil
 
-    monkeypatch.setattr(cli, "_runtime", lambda *a, **k: rt)
+    monkeypatch.setattr(cliutil, "runtime", lambda *a, **k: rt)
     result = CliRunner().invoke(cli.app, ["audit", "verify", "--json"])
     assert result.exit_code == 1
     assert code in result.output and '"seq": 4' in result.output
@@ -98,9 +98,9 @@ def test_tampering_one_event_fails_verify_at_that_event(api: Api, rt: Any, monke
 
 def test_audit_verify_cli_all_good(api: Api, rt: Any, monkeypatch: Any) -> None:
     api.create()
-    from haoban import cli
+    from haoban import cli, cliutil
 
-    monkeypatch.setattr(cli, "_runtime", lambda *a, **k: rt)
+    monkeypatch.setattr(cliutil, "runtime", lambda *a, **k: rt)
     result = CliRunner().invoke(cli.app, ["audit", "verify"])
     assert result.exit_code == 0, result.output
     assert "all 1 case files verify" in result.output

@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from haoban import cliutil
+from haoban.cliutil import console, err
+from haoban.cliutil import fail as _fail
 
 app = typer.Typer(
     help="Hotspots (热点): clusters of similar appeals, ranked by writers, size, votes and growth.",
     invoke_without_command=True,
 )
-console = Console()
-err = Console(stderr=True)
-
-
-def _runtime() -> Any:
-    from haoban import cli
-
-    return cli._runtime()
-
-
-def _fail(message: str, fields: dict[str, str] | None = None) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}" + "".join(f"\n  {k}: {v}" for k, v in (fields or {}).items()))
-    return typer.Exit(2)
 
 
 @app.callback()
@@ -53,7 +43,7 @@ def show(
         end = parse_bound(until, name="until", end=True)
     except DomainError as exc:
         raise _fail(exc.message, exc.detail.get("fields")) from None
-    rt = _runtime()
+    rt = cliutil.runtime()
     rt.db.upgrade()
     try:
         with rt.db.read() as session:
@@ -91,20 +81,14 @@ def import_votes_cmd(
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
     """Import board messages as orders (idempotent), then store their support votes."""
-    from sqlalchemy import select
-
-    from haoban.auth.service import SYSTEM_ACTOR, actor_for
-    from haoban.directory.models import User
     from haoban.errors import DomainError
     from haoban.hotspots.service import import_votes
 
     if not file.exists():
         raise _fail(f"no such file: {file}")
-    rt = _runtime()
+    rt = cliutil.runtime()
     rt.db.upgrade()
-    with rt.db.read() as session:
-        user = session.scalar(select(User).where(User.username == as_user))
-        actor = actor_for(user) if user else SYSTEM_ACTOR
+    actor = cliutil.acting_user(rt, as_user)
     try:
         report = import_votes(rt, path=file, actor=actor, source=source)
     except DomainError as exc:

@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from haoban import cliutil
+from haoban.cliutil import console
+from haoban.cliutil import fail as _fail
+
 app = typer.Typer(help="Knowledge base (知识库) for answers on first contact.", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
-
-
-def _runtime() -> Any:
-    from haoban import cli
-
-    return cli._runtime()
-
-
-def _fail(message: str, fields: dict[str, str] | None = None) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}" + "".join(f"\n  {k}: {v}" for k, v in (fields or {}).items()))
-    return typer.Exit(2)
 
 
 @app.command("seed")
@@ -41,7 +31,7 @@ def seed(
     from haoban.errors import DomainError
     from haoban.knowledge.service import seed_knowledge
 
-    rt = _runtime()
+    rt = cliutil.runtime()
     rt.db.upgrade()
     try:
         report = seed_knowledge(rt, path=file, publish=publish, limit=limit)
@@ -74,7 +64,7 @@ def search_cmd(
     from haoban.errors import DomainError
     from haoban.knowledge.service import search
 
-    rt = _runtime()
+    rt = cliutil.runtime()
     try:
         with rt.db.read() as session:
             items = search(session, rt, q=query, department=department, limit=limit)
@@ -96,7 +86,7 @@ def stats_cmd(json_out: Annotated[bool, typer.Option("--json", help="Print JSON"
     """一次办结率 over the last 30 days, and the knowledge base's size by status."""
     from haoban.knowledge.service import first_contact_stats
 
-    rt = _runtime()
+    rt = cliutil.runtime()
     with rt.db.read() as session:
         data = first_contact_stats(session)
     if json_out:

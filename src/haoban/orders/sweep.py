@@ -33,28 +33,71 @@ def _dept_code(rt: Runtime, order: Order) -> str:
     return ref.code if ref else "hotline"
 
 
+@dataclass(frozen=True)
+class _Clock:
+    """One of an order's two deadlines, as the sweep sees it."""
+
+    name: str  # "sign" / "handle"
+    statuses: tuple[str, ...]  # the states in which this clock runs
+    supervise_when_overdue: bool
+    warning: tuple[str, str]  # subject, body template
+    overdue: tuple[str, str]
+
+
+CLOCKS = (
+    _Clock(
+        "handle",
+        tuple(s.value for s in HANDLING_STATUSES),
+        True,
+        ("即将超期", "工单 {code} 将于 {deadline} 到期，请抓紧办理。"),
+        ("超期督办", "工单 {code} 已超过办理时限，系统已自动督办。"),
+    ),
+    _Clock(
+        "sign",
+        (Status.DISPATCHED.value,),
+        False,
+        ("请尽快签收", "工单 {code} 即将超过签收时限（{deadline}）。"),
+        ("签收超时", "工单 {code} 超过签收时限仍未签收。"),
+    ),
+)
+
+
 def sweep(session: Session, rt: Runtime, *, now: datetime | None = None, limit: int = 1000) -> SweepResult:
     now = now or utcnow()
     result = SweepResult()
-    handling = [s.value for s in HANDLING_STATUSES]
-    # Handling deadlines.
+    for clock in CLOCKS:
+        _sweep_clock(session, rt, clock=clock, now=now, limit=limit, result=result)
+    return result
+
+
+def _sweep_clock(
+    session: Session, rt: Runtime, *, clock: _Clock, now: datetime, limit: int, result: SweepResult
+) -> None:
+    warn_at = getattr(Order, f"{clock.name}_warn_at")
+    alert = getattr(Order, f"{clock.name}_alert")
     stmt = (
         select(Order)
-        .where(
-            Order.status.in_(handling),
-            Order.handle_warn_at <= now,
-            or_(Order.handle_alert.is_(None), Order.handle_alert == "warning"),
-        )
-        .order_by(Order.handle_warn_at)
+        .where(Order.status.in_(clock.statuses), warn_at <= now, or_(alert.is_(None), alert == "warning"))
+        .order_by(warn_at)
         .limit(limit)
         .with_for_update(of=Order, skip_locked=True)
     )
     for order in session.scalars(stmt).unique():
-        dept = _dept_code(rt, order)
-        if now > order.handle_deadline:
-            order.handle_alert = "overdue"
-            order.supervision_level += 1
+        deadline: datetime | None = getattr(order, f"{clock.name}_deadline")
+        if deadline is None:
+            continue
+        overdue = now > deadline
+        if not overdue and getattr(order, f"{clock.name}_alert") is not None:
+            continue  # already warned, not yet overdue
+        level = "overdue" if overdue else "warning"
+        setattr(order, f"{clock.name}_alert", level)
+        subject, body = clock.overdue if overdue else clock.warning
+        if overdue:
             result.overdue += 1
+        else:
+            result.warnings += 1
+        if overdue and clock.supervise_when_overdue:
+            order.supervision_level += 1
             result.supervised += 1
             append_event(
                 session,
@@ -70,63 +113,12 @@ def sweep(session: Session, rt: Runtime, *, now: datetime | None = None, limit: 
                 },
                 at=now,
             )
-            enqueue(
-                session,
-                channel="internal",
-                recipient=f"department:{dept}",
-                subject="超期督办",
-                body=f"工单 {order.code} 已超过办理时限，系统已自动督办。",
-                order_id=order.id,
-                dedupe_key=f"overdue:{order.code}:{order.handle_deadline.isoformat()}",
-            )
-        elif order.handle_alert is None:
-            order.handle_alert = "warning"
-            result.warnings += 1
-            enqueue(
-                session,
-                channel="internal",
-                recipient=f"department:{dept}",
-                subject="即将超期",
-                body=f"工单 {order.code} 将于 {order.handle_deadline.isoformat()} 到期，请抓紧办理。",
-                order_id=order.id,
-                dedupe_key=f"warning:{order.code}:{order.handle_deadline.isoformat()}",
-            )
-    # Sign deadlines: dispatched but not signed.
-    stmt = (
-        select(Order)
-        .where(
-            Order.status == Status.DISPATCHED.value,
-            Order.sign_warn_at <= now,
-            or_(Order.sign_alert.is_(None), Order.sign_alert == "warning"),
+        enqueue(
+            session,
+            channel="internal",
+            recipient=f"department:{_dept_code(rt, order)}",
+            subject=subject,
+            body=body.format(code=order.code, deadline=deadline.isoformat()),
+            order_id=order.id,
+            dedupe_key=f"{clock.name}-{level}:{order.code}:{deadline.isoformat()}",
         )
-        .order_by(Order.sign_warn_at)
-        .limit(limit)
-        .with_for_update(of=Order, skip_locked=True)
-    )
-    for order in session.scalars(stmt).unique():
-        dept = _dept_code(rt, order)
-        if order.sign_deadline is not None and now > order.sign_deadline:
-            order.sign_alert = "overdue"
-            result.overdue += 1
-            enqueue(
-                session,
-                channel="internal",
-                recipient=f"department:{dept}",
-                subject="签收超时",
-                body=f"工单 {order.code} 超过签收时限仍未签收。",
-                order_id=order.id,
-                dedupe_key=f"sign-overdue:{order.code}:{order.sign_deadline.isoformat()}",
-            )
-        elif order.sign_alert is None:
-            order.sign_alert = "warning"
-            result.warnings += 1
-            enqueue(
-                session,
-                channel="internal",
-                recipient=f"department:{dept}",
-                subject="请尽快签收",
-                body=f"工单 {order.code} 即将超过签收时限。",
-                order_id=order.id,
-                dedupe_key=f"sign-warning:{order.code}:{order.sign_deadline}",
-            )
-    return result
