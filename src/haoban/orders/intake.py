@@ -13,15 +13,15 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, select, text
 from sqlalchemy.orm import Session
 
 from haoban.auth.service import SYSTEM_ACTOR, Actor
-from haoban.db import Database, utcnow
+from haoban.db import Database, UTCDateTime, utcnow
 from haoban.dispatch.routing import DispatchDecision, DispatchRequest
 from haoban.errors import DomainError, Invalid
 from haoban.notifications.models import OutboxMessage
@@ -297,6 +297,36 @@ def _reserve_ids(session: Session, count: int) -> list[int]:
     return list(range(top + 1, top + count + 1))
 
 
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # what SQLAlchemy's SQLite DATETIME stores and parses
+
+
+def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """executemany straight on the driver: the intake hot path skips per-row SQLAlchemy processing.
+
+    Values are converted here exactly as the column types would: UTC datetimes become SQLAlchemy's
+    SQLite text format (naive UTC) or stay aware for PostgreSQL.
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    sqlite_ = session.get_bind().dialect.name == "sqlite"
+    times = {c for c in columns if isinstance(table.c[c].type, UTCDateTime)}
+    marker = "?" if sqlite_ else "%s"
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(marker for _ in columns)})"
+    )
+
+    def value(column: str, v: Any) -> Any:
+        if v is None or column not in times:
+            return v
+        v = v.astimezone(UTC)
+        return v.replace(tzinfo=None).strftime(_SQLITE_TIME) if sqlite_ else v
+
+    params = [tuple(value(c, row[c]) for c in columns) for row in rows]
+    session.connection().exec_driver_sql(sql, params)
+
+
 def write_prepared(session: Session, batch: list[PreparedOrder]) -> list[CreatedOrder]:
     """Insert a batch of prepared orders, their co-handlers, case-file events and receipts."""
     refs = [p.external_ref for p in batch if p.external_ref]
@@ -374,12 +404,10 @@ def write_prepared(session: Session, batch: list[PreparedOrder]) -> list[Created
                     }
                 )
         # Core executemany with explicit ids: one round trip per table, no per-row RETURNING.
-        session.execute(ORDERS.insert(), order_rows)
-        session.execute(OrderEvent.__table__.insert(), event_rows)
-        if co_rows:
-            session.execute(OrderCoHandler.__table__.insert(), co_rows)
-        if outbox_rows:
-            session.execute(OutboxMessage.__table__.insert(), outbox_rows)
+        _insert_many(session, ORDERS, order_rows)
+        _insert_many(session, OrderEvent.__table__, event_rows)
+        _insert_many(session, OrderCoHandler.__table__, co_rows)
+        _insert_many(session, OutboxMessage.__table__, outbox_rows)
     for p in batch:
         if p.code is None and p.external_ref in seen:
             first = seen[p.external_ref]
