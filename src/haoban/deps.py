@@ -1,4 +1,8 @@
-"""FastAPI dependencies shared by the routers: the runtime and the acting user."""
+"""FastAPI dependencies shared by the routers: the runtime and the acting user.
+
+Both are ``async`` so FastAPI calls them on the event loop instead of a worker thread: they are quick
+(a token check and a cached user look-up that hits the database at most every few seconds).
+"""
 
 from __future__ import annotations
 
@@ -14,11 +18,11 @@ from haoban.runtime import Runtime
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def get_actor(
+async def get_actor(
     request: Request,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Actor:
