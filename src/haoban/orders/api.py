@@ -15,16 +15,15 @@ from fastapi.responses import StreamingResponse
 from haoban.auth import rbac
 from haoban.db import utcnow
 from haoban.deps import ActorDep, RuntimeDep
-from haoban.errors import Invalid, RateLimited
+from haoban.errors import RateLimited
 from haoban.orders import service
 from haoban.orders.bulk import EXPORT_COLUMNS, export_row
 from haoban.orders.intake import CreatedOrder, create_order, prepare_order
 from haoban.orders.schemas import ActionRequest, OrderCreate
-from haoban.orders.workflow import ACTIONS, BY_ACTION, STATUS_LABELS, TRANSITIONS
+from haoban.orders.workflow import STATUS_LABELS, TRANSITIONS
 from haoban.ratelimit import RateLimiter
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
-INTAKE_ROLES = ("operator", "dispatcher", "supervisor", "admin")
 
 
 def _json(data: Any, status_code: int = 200) -> Response:
@@ -59,7 +58,7 @@ def _created_view(rt: Any, created: CreatedOrder) -> dict[str, Any]:
 
 @router.post("/orders", status_code=201, summary="Register an appeal (受理) from any channel")
 async def create(rt: RuntimeDep, actor: ActorDep, data: OrderCreate) -> Response:
-    rbac.require_role(actor, *INTAKE_ROLES)
+    rbac.require_role(actor, *rbac.INTAKE_ROLES)
     prepared = prepare_order(rt, data=data, actor=actor)
     if rt.intake is not None:
         created = await rt.intake.submit(prepared)
@@ -218,8 +217,3 @@ def track(
         raise RateLimited("too many look-ups from your address; wait a minute and try again")
     with rt.db.read() as session:
         return _json(service.track(session, rt, code=code, last4=phone_last4))
-
-
-def known_action(action: str) -> None:
-    if action not in BY_ACTION:
-        raise Invalid(f"unknown action {action!r}", fields={"action": f"one of {', '.join(ACTIONS)}"})
