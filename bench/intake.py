@@ -33,6 +33,7 @@ from benchutil import machine
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+WARMUP_SECONDS = 20
 
 BARE_APP = """
 from fastapi import FastAPI
@@ -132,6 +133,8 @@ def start_haoban(url: str) -> tuple[subprocess.Popen[bytes], str]:
     )
     base = f"http://127.0.0.1:{port}"
     wait_up(base + "/api/v1/health")
+    # serve warms the knowledge-base index in the background after start-up; measure after it.
+    time.sleep(WARMUP_SECONDS)
     return proc, base
 
 

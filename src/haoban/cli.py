@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -160,7 +162,15 @@ def serve(
     sys.setswitchinterval(0.0005)
     from haoban.knowledge.service import warm
 
-    warm(rt)  # tokenise the knowledge base in the background so the first search is fast
+    def warm_then_freeze() -> None:
+        # Tokenise the knowledge base now so the first search is fast, then move everything loaded
+        # so far out of the garbage collector's sight: long-lived indexes make full collections
+        # (and the request-latency spikes they cause) expensive.
+        warm(rt).join()
+        gc.collect()
+        gc.freeze()
+
+    threading.Thread(target=warm_then_freeze, name="haoban-warm", daemon=True).start()
     app_ = create_app(rt, run_worker=worker, upgrade=False)
     console.print(f"[bold]haoban[/bold] on http://{host}:{port}/  ·  API docs http://{host}:{port}/docs")
     uvicorn.run(app_, host=host, port=port, log_level=log_level)
