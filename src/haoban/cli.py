@@ -70,6 +70,7 @@ def _explain_route(text: str, prediction, district) -> dict[str, object]:  # typ
     from haoban.dispatch.routing import DispatchRequest
 
     rt = cliutil.runtime()
+    rt.db.upgrade()
     load_classifier(rt)
     code = (
         rt.directory.district(district.district).code

@@ -1,0 +1,251 @@
+"""`haoban dispatch …`: train, evaluate and explain the dispatch classifier.
+
+Two hooks are left for the application to set (this package imports no database):
+`extra_examples_provider` returns stored operators' corrections for `train`, and `explain_router`
+returns the catalogue rule and department for `explain`.
+
+Exit code 2 and a message on stderr for bad input (missing file, wrong columns, unusable model).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from haoban.dispatch.classifier import (
+    ModelLoadError,
+    Prediction,
+    TextClassifier,
+    default_model_path,
+    load_default,
+)
+from haoban.dispatch.gazetteer import DistrictMatch, find_district
+from haoban.dispatch.training import (
+    CORRECTION_WEIGHT,
+    LabelledFileError,
+    load_labelled_file,
+)
+
+# Set by the application: (text, prediction, district) → {"rule", "department", "why"}.
+explain_router: Callable[[str, Prediction, DistrictMatch | None], dict[str, Any]] | None = None
+# Set by the application: stored corrections as (text, label, weight) for `train`.
+extra_examples_provider: Callable[[], list[tuple[str, str, float]]] | None = None
+
+app = typer.Typer(
+    help="The dispatch classifier: train it, evaluate it, explain a decision.", no_args_is_help=True
+)
+out = Console()
+err = Console(stderr=True, soft_wrap=True)  # error messages stay on one line (greppable)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(2)
+
+
+def _load_model(model: Path | None) -> TextClassifier:
+    try:
+        if model is not None:
+            return TextClassifier.load(model)
+        if not default_model_path().is_file():
+            err.print("no shipped model: training one from the shipped data (about a minute)…")
+        return load_default(train_if_missing=True)
+    except ModelLoadError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _read(path: Path) -> list[tuple[str, str]]:
+    try:
+        return load_labelled_file(path)
+    except (FileNotFoundError, LabelledFileError) as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
+def train(
+    data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--data",
+            help="Labelled CSV/XLSX (text,label or subject,detail,label); repeatable. "
+            "Default: the shipped TipDM files.",
+        ),
+    ] = None,
+    extra: Annotated[
+        list[Path] | None,
+        typer.Option("--extra", help="More labelled files added on top of the base data (weight 1)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Artifact path (default: the shipped model).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    corrections: Annotated[
+        bool, typer.Option("--corrections/--no-corrections", help="Add stored operators' corrections.")
+    ] = True,
+) -> None:
+    """Train a model, print its cross-validated metrics and threshold, save it."""
+    from haoban.dispatch.training import train as train_model
+
+    for path in [*(data or []), *(extra or [])]:
+        if not path.is_file():
+            raise _fail(f"labelled file not found: {path}")
+    extra_examples: list[tuple[str, str, float]] = []
+    for path in extra or []:
+        extra_examples += [(t, lab, 1.0) for t, lab in _read(path)]
+    if corrections and extra_examples_provider is not None:
+        stored = extra_examples_provider()
+        err.print(f"{len(stored)} stored corrections added (weight {CORRECTION_WEIGHT:g} suggested)")
+        extra_examples += stored
+    target = output or default_model_path()
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("training", total=None)
+        try:
+            clf = train_model(
+                data_files=data or None,
+                extra_examples=extra_examples,
+                seed=seed,
+                progress=lambda msg: bar.update(task, description=msg),
+            )
+        except (FileNotFoundError, LabelledFileError, ValueError) as exc:
+            raise _fail(str(exc)) from exc
+    try:
+        clf.save(target)
+    except OSError as exc:
+        raise _fail(f"cannot write {target}: {exc}") from exc
+    _print_training_summary(clf, target)
+
+
+def _print_training_summary(clf: TextClassifier, target: Path) -> None:
+    meta = clf.metadata
+    m = meta["metrics"]
+    d = meta["data"]
+    table = Table(title=f"dispatch model {meta['model_version']}", show_header=False)
+    rows = [
+        (
+            "examples (after removing near-duplicates)",
+            f"{d['examples']} ({d['near_duplicates_removed']} removed)",
+        ),
+        ("extra examples", str(d["extra_examples"])),
+        (f"cross-validated macro-F1 ({m['cv_folds']} folds, grouped)", f"{m['cv_macro_f1']:.4f}"),
+        ("cross-validated accuracy", f"{m['cv_accuracy']:.4f}"),
+    ]
+    if "cv_raw_macro_f1" in m:
+        rows.append((f"macro-F1 on raw-text rows ({m['cv_raw_rows']})", f"{m['cv_raw_macro_f1']:.4f}"))
+    precision = m["auto_dispatch_precision"]
+    rows += [
+        (f"confidence threshold (precision ≥ {m['target_precision']:.0%})", f"{clf.threshold:.3f}"),
+        (
+            "auto-dispatched at the threshold",
+            f"{m['auto_dispatch_share']:.1%}"
+            + (f" (precision {precision:.4f})" if precision is not None else ""),
+        ),
+        ("training time", f"{meta['training_seconds']} s"),
+        ("saved to", str(target)),
+    ]
+    for k, v in rows:
+        table.add_row(k, v)
+    out.print(table)
+    out.print(_class_table(m["cv_per_class"], "cross-validated, per label"))
+
+
+def _class_table(per_class: dict[str, dict[str, float]], title: str) -> Table:
+    table = Table(title=title)
+    for col in ("label", "precision", "recall", "F1", "support"):
+        table.add_column(col, justify="left" if col == "label" else "right")
+    for label, s in per_class.items():
+        table.add_row(
+            label, f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", str(s["support"])
+        )
+    return table
+
+
+@app.command()
+def evaluate(
+    data: Annotated[Path, typer.Option("--data", help="Labelled CSV/XLSX to evaluate on.")],
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Artifact (default: the shipped model).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Accuracy, macro-F1, per-label P/R/F1, confusion matrix and latency on labelled data."""
+    from haoban.dispatch.evaluation import evaluate as run_evaluation
+
+    rows = _read(data)
+    clf = _load_model(model)
+    result = run_evaluation(clf, rows)
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False))
+        return
+    if result["n_scored"] == 0:
+        out.print(f"{result['n']} rows, none with a label the model knows: {result['unknown_labels']}")
+        return
+    out.print(
+        f"model {result['model_version']} on {data.name}: {result['n_scored']} rows scored"
+        + (f", {result['n'] - result['n_scored']} with unknown labels" if result["unknown_labels"] else "")
+    )
+    out.print(f"accuracy {result['accuracy']:.4f}   macro-F1 {result['macro_f1']:.4f}")
+    share, precision = result["auto_dispatch_share"], result["auto_dispatch_precision"]
+    out.print(
+        f"auto-dispatched at threshold {result['threshold']:.3f}: {share:.1%}"
+        + (f" (precision {precision:.4f})" if precision is not None else "")
+    )
+    out.print(f"latency per message: p50 {result['p50_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms")
+    out.print(_class_table(result["per_class"], "per label"))
+    labels = result["confusion"]["labels"]
+    # Numbered columns keep the matrix readable in 80 columns; rows carry the names.
+    confusion = Table(title="confusion (rows: true, columns: predicted)")
+    confusion.add_column("")
+    for i in range(1, len(labels) + 1):
+        confusion.add_column(str(i), justify="right")
+    for i, (label, row) in enumerate(zip(labels, result["confusion"]["matrix"], strict=True), start=1):
+        confusion.add_row(f"{i} {label}", *map(str, row))
+    out.print(confusion)
+    if result["unknown_labels"]:
+        out.print(f"unknown labels (not scored): {result['unknown_labels']}")
+
+
+@app.command()
+def explain(
+    text: Annotated[str, typer.Argument(help="The message (subject + detail).")],
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Artifact (default: the shipped model).")
+    ] = None,
+) -> None:
+    """Top-3 labels with probabilities, the district found, and the routing decision."""
+    clf = _load_model(model)
+    prediction = clf.predict(text)
+    out.print(f"model {clf.metadata.get('model_version')}, threshold {clf.threshold:.3f}")
+    for i, s in enumerate(prediction.suggestions, start=1):
+        out.print(f"  {i}. {s.label}  {s.probability:.3f}")
+    verdict = (
+        "confident: dispatch automatically" if prediction.confident else "not confident: a human dispatches"
+    )
+    out.print(verdict + (f" ({prediction.reason})" if prediction.reason else ""))
+    district = find_district(text)
+    out.print(
+        f"district: {district.district} (found “{district.surface}”)"
+        if district
+        else "district: (none found)"
+    )
+    if explain_router is None:
+        out.print("routing: (catalogue not configured)")
+        return
+    try:
+        route = explain_router(text, prediction, district)
+    except Exception as exc:  # routing is advisory here; the classification above still stands
+        err.print(f"routing failed: {exc.__class__.__name__}: {exc}")
+        return
+    out.print(f"routing: rule {route.get('rule')} → department {route.get('department')}")
+    if route.get("why"):
+        out.print(f"why: {route['why']}")
+
+
+if __name__ == "__main__":
+    app()
