@@ -1,6 +1,6 @@
-"""Dispatch (派单): the appeal text classifier, the district gazetteer, training and evaluation.
+"""Dispatch (派单): routing work orders to departments.
 
-Pure: no database, web framework or other haoban package is imported here. Modules: `text`
-(normalisation), `classifier` (the model and its artifact), `training`, `evaluation`, `gazetteer`,
-`cli` (`haoban dispatch ...`).
+The machine-learning part is pure (no database, web framework or other haoban package):
+`text` (normalisation), `classifier` (the model and its artifact), `training`, `evaluation`,
+`gazetteer` (district names) and `cli` (`haoban dispatch train / evaluate / explain`).
 """

@@ -18,7 +18,7 @@ import unicodedata
 import jieba
 
 # Only the first MAX_CHARS characters are read. The subject comes first and carries most of the
-# signal; 90 % of raw training messages are shorter; segmentation costs ≈ 4 µs a character, so the
+# signal; 90 % of raw training messages are shorter; segmentation costs 3–5 µs a character, so the
 # cap keeps single-message latency under 10 ms. Raw-text CV (bench/dispatch.py) moved within noise:
 # 0.933 at 1,000, 0.935 at 1,500 and 2,000 characters.
 MAX_CHARS = 1000
