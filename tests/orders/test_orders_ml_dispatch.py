@@ -114,3 +114,12 @@ def test_predict_and_model_endpoints(api: Api, rt: Any) -> None:
     assert info["loaded"] and info["metadata"] == {"version": "stub"}
     r = api.post("/api/v1/dispatch/predict", as_="operator", json={"text": ""})
     assert r.status_code == 422
+
+
+def test_district_found_in_the_address_or_text(api: Api) -> None:
+    by_address = api.create(content="路灯坏了", address="衡阳市石鼓区人民路12号")
+    assert api.get(f"/api/v1/orders/{by_address['code']}", as_="operator").json()["district"] == "石鼓区"
+    by_text = api.create(content="耒阳市某小区门口路灯坏了")
+    assert api.get(f"/api/v1/orders/{by_text['code']}", as_="operator").json()["district"] == "耒阳市"
+    given = api.create(content="耒阳市某小区门口路灯坏了", district="珠晖区")
+    assert api.get(f"/api/v1/orders/{given['code']}", as_="operator").json()["district"] == "珠晖区"

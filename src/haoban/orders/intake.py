@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from haoban.auth.service import SYSTEM_ACTOR, Actor
 from haoban.db import Database, UTCDateTime, utcnow
+from haoban.dispatch.gazetteer import find_district
 from haoban.dispatch.routing import DispatchDecision, DispatchRequest
 from haoban.errors import DomainError, Invalid
 from haoban.notifications.models import OutboxMessage
@@ -86,6 +87,10 @@ def prepare_order(
     district = directory.district(data.district) if data.district else None
     if data.district and district is None:
         errors["district"] = f"unknown district {data.district!r}"
+    if not data.district:
+        # The caller did not say where: look for a known place in the address, then the text.
+        found = find_district(f"{data.address or ''} {data.content[:500]}")
+        district = directory.district(found.district) if found else None
     category = directory.category(data.category) if data.category else None
     if data.category and category is None:
         errors["category"] = f"unknown category {data.category!r}"
