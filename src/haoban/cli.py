@@ -168,6 +168,8 @@ def serve(
         # so far out of the garbage collector's sight: long-lived indexes make full collections
         # (and the request-latency spikes they cause) expensive.
         warm(rt).join()
+        if rt.classifier is not None:
+            rt.classifier.predict("小区路灯坏了")  # loads jieba's dictionary now, not in a request
         gc.collect()
         gc.freeze()
 
