@@ -6,6 +6,8 @@ import os
 import platform
 from pathlib import Path
 
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
 
 def machine() -> str:
     cpu = "unknown CPU"
@@ -24,3 +26,19 @@ def machine() -> str:
         pass
     py = platform.python_version()
     return f"{os.cpu_count()} cores (nproc), {cpu}, {ram} RAM, Python {py}, {platform.system()}"
+
+
+def write_section(name: str, body: str) -> None:
+    """Replace this benchmark's section of RESULTS.md, keeping its hand-written notes block."""
+    begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
+    notes_begin, notes_end = f"<!-- notes:{name} -->", f"<!-- /notes:{name} -->"
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    notes = f"{notes_begin}\n_(judgement to be written by hand)_\n{notes_end}"
+    if begin in text and end in text:
+        old = text[text.index(begin) : text.index(end) + len(end)]
+        if notes_begin in old and notes_end in old:
+            notes = old[old.index(notes_begin) : old.index(notes_end) + len(notes_end)]
+        text = text.replace(old, f"{begin}\n{body}\n{notes}\n{end}")
+    else:
+        text = text.rstrip("\n") + f"\n\n{begin}\n{body}\n{notes}\n{end}\n"
+    RESULTS.write_text(text, encoding="utf-8")

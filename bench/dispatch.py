@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from benchutil import machine  # noqa: E402
+from benchutil import machine, write_section  # noqa: E402
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score  # noqa: E402
 from sklearn.model_selection import StratifiedGroupKFold  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
@@ -239,22 +239,6 @@ def derive_stopwords() -> None:
     words = sorted(w for w, c in seen.items() if c >= 2 and kept[w] / c <= 0.05 and cjk.search(w))
     print(len(words), "stop-words")
     print(" ".join(words))
-
-
-def write_section(name: str, body: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, keeping its hand-written notes block."""
-    begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
-    notes_begin, notes_end = f"<!-- notes:{name} -->", f"<!-- /notes:{name} -->"
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    notes = f"{notes_begin}\n_(judgement to be written by hand)_\n{notes_end}"
-    if begin in text and end in text:
-        old = text[text.index(begin) : text.index(end) + len(end)]
-        if notes_begin in old and notes_end in old:
-            notes = old[old.index(notes_begin) : old.index(notes_end) + len(notes_end)]
-        text = text.replace(old, f"{begin}\n{body}\n{notes}\n{end}")
-    else:
-        text = text.rstrip("\n") + f"\n\n{begin}\n{body}\n{notes}\n{end}\n"
-    RESULTS.write_text(text, encoding="utf-8")
 
 
 def main() -> None:

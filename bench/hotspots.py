@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from benchutil import machine  # noqa: E402
+from benchutil import machine, write_section  # noqa: E402
 
 from haoban.hotspots.clustering import Appeal, Hotspot, find_hotspots  # noqa: E402
 from haoban.hotspots.neardup import DocRef, NearDuplicateIndex  # noqa: E402
@@ -219,22 +219,6 @@ def run_neardup(n: int, queries: int = 1000) -> dict[str, float | int | str]:
         "real_with_dup": f"{with_dup}/{len(real)}",
         "real_pairs": " | ".join(pairs),
     }
-
-
-def write_section(name: str, body: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, keeping its hand-written notes block."""
-    begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
-    notes_begin, notes_end = f"<!-- notes:{name} -->", f"<!-- /notes:{name} -->"
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    notes = f"{notes_begin}\n_(judgement to be written by hand)_\n{notes_end}"
-    if begin in text and end in text:
-        old = text[text.index(begin) : text.index(end) + len(end)]
-        if notes_begin in old and notes_end in old:
-            notes = old[old.index(notes_begin) : old.index(notes_end) + len(notes_end)]
-        text = text.replace(old, f"{begin}\n{body}\n{notes}\n{end}")
-    else:
-        text = text.rstrip("\n") + f"\n\n{begin}\n{body}\n{notes}\n{end}\n"
-    RESULTS.write_text(text, encoding="utf-8")
 
 
 def main() -> None:
