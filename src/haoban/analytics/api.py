@@ -22,6 +22,24 @@ router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 FIGURES = ("kpis", "trend", "categories", "districts", "channels", "departments")
 
 
+def _scope(
+    rt: Runtime,
+    *,
+    now: Any,
+    first: date | None,
+    last: date | None,
+    district: str | None,
+    department: str | None,
+    bucket: str,
+) -> Any:
+    """Check the bucket and resolve the date range and filters (shared by every analytics endpoint)."""
+    if bucket not in service.BUCKETS:
+        raise Invalid("unknown bucket", fields={"bucket": f"one of {', '.join(service.BUCKETS)}"})
+    return service.resolve_scope(
+        rt.directory, now=now, first=first, last=last, district=district, department=department
+    )
+
+
 def figure_rows(
     rt: Runtime,
     *,
@@ -35,12 +53,10 @@ def figure_rows(
     """One figure's data (a dict for ``kpis``, a list of rows for the others)."""
     if figure not in FIGURES:
         raise NotFound(f"no figure {figure!r}; figures are: {', '.join(FIGURES)}")
-    if bucket not in service.BUCKETS:
-        raise Invalid("unknown bucket", fields={"bucket": f"one of {', '.join(service.BUCKETS)}"})
     now = utcnow()
     directory = rt.directory
-    scope = service.resolve_scope(
-        directory, now=now, first=first, last=last, district=district, department=department
+    scope = _scope(
+        rt, now=now, first=first, last=last, district=district, department=department, bucket=bucket
     )
     with rt.db.read() as session:
         if figure == "kpis":
@@ -91,12 +107,8 @@ def dashboard(
     bucket: str = "day",
 ) -> Response:
     require_role(actor, *DASHBOARD_ROLES)
-    if bucket not in service.BUCKETS:
-        raise Invalid("unknown bucket", fields={"bucket": f"one of {', '.join(service.BUCKETS)}"})
     now = utcnow()
-    scope = service.resolve_scope(
-        rt.directory, now=now, first=from_, last=to, district=district, department=department
-    )
+    scope = _scope(rt, now=now, first=from_, last=to, district=district, department=department, bucket=bucket)
     with rt.db.read() as session:
         data = service.dashboard(session, scope=scope, now=now, directory=rt.directory, bucket=bucket)  # type: ignore[arg-type]
     return _json(data)
