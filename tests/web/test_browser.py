@@ -16,13 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import playwright.sync_api as playwright_sync
 import pytest
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-
-from haoban.config import Settings  # noqa: E402
-from haoban.db import Database  # noqa: E402
-from haoban.runtime import Runtime  # noqa: E402
+from haoban.config import Settings
+from haoban.db import Database
+from haoban.runtime import Runtime
 
 pytestmark = pytest.mark.browser
 

@@ -266,7 +266,6 @@ def test_dashboard_page_numbers(client: Any, api: Any) -> None:
 
 
 def test_citizen_rates_and_a_bad_rating_opens_a_rectification(client: Any, api: Any) -> None:
-    pytest.importorskip("haoban.feedback.service")
     code = api.create(department="cgj", citizen_phone="13812345678")["code"]
     client.cookies.clear()
     r = client.post("/portal/track", data={"code": code, "phone_last4": "5678"})
