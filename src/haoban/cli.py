@@ -17,6 +17,8 @@ from rich.table import Table
 from haoban import cliutil
 from haoban.calendar.cli import app as calendar_app
 from haoban.cliutil import console, err, fail
+from haoban.dispatch import cli as dispatch_cli
+from haoban.dispatch.classifier import TextClassifier, load_default
 from haoban.hotspots.cli import app as hotspots_app
 from haoban.knowledge.cli import app as knowledge_app
 
@@ -36,23 +38,13 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(demo_app, name="demo")
 app.add_typer(hotspots_app, name="hotspots")
 app.add_typer(knowledge_app, name="knowledge")
-try:  # the ML dispatch commands (train / evaluate / explain)
-    from haoban.dispatch import cli as dispatch_cli
-
-    app.add_typer(dispatch_cli.app, name="dispatch")
-except ImportError:  # pragma: no cover - the classifier package is optional at import time
-    dispatch_cli = None  # type: ignore[assignment]
+app.add_typer(dispatch_cli.app, name="dispatch")
 
 
 def load_classifier(rt) -> None:  # type: ignore[no-untyped-def]
     """Load the dispatch model named by HAOBAN_DISPATCH_MODEL ("auto": shipped, trained if missing)."""
     choice = rt.settings.dispatch_model
     if choice == "off":
-        return
-    try:
-        from haoban.dispatch.classifier import TextClassifier, load_default
-    except ImportError:
-        err.print("dispatch model unavailable; routing with catalogue rules only")
         return
     with err.status("loading the dispatch model…"):
         classifier = (
@@ -101,11 +93,8 @@ def _corrections() -> list[tuple[str, str, float]]:
         return []
 
 
-if dispatch_cli is not None:
-    if hasattr(dispatch_cli, "explain_router"):
-        dispatch_cli.explain_router = _explain_route
-    if hasattr(dispatch_cli, "extra_examples_provider"):
-        dispatch_cli.extra_examples_provider = _corrections
+dispatch_cli.explain_router = _explain_route
+dispatch_cli.extra_examples_provider = _corrections
 
 
 @db_app.command("upgrade")

@@ -320,3 +320,68 @@ def test_screenshots_of_every_page(browser: Any, live: LiveServer) -> None:
         b.page.screenshot(path=str(SHOTS / f"track-{label}.png"), full_page=True)
         b.close()
     assert len(list(SHOTS.glob("*-phone.png"))) >= len(pages)
+
+
+def test_intelligence_panels_show_and_work(browser: Any, live: LiveServer) -> None:
+    """Alt+K goes to the knowledge search; similar orders appear while typing, in the queue, on the
+    order page; the reply score is on the order page; the dashboard lists hotspots."""
+    from tests.web.test_panels import ASK, ASK_AGAIN, GOOD_REPLY, LIGHTS, LIGHTS_AGAIN
+
+    b = Browse(browser, live.url)
+    b.login("operator")
+    b.go("/console")
+    b.page.keyboard.press("Alt+k")
+    assert b.page.evaluate("document.activeElement && document.activeElement.id") == "kb-q"
+    b.page.fill("#kb-q", "公积金贷款")
+    b.page.wait_for_selector("#kb-results li")
+
+    # Two callers about one crossing, one question asked twice: the second call shows the first.
+    codes = {}
+    for key, text in (("lights", LIGHTS), ("ask", ASK), ("ask2", ASK_AGAIN)):
+        b.go("/console")
+        b.page.fill("#content", text)
+        b.page.select_option("#district", label="珠晖区")
+        b.page.fill("#citizen_phone", "13900000201")
+        if key == "lights":  # the department choice sits in the folded "more" section
+            b.page.eval_on_selector("#department", "el => { el.closest('details').open = true; }")
+            b.page.select_option("#department", value="cgj")
+        b.page.click("#register-form button[type=submit]")
+        b.page.wait_for_selector("#registered a")
+        codes[key] = b.page.inner_text("#registered a").strip()
+    b.go("/console")
+    b.page.select_option("#district", label="珠晖区")
+    b.page.fill("#content", LIGHTS_AGAIN)
+    b.page.wait_for_selector(f"#similar a[href='/orders/{codes['lights']}']", timeout=10_000)
+
+    b.go("/console/queue")
+    card = b.page.locator(f"li[data-code='{codes['ask2']}'] .dups")
+    assert card.locator(f"a[href='/orders/{codes['ask']}']").count() == 1
+    b.go(f"/orders/{codes['ask']}")
+    assert b.page.locator(f"#similar-orders a[href='/orders/{codes['ask2']}']").count() == 1
+    b.close()
+
+    h = Browse(browser, live.url)
+    h.login("h_cgj")
+    api_headers = {"Authorization": "Bearer " + _token(live, "h_cgj")}
+    for action, body in (("sign", {}), ("reply", {"reply": GOOD_REPLY})):
+        url = f"{live.url}/api/v1/orders/{codes['lights']}/{action}"
+        r = h.ctx.request.post(url, data=body, headers=api_headers)
+        assert r.ok, r.text()
+    h.close()
+
+    s = Browse(browser, live.url)
+    s.login("supervisor")
+    s.go(f"/orders/{codes['lights']}")
+    assert int(s.page.get_attribute("#reply-score .score", "data-total")) > 0
+    s.go("/dashboard")
+    s.page.wait_for_selector("#hotspots li.hotspot", timeout=15_000)
+    assert s.page.locator("#hotspots li.hotspot").count() >= 1
+    s.close()
+
+
+def _token(live: LiveServer, username: str) -> str:
+    import httpx
+
+    r = httpx.post(f"{live.url}/api/v1/auth/token", data={"username": username, "password": "demo"})
+    r.raise_for_status()
+    return str(r.json()["access_token"])

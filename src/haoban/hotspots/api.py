@@ -15,7 +15,7 @@ from haoban.hotspots.schemas import DuplicateCheck
 from haoban.orders.workflow import CALL_CENTRE
 
 router = APIRouter(prefix="/api/v1", tags=["hotline intelligence"])
-READ_ROLES = (*sorted(CALL_CENTRE), "auditor")
+READ_ROLES = service.READ_ROLES
 
 
 def _json(data: object) -> Response:

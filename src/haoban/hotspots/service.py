@@ -46,6 +46,8 @@ from haoban.runtime import Runtime
 from haoban.textutil import extract_districts
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+# Who may read duplicate candidates and hotspots: the call centre and the auditors.
+READ_ROLES = (*sorted(workflow.CALL_CENTRE), "auditor")
 OPEN_STATUSES = frozenset(s.value for s in workflow.OPEN_STATUSES)
 # A skipped event id is re-checked this long before it is taken for a rolled-back insert.
 GAP_SECONDS = 300.0

@@ -9,6 +9,7 @@ from haoban.analytics import service as analytics
 from haoban.auth.rbac import REVIEW_ROLES
 from haoban.db import utcnow
 from haoban.orders import service
+from haoban.web import panels
 from haoban.web.common import PageRoute, render, require_actor, runtime
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -35,9 +36,9 @@ def board(request: Request, department: str | None = None) -> Response:
         callbacks = queue(session, status=["callback"])
         ext_rows, ext_total = analytics.extension_requests(session, actor=actor, limit=LIMIT)
         extensions = ([service.order_detail(o, rt, actor=actor, now=now) for o in ext_rows], ext_total)
-    reply_score = any(
-        getattr(r, "path", None) == "/api/v1/orders/{code}/reply-score" for r in request.app.routes
-    )
+        scores = {
+            o["code"]: panels.reply_score(session, code=o["code"], actor=actor) for o in replies[0]
+        }
     return render(
         request,
         "board.html",
@@ -51,7 +52,7 @@ def board(request: Request, department: str | None = None) -> Response:
                 ("extensions_review", "decide_extension", extensions),
                 ("callbacks_due", "callback", callbacks),
             ],
-            "reply_score": reply_score,
+            "scores": scores,
             "done": request.query_params.get("done"),
             "done_code": request.query_params.get("code"),
         },

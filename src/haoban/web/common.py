@@ -75,11 +75,6 @@ def demo_mode(rt: Runtime) -> bool:
     return bool(rt.settings.demo) or os.environ.get("HAOBAN_DEMO", "").lower() in ("1", "true", "yes")
 
 
-def has_route(request: Request, path: str) -> bool:
-    """Whether the app serves ``path`` (panels backed by other features hide until those land)."""
-    return any(getattr(r, "path", None) == path for r in request.app.routes)
-
-
 # --- formatting helpers for templates ------------------------------------------------------------
 
 

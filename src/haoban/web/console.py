@@ -16,7 +16,7 @@ from haoban.orders import service
 from haoban.orders.intake import PreparedOrder, prepare_order, write_prepared
 from haoban.orders.schemas import ActionRequest, OrderCreate
 from haoban.orders.workflow import TRANSFER_TARGETS
-from haoban.web import forms
+from haoban.web import forms, panels
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime
 from haoban.web.orders import directory_choices
 
@@ -52,8 +52,6 @@ def _console(
         "errors": errors or {},
         "message": message,
         "targets": TRANSFER_TARGETS,
-        "kb": any(getattr(r, "path", None) == "/api/v1/knowledge/search" for r in request.app.routes),
-        "dupcheck": any(getattr(r, "path", None) == "/api/v1/duplicates/check" for r in request.app.routes),
         "last": request.query_params.get("code"),
         **directory_choices(rt),
     }
@@ -119,6 +117,8 @@ def queue(request: Request, page: int = 1) -> Response:
             page_size=20,
         )
         items = [service.order_detail(o, rt, actor=actor, now=now) for o in rows]
+        for item in items:
+            item["similar"] = panels.similar_orders(session, rt, code=item["code"], actor=actor)
     return render(
         request,
         "queue.html",
@@ -127,9 +127,6 @@ def queue(request: Request, page: int = 1) -> Response:
             "total": total,
             "page": page,
             "pages": max(1, -(-total // 20)),
-            "dupcheck": any(
-                getattr(r, "path", None) == "/api/v1/orders/{code}/duplicates" for r in request.app.routes
-            ),
             "done": request.query_params.get("done"),
             "done_code": request.query_params.get("code"),
             **directory_choices(rt),

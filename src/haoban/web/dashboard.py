@@ -29,6 +29,14 @@ def _day(value: str | None, name: str, errors: dict[str, str]) -> date | None:
         return None
 
 
+def _hotspot_params(params: dict[str, str]) -> dict[str, str]:
+    """The hotspots API's query for the period and district the dashboard shows."""
+    out = {"since": params["from"], "until": params["to"]}
+    if "district" in params:
+        out["district"] = params["district"]
+    return out
+
+
 @router.get("/dashboard")
 def dashboard(request: Request) -> Response:
     actor = require_actor(request, *DASHBOARD_ROLES)
@@ -58,7 +66,6 @@ def dashboard(request: Request) -> Response:
     params = {"from": shown_first.isoformat(), "to": shown_last.isoformat(), "bucket": bucket}
     if district:
         params["district"] = district
-    hotspots = any(getattr(r, "path", None) == "/api/v1/hotspots" for r in request.app.routes)
     return render(
         request,
         "dashboard.html",
@@ -75,7 +82,7 @@ def dashboard(request: Request) -> Response:
             "qs": urlencode(params),
             "chart_json": orjson.dumps(data, default=str).decode().replace("</", "<\\/"),
             "channel_labels": {k: v[1] if lang == "en" else v[0] for k, v in CHANNEL_LABELS.items()},
-            "hotspots": hotspots,
+            "hotspots_url": "/api/v1/hotspots?" + urlencode(_hotspot_params(params)),
         },
         actor=actor,
     )

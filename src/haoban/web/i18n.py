@@ -196,6 +196,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kb_use": ("用作答复", "Use as answer"),
     "kb_empty": ("没有匹配的知识。", "No matching articles."),
     "similar": ("相似工单", "Similar orders"),
+    "similar_none": ("暂无相似的在办工单。", "No similar open orders."),
     "console_keys": (
         "Alt+N 新登记 · Ctrl+Enter 提交 · Alt+K 知识库 · Alt+Q 待派单 · Alt+1…6 诉求类型",
         "Alt+N new call · Ctrl+Enter submit · Alt+K knowledge base · Alt+Q queue · Alt+1…6 type",
@@ -223,6 +224,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "callbacks_due": ("待回访", "Call-backs due"),
     "extensions_review": ("延期待审批", "Extension requests"),
     "reply_score": ("答复质量", "Reply quality"),
+    "score_none": ("尚未评分", "not scored yet"),
+    "grade_good": ("好", "good"),
+    "grade_fair": ("一般", "fair"),
+    "grade_poor": ("差", "poor"),
     "open_orders": ("在办", "Open"),
     # admin
     "admin_title": ("系统管理", "Administration"),
@@ -286,6 +291,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "district_mix": ("区县分布", "Districts"),
     "channel_mix": ("受理渠道", "Channels"),
     "hotspots": ("热点诉求", "Hotspots"),
+    "loading": ("正在加载…", "Loading…"),
+    "hotspots_none": ("所选时段内没有热点。", "No hotspots in this period."),
+    "hotspots_failed": (
+        "热点暂时无法计算，请稍后刷新。",
+        "Hotspots could not be computed; reload in a moment.",
+    ),
     "orders": ("工单数", "Orders"),
     "uncategorised": ("未分类", "Uncategorised"),
     "unknown": ("未注明", "Not given"),

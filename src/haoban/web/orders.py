@@ -13,7 +13,7 @@ from haoban.db import utcnow
 from haoban.errors import Conflict, Forbidden, Invalid
 from haoban.orders import service
 from haoban.orders.workflow import HANDLING_STATUSES
-from haoban.web import forms
+from haoban.web import forms, panels
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime, safe_next
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -55,14 +55,8 @@ def order_context(
         order = service.get_order(session, code=code, actor=actor)
         detail = service.order_detail(order, rt, actor=actor)
         events = [service.event_view(e) for e in service.order_events(session, code=code, actor=actor)]
-    panels = {
-        "duplicates": any(
-            getattr(r, "path", None) == "/api/v1/orders/{code}/duplicates" for r in request.app.routes
-        ),
-        "reply_score": any(
-            getattr(r, "path", None) == "/api/v1/orders/{code}/reply-score" for r in request.app.routes
-        ),
-    }
+        similar = panels.similar_orders(session, rt, code=code, actor=actor)
+        score = panels.reply_score(session, code=code, actor=actor) if detail.get("reply") else None
     # The state table allows these from "signed"; the service refuses them without (or with) a pending
     # request, so the page does not offer them.
     pending = detail["extension_request"] is not None
@@ -81,7 +75,8 @@ def order_context(
         "errors": errors or {},
         "values": values or {},
         "message": message,
-        "panels": panels,
+        "similar": similar,
+        "score": score,
         "done": request.query_params.get("done"),
         "back": safe_next(request.query_params.get("back"), ""),
         **directory_choices(rt),

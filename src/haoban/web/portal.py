@@ -10,6 +10,9 @@ from fastapi.responses import JSONResponse, Response
 
 from haoban.auth.service import CITIZEN_ACTOR
 from haoban.errors import Conflict, Invalid, NotFound, RateLimited
+from haoban.feedback import service as feedback
+from haoban.feedback.schemas import RATING_LEVELS, RatingIn
+from haoban.hotspots import service as hotspots
 from haoban.orders import service
 from haoban.orders.intake import create_order
 from haoban.orders.schemas import OrderCreate
@@ -47,7 +50,6 @@ def _portal(request: Request, *, status_code: int = 200, **ctx: Any) -> Response
         "errors": {},
         "track_values": {},
         "track_errors": {},
-        "dupcheck": _hotspots() is not None,
     }
     base.update(ctx)
     return render(request, "portal.html", base, status_code=status_code, actor=None)
@@ -122,30 +124,13 @@ async def track(request: Request) -> Response:
     return await run_in_threadpool(_track, request, form)
 
 
-# --- near-duplicate hint and ratings: from the hotline-intelligence and feedback services, when present ---
-
-
-def _hotspots() -> Any:
-    try:
-        from haoban.hotspots import service as hotspots
-    except ImportError:
-        return None
-    return hotspots if hasattr(hotspots, "check_duplicates") else None
-
-
-def _feedback() -> Any:
-    try:
-        from haoban.feedback import service as feedback
-    except ImportError:
-        return None
-    return feedback if hasattr(feedback, "submit_rating") else None
+# --- near-duplicate hint and ratings -----------------------------------------------------------------
 
 
 def _similar(request: Request, body: dict[str, Any]) -> JSONResponse:
     """How many open appeals say the same thing: a count only, never other citizens' words."""
-    hotspots = _hotspots()
     text = str(body.get("text") or "").strip()[:2000]
-    if hotspots is None or len(text) < 6 or not _track_allowed(request):
+    if len(text) < 6 or not _track_allowed(request):
         return JSONResponse({"similar": 0})
     rt = runtime(request)
     district = str(body.get("district") or "") or None
@@ -168,11 +153,6 @@ async def similar(request: Request) -> Response:
 
 def _rating_context(rt: Any, found: dict[str, Any], last4: str) -> dict[str, Any]:
     """Whether the citizen may rate now, and their rating if they already did."""
-    feedback = _feedback()
-    if feedback is None:
-        return {"rating_enabled": False}
-    from haoban.feedback.schemas import RATING_LEVELS
-
     levels = [(level.value, zh, en) for level, (_score, zh, en) in RATING_LEVELS.items()]
     rating = None
     try:
@@ -181,7 +161,6 @@ def _rating_context(rt: Any, found: dict[str, Any], last4: str) -> dict[str, Any
     except NotFound:
         rating = None
     return {
-        "rating_enabled": True,
         "rateable": found["status"] in feedback.RATEABLE and rating is None,
         "rating": rating,
         "levels": levels,
@@ -191,11 +170,6 @@ def _rating_context(rt: Any, found: dict[str, Any], last4: str) -> dict[str, Any
 def _rate(request: Request, form: dict[str, Any]) -> Response:
     rt = runtime(request)
     lang = lang_of(request)
-    feedback = _feedback()
-    if feedback is None:
-        raise NotFound("ratings are not available")
-    from haoban.feedback.schemas import RatingIn
-
     values = forms.clean(form)
     if not _track_allowed(request):
         raise RateLimited("too many requests from your address; wait a minute and try again")

@@ -17,7 +17,6 @@
     return getJSON(url, { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify(body) });
   }
   function debounce(fn, ms) { let t; return function () { const a = arguments; clearTimeout(t); t = setTimeout(() => fn.apply(null, a), ms); }; }
-  const items = (data) => Array.isArray(data) ? data : (data && (data.items || data.candidates || data.matches || data.results || data.duplicates || data.hotspots)) || [];
 
   // Ctrl+Enter (or Cmd+Enter) submits the form a textarea belongs to.
   document.addEventListener("keydown", (ev) => {
@@ -72,16 +71,16 @@
       const search = debounce(async (q) => {
         if (!q || q.length < 2) { list.innerHTML = ""; return; }
         const data = await getJSON("/api/v1/knowledge/search?q=" + encodeURIComponent(q));
-        if (data === null) { $("#kb-panel").hidden = true; return; }
-        const hits = items(data).slice(0, 5);
+        if (data === null) { list.innerHTML = `<li class="muted">${esc(list.dataset.empty)}</li>`; return; }
+        const hits = ((data && data.items) || []).slice(0, 5);
         if (!hits.length) { list.innerHTML = `<li class="muted">${esc(list.dataset.empty)}</li>`; return; }
-        list.innerHTML = hits.map((h, i) => `<li><strong>${esc(h.title || h.question || "")}</strong>
-          <div class="small">${esc(h.snippet || h.answer || h.text || "")}</div>
+        list.innerHTML = hits.map((h, i) => `<li><strong>${esc(h.question)}</strong>
+          <div class="small">${esc(h.snippet || h.answer)}</div>
           <button type="button" class="btn small secondary" data-i="${i}">${esc(list.dataset.use)}</button></li>`).join("");
         $$("button[data-i]", list).forEach((b) => b.addEventListener("click", () => {
           const h = hits[Number(b.dataset.i)];
           const answer = $("#answer");
-          answer.value = h.answer || h.text || h.snippet || "";
+          answer.value = h.answer;
           answer.closest("details").open = true;
           answer.focus();
         }));
@@ -93,11 +92,12 @@
     if (similar) {
       content.addEventListener("input", debounce(async () => {
         const text = content.value.trim();
-        if (text.length < 10) { $("#similar-panel").hidden = true; return; }
+        const none = `<li class="muted">${esc(similar.dataset.empty)}</li>`;
+        if (text.length < 10) { similar.innerHTML = none; return; }
         const district = $("#district", reg).value || null;
         const data = await postJSON("/api/v1/duplicates/check", { text, district });
-        const hits = items(data).slice(0, 5);
-        $("#similar-panel").hidden = !hits.length;
+        const hits = ((data && data.candidates) || []).slice(0, 5);
+        if (!hits.length) { similar.innerHTML = none; return; }
         similar.innerHTML = hits.map((h) => `<li><a class="mono" href="/orders/${esc(h.code)}">${esc(h.code)}</a> ${esc(h.subject || "")}
           ${h.similarity != null ? `<span class="pill">${Math.round(h.similarity * 100)}%</span>` : ""}</li>`).join("");
       }, 700));
@@ -119,23 +119,4 @@
     }, 700));
   }
 
-  // --- panels fed by optional endpoints (duplicates, reply quality) -----------------------------------
-  $$("[data-dups]").forEach(async (el) => {
-    const data = await getJSON(el.dataset.dups);
-    const hits = items(data).slice(0, 5);
-    if (!hits.length) return;
-    el.innerHTML = `<p class="small"><strong>${esc(el.dataset.label || "")}</strong> ` + hits.map((h) =>
-      `<a class="mono" href="/orders/${esc(h.code)}">${esc(h.code)}</a>${h.similarity != null ? ` (${Math.round(h.similarity * 100)}%)` : ""}`).join(" · ") + "</p>";
-    el.hidden = false;
-  });
-  $$("[data-score]").forEach(async (el) => {
-    const raw = await getJSON(el.dataset.score);
-    const s = raw && raw.latest !== undefined ? raw.latest : raw;
-    if (!s || s.total == null && s.score == null) return;
-    const total = s.total != null ? s.total : s.score;
-    const grade = s.grade || (total >= 70 ? "good" : total >= 45 ? "fair" : "poor");
-    const reasons = (s.reasons || []).slice(0, 3).map((r) => `<li>${esc(String(r).split(": ").slice(1).join(": ") || r)}</li>`).join("");
-    el.innerHTML = `<p class="small">${esc(el.dataset.label)}: <span class="score ${esc(grade)}" data-total="${Math.round(total)}">${Math.round(total)}</span>/100 ${esc(s.grade_label || "")}</p>${reasons ? `<ul class="small">${reasons}</ul>` : ""}`;
-    el.hidden = false;
-  });
 })();

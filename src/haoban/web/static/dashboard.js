@@ -29,11 +29,15 @@
 
   const hot = document.getElementById("hotspots");
   if (hot) {
-    fetch("/api/v1/hotspots", { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : null)).then((h) => {
-      const list = Array.isArray(h) ? h : (h && (h.items || h.hotspots)) || [];
-      if (!list.length) return;
-      hot.innerHTML = list.slice(0, 10).map((x) => `<li><strong>${String(x.title || x.label || x.place || "").replace(/</g, "&lt;")}</strong> <span class="pill">${x.size || x.orders || ""}</span></li>`).join("");
-      document.getElementById("hotspots-panel").hidden = false;
-    }).catch(() => {});
+    const esc = (s) => String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+    const say = (text) => { hot.innerHTML = `<li class="muted">${esc(text)}</li>`; };
+    fetch(hot.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+      .then((h) => {
+        const list = h.hotspots || [];
+        if (!list.length) { say(hot.dataset.empty); return; }
+        hot.innerHTML = list.slice(0, 10).map((x) => `<li class="hotspot"><strong>${esc(x.title || x.label)}</strong> <span class="pill">${esc(x.size)}</span>${x.place ? ` <span class="muted small">${esc(x.place)}</span>` : ""}</li>`).join("");
+      })
+      .catch(() => say(hot.dataset.failed));
   }
 })();
