@@ -186,6 +186,7 @@ def demo_seed(orders: Annotated[int, typer.Option(help="How many demo orders")] 
 
     rt = cliutil.runtime()
     rt.db.upgrade()
+    load_classifier(rt)  # route the demo calls as `serve --demo` would
     with cliutil.progress() as progress:
         task = progress.add_task("seeding the demo city", total=orders)
         summary = seed_demo(rt, orders=orders, progress=lambda n: progress.advance(task, n))

@@ -26,7 +26,7 @@ from haoban.directory.service import load_categories_csv, upsert_department, ups
 from haoban.dispatch import catalogue
 from haoban.dispatch.models import DispatchRule
 from haoban.errors import DomainError
-from haoban.orders.intake import create_order
+from haoban.orders.intake import create_order, prepare_order, write_prepared
 from haoban.orders.models import Order
 from haoban.orders.schemas import ActionRequest, OrderCreate
 from haoban.orders.service import apply_action
@@ -317,6 +317,63 @@ def _reply_text(rng: random.Random) -> str:
     )
 
 
+QUEUE_SIZE = 6
+
+
+def seed_queue(rt: Runtime, *, wanted: int = QUEUE_SIZE, seed: int = 11) -> int:
+    """Today's dispatch queue: recent calls the router could not place with confidence wait for a
+    dispatcher with its suggestions, and the first of them was reported twice (a duplicate to merge).
+
+    Which calls wait is the router's own decision on real messages, not a forced state."""
+    with rt.db.read() as session:
+        waiting = session.scalar(
+            select(func.count(Order.id)).where(Order.external_ref.like("demo-queue:%"))
+        ) or 0
+        used = set(session.scalars(select(Order.external_ref).where(Order.external_ref.like("demo:%"))))
+        operator = actor_for(session.scalars(select(User).where(User.username == "operator")).one())
+    if waiting:
+        return waiting
+    rng = random.Random(seed)
+    now = utcnow()
+    made: list[tuple[dict[str, str], datetime]] = []
+    for msg in demo_messages(rt.settings.data_dir, limit=len(used) + 2000, seed=seed):
+        if len(made) >= wanted:
+            break
+        if f"demo:{msg['ref']}" in used:
+            continue
+        received = now - timedelta(hours=rng.uniform(0.5, 6))
+        data = _queue_call(msg, rng, received=received, ref=f"demo-queue:{msg['ref']}")
+        prepared = prepare_order(rt, data=data, actor=operator, now=received)
+        if prepared.row["status"] != "pending_dispatch":
+            continue
+        with rt.db.write() as session:
+            write_prepared(session, [prepared])
+        made.append((msg, received))
+    if made:
+        # A second caller about the first waiting matter, an hour later, in nearly the same words.
+        msg, received = made[0]
+        again = dict(msg, content=msg["content"].rstrip("。！!") + "，希望尽快处理。")
+        at = min(received + timedelta(hours=1), now)
+        data = _queue_call(again, rng, received=at, ref=f"demo-queue:{msg['ref']}:again")
+        with rt.db.write() as session:
+            write_prepared(session, [prepare_order(rt, data=data, actor=operator, now=at)])
+    return len(made) + (1 if made else 0)
+
+
+def _queue_call(msg: dict[str, str], rng: random.Random, *, received: datetime, ref: str) -> OrderCreate:
+    return OrderCreate(
+        channel="phone",
+        type=_type_of(msg["subject"]),
+        subject=msg["subject"],
+        content=msg["content"],
+        district=msg["district"],
+        citizen_name=rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice([1, 2]))),
+        citizen_phone="1" + rng.choice("3578") + "".join(str(rng.randrange(10)) for _ in range(9)),
+        received_at=received,
+        external_ref=ref,
+    )
+
+
 def seed_demo(
     rt: Runtime, *, orders: int = 300, progress: Callable[[int], None] | None = None
 ) -> dict[str, Any]:
@@ -327,4 +384,5 @@ def seed_demo(
 
     seed_knowledge(rt)
     total = seed_orders(rt, count=orders, progress=progress)
+    total += seed_queue(rt)
     return {"accounts": accounts, "orders": total}
