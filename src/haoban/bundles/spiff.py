@@ -1,0 +1,172 @@
+"""Where haoban meets SpiffWorkflow: parser, timers, expression engine, serializer.
+
+SpiffWorkflow runs the BPMN; this module only adapts it so that
+
+- timers never read the wall clock: a timer's due time is computed by the caller's calendar (working
+  days, holidays and 调休) and it fires when the *engine's* clock passes it, so the database
+  sweep, tests and benchmarks all decide "now" themselves;
+- expressions go through ``haoban.bundles.expressions`` (a vetted subset), never Python ``eval`` of
+  uploaded text;
+- the serialized state holds the instance only (tasks, data), not the process definition: the
+  definition is pinned by bundle code, version and digest and supplied again on load, which keeps
+  the JSON small and lets a running instance keep the version it started with.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.event_parsers import (
+    SpiffBoundaryEventParser,
+    SpiffIntermediateCatchEventParser,
+    SpiffStartEventParser,
+)
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from haoban.bundles import expressions
+
+if TYPE_CHECKING:
+    from haoban.bundles.engine import _Context
+
+__all__ = ["BundleParser", "ClockTimer", "SafeScriptEngine", "make_serializer", "new_workflow"]
+
+
+def _context(task: Any) -> _Context:
+    ctx = getattr(task.workflow.top_workflow, "haoban_ctx", None)
+    if ctx is None:  # a workflow not driven by BundleEngine: refuse rather than guess
+        raise RuntimeError("bundle workflow used outside BundleEngine")
+    return ctx
+
+
+class ClockTimer(TimeDateEventDefinition):
+    """A timeDate timer that fires against the engine's clock, and waits while its task is in 补正."""
+
+    def has_fired(self, my_task: Any) -> bool:
+        ctx = _context(my_task)
+        if my_task._get_internal_data("event_fired", False):
+            return True
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            my_task._set_internal_data(event_value=value)
+        if ctx.timer_paused(my_task.task_spec.name):
+            return False
+        if datetime.fromisoformat(value) <= ctx.now:
+            my_task._set_internal_data(event_fired=True)
+            return True
+        return False
+
+
+class _ClockTimerParsing:
+    def parse_timer_event(self, event: Any) -> Any:
+        parsed = super().parse_timer_event(event)  # type: ignore[misc]
+        # Durations and cycles are refused by the loader before this point; keep only timeDate.
+        return ClockTimer(parsed.name, parsed.expression, description=parsed.description)
+
+
+class _StartParser(_ClockTimerParsing, SpiffStartEventParser):
+    pass
+
+
+class _BoundaryParser(_ClockTimerParsing, SpiffBoundaryEventParser):
+    pass
+
+
+class _CatchParser(_ClockTimerParsing, SpiffIntermediateCatchEventParser):
+    pass
+
+
+class BundleParser(SpiffBpmnParser):
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("startEvent"): (_StartParser, StartEvent),
+        full_tag("boundaryEvent"): (_BoundaryParser, BoundaryEvent),
+        full_tag("intermediateCatchEvent"): (_CatchParser, IntermediateCatchEvent),
+    }
+
+
+class SafeScriptEngine(PythonScriptEngine):
+    """Evaluates bundle expressions with the vetted subset; never executes scripts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._trees: dict[str, ast.Expression] = {}
+
+    def _tree(self, expression: str) -> ast.Expression:
+        tree = self._trees.get(expression)
+        if tree is None:
+            functions = expressions.CONDITION_FUNCTIONS | expressions.TIMER_FUNCTIONS
+            tree, _refs, problem = expressions.check_expression(expression, functions=functions)
+            if problem is not None or tree is None:  # the loader refuses these; defence in depth
+                raise ValueError(f"expression refused: {problem.en if problem else expression}")
+            self._trees[expression] = tree
+        return tree
+
+    def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
+        ctx = _context(task)
+        tree = self._tree(expression)
+        timers: dict[str, Callable[..., Any]] = ctx.timer_functions(task)
+        try:
+            return expressions.evaluate(
+                tree,
+                form=ctx.form,
+                results=task.data.get("results", {}),
+                materials=ctx.materials,
+                timer_functions=timers,
+            )
+        except (KeyError, TypeError, IndexError) as exc:
+            # After a rejection, a condition downstream may read a result that never came; the
+            # tasks on every branch there are skipped anyway, so take the default flow.
+            if ctx.has_rejection():
+                return False
+            raise ctx.expression_failed(task, expression, exc) from exc
+
+    def execute(self, task: Any, script: str, external_context: Any = None) -> Any:
+        raise RuntimeError("scripts are not allowed in bundles")
+
+
+class _InstanceConverter(BpmnWorkflowConverter):
+    """Serialize the instance without its spec; restore it onto the pinned definition's spec."""
+
+    def to_dict(self, workflow: Any) -> dict[str, Any]:
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> Any:
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def make_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _InstanceConverter
+    config[ClockTimer] = TimerConditionalEventDefinitionConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+def new_workflow(spec: Any, subprocess_specs: Any, script_engine: SafeScriptEngine) -> BpmnWorkflow:
+    return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+
+
+def utc_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
