@@ -104,7 +104,7 @@ class Promise:
 
     @classmethod
     def parse(cls, text: Any) -> Promise:
-        """``"7 working_days"``, ``"0.5 working_days"`` (= 4 working hours), ``{amount, unit}``."""
+        """``"7 working_days"``, ``"3.5 working_hours"``, ``{amount: 7, unit: working_days}``."""
         if isinstance(text, Mapping):
             amount, unit = text.get("amount"), text.get("unit")
         else:
@@ -122,10 +122,8 @@ class Promise:
             raise ValueError(f"{amount!r} is out of range")
         duration = _UNIT_WORDS[str(unit)]
         if duration in (DurationUnit.WORKING_DAYS, DurationUnit.CALENDAR_DAYS) and not value.is_integer():
-            if duration is DurationUnit.CALENDAR_DAYS:
-                raise ValueError("calendar_days must be whole")
-            # Half a working day is the office hours' half: "企业开办 0.5 个工作日" → 4 working hours.
-            return cls(value * 8, DurationUnit.WORKING_HOURS)
+            # Half a working day depends on the city's office hours: say it in working hours.
+            raise ValueError(f"{unit} must be whole; give part of a day in working_hours")
         return cls(value, duration)
 
     def text(self) -> str:

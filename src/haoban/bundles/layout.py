@@ -24,8 +24,8 @@ DC = "http://www.omg.org/spec/DD/20100524/DC"
 DI = "http://www.omg.org/spec/DD/20100524/DI"
 
 _SIZE = {"task": (110, 80), "gateway": (50, 50), "event": (36, 36)}
-_COLUMN = 170
-_ROW = 130
+_COLUMN = 190
+_ROW = 150
 _MARGIN = 60
 
 
@@ -95,6 +95,7 @@ def add_diagram(xml: bytes) -> bytes:
         rows.setdefault(column[n], []).append(n)
     # Keep a branch on one row: a node takes its predecessor's row when it is free.
     row_of: dict[str, int] = {}
+    fanned: dict[str, int] = {}
     for col in sorted(rows):
         taken: set[int] = set()
         for n in rows[col]:
@@ -102,6 +103,8 @@ def add_diagram(xml: bytes) -> bytes:
             want = min(preds) if preds else 0
             if len(preds) > 1:
                 want = round(sum(preds) / len(preds))
+            elif n in fanned:
+                want = fanned[n]
             while want in taken:
                 want += 1
             taken.add(want)
@@ -112,19 +115,19 @@ def add_diagram(xml: bytes) -> bytes:
             if len(outs) > 1:
                 base = row_of[n] - (len(outs) - 1) // 2
                 for i, m in enumerate(sorted(outs, key=order.index)):
-                    row_of.setdefault(m, max(0, base + i) if base >= 0 else i)
+                    fanned.setdefault(m, max(0, base + i) if base >= 0 else i)
 
     centre: dict[str, tuple[float, float]] = {}
     for n in main:
         centre[n] = (_MARGIN + 60 + column[n] * _COLUMN, _MARGIN + 60 + row_of[n] * _ROW)
-    max_row = max(row_of.values(), default=0)
-    # Boundary events sit on the bottom edge of their task; their branch goes below the flow.
-    for i, (bid, task) in enumerate(boundary.items()):
+    # Boundary events sit on the bottom edge of their task; their short branch (督办) hangs in the
+    # gap below and to the right, clear of the next row and column.
+    for bid, task in boundary.items():
         tx, ty = centre[task]
         centre[bid] = (tx + 30, ty + _SIZE["task"][1] / 2)
         branch = [n for n, t in side.items() if t == task]
         for j, n in enumerate(branch):
-            centre[n] = (tx + 30 + (j + 1) * 80, _MARGIN + 60 + (max_row + 1) * _ROW + (i % 2) * 50)
+            centre[n] = (tx + 100 + j * 60, ty + _SIZE["task"][1] / 2 + 38)
 
     diagram = etree.SubElement(root, f"{{{BPMNDI}}}BPMNDiagram", id="diagram")
     plane = etree.SubElement(diagram, f"{{{BPMNDI}}}BPMNPlane", id="plane", bpmnElement=process.get("id"))
@@ -145,7 +148,13 @@ def add_diagram(xml: bytes) -> bytes:
         else:
             start = (sx + sw, sy + sh / 2)
             end = (tx, ty + th / 2)
-            if abs(start[1] - end[1]) < 1:
+            skip = src in column and tgt in column and column[tgt] > column[src] + 1
+            if skip and abs(start[1] - end[1]) < 1:
+                # A flow that jumps columns on the same row would run through the nodes between:
+                # route it above the row.
+                above = start[1] - _ROW / 2
+                points = [(sx + sw / 2, sy), (sx + sw / 2, above), (tx + tw / 2, above), (tx + tw / 2, ty)]
+            elif abs(start[1] - end[1]) < 1:
                 points = [start, end]
             elif nodes.get(src) == "gateway":
                 points = [(sx + sw / 2, sy + (sh if end[1] > start[1] else 0)), (sx + sw / 2, end[1]), end]
