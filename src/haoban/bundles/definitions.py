@@ -75,6 +75,7 @@ __all__ = [
     "load_definition",
     "load_definition_dir",
     "load_shipped",
+    "shipped_example",
     "shipped_items",
 ]
 
@@ -168,7 +169,8 @@ class DefinitionError(Invalid):
         super().__init__(
             f"{where}: {first.en}{more}",
             fields={f"{p.file}:{p.element}": p.en for p in problems},
-            message_zh=f"{where}：{first.zh}" + (f"（另有 {len(problems) - 1} 处）" if len(problems) > 1 else ""),
+            message_zh=f"{where}：{first.zh}"
+            + (f"（另有 {len(problems) - 1} 处）" if len(problems) > 1 else ""),
             problems=[p.to_dict() for p in problems],
         )
 
@@ -365,7 +367,9 @@ class _Loader:
             self.problem(name, "", f"YAML 格式错误：{exc}", f"invalid YAML: {exc}", line)
             return None
         if not isinstance(data, Mapping):
-            self.problem(name, "", "文件内容必须是一个映射（键: 值）", "the file must hold a mapping (key: value)")
+            self.problem(
+                name, "", "文件内容必须是一个映射（键: 值）", "the file must hold a mapping (key: value)"
+            )
             return None
         return data
 
@@ -375,8 +379,14 @@ class _Loader:
             return {}
         meta: dict[str, Any] = {}
         code = data.get("code")
-        if not isinstance(code, str) or not code.replace("_", "").replace("-", "").isalnum() or not code.isascii():
-            self.problem("bundle.yaml", "code", "code 必须是字母、数字、- 或 _", "code must be letters, digits, - or _")
+        if (
+            not isinstance(code, str)
+            or not code.replace("_", "").replace("-", "").isalnum()
+            or not code.isascii()
+        ):
+            self.problem(
+                "bundle.yaml", "code", "code 必须是字母、数字、- 或 _", "code must be letters, digits, - or _"
+            )
         meta["code"] = code
         for key in ("name", "name_en", "description", "description_en"):
             value = data.get(key)
@@ -394,7 +404,9 @@ class _Loader:
                 self.problem("bundle.yaml", where, "材料需要 key 和 name", "a material needs key and name")
                 continue
             if m["key"] in materials:
-                self.problem("bundle.yaml", where, f"材料 {m['key']} 重复", f"material {m['key']} is listed twice")
+                self.problem(
+                    "bundle.yaml", where, f"材料 {m['key']} 重复", f"material {m['key']} is listed twice"
+                )
             materials[m["key"]] = Material(
                 m["key"], str(m["name"]), str(m.get("name_en") or m["name"]), bool(m.get("required", True))
             )
@@ -426,7 +438,9 @@ class _Loader:
             self.problem("process.bpmn", "", f"XML 格式错误：{exc.msg}", f"malformed XML: {exc.msg}", line)
             return None
         if root.tag != f"{{{BPMN_NS}}}definitions":
-            self.problem("process.bpmn", root.tag, "根元素必须是 bpmn:definitions", "the root must be bpmn:definitions")
+            self.problem(
+                "process.bpmn", root.tag, "根元素必须是 bpmn:definitions", "the root must be bpmn:definitions"
+            )
             return None
         try:
             VALIDATOR.validate(root, "process.bpmn")
@@ -442,7 +456,9 @@ class _Loader:
                     element = ""
             msg = str(exc).split(". ")[0]
             line = exc.line_number or None
-            self.problem("process.bpmn", element, f"不符合 BPMN 2.0 规范：{msg}", f"not valid BPMN 2.0: {msg}", line)
+            self.problem(
+                "process.bpmn", element, f"不符合 BPMN 2.0 规范：{msg}", f"not valid BPMN 2.0: {msg}", line
+            )
             return None
         return root
 
@@ -450,7 +466,9 @@ class _Loader:
     def _properties(element: Any) -> dict[str, str]:
         props: dict[str, str] = {}
         for ns in PROPERTY_NS:
-            for prop in element.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{ns}}}properties/{{{ns}}}property"):
+            for prop in element.iterfind(
+                f"{{{BPMN_NS}}}extensionElements/{{{ns}}}properties/{{{ns}}}property"
+            ):
                 name, value = prop.get("name"), prop.get("value")
                 if name is not None and value is not None:
                     props[name] = value
@@ -462,7 +480,9 @@ class _Loader:
         executable = [p for p in processes if p.get("isExecutable", "true").lower() == "true"]
         if len(executable) != 1:
             self.problem(
-                f, "", f"需要恰好一个可执行流程，找到 {len(executable)} 个",
+                f,
+                "",
+                f"需要恰好一个可执行流程，找到 {len(executable)} 个",
                 f"needs exactly one executable process, found {len(executable)}",
             )
             return None
@@ -472,9 +492,20 @@ class _Loader:
 
         nodes: dict[str, _Node] = {}
         flows: list[tuple[str, str, str, Any]] = []
-        ignored = {"laneSet", "dataObject", "dataObjectReference", "dataStoreReference", "textAnnotation",
-                   "association", "documentation", "extensionElements", "ioSpecification", "property",
-                   "group", "category"}
+        ignored = {
+            "laneSet",
+            "dataObject",
+            "dataObjectReference",
+            "dataStoreReference",
+            "textAnnotation",
+            "association",
+            "documentation",
+            "extensionElements",
+            "ioSpecification",
+            "property",
+            "group",
+            "category",
+        }
         refused = {
             "scriptTask": ("脚本任务", "script tasks"),
             "serviceTask": ("服务任务", "service tasks"),
@@ -484,11 +515,16 @@ class _Loader:
             "businessRuleTask": ("业务规则任务", "business rule tasks"),
             "task": ("未指定类型的任务（请用用户任务）", "untyped tasks (use a user task)"),
             "callActivity": ("调用活动", "call activities"),
-            "subProcess": ("子流程（一件事的总时限写在 bundle.yaml 的 promise）", "sub-processes (the bundle's own "
-                           "promise goes in bundle.yaml)"),
+            "subProcess": (
+                "子流程（一件事的总时限写在 bundle.yaml 的 promise）",
+                "sub-processes (the bundle's own promise goes in bundle.yaml)",
+            ),
             "transaction": ("事务子流程", "transactions"),
             "adHocSubProcess": ("自由子流程", "ad-hoc sub-processes"),
-            "inclusiveGateway": ("包容网关（请用并行网关加排他网关）", "inclusive gateways (use parallel plus exclusive)"),
+            "inclusiveGateway": (
+                "包容网关（请用并行网关加排他网关）",
+                "inclusive gateways (use parallel plus exclusive)",
+            ),
             "eventBasedGateway": ("事件网关", "event-based gateways"),
             "complexGateway": ("复杂网关", "complex gateways"),
         }
@@ -517,8 +553,12 @@ class _Loader:
         for fid, src, tgt, _el in flows:
             if src not in nodes or tgt not in nodes:
                 missing = src if src not in nodes else tgt
-                self.problem(f, fid, f"顺序流连接了不存在或不支持的元素 {missing}",
-                             f"the sequence flow connects {missing}, which is missing or not supported")
+                self.problem(
+                    f,
+                    fid,
+                    f"顺序流连接了不存在或不支持的元素 {missing}",
+                    f"the sequence flow connects {missing}, which is missing or not supported",
+                )
                 continue
             nodes[src].outgoing.append(fid)
             nodes[tgt].incoming.append(fid)
@@ -526,36 +566,61 @@ class _Loader:
 
     def _classify(self, el: Any, tag: str, eid: str, escalations: dict, messages: dict) -> str | None:
         f, line = "process.bpmn", el.sourceline
-        defs = [etree.QName(c).localname for c in el if isinstance(c.tag, str) and
-                etree.QName(c).localname.endswith("EventDefinition")]
+        defs = [
+            etree.QName(c).localname
+            for c in el
+            if isinstance(c.tag, str) and etree.QName(c).localname.endswith("EventDefinition")
+        ]
         if tag == "userTask":
             return "task"
         if tag in ("parallelGateway", "exclusiveGateway"):
             return tag.removesuffix("Gateway")
         if tag == "startEvent":
             if defs:
-                self.problem(f, eid, "开始事件不能带触发条件（申请提交即开始）",
-                             "the start event must be a none start event (submission starts the bundle)", line)
+                self.problem(
+                    f,
+                    eid,
+                    "开始事件不能带触发条件（申请提交即开始）",
+                    "the start event must be a none start event (submission starts the bundle)",
+                    line,
+                )
                 return None
             return "start"
         if tag in ("endEvent", "intermediateThrowEvent"):
-            if len(defs) > 1 or (defs and defs[0] not in ("escalationEventDefinition", "messageEventDefinition")):
-                self.problem(f, eid, "只支持无类型、督办（升级）或统一出件（消息）事件",
-                             "only none, escalation (督办) or message (delivery) events are supported", line)
+            if len(defs) > 1 or (
+                defs and defs[0] not in ("escalationEventDefinition", "messageEventDefinition")
+            ):
+                self.problem(
+                    f,
+                    eid,
+                    "只支持无类型、督办（升级）或统一出件（消息）事件",
+                    "only none, escalation (督办) or message (delivery) events are supported",
+                    line,
+                )
                 return None
             if defs == ["escalationEventDefinition"]:
                 ref = el.find("bpmn:escalationEventDefinition", NS).get("escalationRef")
                 if escalations.get(ref) != ESCALATION_CODE:
-                    self.problem(f, eid, f"升级事件必须引用 escalationCode 为 {ESCALATION_CODE} 的 bpmn:escalation",
-                                 f"an escalation event must refer to a bpmn:escalation with escalationCode "
-                                 f"{ESCALATION_CODE}", line)
+                    self.problem(
+                        f,
+                        eid,
+                        f"升级事件必须引用 escalationCode 为 {ESCALATION_CODE} 的 bpmn:escalation",
+                        f"an escalation event must refer to a bpmn:escalation with escalationCode "
+                        f"{ESCALATION_CODE}",
+                        line,
+                    )
                     return None
                 return "escalation"
             if defs == ["messageEventDefinition"]:
                 ref = el.find("bpmn:messageEventDefinition", NS).get("messageRef")
                 if messages.get(ref) != DELIVERY_MESSAGE:
-                    self.problem(f, eid, f"消息事件必须引用名为 {DELIVERY_MESSAGE} 的 bpmn:message（统一出件）",
-                                 f"a message event must refer to a bpmn:message named {DELIVERY_MESSAGE}", line)
+                    self.problem(
+                        f,
+                        eid,
+                        f"消息事件必须引用名为 {DELIVERY_MESSAGE} 的 bpmn:message（统一出件）",
+                        f"a message event must refer to a bpmn:message named {DELIVERY_MESSAGE}",
+                        line,
+                    )
                     return None
                 return "delivery"
             return "end" if tag == "endEvent" else "throw"
@@ -564,9 +629,14 @@ class _Loader:
                 self.problem(f, eid, "只支持定时器事件", "only timer events are supported here", line)
                 return None
             if tag == "boundaryEvent" and el.get("cancelActivity", "true").lower() != "false":
-                self.problem(f, eid, "边界定时器必须是非中断的（cancelActivity=\"false\"），超时只督办、不撤销部门任务",
-                             'a boundary timer must be non-interrupting (cancelActivity="false"): a late task is '
-                             "supervised (督办), not cancelled", line)
+                self.problem(
+                    f,
+                    eid,
+                    '边界定时器必须是非中断的（cancelActivity="false"），超时只督办、不撤销部门任务',
+                    'a boundary timer must be non-interrupting (cancelActivity="false"): a late task is '
+                    "supervised (督办), not cancelled",
+                    line,
+                )
                 return None
             return "boundary" if tag == "boundaryEvent" else "wait"
         self.problem(f, eid, f"一件事流程不支持 {tag}", f"{tag} is not supported in a bundle", line)
@@ -582,38 +652,26 @@ class _Loader:
         boundary_of: dict[str, str] = {}
         starts = [n for n in nodes.values() if n.kind == "start"]
         if len(starts) != 1:
-            self.problem(f, "", f"需要恰好一个开始事件，找到 {len(starts)} 个",
-                         f"needs exactly one start event, found {len(starts)}")
+            self.problem(
+                f,
+                "",
+                f"需要恰好一个开始事件，找到 {len(starts)} 个",
+                f"needs exactly one start event, found {len(starts)}",
+            )
         for n in nodes.values():
-            line = n.element.sourceline
-            n_in, n_out = len(n.incoming), len(n.outgoing)
-            if n.kind == "boundary":
-                attached = n.element.get("attachedToRef")
-                if attached not in nodes or nodes[attached].kind != "task":
-                    self.problem(f, n.id, "边界定时器必须附着在用户任务上", "a boundary timer must be attached to a user task",
-                                 line)
-                else:
-                    boundary_of[n.id] = attached
-                if n_out != 1:
-                    self.problem(f, n.id, "边界定时器需要恰好一条出向顺序流", "a boundary timer needs exactly one outgoing flow",
-                                 line)
+            if n.kind != "boundary":
                 continue
-            if n.kind == "start":
-                ok = n_in == 0 and n_out == 1
-                need = ("不能有入向顺序流、只能有一条出向顺序流", "no incoming and exactly one outgoing flow")
-            elif n.kind in ("end", "escalation", "delivery") and n.tag == "endEvent":
-                ok = n_in >= 1 and n_out == 0
-                need = ("需要至少一条入向顺序流、不能有出向顺序流", "at least one incoming and no outgoing flow")
-            elif n.kind in ("parallel", "exclusive"):
-                ok = (n_in == 1 and n_out >= 2) or (n_in >= 2 and n_out == 1)
-                need = ("要么一进多出（分支），要么多进一出（汇聚）；既汇聚又分支请画两个网关",
-                        "one in and several out (split) or several in and one out (join); draw two gateways to do both")
+            attached = n.element.get("attachedToRef")
+            if attached not in nodes or nodes[attached].kind != "task":
+                self.problem(
+                    f,
+                    n.id,
+                    "边界定时器必须附着在用户任务上",
+                    "a boundary timer must be attached to a user task",
+                    n.element.sourceline,
+                )
             else:
-                ok = n_in == 1 and n_out == 1
-                need = ("需要恰好一条入向和一条出向顺序流（分支与汇聚请用网关）",
-                        "exactly one incoming and one outgoing flow (use gateways to split or join)")
-            if not ok:
-                self.problem(f, n.id, f"顺序流数目不对：{need[0]}", f"wrong number of sequence flows: {need[1]}", line)
+                boundary_of[n.id] = attached
         self.stop()
 
         # The main graph leaves out boundary branches: they are side tokens that never join.
@@ -633,34 +691,103 @@ class _Loader:
         for fid, (src, tgt) in flow_ends.items():
             if src in boundary_nodes or tgt in boundary_nodes:
                 if (src in boundary_nodes) != (tgt in boundary_nodes):
-                    self.problem(f, fid, "定时器分支不能汇入主流程", "a timer branch must not flow back into the main process")
+                    self.problem(
+                        f,
+                        fid,
+                        "定时器分支不能汇入主流程",
+                        "a timer branch must not flow back into the main process",
+                    )
                 continue
             main.add_edge(src, tgt)
-        for bnode in boundary_nodes - set(boundary_of):
-            if nodes[bnode].kind not in ("escalation", "end", "throw"):
-                self.problem(f, bnode, "定时器分支上只能有督办（升级）事件和结束事件",
-                             "a timer branch may only hold escalation (督办) and end events")
         self.stop()
 
+        # Unreachable elements first: that is the real reason, whatever their flows look like.
         start = starts[0].id
+        reachable = main.reachable_from([start])
+        for node in main.kinds:
+            if node not in reachable:
+                if nodes[node].tag == "endEvent":
+                    zh, en = (
+                        "从开始事件无法到达此结束事件",
+                        "this end event cannot be reached from the start event",
+                    )
+                else:
+                    zh, en = (
+                        "从开始事件无法到达此元素（永远不会执行）",
+                        "this element cannot be reached from the start event (it would never run)",
+                    )
+                self.problem(f, node, zh, en, nodes[node].element.sourceline)
+        for bid, task in boundary_of.items():
+            if task not in reachable:
+                continue
+            if len(nodes[bid].outgoing) != 1:
+                self.problem(
+                    f,
+                    bid,
+                    "边界定时器需要恰好一条出向顺序流",
+                    "a boundary timer needs exactly one outgoing flow",
+                    nodes[bid].element.sourceline,
+                )
+        for n in nodes.values():
+            if n.kind == "boundary" or (n.id not in reachable and n.id not in boundary_nodes):
+                continue
+            line = n.element.sourceline
+            n_in, n_out = len(n.incoming), len(n.outgoing)
+            if n.kind == "start":
+                ok = n_in == 0 and n_out == 1
+                need = ("不能有入向顺序流、只能有一条出向顺序流", "no incoming and exactly one outgoing flow")
+            elif n.tag == "endEvent":
+                ok = n_in >= 1 and n_out == 0
+                need = (
+                    "需要至少一条入向顺序流、不能有出向顺序流",
+                    "at least one incoming and no outgoing flow",
+                )
+            elif n.kind in ("parallel", "exclusive"):
+                ok = (n_in == 1 and n_out >= 2) or (n_in >= 2 and n_out == 1)
+                need = (
+                    "要么一进多出（分支），要么多进一出（汇聚）；既汇聚又分支请画两个网关",
+                    "one in and several out (split) or several in and one out (join); draw two gateways to do both",
+                )
+            else:
+                ok = n_in == 1 and n_out == 1
+                need = (
+                    "需要恰好一条入向和一条出向顺序流（分支与汇聚请用网关）",
+                    "exactly one incoming and one outgoing flow (use gateways to split or join)",
+                )
+            if not ok:
+                self.problem(
+                    f, n.id, f"顺序流数目不对：{need[0]}", f"wrong number of sequence flows: {need[1]}", line
+                )
+        for bnode in boundary_nodes - set(boundary_of):
+            if nodes[bnode].kind not in ("escalation", "end", "throw"):
+                self.problem(
+                    f,
+                    bnode,
+                    "定时器分支上只能有督办（升级）事件和结束事件",
+                    "a timer branch may only hold escalation (督办) and end events",
+                )
+        self.stop()
+
         cycle = main.find_cycle()
         if cycle:
-            self.problem(f, cycle[0], "流程中有回路：" + " → ".join(cycle) + "（补正由引擎统一处理，不需要画回路）",
-                         "the process loops: " + " → ".join(cycle) + " (corrections are built in; draw no loops)")
+            self.problem(
+                f,
+                cycle[0],
+                "流程中有回路：" + " → ".join(cycle) + "（补正由引擎统一处理，不需要画回路）",
+                "the process loops: " + " → ".join(cycle) + " (corrections are built in; draw no loops)",
+            )
             self.stop()
-        reachable = main.reachable_from([start])
         ends = [n for n, k in main.kinds.items() if nodes[n].tag == "endEvent"]
         to_end = main.reaching(ends)
         for node in main.kinds:
-            if node not in reachable:
-                what = ("结束事件" if nodes[node].tag == "endEvent" else "元素", "end event" if nodes[node].tag
-                        == "endEvent" else "element")
-                self.problem(f, node, f"从开始事件无法到达此{what[0]}（永远不会执行）",
-                             f"this {what[1]} cannot be reached from the start event (it would never run)")
-            elif node not in to_end:
-                self.problem(f, node, "从此元素无法到达任何结束事件", "no end event can be reached from this element")
+            if node not in to_end:
+                self.problem(
+                    f, node, "从此元素无法到达任何结束事件", "no end event can be reached from this element"
+                )
         if not any(e in reachable for e in ends):
-            self.problem(f, "", "从开始事件无法到达任何结束事件", "no end event can be reached from the start event")
+            self.problem(
+                f, "", "从开始事件无法到达任何结束事件", "no end event can be reached from the start event"
+            )
         self.stop()
 
         idom = main.immediate_dominators(start)
@@ -671,14 +798,22 @@ class _Loader:
             if len(main.succ[node]) > 1:
                 join = ipdom.get(node)
                 if join is None or main.kinds.get(join) != "parallel" or len(main.pred[join]) < 2:
-                    self.problem(f, node, "并行网关分出的分支没有在一个并行网关汇聚（各分支须先汇合再结束）",
-                                 "the parallel gateway splits into branches that never join at a parallel gateway")
+                    self.problem(
+                        f,
+                        node,
+                        "并行网关分出的分支没有在一个并行网关汇聚（各分支须先汇合再结束）",
+                        "the parallel gateway splits into branches that never join at a parallel gateway",
+                    )
             else:
                 split = idom.get(node)
                 if split is None or main.kinds.get(split) != "parallel" or len(main.succ[split]) < 2:
-                    self.problem(f, node, "并行汇聚网关等待的分支不是由并行网关分出的（会永远等待）",
-                                 "the parallel join waits for branches that no parallel split started "
-                                 "(it would wait forever)")
+                    self.problem(
+                        f,
+                        node,
+                        "并行汇聚网关等待的分支不是由并行网关分出的（会永远等待）",
+                        "the parallel join waits for branches that no parallel split started "
+                        "(it would wait forever)",
+                    )
         self.stop()
         return main, boundary_of, start
 
@@ -709,23 +844,45 @@ class _Loader:
             line = el.sourceline
             item, dept = props.get("item"), props.get("department")
             if not item:
-                self.problem(f, tid, "用户任务必须用扩展属性 item 指明事项编码", "a user task must name its item (property item)",
-                             line)
+                self.problem(
+                    f,
+                    tid,
+                    "用户任务必须用扩展属性 item 指明事项编码",
+                    "a user task must name its item (property item)",
+                    line,
+                )
             elif item not in self.known_items:
-                self.problem(f, tid, f"事项 {item} 不在事项目录中", f"item {item} is not in the catalogue", line)
+                self.problem(
+                    f, tid, f"事项 {item} 不在事项目录中", f"item {item} is not in the catalogue", line
+                )
             if not dept:
-                self.problem(f, tid, "用户任务必须用扩展属性 department 指明部门",
-                             "a user task must name its department (property department)", line)
+                self.problem(
+                    f,
+                    tid,
+                    "用户任务必须用扩展属性 department 指明部门",
+                    "a user task must name its department (property department)",
+                    line,
+                )
             elif item in self.known_items and self.known_items[item] and self.known_items[item] != dept:
-                self.problem(f, tid, f"事项 {item} 属于部门 {self.known_items[item]}，不是 {dept}",
-                             f"item {item} belongs to department {self.known_items[item]}, not {dept}", line)
+                self.problem(
+                    f,
+                    tid,
+                    f"事项 {item} 属于部门 {self.known_items[item]}，不是 {dept}",
+                    f"item {item} belongs to department {self.known_items[item]}, not {dept}",
+                    line,
+                )
             elif self.known_departments is not None and dept not in self.known_departments:
                 self.problem(f, tid, f"部门 {dept} 不存在", f"department {dept} does not exist", line)
             try:
                 Promise.parse(props.get("promise"))
             except ValueError as exc:
-                self.problem(f, tid, f"扩展属性 promise（承诺时限，如 \"1 working_days\"）无效：{exc}",
-                             f'property promise (e.g. "1 working_days") is invalid: {exc}', line)
+                self.problem(
+                    f,
+                    tid,
+                    f'扩展属性 promise（承诺时限，如 "1 working_days"）无效：{exc}',
+                    f'property promise (e.g. "1 working_days") is invalid: {exc}',
+                    line,
+                )
             if not (el.get("name") or "").strip():
                 self.problem(f, tid, "用户任务需要名称", "a user task needs a name", line)
         if not task_ids:
@@ -735,17 +892,31 @@ class _Loader:
         # Mapping.
         tasks_map = mapping.get("tasks")
         if not isinstance(tasks_map, Mapping):
-            self.problem("mapping.yaml", "tasks", "需要 tasks: 映射（每个用户任务一项）", "needs tasks: (one entry per user task)")
+            self.problem(
+                "mapping.yaml",
+                "tasks",
+                "需要 tasks: 映射（每个用户任务一项）",
+                "needs tasks: (one entry per user task)",
+            )
             self.stop()
         for key in tasks_map:
             if key not in task_ids:
-                self.problem("mapping.yaml", f"tasks.{key}", f"流程中没有用户任务 {key}", f"the process has no user task {key}")
+                self.problem(
+                    "mapping.yaml",
+                    f"tasks.{key}",
+                    f"流程中没有用户任务 {key}",
+                    f"the process has no user task {key}",
+                )
         result_schemas: dict[str, dict[str, Any]] = {}
         for tid in task_ids:
             entry = tasks_map.get(tid)
             if not isinstance(entry, Mapping):
-                self.problem("mapping.yaml", f"tasks.{tid}", "缺少此任务的映射（部门将收不到任何申请信息）",
-                             "this task has no mapping (the department would receive nothing)")
+                self.problem(
+                    "mapping.yaml",
+                    f"tasks.{tid}",
+                    "缺少此任务的映射（部门将收不到任何申请信息）",
+                    "this task has no mapping (the department would receive nothing)",
+                )
                 continue
             rs = entry.get("result_schema", {"type": "object"})
             found = forms.check_schema(rs)
@@ -762,26 +933,52 @@ class _Loader:
         def check_source(where: str, source: Source, before: set[str]) -> None:
             if source.root == "form":
                 if source.path not in form_paths:
-                    self.problem("mapping.yaml", where, f"表单中没有字段 {'.'.join(source.path)}",
-                                 f"the form has no field {'.'.join(source.path)}")
+                    self.problem(
+                        "mapping.yaml",
+                        where,
+                        f"表单中没有字段 {'.'.join(source.path)}",
+                        f"the form has no field {'.'.join(source.path)}",
+                    )
             elif source.root == "materials":
                 if len(source.path) != 1 or source.path[0] not in materials:
-                    self.problem("mapping.yaml", where, f"bundle.yaml 中没有材料 {'.'.join(source.path)}",
-                                 f"bundle.yaml lists no material {'.'.join(source.path)}")
+                    self.problem(
+                        "mapping.yaml",
+                        where,
+                        f"bundle.yaml 中没有材料 {'.'.join(source.path)}",
+                        f"bundle.yaml lists no material {'.'.join(source.path)}",
+                    )
             else:
                 if len(source.path) != 2:
-                    self.problem("mapping.yaml", where, "结果引用须为 results.<任务>.<字段>", "use results.<task>.<key>")
+                    self.problem(
+                        "mapping.yaml",
+                        where,
+                        "结果引用须为 results.<任务>.<字段>",
+                        "use results.<task>.<key>",
+                    )
                     return
                 src_task, key = source.path
                 if src_task not in user_tasks:
-                    self.problem("mapping.yaml", where, f"流程中没有用户任务 {src_task}", f"the process has no user task {src_task}")
+                    self.problem(
+                        "mapping.yaml",
+                        where,
+                        f"流程中没有用户任务 {src_task}",
+                        f"the process has no user task {src_task}",
+                    )
                 elif src_task not in before:
-                    self.problem("mapping.yaml", where, f"任务 {src_task} 不一定在此之前办结，不能使用它的结果",
-                                 f"task {src_task} does not always finish before this point, so its result "
-                                 "cannot be used here")
+                    self.problem(
+                        "mapping.yaml",
+                        where,
+                        f"任务 {src_task} 不一定在此之前办结，不能使用它的结果",
+                        f"task {src_task} does not always finish before this point, so its result "
+                        "cannot be used here",
+                    )
                 elif key not in (result_schemas.get(src_task, {}).get("properties") or {}):
-                    self.problem("mapping.yaml", where, f"任务 {src_task} 的 result_schema 没有字段 {key}",
-                                 f"the result_schema of task {src_task} has no field {key}")
+                    self.problem(
+                        "mapping.yaml",
+                        where,
+                        f"任务 {src_task} 的 result_schema 没有字段 {key}",
+                        f"the result_schema of task {src_task} has no field {key}",
+                    )
 
         task_defs: dict[str, TaskDef] = {}
         for tid in task_ids:
@@ -800,8 +997,12 @@ class _Loader:
             mats = entry.get("materials") or []
             for m in mats:
                 if m not in materials:
-                    self.problem("mapping.yaml", f"tasks.{tid}.materials", f"bundle.yaml 中没有材料 {m}",
-                                 f"bundle.yaml lists no material {m}")
+                    self.problem(
+                        "mapping.yaml",
+                        f"tasks.{tid}.materials",
+                        f"bundle.yaml 中没有材料 {m}",
+                        f"bundle.yaml lists no material {m}",
+                    )
             props = task_props[tid]
             el = nodes[tid].element
             rs = result_schemas.get(tid, {"type": "object"})
@@ -824,8 +1025,12 @@ class _Loader:
         for key, text in (mapping.get("delivery") or {}).items():
             where = f"delivery.{key}"
             if key not in ("method", "address", "recipient", "phone"):
-                self.problem("mapping.yaml", where, "只能是 method、address、recipient、phone",
-                             "must be one of method, address, recipient, phone")
+                self.problem(
+                    "mapping.yaml",
+                    where,
+                    "只能是 method、address、recipient、phone",
+                    "must be one of method, address, recipient, phone",
+                )
                 continue
             try:
                 source = Source.parse(text)
@@ -833,7 +1038,12 @@ class _Loader:
                 self.problem("mapping.yaml", where, f"来源无效：{exc}", f"invalid source: {exc}")
                 continue
             if source.root != "form":
-                self.problem("mapping.yaml", where, "出件信息只能取自表单", "delivery details can only come from the form")
+                self.problem(
+                    "mapping.yaml",
+                    where,
+                    "出件信息只能取自表单",
+                    "delivery details can only come from the form",
+                )
                 continue
             check_source(where, source, set())
             delivery[key] = source
@@ -851,27 +1061,51 @@ class _Loader:
                 if fid == default:
                     continue
                 if cond is None:
-                    self.problem(f, fid, "排他网关的出向顺序流（默认流除外）必须有条件",
-                                 "every flow out of an exclusive gateway except the default needs a condition")
+                    self.problem(
+                        f,
+                        fid,
+                        "排他网关的出向顺序流（默认流除外）必须有条件",
+                        "every flow out of an exclusive gateway except the default needs a condition",
+                    )
                     continue
-                self._check_expression(fid, cond.text, expressions.CONDITION_FUNCTIONS, certain[src], form_paths,
-                                       materials, result_schemas, user_tasks)
+                self._check_expression(
+                    fid,
+                    cond.text,
+                    expressions.CONDITION_FUNCTIONS,
+                    certain[src],
+                    form_paths,
+                    materials,
+                    result_schemas,
+                    user_tasks,
+                )
             elif cond is not None:
-                self.problem(f, fid, "只有排他网关的出向顺序流可以带条件",
-                             "only flows out of an exclusive gateway may carry a condition")
+                self.problem(
+                    f,
+                    fid,
+                    "只有排他网关的出向顺序流可以带条件",
+                    "only flows out of an exclusive gateway may carry a condition",
+                )
         for n in nodes.values():
             if n.kind == "exclusive" and len(n.outgoing) > 1:
                 default = n.element.get("default")
                 if not default or default not in n.outgoing:
-                    self.problem(f, n.id, "排他网关必须指定默认流（条件都不满足时走默认流，申请不会卡住）",
-                                 "an exclusive gateway needs a default flow (so no application gets stuck when no "
-                                 "condition holds)")
+                    self.problem(
+                        f,
+                        n.id,
+                        "排他网关必须指定默认流（条件都不满足时走默认流，申请不会卡住）",
+                        "an exclusive gateway needs a default flow (so no application gets stuck when no "
+                        "condition holds)",
+                    )
             if n.kind in ("boundary", "wait"):
                 timer = n.element.find("bpmn:timerEventDefinition", NS)
                 date = timer.find("bpmn:timeDate", NS)
                 if date is None:
-                    self.problem(f, n.id, "定时器须用 timeDate，值如 promise() 或 working_days(3)",
-                                 "a timer must use timeDate, e.g. promise() or working_days(3)")
+                    self.problem(
+                        f,
+                        n.id,
+                        "定时器须用 timeDate，值如 promise() 或 working_days(3)",
+                        "a timer must use timeDate, e.g. promise() or working_days(3)",
+                    )
                     continue
                 self._check_timer(n.id, date.text, is_boundary=n.kind == "boundary")
         self.stop()
@@ -884,8 +1118,13 @@ class _Loader:
             spec = parser.get_spec(process_id)
             subprocess_specs = parser.get_subprocess_specs(process_id)
         except ValidationException as exc:
-            self.problem(f, exc.id or "", f"流程引擎无法解析：{exc}", f"the workflow engine cannot parse it: {exc}",
-                         exc.line_number or None)
+            self.problem(
+                f,
+                exc.id or "",
+                f"流程引擎无法解析：{exc}",
+                f"the workflow engine cannot parse it: {exc}",
+                exc.line_number or None,
+            )
             self.stop()
         except SpiffWorkflowException as exc:
             self.problem(f, "", f"流程引擎无法解析：{exc}", f"the workflow engine cannot parse it: {exc}")
@@ -934,22 +1173,44 @@ class _Loader:
         for ref in refs:
             dotted = ".".join(ref.path)
             if ref.root == "form" and ref.path not in form_paths:
-                self.problem(f, element, f"条件读取的表单字段 {dotted} 不存在", f"the condition reads form field {dotted}, "
-                             "which the form does not have")
+                self.problem(
+                    f,
+                    element,
+                    f"条件读取的表单字段 {dotted} 不存在",
+                    f"the condition reads form field {dotted}, which the form does not have",
+                )
             elif ref.root == "materials" and (len(ref.path) != 1 or ref.path[0] not in materials):
-                self.problem(f, element, f"条件读取的材料 {dotted} 不存在", f"the condition reads material {dotted}, "
-                             "which bundle.yaml does not list")
+                self.problem(
+                    f,
+                    element,
+                    f"条件读取的材料 {dotted} 不存在",
+                    f"the condition reads material {dotted}, which bundle.yaml does not list",
+                )
             elif ref.root == "results":
                 task = ref.path[0]
                 if task not in user_tasks:
-                    self.problem(f, element, f"条件读取的任务 {task} 不存在", f"the condition reads task {task}, which does "
-                                 "not exist")
+                    self.problem(
+                        f,
+                        element,
+                        f"条件读取的任务 {task} 不存在",
+                        f"the condition reads task {task}, which does not exist",
+                    )
                 elif task not in before:
-                    self.problem(f, element, f"条件读取的任务 {task} 不一定在此之前办结",
-                                 f"the condition reads task {task}, which does not always finish before it")
-                elif len(ref.path) > 1 and ref.path[1] not in (result_schemas.get(task, {}).get("properties") or {}):
-                    self.problem(f, element, f"任务 {task} 的 result_schema 没有字段 {ref.path[1]}",
-                                 f"the result_schema of task {task} has no field {ref.path[1]}")
+                    self.problem(
+                        f,
+                        element,
+                        f"条件读取的任务 {task} 不一定在此之前办结",
+                        f"the condition reads task {task}, which does not always finish before it",
+                    )
+                elif len(ref.path) > 1 and ref.path[1] not in (
+                    result_schemas.get(task, {}).get("properties") or {}
+                ):
+                    self.problem(
+                        f,
+                        element,
+                        f"任务 {task} 的 result_schema 没有字段 {ref.path[1]}",
+                        f"the result_schema of task {task} has no field {ref.path[1]}",
+                    )
 
     def _check_timer(self, element: str, text: str | None, *, is_boundary: bool) -> None:
         f = "process.bpmn"
@@ -974,9 +1235,14 @@ class _Loader:
             )
         )
         if not ok:
-            extra = "（promise() 只能用于附着在任务上的边界定时器）" if text and "promise" in text and not is_boundary else ""
+            extra = (
+                "（promise() 只能用于附着在任务上的边界定时器）"
+                if text and "promise" in text and not is_boundary
+                else ""
+            )
             self.problem(
-                f, element,
+                f,
+                element,
                 f"定时器的值须为 promise()、working_days(n)、working_hours(n)、calendar_days(n) 或 calendar_hours(n){extra}",
                 "a timer's value must be promise(), working_days(n), working_hours(n), calendar_days(n) or "
                 "calendar_hours(n)" + (" (promise() only on a boundary timer of a task)" if extra else ""),
@@ -1004,3 +1270,8 @@ def load_shipped(
         definition = load_definition_dir(directory, known_items=items, known_departments=known_departments)
         result[definition.code] = definition
     return result
+
+
+def shipped_example(code: str) -> dict[str, Any]:
+    """The worked example beside a shipped bundle: ``form``, ``materials`` and ``results`` by task."""
+    return yaml.safe_load((DEFINITIONS_DIR / code / "example.yaml").read_text(encoding="utf-8"))

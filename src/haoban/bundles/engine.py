@@ -96,7 +96,9 @@ class EngineHooks:
     now: Callable[[], datetime] = _utcnow
 
 
-def calendar_hooks(calendar: WorkCalendar | None = None, *, now: Callable[[], datetime] = _utcnow) -> EngineHooks:
+def calendar_hooks(
+    calendar: WorkCalendar | None = None, *, now: Callable[[], datetime] = _utcnow
+) -> EngineHooks:
     """Hooks over ``haoban.calendar`` (pass the runtime's calendar so admin schedules apply)."""
     cal = calendar or WorkCalendar()
 
@@ -329,12 +331,17 @@ class _Context:
                     department=td.department if td else None,
                     at=self.now,
                     due_at=_dt(rec.get("due_at")),
-                    detail={"scope": "task" if attached else "process", "element": spec.name,
-                            "timer": walker.task_spec.name if walker is not None else None},
+                    detail={
+                        "scope": "task" if attached else "process",
+                        "element": spec.name,
+                        "timer": walker.task_spec.name if walker is not None else None,
+                    },
                 )
             )
         elif isinstance(definition, MessageEventDefinition):
-            self.events.append(self.engine._delivery_event(self, spec.name))
+            event = self.engine._delivery_event(self, spec.name)
+            if event.detail["items"]:  # nothing approved, nothing to deliver
+                self.events.append(event)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -398,15 +405,23 @@ class BundleEngine:
 
     def _ready_spiff_task(self, instance: Instance, task_id: str) -> Any:
         if task_id not in instance.definition.tasks:
-            raise EngineError("unknown_task", f"没有任务 {task_id}", f"there is no task {task_id}", element=task_id)
+            raise EngineError(
+                "unknown_task", f"没有任务 {task_id}", f"there is no task {task_id}", element=task_id
+            )
         for task in instance.workflow.get_tasks(state=TaskState.READY, manual=True):
             if task.task_spec.name == task_id:
                 return task
         rec = instance.state["tasks"].get(task_id, {})
         if rec.get("outcome"):
-            zh, en = f"任务 {task_id} 已办结（{rec['outcome']}）", f"task {task_id} is already finished ({rec['outcome']})"
+            zh, en = (
+                f"任务 {task_id} 已办结（{rec['outcome']}）",
+                f"task {task_id} is already finished ({rec['outcome']})",
+            )
         else:
-            zh, en = f"任务 {task_id} 尚未就绪（前置事项未办结）", f"task {task_id} is not ready (its predecessors are not done)"
+            zh, en = (
+                f"任务 {task_id} 尚未就绪（前置事项未办结）",
+                f"task {task_id} is not ready (its predecessors are not done)",
+            )
         raise EngineError("task_not_ready", zh, en, element=task_id)
 
     def _advance(self, ctx: _Context) -> None:
@@ -428,25 +443,44 @@ class BundleEngine:
                         u for u in td.upstream if tasks.get(u, {}).get("outcome") in ("rejected", "skipped")
                     )
                     if blocked:
-                        rec.update(outcome="skipped", finished_at=_iso(ctx.now), reason={"blocked_by": blocked},
-                                   announced=True)
+                        rec.update(
+                            outcome="skipped",
+                            finished_at=_iso(ctx.now),
+                            reason={"blocked_by": blocked},
+                            announced=True,
+                        )
                         task.run()
-                        ctx.events.append(Event("task_skipped", tid, td.item, td.department, ctx.now,
-                                                detail={"blocked_by": blocked}))
+                        ctx.events.append(
+                            Event(
+                                "task_skipped",
+                                tid,
+                                td.item,
+                                td.department,
+                                ctx.now,
+                                detail={"blocked_by": blocked},
+                            )
+                        )
                         progressed = True
                         continue
                     missing = sorted(r for r in td.requires if tasks.get(r, {}).get("outcome") != "approved")
                     if missing:  # cannot happen with a validated definition; never hand out such a task
-                        raise EngineError("dependency_violated", f"任务 {tid} 的前置任务 {missing} 未办结",
-                                          f"task {tid} became ready before {missing}", element=tid)
+                        raise EngineError(
+                            "dependency_violated",
+                            f"任务 {tid} 的前置任务 {missing} 未办结",
+                            f"task {tid} became ready before {missing}",
+                            element=tid,
+                        )
                     due = ctx.due_for(tid)
                     rec["announced"] = True
-                    ctx.events.append(Event("task_ready", tid, td.item, td.department, ctx.now,
-                                            datetime.fromisoformat(due)))
+                    ctx.events.append(
+                        Event("task_ready", tid, td.item, td.department, ctx.now, datetime.fromisoformat(due))
+                    )
                 if not progressed:
                     break
         except SpiffWorkflowException as exc:
-            raise EngineError("engine_failed", f"流程引擎出错：{exc}", f"the workflow engine failed: {exc}") from exc
+            raise EngineError(
+                "engine_failed", f"流程引擎出错：{exc}", f"the workflow engine failed: {exc}"
+            ) from exc
         wf.get_events()  # escalations and messages were handled in on_completed; drop the copies
         if wf.is_completed() and ctx.state["status"] in OPEN_STATUSES:
             outcomes = [r.get("outcome") for r in tasks.values() if r.get("outcome")]
@@ -465,14 +499,25 @@ class BundleEngine:
         if state["status"] in OPEN_STATUSES and not state.get("bundle_escalated"):
             if ctx.now > datetime.fromisoformat(state["due_at"]):
                 state["bundle_escalated"] = _iso(ctx.now)
-                ctx.events.append(Event("duban", at=ctx.now, due_at=datetime.fromisoformat(state["due_at"]),
-                                        detail={"scope": "bundle"}))
+                ctx.events.append(
+                    Event(
+                        "duban",
+                        at=ctx.now,
+                        due_at=datetime.fromisoformat(state["due_at"]),
+                        detail={"scope": "bundle"},
+                    )
+                )
 
     def _delivery_event(self, ctx: _Context, element: str) -> Event:
         definition = ctx.definition
         items = [
-            {"task_id": tid, "item": definition.tasks[tid].item, "name": definition.tasks[tid].name,
-             "department": definition.tasks[tid].department, "result": rec.get("result")}
+            {
+                "task_id": tid,
+                "item": definition.tasks[tid].item,
+                "name": definition.tasks[tid].name,
+                "department": definition.tasks[tid].department,
+                "result": rec.get("result"),
+            }
             for tid, rec in ctx.state["tasks"].items()
             if rec.get("outcome") == "approved"
         ]
@@ -485,22 +530,32 @@ class BundleEngine:
             raise FormError(problems)
 
     @staticmethod
-    def _material_problems(definition: Definition, materials: Mapping[str, Any], *, partial: bool) -> list[
-            FieldProblem]:
+    def _material_problems(
+        definition: Definition, materials: Mapping[str, Any], *, partial: bool
+    ) -> list[FieldProblem]:
         problems: list[FieldProblem] = []
         for key, ref in materials.items():
             if key not in definition.materials:
-                problems.append(FieldProblem(f"materials.{key}", f"本事项不需要材料 {key}",
-                                             f"this bundle takes no material {key}"))
+                problems.append(
+                    FieldProblem(
+                        f"materials.{key}", f"本事项不需要材料 {key}", f"this bundle takes no material {key}"
+                    )
+                )
             elif not isinstance(ref, str) or not ref.strip():
                 m = definition.materials[key]
-                problems.append(FieldProblem(f"materials.{key}", f"{m.name}：材料引用无效",
-                                             f"{m.name_en}: invalid material reference"))
+                problems.append(
+                    FieldProblem(
+                        f"materials.{key}",
+                        f"{m.name}：材料引用无效",
+                        f"{m.name_en}: invalid material reference",
+                    )
+                )
         if not partial:
             for key, m in definition.materials.items():
                 if m.required and key not in materials:
-                    problems.append(FieldProblem(f"materials.{key}", f"{m.name}：必须提交",
-                                                 f"{m.name_en}: is required"))
+                    problems.append(
+                        FieldProblem(f"materials.{key}", f"{m.name}：必须提交", f"{m.name_en}: is required")
+                    )
         return problems
 
     # -- public API -------------------------------------------------------------------------------
@@ -603,11 +658,15 @@ class BundleEngine:
         rec = instance.state["tasks"][task_id]
         rec.update(outcome="approved", result=value, finished_at=_iso(ctx.now))
         task.run()
-        ctx.events.append(Event("task_approved", task_id, td.item, td.department, ctx.now, detail={"result": value}))
+        ctx.events.append(
+            Event("task_approved", task_id, td.item, td.department, ctx.now, detail={"result": value})
+        )
         self._advance(ctx)
         return self._finish(ctx, started)
 
-    def reject(self, instance: Instance, *, task_id: str, reason: str, now: datetime | None = None) -> Transition:
+    def reject(
+        self, instance: Instance, *, task_id: str, reason: str, now: datetime | None = None
+    ) -> Transition:
         """The department refuses its item (不予办理); see the module docstring for what follows."""
         started = time.perf_counter()
         self._require_open(instance)
@@ -620,15 +679,22 @@ class BundleEngine:
         rec = instance.state["tasks"][task_id]
         rec.update(outcome="rejected", reason=reason.strip(), finished_at=_iso(ctx.now))
         task.run()
-        ctx.events.append(Event("task_rejected", task_id, td.item, td.department, ctx.now,
-                                detail={"reason": reason.strip()}))
+        ctx.events.append(
+            Event(
+                "task_rejected", task_id, td.item, td.department, ctx.now, detail={"reason": reason.strip()}
+            )
+        )
         self._advance(ctx)
         return self._finish(ctx, started)
 
     def _require_not_flagged(self, instance: Instance, task_id: str) -> None:
         if task_id in instance.state["open_corrections"]:
-            raise EngineError("awaiting_correction", f"任务 {task_id} 正在等待申请人补正",
-                              f"task {task_id} is waiting for the applicant's correction", element=task_id)
+            raise EngineError(
+                "awaiting_correction",
+                f"任务 {task_id} 正在等待申请人补正",
+                f"task {task_id} is waiting for the applicant's correction",
+                element=task_id,
+            )
 
     def correctable(self, instance: Instance, *, task_id: str) -> tuple[list[str], list[str]]:
         """(form fields, material keys) that the department of ``task_id`` may flag for 补正."""
@@ -664,29 +730,54 @@ class BundleEngine:
         problems: list[FieldProblem] = []
         for name in fields:
             if name not in allowed_fields:
-                problems.append(FieldProblem(f"fields.{name}", f"字段 {name} 不是本任务收到的信息，不能要求补正",
-                                             f"field {name} is not among this task's inputs"))
+                problems.append(
+                    FieldProblem(
+                        f"fields.{name}",
+                        f"字段 {name} 不是本任务收到的信息，不能要求补正",
+                        f"field {name} is not among this task's inputs",
+                    )
+                )
         for key in materials:
             if key not in allowed_mats:
-                problems.append(FieldProblem(f"materials.{key}", f"材料 {key} 不是本任务所需材料",
-                                             f"material {key} is not one this task needs"))
+                problems.append(
+                    FieldProblem(
+                        f"materials.{key}",
+                        f"材料 {key} 不是本任务所需材料",
+                        f"material {key} is not one this task needs",
+                    )
+                )
         if not fields and not materials:
-            problems.append(FieldProblem("fields", "请至少指出一个需要补正的字段或材料",
-                                         "flag at least one field or material"))
+            problems.append(
+                FieldProblem(
+                    "fields", "请至少指出一个需要补正的字段或材料", "flag at least one field or material"
+                )
+            )
         if not isinstance(reason, str) or not reason.strip():
             problems.append(FieldProblem("reason", "补正说明：此项必填", "reason: is required"))
         if problems:
             raise FormError(problems)
         ctx = self._begin(instance, now)
         td = instance.definition.tasks[task_id]
-        rec["correction"] = {"fields": sorted(set(fields)), "materials": sorted(set(materials)),
-                             "reason": reason.strip(), "requested_at": _iso(ctx.now)}
+        rec["correction"] = {
+            "fields": sorted(set(fields)),
+            "materials": sorted(set(materials)),
+            "reason": reason.strip(),
+            "requested_at": _iso(ctx.now),
+        }
         instance.state["open_corrections"].append(task_id)
         if instance.state["paused_at"] is None:
             instance.state["paused_at"] = _iso(ctx.now)
         instance.state["status"] = "awaiting_correction"
-        ctx.events.append(Event("correction_requested", task_id, td.item, td.department, ctx.now,
-                                detail=dict(rec["correction"])))
+        ctx.events.append(
+            Event(
+                "correction_requested",
+                task_id,
+                td.item,
+                td.department,
+                ctx.now,
+                detail=dict(rec["correction"]),
+            )
+        )
         return self._finish(ctx, started)
 
     def pending_correction(self, instance: Instance) -> dict[str, Any]:
@@ -712,26 +803,48 @@ class BundleEngine:
         """The applicant's one resubmission: every flagged field (dotted path → value) and material."""
         started = time.perf_counter()
         if instance.status != "awaiting_correction":
-            raise EngineError("not_awaiting_correction", "当前没有待补正的内容", "nothing is waiting for a correction")
+            raise EngineError(
+                "not_awaiting_correction", "当前没有待补正的内容", "nothing is waiting for a correction"
+            )
         materials = dict(materials or {})
         pending = self.pending_correction(instance)
         problems: list[FieldProblem] = []
         for name in form_changes:
             if name not in pending["fields"]:
-                problems.append(FieldProblem(name, f"字段 {name} 未被要求补正，不能修改",
-                                             f"field {name} was not flagged for correction and cannot change"))
+                problems.append(
+                    FieldProblem(
+                        name,
+                        f"字段 {name} 未被要求补正，不能修改",
+                        f"field {name} was not flagged for correction and cannot change",
+                    )
+                )
         for name in pending["fields"]:
             if name not in form_changes:
-                problems.append(FieldProblem(name, f"字段 {name} 被要求补正，须在本次一并提交",
-                                             f"field {name} was flagged and must be in this resubmission"))
+                problems.append(
+                    FieldProblem(
+                        name,
+                        f"字段 {name} 被要求补正，须在本次一并提交",
+                        f"field {name} was flagged and must be in this resubmission",
+                    )
+                )
         for key in materials:
             if key not in pending["materials"]:
-                problems.append(FieldProblem(f"materials.{key}", f"材料 {key} 未被要求补正",
-                                             f"material {key} was not flagged for correction"))
+                problems.append(
+                    FieldProblem(
+                        f"materials.{key}",
+                        f"材料 {key} 未被要求补正",
+                        f"material {key} was not flagged for correction",
+                    )
+                )
         for key in pending["materials"]:
             if key not in materials:
-                problems.append(FieldProblem(f"materials.{key}", f"材料 {key} 被要求补正，须在本次一并提交",
-                                             f"material {key} was flagged and must be in this resubmission"))
+                problems.append(
+                    FieldProblem(
+                        f"materials.{key}",
+                        f"材料 {key} 被要求补正，须在本次一并提交",
+                        f"material {key} was flagged and must be in this resubmission",
+                    )
+                )
         problems += self._material_problems(instance.definition, materials, partial=True)
         if problems:
             raise FormError(problems)
@@ -742,33 +855,49 @@ class BundleEngine:
 
         ctx = self._begin(instance, now)
         state = instance.state
-        changed = sorted(n for n in form_changes if _dig(state["form"], n.split(".")) != _dig(new_form, n.split(".")))
+        changed = sorted(
+            n for n in form_changes if _dig(state["form"], n.split(".")) != _dig(new_form, n.split("."))
+        )
         state["form"] = new_form
         state["materials"] = {**state["materials"], **materials}
         flagged = list(state["open_corrections"])
         paused_at = datetime.fromisoformat(state["paused_at"])
         # 补正时间不计入办理时限: the bundle deadline moves by the time spent waiting.
         state["due_at"] = _iso(datetime.fromisoformat(state["due_at"]) + (ctx.now - paused_at))
-        state["rounds"].append({
-            "requested": {tid: state["tasks"][tid]["correction"] for tid in flagged},
-            "resubmitted_at": _iso(ctx.now),
-            "changed_fields": changed,
-            "materials": sorted(materials),
-        })
+        state["rounds"].append(
+            {
+                "requested": {tid: state["tasks"][tid]["correction"] for tid in flagged},
+                "resubmitted_at": _iso(ctx.now),
+                "changed_fields": changed,
+                "materials": sorted(materials),
+            }
+        )
         state["open_corrections"] = []
         state["paused_at"] = None
         state["status"] = "running"
         changed_set = set(form_changes) | {f"materials.{k}" for k in materials}
         affected = sorted(
-            tid for tid, rec in state["tasks"].items()
-            if rec.get("outcome") == "approved" and any(
+            tid
+            for tid, rec in state["tasks"].items()
+            if rec.get("outcome") == "approved"
+            and any(
                 src.text().removeprefix("form.") in changed_set or src.text() in changed_set
                 for src in instance.definition.tasks[tid].inputs.values()
             )
         )
-        ctx.events.append(Event("resubmitted", at=ctx.now, detail={
-            "round": len(state["rounds"]), "tasks": flagged, "changed_fields": changed,
-            "materials": sorted(materials), "completed_tasks_affected": affected}))
+        ctx.events.append(
+            Event(
+                "resubmitted",
+                at=ctx.now,
+                detail={
+                    "round": len(state["rounds"]),
+                    "tasks": flagged,
+                    "changed_fields": changed,
+                    "materials": sorted(materials),
+                    "completed_tasks_affected": affected,
+                },
+            )
+        )
         for tid in flagged:
             rec = state["tasks"][tid]
             rec["corrected"] = True
@@ -779,8 +908,17 @@ class BundleEngine:
             for task in instance.workflow.get_tasks(state=TaskState.WAITING):
                 if task.task_spec.name in td.timers:
                     task._set_internal_data(event_value=rec["due_at"])
-            ctx.events.append(Event("task_ready", tid, td.item, td.department, ctx.now,
-                                    datetime.fromisoformat(rec["due_at"]), detail={"resumed": True}))
+            ctx.events.append(
+                Event(
+                    "task_ready",
+                    tid,
+                    td.item,
+                    td.department,
+                    ctx.now,
+                    datetime.fromisoformat(rec["due_at"]),
+                    detail={"resumed": True},
+                )
+            )
         return self._finish(ctx, started)
 
     def tick(self, instance: Instance, *, now: datetime | None = None) -> Transition:
@@ -791,7 +929,9 @@ class BundleEngine:
             try:
                 instance.workflow.refresh_timers()
             except SpiffWorkflowException as exc:
-                raise EngineError("engine_failed", f"流程引擎出错：{exc}", f"the workflow engine failed: {exc}") from exc
+                raise EngineError(
+                    "engine_failed", f"流程引擎出错：{exc}", f"the workflow engine failed: {exc}"
+                ) from exc
             self._advance(ctx)
             self._check_bundle_deadline(ctx)
         return self._finish(ctx, started)
@@ -850,8 +990,11 @@ class BundleEngine:
         else:
             definition = definitions.get((code, version))  # type: ignore[assignment]
         if definition is None:
-            raise EngineError("definition_missing", f"找不到一件事 {code} 的第 {version} 版",
-                              f"bundle {code} version {version} is not available")
+            raise EngineError(
+                "definition_missing",
+                f"找不到一件事 {code} 的第 {version} 版",
+                f"bundle {code} version {version} is not available",
+            )
         if definition.code != code or definition.version != version or definition.digest != digest:
             raise EngineError(
                 "definition_changed",

@@ -131,7 +131,8 @@ def check_expression(
                     None,
                     [],
                     ExpressionProblem(
-                        f"不允许调用 {name}（可用：{allowed}）", f"calling {name} is not allowed (allowed: {allowed})"
+                        f"不允许调用 {name}（可用：{allowed}）",
+                        f"calling {name} is not allowed (allowed: {allowed})",
                     ),
                 )
         elif isinstance(node, ast.Name) and node.id not in DATA_NAMES and node.id not in functions:
@@ -151,7 +152,9 @@ def check_expression(
     longest = [
         r
         for r in refs
-        if not any(o.root == r.root and len(o.path) > len(r.path) and o.path[: len(r.path)] == r.path for o in refs)
+        if not any(
+            o.root == r.root and len(o.path) > len(r.path) and o.path[: len(r.path)] == r.path for o in refs
+        )
     ]
     # field("a.b") and result("t", "k") are references too.
     for node in ast.walk(tree):

@@ -126,8 +126,15 @@ def _message(error: ValidationError, zh_label: str, en_label: str) -> tuple[str,
     if v == "required":
         return "此项必填", "is required"
     if v == "type":
-        names = {"string": "文本", "integer": "整数", "number": "数字", "boolean": "是/否", "object": "对象",
-                 "array": "列表", "null": "空"}
+        names = {
+            "string": "文本",
+            "integer": "整数",
+            "number": "数字",
+            "boolean": "是/否",
+            "object": "对象",
+            "array": "列表",
+            "null": "空",
+        }
         types = val if isinstance(val, list) else [val]
         return (
             "应为" + "或".join(names.get(t, t) for t in types),
@@ -145,9 +152,15 @@ def _message(error: ValidationError, zh_label: str, en_label: str) -> tuple[str,
     if v == "pattern":
         return "格式不正确", f"does not match the pattern {val}"
     if v in ("minimum", "exclusiveMinimum"):
-        return f"不能小于{'或等于' if v == 'exclusiveMinimum' else ''} {val}", f"must be {'>' if v == 'exclusiveMinimum' else '>='} {val}"
+        return (
+            f"不能小于{'或等于' if v == 'exclusiveMinimum' else ''} {val}",
+            f"must be {'>' if v == 'exclusiveMinimum' else '>='} {val}",
+        )
     if v in ("maximum", "exclusiveMaximum"):
-        return f"不能大于{'或等于' if v == 'exclusiveMaximum' else ''} {val}", f"must be {'<' if v == 'exclusiveMaximum' else '<='} {val}"
+        return (
+            f"不能大于{'或等于' if v == 'exclusiveMaximum' else ''} {val}",
+            f"must be {'<' if v == 'exclusiveMaximum' else '<='} {val}",
+        )
     if v == "format":
         formats = {
             "cn-resident-id": ("不是有效的居民身份证号码", "is not a valid resident identity number"),
@@ -165,7 +178,9 @@ def _message(error: ValidationError, zh_label: str, en_label: str) -> tuple[str,
     return "不符合要求", error.message
 
 
-def form_problems(validator: Draft202012Validator, schema: Mapping[str, Any], data: Any) -> list[FieldProblem]:
+def form_problems(
+    validator: Draft202012Validator, schema: Mapping[str, Any], data: Any
+) -> list[FieldProblem]:
     """Every problem of ``data`` against the form schema, each naming its field, in a stable order."""
     problems: list[FieldProblem] = []
     for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
@@ -175,9 +190,17 @@ def form_problems(validator: Draft202012Validator, schema: Mapping[str, Any], da
             path = [str(p) for p in leaf.absolute_path]
             if leaf.validator == "required":
                 named = _REQUIRED_RE.match(leaf.message)
-                missing = named.group(1) if named else next(
-                    (n for n in leaf.validator_value if isinstance(leaf.instance, Mapping) and n not in leaf.instance),
-                    None,
+                missing = (
+                    named.group(1)
+                    if named
+                    else next(
+                        (
+                            n
+                            for n in leaf.validator_value
+                            if isinstance(leaf.instance, Mapping) and n not in leaf.instance
+                        ),
+                        None,
+                    )
                 )
                 if missing is not None:
                     path.append(missing)
