@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from haoban.bundles.definitions import DEFINITIONS_DIR, Definition, load_shipped, shipped_example, shipped_items
+from haoban.bundles.definitions import DEFINITIONS_DIR, Definition, shipped_example, shipped_items
 from haoban.bundles.engine import BundleEngine, calendar_hooks
+from haoban.bundles.loader import load_shipped
 
 # Monday 2026-11-30 10:00 in Hengyang: a plain working day.
 MONDAY = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
@@ -43,10 +44,14 @@ def engine() -> BundleEngine:
 
 @pytest.fixture(scope="session")
 def example() -> dict[str, dict]:
-    return {p.name: shipped_example(p.name) for p in DEFINITIONS_DIR.iterdir() if (p / "example.yaml").exists()}
+    return {
+        p.name: shipped_example(p.name) for p in DEFINITIONS_DIR.iterdir() if (p / "example.yaml").exists()
+    }
 
 
 def newborn_files() -> dict[str, bytes]:
     base = DEFINITIONS_DIR / "newborn"
-    return {name: (base / name).read_bytes() for name in ("process.bpmn", "form.schema.json", "mapping.yaml",
-                                                          "bundle.yaml")}
+    return {
+        name: (base / name).read_bytes()
+        for name in ("process.bpmn", "form.schema.json", "mapping.yaml", "bundle.yaml")
+    }

@@ -8,12 +8,8 @@ import re
 import pytest
 import yaml
 
-from haoban.bundles.definitions import (
-    DefinitionError,
-    Promise,
-    load_definition,
-    shipped_items,
-)
+from haoban.bundles.definitions import DefinitionError, Promise, shipped_items
+from haoban.bundles.loader import load_definition
 from haoban.calendar import DurationUnit
 from tests.bundles.conftest import newborn_files
 
@@ -44,7 +40,7 @@ def test_items_list_uses_city_departments_and_one_code_scheme(city_departments, 
 
 def test_newborn_dependencies_are_read_from_the_graph(newborn):
     tasks = newborn.tasks
-    assert list(tasks)[0] == "birth_certificate"
+    assert next(iter(tasks)) == "birth_certificate"
     assert tasks["vaccination"].requires == {"birth_certificate"}
     assert tasks["insurance_payment"].requires == {"birth_certificate", "insurance_enrolment"}
     assert tasks["social_security_card"].requires == {"birth_certificate", "hukou"}
@@ -101,15 +97,22 @@ def _elements(err: DefinitionError) -> set[str]:
 
 def test_malformed_xml_is_refused_with_its_line(known_items):
     files = newborn_files()
-    files["process.bpmn"] = b'<?xml version="1.0"?>\n<bpmn:definitions xmlns:bpmn="x">\n  <oops>\n</bpmn:definitions>'
+    files["process.bpmn"] = (
+        b'<?xml version="1.0"?>\n<bpmn:definitions xmlns:bpmn="x">\n  <oops>\n</bpmn:definitions>'
+    )
     err = _refused(files, known_items)
     assert err.problems[0].file == "process.bpmn" and err.problems[0].line
     assert "XML" in err.problems[0].en
 
 
 def test_xml_that_is_not_bpmn_is_refused(known_items):
-    err = _refused(_edit_bpmn('<bpmn:parallelGateway id="fan_out" name="并联办理">',
-                              '<bpmn:parallelGateway id="fan_out" name="并联办理" bogus="1">'), known_items)
+    err = _refused(
+        _edit_bpmn(
+            '<bpmn:parallelGateway id="fan_out" name="并联办理">',
+            '<bpmn:parallelGateway id="fan_out" name="并联办理" bogus="1">',
+        ),
+        known_items,
+    )
     assert "BPMN 2.0" in err.problems[0].en and err.problems[0].line
 
 
@@ -120,20 +123,24 @@ def test_unknown_item_is_refused_naming_the_task(known_items):
 
 
 def test_department_other_than_the_items_is_refused(known_items):
-    files = _edit_bpmn('<spiffworkflow:property name="department" value="gaj"/>',
-                       '<spiffworkflow:property name="department" value="rsj"/>')
+    files = _edit_bpmn(
+        '<spiffworkflow:property name="department" value="gaj"/>',
+        '<spiffworkflow:property name="department" value="rsj"/>',
+    )
     err = _refused(files, known_items)
     assert _elements(err) == {"hukou"} and "gaj" in err.problems[0].en
 
 
 def test_unknown_department_is_refused(known_items, city_departments):
     items = {**known_items, "wjw-vaccination-certificate": ""}
-    files = _edit_bpmn('<spiffworkflow:property name="department" value="wjw"/>\n          '
-                       '<spiffworkflow:property name="promise" value="1 working_days"/>\n          '
-                       '<spiffworkflow:property name="name_en" value="Vaccination certificate"/>',
-                       '<spiffworkflow:property name="department" value="hospital"/>\n          '
-                       '<spiffworkflow:property name="promise" value="1 working_days"/>\n          '
-                       '<spiffworkflow:property name="name_en" value="Vaccination certificate"/>')
+    files = _edit_bpmn(
+        '<spiffworkflow:property name="department" value="wjw"/>\n          '
+        '<spiffworkflow:property name="promise" value="1 working_days"/>\n          '
+        '<spiffworkflow:property name="name_en" value="Vaccination certificate"/>',
+        '<spiffworkflow:property name="department" value="hospital"/>\n          '
+        '<spiffworkflow:property name="promise" value="1 working_days"/>\n          '
+        '<spiffworkflow:property name="name_en" value="Vaccination certificate"/>',
+    )
     err = _refused(files, items, known_departments=city_departments)
     assert _elements(err) == {"vaccination"} and "hospital" in err.problems[0].en
 
@@ -141,10 +148,12 @@ def test_unknown_department_is_refused(known_items, city_departments):
 def test_a_task_without_item_or_promise_is_refused(known_items):
     files = _edit_bpmn('<spiffworkflow:property name="item" value="gaj-newborn-hukou-registration"/>', "")
     assert _elements(_refused(files, known_items)) == {"hukou"}
-    files = _edit_bpmn('name="promise" value="1 working_days"/>\n          '
-                       '<spiffworkflow:property name="name_en" value="Household registration"/>',
-                       'name="promise" value="soon"/>\n          '
-                       '<spiffworkflow:property name="name_en" value="Household registration"/>')
+    files = _edit_bpmn(
+        'name="promise" value="1 working_days"/>\n          '
+        '<spiffworkflow:property name="name_en" value="Household registration"/>',
+        'name="promise" value="soon"/>\n          '
+        '<spiffworkflow:property name="name_en" value="Household registration"/>',
+    )
     assert _elements(_refused(files, known_items)) == {"hukou"}
 
 
@@ -153,7 +162,9 @@ UNREACHABLE_END = """    <bpmn:exclusiveGateway id="never" name="孤立网关">
       <bpmn:outgoing>to_orphan_end</bpmn:outgoing>
       <bpmn:outgoing>loop_back</bpmn:outgoing>
     </bpmn:exclusiveGateway>
-    <bpmn:endEvent id="orphan_end" name="孤立结束"><bpmn:incoming>to_orphan_end</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="orphan_end" name="孤立结束">
+      <bpmn:incoming>to_orphan_end</bpmn:incoming>
+    </bpmn:endEvent>
     <bpmn:sequenceFlow id="to_orphan_end" sourceRef="never" targetRef="orphan_end"/>
     <bpmn:sequenceFlow id="loop_back" sourceRef="never" targetRef="never"/>
   </bpmn:process>"""
@@ -180,36 +191,45 @@ def test_a_dead_task_is_refused(known_items):
     files = _edit_bpmn("  </bpmn:process>", dead)
     files["process.bpmn"] = files["process.bpmn"].replace(
         b"<bpmn:incoming>payment_done</bpmn:incoming>",
-        b"<bpmn:incoming>payment_done</bpmn:incoming><bpmn:incoming>dead_out</bpmn:incoming>")
+        b"<bpmn:incoming>payment_done</bpmn:incoming><bpmn:incoming>dead_out</bpmn:incoming>",
+    )
     err = _refused(files, known_items)
     assert "dead_task" in _elements(err)
 
 
 def test_a_parallel_split_that_never_joins_is_refused(known_items):
     # the vaccination branch ends on its own instead of joining
-    files = _edit_bpmn('<bpmn:sequenceFlow id="vaccination_done" sourceRef="vaccination" targetRef="all_done"/>',
-                       '<bpmn:sequenceFlow id="vaccination_done" sourceRef="vaccination" targetRef="alone"/>\n'
-                       '    <bpmn:endEvent id="alone"><bpmn:incoming>vaccination_done</bpmn:incoming></bpmn:endEvent>')
+    files = _edit_bpmn(
+        '<bpmn:sequenceFlow id="vaccination_done" sourceRef="vaccination" targetRef="all_done"/>',
+        '<bpmn:sequenceFlow id="vaccination_done" sourceRef="vaccination" targetRef="alone"/>\n'
+        '    <bpmn:endEvent id="alone"><bpmn:incoming>vaccination_done</bpmn:incoming></bpmn:endEvent>',
+    )
     files["process.bpmn"] = files["process.bpmn"].replace(
-        b"      <bpmn:incoming>vaccination_done</bpmn:incoming>\n      <bpmn:incoming>card_done</bpmn:incoming>",
-        b"      <bpmn:incoming>card_done</bpmn:incoming>")
+        b"      <bpmn:incoming>vaccination_done</bpmn:incoming>\n"
+        b"      <bpmn:incoming>card_done</bpmn:incoming>",
+        b"      <bpmn:incoming>card_done</bpmn:incoming>",
+    )
     err = _refused(files, known_items)
     assert _elements(err) == {"fan_out"}
     assert "never join" in err.problems[0].en and "汇聚" in err.problems[0].zh
 
 
 def test_an_exclusive_split_joined_by_a_parallel_gateway_is_refused(known_items):
-    files = _edit_bpmn('<bpmn:parallelGateway id="fan_out" name="并联办理">',
-                       '<bpmn:exclusiveGateway id="fan_out" name="并联办理" default="to_vaccination">')
+    files = _edit_bpmn(
+        '<bpmn:parallelGateway id="fan_out" name="并联办理">',
+        '<bpmn:exclusiveGateway id="fan_out" name="并联办理" default="to_vaccination">',
+    )
     text = files["process.bpmn"].decode()
     head, tail = text.split('<bpmn:exclusiveGateway id="fan_out"', 1)
     tail = tail.replace("</bpmn:parallelGateway>", "</bpmn:exclusiveGateway>", 1)
     text = head + '<bpmn:exclusiveGateway id="fan_out"' + tail
     for flow in ("to_hukou", "to_insurance_enrolment"):
-        text = text.replace(f'<bpmn:sequenceFlow id="{flow}" sourceRef="fan_out" targetRef="{flow[3:]}"/>',
-                            f'<bpmn:sequenceFlow id="{flow}" sourceRef="fan_out" targetRef="{flow[3:]}">'
-                            f'<bpmn:conditionExpression>form["baby"]["sex"] == "male"</bpmn:conditionExpression>'
-                            f"</bpmn:sequenceFlow>")
+        text = text.replace(
+            f'<bpmn:sequenceFlow id="{flow}" sourceRef="fan_out" targetRef="{flow[3:]}"/>',
+            f'<bpmn:sequenceFlow id="{flow}" sourceRef="fan_out" targetRef="{flow[3:]}">'
+            f'<bpmn:conditionExpression>form["baby"]["sex"] == "male"</bpmn:conditionExpression>'
+            f"</bpmn:sequenceFlow>",
+        )
     files["process.bpmn"] = text.encode()
     err = _refused(files, known_items)
     assert "all_done" in _elements(err)
@@ -218,7 +238,7 @@ def test_an_exclusive_split_joined_by_a_parallel_gateway_is_refused(known_items)
 
 def test_an_exclusive_gateway_needs_a_default_and_safe_known_conditions(known_items):
     files = newborn_files()
-    oversize = (newborn_files.__globals__["DEFINITIONS_DIR"] / "oversize_transport")
+    oversize = newborn_files.__globals__["DEFINITIONS_DIR"] / "oversize_transport"
     files = {n: (oversize / n).read_bytes() for n in files}
     text = files["process.bpmn"].decode()
     no_default = text.replace(' default="class_three"', "")
@@ -235,22 +255,44 @@ def test_an_exclusive_gateway_needs_a_default_and_safe_known_conditions(known_it
     assert "does not always finish before" in err.problems[0].en
 
 
+TIMER = '<bpmn:timerEventDefinition id="hukou_late_timer">\n        '
+TO_CARD = '<bpmn:sequenceFlow id="to_social_security_card" sourceRef="hukou" ' 'targetRef="social_security_card"/>'
+
+
 @pytest.mark.parametrize(
     ("old", "new", "element", "words"),
     [
-        ('attachedToRef="hukou" cancelActivity="false"', 'attachedToRef="hukou"', "hukou_late", "non-interrupting"),
-        ('<bpmn:timerEventDefinition id="hukou_late_timer">\n        <bpmn:timeDate>promise()</bpmn:timeDate>',
-         '<bpmn:timerEventDefinition id="hukou_late_timer">\n        <bpmn:timeDuration>P3D</bpmn:timeDuration>',
-         "hukou_late", "timeDate"),
-        ('<bpmn:timerEventDefinition id="hukou_late_timer">\n        <bpmn:timeDate>promise()</bpmn:timeDate>',
-         '<bpmn:timerEventDefinition id="hukou_late_timer">\n        <bpmn:timeDate>working_days(x)</bpmn:timeDate>',
-         "hukou_late", "timer"),
-        ('<bpmn:escalation id="duban" name="督办" escalationCode="duban"/>',
-         '<bpmn:escalation id="duban" name="督办" escalationCode="other"/>', "birth_certificate_duban", "duban"),
-        ('<bpmn:sequenceFlow id="to_social_security_card" sourceRef="hukou" targetRef="social_security_card"/>',
-         '<bpmn:sequenceFlow id="to_social_security_card" sourceRef="hukou" targetRef="social_security_card"/>\n'
-         '    <bpmn:sequenceFlow id="back" sourceRef="social_security_card" targetRef="hukou"/>',
-         "social_security_card", "sequence flows"),
+        (
+            'attachedToRef="hukou" cancelActivity="false"',
+            'attachedToRef="hukou"',
+            "hukou_late",
+            "non-interrupting",
+        ),
+        (
+            TIMER + '<bpmn:timeDate>promise()</bpmn:timeDate>',
+            TIMER + '<bpmn:timeDuration>P3D</bpmn:timeDuration>',
+            "hukou_late",
+            "timeDate",
+        ),
+        (
+            TIMER + '<bpmn:timeDate>promise()</bpmn:timeDate>',
+            TIMER + "<bpmn:timeDate>working_days(x)</bpmn:timeDate>",
+            "hukou_late",
+            "timer",
+        ),
+        (
+            '<bpmn:escalation id="duban" name="督办" escalationCode="duban"/>',
+            '<bpmn:escalation id="duban" name="督办" escalationCode="other"/>',
+            "birth_certificate_duban",
+            "duban",
+        ),
+        (
+            TO_CARD,
+            TO_CARD + '\n'
+            '    <bpmn:sequenceFlow id="back" sourceRef="social_security_card" targetRef="hukou"/>',
+            "social_security_card",
+            "sequence flows",
+        ),
     ],
 )
 def test_unsupported_constructs_are_refused_with_the_reason(known_items, old, new, element, words):
@@ -273,7 +315,7 @@ def test_a_script_task_is_refused(known_items):
 def test_a_loop_is_refused(known_items):
     # a loop whose gateways have legal degrees: social_security_card → loop gateway → back to a merge
     files = _edit_bpmn(
-        '<bpmn:sequenceFlow id="to_social_security_card" sourceRef="hukou" targetRef="social_security_card"/>',
+        TO_CARD,
         '<bpmn:sequenceFlow id="to_social_security_card" sourceRef="hukou" targetRef="merge"/>\n'
         '    <bpmn:exclusiveGateway id="merge"><bpmn:incoming>to_social_security_card</bpmn:incoming>'
         "<bpmn:incoming>again</bpmn:incoming><bpmn:outgoing>merged</bpmn:outgoing></bpmn:exclusiveGateway>\n"
@@ -281,11 +323,14 @@ def test_a_loop_is_refused(known_items):
         '    <bpmn:exclusiveGateway id="retry" default="card_done"><bpmn:incoming>card_out</bpmn:incoming>'
         "<bpmn:outgoing>card_done</bpmn:outgoing><bpmn:outgoing>again</bpmn:outgoing></bpmn:exclusiveGateway>\n"
         '    <bpmn:sequenceFlow id="again" sourceRef="retry" targetRef="merge">'
-        '<bpmn:conditionExpression>form["baby"]["sex"] == "male"</bpmn:conditionExpression></bpmn:sequenceFlow>\n'
-        '    <bpmn:sequenceFlow id="card_out" sourceRef="social_security_card" targetRef="retry"/>')
+        '<bpmn:conditionExpression>form["baby"]["sex"] == "male"</bpmn:conditionExpression>'
+        "</bpmn:sequenceFlow>\n"
+        '    <bpmn:sequenceFlow id="card_out" sourceRef="social_security_card" targetRef="retry"/>',
+    )
     files["process.bpmn"] = files["process.bpmn"].replace(
         b'<bpmn:sequenceFlow id="card_done" sourceRef="social_security_card" targetRef="all_done"/>',
-        b'<bpmn:sequenceFlow id="card_done" sourceRef="retry" targetRef="all_done"/>')
+        b'<bpmn:sequenceFlow id="card_done" sourceRef="retry" targetRef="all_done"/>',
+    )
     err = _refused(files, known_items)
     assert any("loops" in p.en for p in err.problems)
 
@@ -339,7 +384,9 @@ def test_digest_pins_the_files(known_items):
     a = _load(newborn_files(), known_items)
     again = _load(newborn_files(), known_items)
     files = newborn_files()
-    files["bundle.yaml"] = files["bundle.yaml"].replace(b"promise: 3 working_days", b"promise: 4 working_days")
+    files["bundle.yaml"] = files["bundle.yaml"].replace(
+        b"promise: 3 working_days", b"promise: 4 working_days"
+    )
     changed = _load(files, known_items)
     assert a.digest == again.digest
     assert a.digest != changed.digest

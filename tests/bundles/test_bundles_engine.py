@@ -10,12 +10,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from haoban.bundles.definitions import load_definition
 from haoban.bundles.engine import BundleEngine, EngineError, FormError, calendar_hooks
+from haoban.bundles.loader import load_definition
 from tests.bundles.conftest import MONDAY, newborn_files
 
-NEWBORN_TASKS = {"birth_certificate", "vaccination", "hukou", "social_security_card", "insurance_enrolment",
-                 "insurance_payment"}
+NEWBORN_TASKS = {
+    "birth_certificate",
+    "vaccination",
+    "hukou",
+    "social_security_card",
+    "insurance_enrolment",
+    "insurance_payment",
+}
 # (before, after): the newborn bundle's dependencies as the issue states them.
 NEWBORN_ORDER = [("birth_certificate", t) for t in NEWBORN_TASKS - {"birth_certificate"}] + [
     ("insurance_enrolment", "insurance_payment"),
@@ -36,7 +42,9 @@ def _kinds(transitions) -> list[str]:
     return [e.kind for tr in transitions for e in tr.events]
 
 
-def test_one_submission_creates_six_tasks_in_four_departments_and_ends_with_deliveries(engine, newborn, example):
+def test_one_submission_creates_six_tasks_in_four_departments_and_ends_with_deliveries(
+    engine, newborn, example
+):
     results = example["newborn"]["results"]
     instance, first = _start(engine, newborn, example)
     transitions = [first]
@@ -105,7 +113,9 @@ def test_a_task_that_is_not_ready_cannot_be_decided(engine, newborn, example):
     instance, _ = _start(engine, newborn, example)
     with pytest.raises(EngineError) as info:
         engine.approve(instance, task_id="hukou", result=example["newborn"]["results"]["hukou"])
-    assert info.value.rule == "task_not_ready" and info.value.status_code == 409 and "尚未就绪" in info.value.zh
+    assert (
+        info.value.rule == "task_not_ready" and info.value.status_code == 409 and "尚未就绪" in info.value.zh
+    )
     with pytest.raises(EngineError):
         engine.reject(instance, task_id="nope", reason="x")
 
@@ -124,10 +134,16 @@ def test_a_rejected_item_does_not_lose_the_others_results(engine, newborn, examp
     last = engine.approve(instance, task_id="insurance_payment", result=results["insurance_payment"])
     assert instance.status == "partially_completed"
     outcomes = instance.outcomes()
-    assert outcomes["hukou"]["outcome"] == "rejected" and outcomes["hukou"]["reason"] == "落户地址与户口簿不符"
+    assert (
+        outcomes["hukou"]["outcome"] == "rejected" and outcomes["hukou"]["reason"] == "落户地址与户口簿不符"
+    )
     assert outcomes["social_security_card"]["outcome"] == "skipped"
-    assert set(instance.results()) == {"birth_certificate", "vaccination", "insurance_enrolment",
-                                       "insurance_payment"}
+    assert set(instance.results()) == {
+        "birth_certificate",
+        "vaccination",
+        "insurance_enrolment",
+        "insurance_payment",
+    }
     assert instance.results()["birth_certificate"] == results["birth_certificate"]
     delivery = next(e for e in last.events if e.kind == "delivery")
     assert {i["task_id"] for i in delivery.detail["items"]} == set(instance.results())
@@ -157,15 +173,27 @@ def test_a_correction_round_trips_once_for_all_flagged_items(engine, newborn, ex
     results = example["newborn"]["results"]
     instance, _ = _start(engine, newborn, example)
     engine.approve(instance, task_id="birth_certificate", result=results["birth_certificate"])
-    assert engine.correctable(instance, task_id="hukou")[1] == ["household_register", "marriage_certificate",
-                                                                "parents_id_cards"]
-    engine.request_correction(instance, task_id="hukou", fields=["household.address"],
-                              materials=["household_register"], reason="户籍地址缺少门牌号；户口簿首页不清晰")
-    tr = engine.request_correction(instance, task_id="vaccination", fields=["baby.name"], reason="姓名与出生证不一致")
+    assert engine.correctable(instance, task_id="hukou")[1] == [
+        "household_register",
+        "marriage_certificate",
+        "parents_id_cards",
+    ]
+    engine.request_correction(
+        instance,
+        task_id="hukou",
+        fields=["household.address"],
+        materials=["household_register"],
+        reason="户籍地址缺少门牌号；户口簿首页不清晰",
+    )
+    tr = engine.request_correction(
+        instance, task_id="vaccination", fields=["baby.name"], reason="姓名与出生证不一致"
+    )
     assert instance.status == "awaiting_correction"
     assert tr.events[0].kind == "correction_requested" and tr.events[0].detail["fields"] == ["baby.name"]
     pending = engine.pending_correction(instance)
-    assert pending["fields"] == ["baby.name", "household.address"] and pending["materials"] == ["household_register"]
+    assert pending["fields"] == ["baby.name", "household.address"] and pending["materials"] == [
+        "household_register"
+    ]
     states = {t.task_id: t.state for t in engine.ready_tasks(instance)}
     assert states == {"hukou": "correction", "vaccination": "correction", "insurance_enrolment": "ready"}
     # flagged tasks wait; the others go on
@@ -177,28 +205,49 @@ def test_a_correction_round_trips_once_for_all_flagged_items(engine, newborn, ex
     # one resubmission must carry everything flagged, and nothing else
     later = MONDAY + timedelta(days=1)
     with pytest.raises(FormError) as info:
-        engine.resubmit(instance, form_changes={"household.address": "衡阳市珠晖区东风南路 88 号 3 栋"},
-                        materials={"household_register": "sha256:new"}, now=later)
+        engine.resubmit(
+            instance,
+            form_changes={"household.address": "衡阳市珠晖区东风南路 88 号 3 栋"},
+            materials={"household_register": "sha256:new"},
+            now=later,
+        )
     assert "baby.name" in info.value.detail["fields"]
     with pytest.raises(FormError) as info:
-        engine.resubmit(instance, form_changes={"household.address": "衡阳市珠晖区东风南路 88 号 3 栋",
-                                                "baby.name": "王小荷", "contact.phone": "13900000000"},
-                        materials={"household_register": "sha256:new"}, now=later)
+        engine.resubmit(
+            instance,
+            form_changes={
+                "household.address": "衡阳市珠晖区东风南路 88 号 3 栋",
+                "baby.name": "王小荷",
+                "contact.phone": "13900000000",
+            },
+            materials={"household_register": "sha256:new"},
+            now=later,
+        )
     assert "contact.phone" in info.value.detail["fields"]
     with pytest.raises(FormError) as info:
-        engine.resubmit(instance, form_changes={"household.address": "衡阳市珠晖区东风南路 88 号 3 栋",
-                                                "baby.name": "王小荷"}, now=later)
+        engine.resubmit(
+            instance,
+            form_changes={"household.address": "衡阳市珠晖区东风南路 88 号 3 栋", "baby.name": "王小荷"},
+            now=later,
+        )
     assert "materials.household_register" in info.value.detail["fields"]
     with pytest.raises(FormError) as info:  # the corrected form is validated like the first one
-        engine.resubmit(instance, form_changes={"household.address": "衡阳", "baby.name": "王小荷"},
-                        materials={"household_register": "sha256:new"}, now=later)
+        engine.resubmit(
+            instance,
+            form_changes={"household.address": "衡阳", "baby.name": "王小荷"},
+            materials={"household_register": "sha256:new"},
+            now=later,
+        )
     assert "household.address" in info.value.detail["fields"]
     assert instance.status == "awaiting_correction" and instance.form["baby"]["name"] == "王小禾"
 
     due_before = instance.due_at
-    tr = engine.resubmit(instance, form_changes={"household.address": "衡阳市珠晖区东风南路 88 号 3 栋",
-                                                 "baby.name": "王小荷"},
-                         materials={"household_register": "sha256:new"}, now=later)
+    tr = engine.resubmit(
+        instance,
+        form_changes={"household.address": "衡阳市珠晖区东风南路 88 号 3 栋", "baby.name": "王小荷"},
+        materials={"household_register": "sha256:new"},
+        now=later,
+    )
     assert instance.status == "running"
     resumed = {e.task_id for e in tr.events if e.kind == "task_ready"}
     assert resumed == {"hukou", "vaccination"}
@@ -221,15 +270,22 @@ def test_a_correction_round_trips_once_for_all_flagged_items(engine, newborn, ex
     for task_id in ("hukou", "vaccination"):
         engine.approve(instance, task_id=task_id, result=results[task_id], now=later)
     engine.approve(instance, task_id="insurance_payment", result=results["insurance_payment"], now=later)
-    engine.approve(instance, task_id="social_security_card", result=results["social_security_card"], now=later)
+    engine.approve(
+        instance, task_id="social_security_card", result=results["social_security_card"], now=later
+    )
     assert instance.status == "completed"
 
 
 def test_a_correction_may_flag_only_what_the_task_received(engine, newborn, example):
     instance, _ = _start(engine, newborn, example)
     with pytest.raises(FormError) as info:
-        engine.request_correction(instance, task_id="birth_certificate", fields=["household.address"],
-                                  materials=["household_register"], reason="x")
+        engine.request_correction(
+            instance,
+            task_id="birth_certificate",
+            fields=["household.address"],
+            materials=["household_register"],
+            reason="x",
+        )
     assert {"fields.household.address", "materials.household_register"} <= set(info.value.detail["fields"])
     with pytest.raises(FormError):
         engine.request_correction(instance, task_id="birth_certificate", reason="nothing flagged")
@@ -288,9 +344,12 @@ def test_deadlines_come_from_the_callers_calendar(newborn, example):
 def test_a_holiday_moves_a_due_date(newborn, example):
     engine = BundleEngine(hooks=calendar_hooks())
     # Wednesday 2026-09-30: the National Day holiday follows; 1 working day runs to Oct 8.
-    instance, _ = engine.start(newborn, form=example["newborn"]["form"],
-                               materials=example["newborn"]["materials"],
-                               now=MONDAY.replace(month=9, day=30))
+    instance, _ = engine.start(
+        newborn,
+        form=example["newborn"]["form"],
+        materials=example["newborn"]["materials"],
+        now=MONDAY.replace(month=9, day=30),
+    )
     due = engine.ready_tasks(instance)[0].due_at.astimezone(ZoneInfo("Asia/Shanghai"))
     assert due.date().isoformat() == "2026-10-08"
 
@@ -304,13 +363,21 @@ def test_form_errors_name_the_field_in_both_languages(engine, newborn, example):
     with pytest.raises(FormError) as info:
         engine.start(newborn, form=form, materials=example["newborn"]["materials"])
     fields = info.value.detail["fields"]
-    assert {"mother.id_number", "baby.name", "delivery.recipient", "delivery.address", "baby.colour"} <= set(fields)
+    assert {"mother.id_number", "baby.name", "delivery.recipient", "delivery.address", "baby.colour"} <= set(
+        fields
+    )
     problems = {p.field: p for p in info.value.problems}
     assert problems["mother.id_number"].zh == "母亲身份证号：不是有效的居民身份证号码"
-    assert problems["baby.name"].zh == "新生儿姓名：此项必填" and problems["baby.name"].en == "Baby's name: is required"
+    assert (
+        problems["baby.name"].zh == "新生儿姓名：此项必填"
+        and problems["baby.name"].en == "Baby's name: is required"
+    )
     with pytest.raises(FormError) as info:
-        engine.start(newborn, form=example["newborn"]["form"], materials={"parents_id_cards": "sha256:x",
-                                                                          "selfie": "sha256:y"})
+        engine.start(
+            newborn,
+            form=example["newborn"]["form"],
+            materials={"parents_id_cards": "sha256:x", "selfie": "sha256:y"},
+        )
     assert {"materials.household_register", "materials.selfie"} <= set(info.value.detail["fields"])
 
 
@@ -350,18 +417,24 @@ def test_a_running_instance_stays_on_its_version_after_an_upgrade(engine, newbor
     # Version 2: the vaccination certificate is dropped from the bundle and the promise tightened.
     files = newborn_files()
     text = files["process.bpmn"].decode()
-    text = text.replace('<bpmn:sequenceFlow id="to_vaccination" sourceRef="fan_out" targetRef="vaccination"/>',
-                        '<bpmn:sequenceFlow id="to_vaccination" sourceRef="fan_out" targetRef="all_done"/>')
+    text = text.replace(
+        '<bpmn:sequenceFlow id="to_vaccination" sourceRef="fan_out" targetRef="vaccination"/>',
+        '<bpmn:sequenceFlow id="to_vaccination" sourceRef="fan_out" targetRef="all_done"/>',
+    )
     start = text.index('    <bpmn:userTask id="vaccination"')
-    text = text[:start] + text[text.index("</bpmn:userTask>", start) + len("</bpmn:userTask>\n"):]
+    text = text[:start] + text[text.index("</bpmn:userTask>", start) + len("</bpmn:userTask>\n") :]
     start = text.index('    <bpmn:boundaryEvent id="vaccination_late"')
     end = text.index("</bpmn:endEvent>", start) + len("</bpmn:endEvent>\n")
     text = text[:start] + text[end:]
-    for flow in ('    <bpmn:sequenceFlow id="vaccination_done" sourceRef="vaccination" targetRef="all_done"/>\n',
-                 '    <bpmn:sequenceFlow id="vaccination_to_duban" sourceRef="vaccination_late" '
-                 'targetRef="vaccination_duban"/>\n'):
+    for flow in (
+        '    <bpmn:sequenceFlow id="vaccination_done" sourceRef="vaccination" targetRef="all_done"/>\n',
+        '    <bpmn:sequenceFlow id="vaccination_to_duban" sourceRef="vaccination_late" '
+        'targetRef="vaccination_duban"/>\n',
+    ):
         text = text.replace(flow, "")
-    text = text.replace("<bpmn:incoming>vaccination_done</bpmn:incoming>", "<bpmn:incoming>to_vaccination</bpmn:incoming>")
+    text = text.replace(
+        "<bpmn:incoming>vaccination_done</bpmn:incoming>", "<bpmn:incoming>to_vaccination</bpmn:incoming>"
+    )
     files["process.bpmn"] = text.encode()
     mapping = files["mapping.yaml"].decode()
     files["mapping.yaml"] = mapping.replace("  vaccination:\n", "  vaccination_removed:\n").encode()
@@ -399,8 +472,9 @@ def test_a_running_instance_stays_on_its_version_after_an_upgrade(engine, newbor
 
 def test_withdrawal_keeps_what_was_done(engine, newborn, example):
     instance, _ = _start(engine, newborn, example)
-    engine.approve(instance, task_id="birth_certificate",
-                   result=example["newborn"]["results"]["birth_certificate"])
+    engine.approve(
+        instance, task_id="birth_certificate", result=example["newborn"]["results"]["birth_certificate"]
+    )
     tr = engine.withdraw(instance, reason="申请人撤回")
     assert instance.status == "withdrawn" and tr.events[-1].detail["status"] == "withdrawn"
     assert engine.ready_tasks(instance) == [] and "birth_certificate" in instance.results()
@@ -428,13 +502,17 @@ def _drive(engine, instance, results, registry, now):
             kinds += _kinds([engine.tick(instance, now=now)])
             continue
         for task in ready:
-            kinds += _kinds([engine.approve(instance, task_id=task.task_id, result=results[task.task_id], now=now)])
+            kinds += _kinds(
+                [engine.approve(instance, task_id=task.task_id, result=results[task.task_id], now=now)]
+            )
         instance = engine.loads(engine.dumps(instance), definitions=registry)
     return instance, kinds
 
 
-@pytest.mark.parametrize("code", ["newborn", "oversize_transport", "business_startup", "real_estate_transfer",
-                                  "construction_hitech"])
+@pytest.mark.parametrize(
+    "code",
+    ["newborn", "oversize_transport", "business_startup", "real_estate_transfer", "construction_hitech"],
+)
 def test_every_shipped_bundle_runs_to_the_end_on_a_happy_path(engine, shipped, example, code):
     definition = shipped[code]
     registry = {definition.key: definition}

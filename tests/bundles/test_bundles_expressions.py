@@ -36,8 +36,11 @@ def test_references_are_reported_for_static_checks():
         functions=CONDITION_FUNCTIONS,
     )
     assert problem is None
-    assert set(refs) == {Reference("form", ("cargo", "class")), Reference("results", ("accept", "case_no")),
-                         Reference("form", ("a", "b"))}
+    assert set(refs) == {
+        Reference("form", ("cargo", "class")),
+        Reference("results", ("accept", "case_no")),
+        Reference("form", ("a", "b")),
+    }
 
 
 def test_evaluation_sees_only_the_data_it_is_given():

@@ -34,7 +34,6 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,9 +46,25 @@ from SpiffWorkflow.util.task import TaskState
 
 from haoban.bundles.definitions import Definition, Promise, Source
 from haoban.bundles.forms import FieldProblem, form_problems
+from haoban.bundles.instance import (
+    OPEN_STATUSES,
+    STATUSES,
+    EngineError,
+    EngineHooks,
+    Event,
+    FormError,
+    Instance,
+    ReadyTask,
+    Transition,
+    calendar_hooks,
+    dig,
+    field_problem,
+    iso,
+    parse_dt,
+    set_path,
+)
 from haoban.bundles.spiff import SafeScriptEngine, make_serializer, new_workflow
-from haoban.calendar import DurationUnit, WorkCalendar
-from haoban.errors import Conflict, Invalid
+from haoban.calendar import DurationUnit
 
 __all__ = [
     "STATUSES",
@@ -65,186 +80,6 @@ __all__ = [
 ]
 
 STATE_FORMAT = "haoban.bundle-instance/1"
-
-#: running → awaiting_correction ⇄ running → completed | partially_completed | rejected; any open → withdrawn
-STATUSES = ("running", "awaiting_correction", "completed", "partially_completed", "rejected", "withdrawn")
-OPEN_STATUSES = frozenset({"running", "awaiting_correction"})
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
-
-
-def _dt(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-# ---------------------------------------------------------------------------------------------
-# Hooks, errors, results
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EngineHooks:
-    """What the engine asks the caller: due times on the city calendar, and the clock."""
-
-    deadline: Callable[[datetime, Promise], datetime]
-    now: Callable[[], datetime] = _utcnow
-
-
-def calendar_hooks(
-    calendar: WorkCalendar | None = None, *, now: Callable[[], datetime] = _utcnow
-) -> EngineHooks:
-    """Hooks over ``haoban.calendar`` (pass the runtime's calendar so admin schedules apply)."""
-    cal = calendar or WorkCalendar()
-
-    def deadline(start: datetime, promise: Promise) -> datetime:
-        return cal.add(start, promise.amount, promise.unit).at
-
-    return EngineHooks(deadline=deadline, now=now)
-
-
-class EngineError(Conflict):
-    """The action does not fit the instance's state (HTTP 409); ``code`` says which rule."""
-
-    def __init__(self, code: str, zh: str, en: str, *, element: str | None = None) -> None:
-        super().__init__(en, rule=code, message_zh=zh, element=element)
-        self.rule, self.zh, self.en, self.element = code, zh, en, element
-
-
-class FormError(Invalid):
-    """Form data, materials or a result that do not validate; every problem names its field."""
-
-    def __init__(self, problems: Sequence[FieldProblem]) -> None:
-        self.problems = tuple(problems)
-        first = self.problems[0]
-        super().__init__(
-            first.en if len(self.problems) == 1 else f"{first.en} (+{len(self.problems) - 1} more)",
-            fields={p.field: p.en for p in self.problems},
-            message_zh=first.zh,
-            problems=[{"field": p.field, "zh": p.zh, "en": p.en} for p in self.problems],
-        )
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something the caller must record or act on.
-
-    ``kind``: ``task_ready`` (create/resume the department task; ``due_at``), ``task_approved``,
-    ``task_rejected``, ``task_skipped`` (an upstream item was rejected), ``correction_requested``,
-    ``resubmitted``, ``duban`` (a task or the bundle passed its promise; ``detail["scope"]``),
-    ``delivery`` (统一出件: what to deliver, how, where), ``bundle_ended`` (``detail["status"]``).
-    """
-
-    kind: str
-    task_id: str | None = None
-    item: str | None = None
-    department: str | None = None
-    at: datetime | None = None
-    due_at: datetime | None = None
-    detail: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Transition:
-    events: tuple[Event, ...]
-    status: str
-    engine_seconds: float  # time spent in the engine for this call (excludes dumps/loads)
-
-
-@dataclass(frozen=True)
-class ReadyTask:
-    """A department's task as the inbox shows it."""
-
-    task_id: str
-    name: str
-    name_en: str
-    item: str
-    department: str
-    state: str  # "ready" or "correction" (waiting for the applicant's 补正)
-    ready_at: datetime
-    due_at: datetime
-    inputs: Mapping[str, Any]
-    materials: Mapping[str, Any]
-    correction: Mapping[str, Any] | None
-
-
-# ---------------------------------------------------------------------------------------------
-# Instance
-# ---------------------------------------------------------------------------------------------
-
-
-class Instance:
-    """One application's run of a bundle (a SpiffWorkflow workflow plus haoban's bookkeeping)."""
-
-    def __init__(self, definition: Definition, workflow: Any) -> None:
-        self.definition = definition
-        self.workflow = workflow
-
-    @property
-    def state(self) -> dict[str, Any]:
-        return self.workflow.data["haoban"]
-
-    @property
-    def status(self) -> str:
-        return self.state["status"]
-
-    @property
-    def form(self) -> Mapping[str, Any]:
-        return self.state["form"]
-
-    @property
-    def materials(self) -> Mapping[str, Any]:
-        return self.state["materials"]
-
-    @property
-    def started_at(self) -> datetime:
-        return datetime.fromisoformat(self.state["started_at"])
-
-    @property
-    def due_at(self) -> datetime:
-        return datetime.fromisoformat(self.state["due_at"])
-
-    @property
-    def ended_at(self) -> datetime | None:
-        return _dt(self.state.get("ended_at"))
-
-    @property
-    def correction_rounds(self) -> list[Mapping[str, Any]]:
-        return list(self.state["rounds"])
-
-    def outcomes(self) -> dict[str, Mapping[str, Any]]:
-        """Per task that finished: outcome (approved/rejected/skipped), result or reason, time."""
-        return {
-            tid: {k: rec.get(k) for k in ("outcome", "result", "reason", "finished_at")}
-            for tid, rec in self.state["tasks"].items()
-            if rec.get("outcome")
-        }
-
-    def results(self) -> dict[str, Mapping[str, Any]]:
-        """Results of approved tasks, by task id."""
-        return {
-            tid: rec["result"] for tid, rec in self.state["tasks"].items() if rec.get("outcome") == "approved"
-        }
-
-    def next_due(self) -> datetime | None:
-        """When ``tick`` should next run: the earliest pending timer or the bundle deadline."""
-        if self.status not in OPEN_STATUSES:
-            return None
-        flagged = set(self.state["open_corrections"])
-        candidates: list[datetime] = []
-        if not self.state.get("bundle_escalated"):
-            candidates.append(self.due_at)
-        for task in self.workflow.get_tasks(state=TaskState.WAITING):
-            value = task._get_internal_data("event_value")
-            attached = self.definition.boundary_of.get(task.task_spec.name)
-            if isinstance(value, str) and attached not in flagged:
-                candidates.append(datetime.fromisoformat(value))
-        return min(candidates) if candidates else None
 
 
 class _Context:
@@ -278,13 +113,13 @@ class _Context:
     def due_for(self, task_id: str) -> str:
         rec = self.state["tasks"].setdefault(task_id, {})
         if "due_at" not in rec:
-            rec["ready_at"] = _iso(self.now)
-            rec["due_at"] = _iso(self.engine.hooks.deadline(self.now, self.definition.tasks[task_id].promise))
+            rec["ready_at"] = iso(self.now)
+            rec["due_at"] = iso(self.engine.hooks.deadline(self.now, self.definition.tasks[task_id].promise))
         return rec["due_at"]
 
     def timer_functions(self, task: Any) -> dict[str, Callable[..., Any]]:
         def after(unit: DurationUnit) -> Callable[[float], str]:
-            return lambda n: _iso(self.engine.hooks.deadline(self.now, Promise(float(n), unit)))
+            return lambda n: iso(self.engine.hooks.deadline(self.now, Promise(float(n), unit)))
 
         functions: dict[str, Callable[..., Any]] = {
             "working_days": after(DurationUnit.WORKING_DAYS),
@@ -299,12 +134,7 @@ class _Context:
 
     def expression_failed(self, task: Any, expression: str, exc: Exception) -> EngineError:
         element = task.task_spec.name
-        return EngineError(
-            "expression_failed",
-            f"条件表达式 {expression} 无法求值：{exc!r}",
-            f"the expression {expression} could not be evaluated: {exc!r}",
-            element=element,
-        )
+        return EngineError("expression_failed", element=element, expression=expression, error=repr(exc))
 
     # -- callbacks from do_engine_steps -----------------------------------------------------------
 
@@ -330,7 +160,7 @@ class _Context:
                     item=td.item if td else None,
                     department=td.department if td else None,
                     at=self.now,
-                    due_at=_dt(rec.get("due_at")),
+                    due_at=parse_dt(rec.get("due_at")),
                     detail={
                         "scope": "task" if attached else "process",
                         "element": spec.name,
@@ -346,28 +176,6 @@ class _Context:
 
 # ---------------------------------------------------------------------------------------------
 # Engine
-# ---------------------------------------------------------------------------------------------
-
-
-def _dig(value: Any, path: Sequence[str]) -> Any:
-    for key in path:
-        if not isinstance(value, Mapping) or key not in value:
-            return None
-        value = value[key]
-    return value
-
-
-def _set_path(data: dict[str, Any], path: Sequence[str], value: Any) -> None:
-    node = data
-    for key in path[:-1]:
-        nxt = node.get(key)
-        if not isinstance(nxt, dict):
-            nxt = node[key] = {}
-        node = nxt
-    if value is None:
-        node.pop(path[-1], None)
-    else:
-        node[path[-1]] = value
 
 
 class BundleEngine:
@@ -397,32 +205,18 @@ class BundleEngine:
     @staticmethod
     def _require_open(instance: Instance) -> None:
         if instance.status not in OPEN_STATUSES:
-            raise EngineError(
-                "bundle_ended",
-                f"该一件事已结束（{instance.status}）",
-                f"the bundle has ended ({instance.status})",
-            )
+            raise EngineError("bundle_ended", status=instance.status)
 
     def _ready_spiff_task(self, instance: Instance, task_id: str) -> Any:
         if task_id not in instance.definition.tasks:
-            raise EngineError(
-                "unknown_task", f"没有任务 {task_id}", f"there is no task {task_id}", element=task_id
-            )
+            raise EngineError("unknown_task", element=task_id, task=task_id)
         for task in instance.workflow.get_tasks(state=TaskState.READY, manual=True):
             if task.task_spec.name == task_id:
                 return task
-        rec = instance.state["tasks"].get(task_id, {})
-        if rec.get("outcome"):
-            zh, en = (
-                f"任务 {task_id} 已办结（{rec['outcome']}）",
-                f"task {task_id} is already finished ({rec['outcome']})",
-            )
-        else:
-            zh, en = (
-                f"任务 {task_id} 尚未就绪（前置事项未办结）",
-                f"task {task_id} is not ready (its predecessors are not done)",
-            )
-        raise EngineError("task_not_ready", zh, en, element=task_id)
+        outcome = instance.state["tasks"].get(task_id, {}).get("outcome")
+        if outcome:
+            raise EngineError("task_finished", element=task_id, task=task_id, outcome=outcome)
+        raise EngineError("task_not_ready", element=task_id, task=task_id)
 
     def _advance(self, ctx: _Context) -> None:
         """Run the engine until only department work or timers remain; skip what cannot be done."""
@@ -445,7 +239,7 @@ class BundleEngine:
                     if blocked:
                         rec.update(
                             outcome="skipped",
-                            finished_at=_iso(ctx.now),
+                            finished_at=iso(ctx.now),
                             reason={"blocked_by": blocked},
                             announced=True,
                         )
@@ -464,12 +258,7 @@ class BundleEngine:
                         continue
                     missing = sorted(r for r in td.requires if tasks.get(r, {}).get("outcome") != "approved")
                     if missing:  # cannot happen with a validated definition; never hand out such a task
-                        raise EngineError(
-                            "dependency_violated",
-                            f"任务 {tid} 的前置任务 {missing} 未办结",
-                            f"task {tid} became ready before {missing}",
-                            element=tid,
-                        )
+                        raise EngineError("dependency_violated", element=tid, task=tid, missing=missing)
                     due = ctx.due_for(tid)
                     rec["announced"] = True
                     ctx.events.append(
@@ -478,9 +267,7 @@ class BundleEngine:
                 if not progressed:
                     break
         except SpiffWorkflowException as exc:
-            raise EngineError(
-                "engine_failed", f"流程引擎出错：{exc}", f"the workflow engine failed: {exc}"
-            ) from exc
+            raise EngineError("engine_failed", error=exc) from exc
         wf.get_events()  # escalations and messages were handled in on_completed; drop the copies
         if wf.is_completed() and ctx.state["status"] in OPEN_STATUSES:
             outcomes = [r.get("outcome") for r in tasks.values() if r.get("outcome")]
@@ -491,22 +278,15 @@ class BundleEngine:
             else:
                 status = "rejected"
             ctx.state["status"] = status
-            ctx.state["ended_at"] = _iso(ctx.now)
+            ctx.state["ended_at"] = iso(ctx.now)
             ctx.events.append(Event("bundle_ended", at=ctx.now, detail={"status": status}))
 
     def _check_bundle_deadline(self, ctx: _Context) -> None:
         state = ctx.state
-        if state["status"] in OPEN_STATUSES and not state.get("bundle_escalated"):
-            if ctx.now > datetime.fromisoformat(state["due_at"]):
-                state["bundle_escalated"] = _iso(ctx.now)
-                ctx.events.append(
-                    Event(
-                        "duban",
-                        at=ctx.now,
-                        due_at=datetime.fromisoformat(state["due_at"]),
-                        detail={"scope": "bundle"},
-                    )
-                )
+        due = datetime.fromisoformat(state["due_at"])
+        if state["status"] in OPEN_STATUSES and not state.get("bundle_escalated") and ctx.now > due:
+            state["bundle_escalated"] = iso(ctx.now)
+            ctx.events.append(Event("duban", at=ctx.now, due_at=due, detail={"scope": "bundle"}))
 
     def _delivery_event(self, ctx: _Context, element: str) -> Event:
         definition = ctx.definition
@@ -521,7 +301,7 @@ class BundleEngine:
             for tid, rec in ctx.state["tasks"].items()
             if rec.get("outcome") == "approved"
         ]
-        how = {key: _dig(ctx.state["form"], source.path) for key, source in definition.delivery.items()}
+        how = {key: dig(ctx.state["form"], source.path) for key, source in definition.delivery.items()}
         return Event("delivery", at=ctx.now, detail={"element": element, "items": items, **how})
 
     def _validate_form(self, definition: Definition, form: Any) -> None:
@@ -536,25 +316,17 @@ class BundleEngine:
         problems: list[FieldProblem] = []
         for key, ref in materials.items():
             if key not in definition.materials:
-                problems.append(
-                    FieldProblem(
-                        f"materials.{key}", f"本事项不需要材料 {key}", f"this bundle takes no material {key}"
-                    )
-                )
+                problems.append(field_problem(f"materials.{key}", "material_unknown", key=key))
             elif not isinstance(ref, str) or not ref.strip():
                 m = definition.materials[key]
                 problems.append(
-                    FieldProblem(
-                        f"materials.{key}",
-                        f"{m.name}：材料引用无效",
-                        f"{m.name_en}: invalid material reference",
-                    )
+                    field_problem(f"materials.{key}", "material_bad_ref", name=m.name, name_en=m.name_en)
                 )
         if not partial:
             for key, m in definition.materials.items():
                 if m.required and key not in materials:
                     problems.append(
-                        FieldProblem(f"materials.{key}", f"{m.name}：必须提交", f"{m.name_en}: is required")
+                        field_problem(f"materials.{key}", "material_required", name=m.name, name_en=m.name_en)
                     )
         return problems
 
@@ -583,8 +355,8 @@ class BundleEngine:
             "status": "running",
             "form": copy.deepcopy(dict(form)),
             "materials": dict(materials),
-            "started_at": _iso(moment),
-            "due_at": _iso(self.hooks.deadline(moment, definition.promise)),
+            "started_at": iso(moment),
+            "due_at": iso(self.hooks.deadline(moment, definition.promise)),
             "ended_at": None,
             "tasks": {},
             "open_corrections": [],
@@ -630,10 +402,10 @@ class BundleEngine:
     @staticmethod
     def _resolve(source: Source, state: Mapping[str, Any], results: Mapping[str, Any]) -> Any:
         if source.root == "form":
-            return copy.deepcopy(_dig(state["form"], source.path))
+            return copy.deepcopy(dig(state["form"], source.path))
         if source.root == "materials":
             return state["materials"].get(source.path[0])
-        return copy.deepcopy(_dig(results, source.path))
+        return copy.deepcopy(dig(results, source.path))
 
     def approve(
         self,
@@ -656,7 +428,7 @@ class BundleEngine:
         value = copy.deepcopy(dict(result))
         task.data["results"] = {**task.data.get("results", {}), task_id: value}
         rec = instance.state["tasks"][task_id]
-        rec.update(outcome="approved", result=value, finished_at=_iso(ctx.now))
+        rec.update(outcome="approved", result=value, finished_at=iso(ctx.now))
         task.run()
         ctx.events.append(
             Event("task_approved", task_id, td.item, td.department, ctx.now, detail={"result": value})
@@ -673,11 +445,11 @@ class BundleEngine:
         task = self._ready_spiff_task(instance, task_id)
         self._require_not_flagged(instance, task_id)
         if not isinstance(reason, str) or not reason.strip():
-            raise FormError([FieldProblem("reason", "驳回理由：此项必填", "reason: is required")])
+            raise FormError([field_problem("reason", "reason_required")])
         td = instance.definition.tasks[task_id]
         ctx = self._begin(instance, now)
         rec = instance.state["tasks"][task_id]
-        rec.update(outcome="rejected", reason=reason.strip(), finished_at=_iso(ctx.now))
+        rec.update(outcome="rejected", reason=reason.strip(), finished_at=iso(ctx.now))
         task.run()
         ctx.events.append(
             Event(
@@ -689,12 +461,7 @@ class BundleEngine:
 
     def _require_not_flagged(self, instance: Instance, task_id: str) -> None:
         if task_id in instance.state["open_corrections"]:
-            raise EngineError(
-                "awaiting_correction",
-                f"任务 {task_id} 正在等待申请人补正",
-                f"task {task_id} is waiting for the applicant's correction",
-                element=task_id,
-            )
+            raise EngineError("awaiting_correction", element=task_id, task=task_id)
 
     def correctable(self, instance: Instance, *, task_id: str) -> tuple[list[str], list[str]]:
         """(form fields, material keys) that the department of ``task_id`` may flag for 补正."""
@@ -720,40 +487,19 @@ class BundleEngine:
         self._require_not_flagged(instance, task_id)
         rec = instance.state["tasks"][task_id]
         if rec.get("corrected"):
-            raise EngineError(
-                "correction_once",
-                "该任务已要求过一次补正（一次性告知），不能再次要求；如仍不符合，请作出不予办理决定",
-                "this task already had its one correction (一次性告知); reject it if it still does not qualify",
-                element=task_id,
-            )
+            raise EngineError("correction_once", element=task_id)
         allowed_fields, allowed_mats = self.correctable(instance, task_id=task_id)
         problems: list[FieldProblem] = []
         for name in fields:
             if name not in allowed_fields:
-                problems.append(
-                    FieldProblem(
-                        f"fields.{name}",
-                        f"字段 {name} 不是本任务收到的信息，不能要求补正",
-                        f"field {name} is not among this task's inputs",
-                    )
-                )
+                problems.append(field_problem(f"fields.{name}", "flag_not_input", field=name))
         for key in materials:
             if key not in allowed_mats:
-                problems.append(
-                    FieldProblem(
-                        f"materials.{key}",
-                        f"材料 {key} 不是本任务所需材料",
-                        f"material {key} is not one this task needs",
-                    )
-                )
+                problems.append(field_problem(f"materials.{key}", "flag_not_material", key=key))
         if not fields and not materials:
-            problems.append(
-                FieldProblem(
-                    "fields", "请至少指出一个需要补正的字段或材料", "flag at least one field or material"
-                )
-            )
+            problems.append(field_problem("fields", "flag_nothing"))
         if not isinstance(reason, str) or not reason.strip():
-            problems.append(FieldProblem("reason", "补正说明：此项必填", "reason: is required"))
+            problems.append(field_problem("reason", "reason_required"))
         if problems:
             raise FormError(problems)
         ctx = self._begin(instance, now)
@@ -762,11 +508,11 @@ class BundleEngine:
             "fields": sorted(set(fields)),
             "materials": sorted(set(materials)),
             "reason": reason.strip(),
-            "requested_at": _iso(ctx.now),
+            "requested_at": iso(ctx.now),
         }
         instance.state["open_corrections"].append(task_id)
         if instance.state["paused_at"] is None:
-            instance.state["paused_at"] = _iso(ctx.now)
+            instance.state["paused_at"] = iso(ctx.now)
         instance.state["status"] = "awaiting_correction"
         ctx.events.append(
             Event(
@@ -803,71 +549,45 @@ class BundleEngine:
         """The applicant's one resubmission: every flagged field (dotted path → value) and material."""
         started = time.perf_counter()
         if instance.status != "awaiting_correction":
-            raise EngineError(
-                "not_awaiting_correction", "当前没有待补正的内容", "nothing is waiting for a correction"
-            )
+            raise EngineError("not_awaiting_correction")
         materials = dict(materials or {})
         pending = self.pending_correction(instance)
         problems: list[FieldProblem] = []
         for name in form_changes:
             if name not in pending["fields"]:
-                problems.append(
-                    FieldProblem(
-                        name,
-                        f"字段 {name} 未被要求补正，不能修改",
-                        f"field {name} was not flagged for correction and cannot change",
-                    )
-                )
+                problems.append(field_problem(name, "not_flagged", field=name))
         for name in pending["fields"]:
             if name not in form_changes:
-                problems.append(
-                    FieldProblem(
-                        name,
-                        f"字段 {name} 被要求补正，须在本次一并提交",
-                        f"field {name} was flagged and must be in this resubmission",
-                    )
-                )
+                problems.append(field_problem(name, "flagged_missing", field=name))
         for key in materials:
             if key not in pending["materials"]:
-                problems.append(
-                    FieldProblem(
-                        f"materials.{key}",
-                        f"材料 {key} 未被要求补正",
-                        f"material {key} was not flagged for correction",
-                    )
-                )
+                problems.append(field_problem(f"materials.{key}", "material_not_flagged", key=key))
         for key in pending["materials"]:
             if key not in materials:
-                problems.append(
-                    FieldProblem(
-                        f"materials.{key}",
-                        f"材料 {key} 被要求补正，须在本次一并提交",
-                        f"material {key} was flagged and must be in this resubmission",
-                    )
-                )
+                problems.append(field_problem(f"materials.{key}", "material_flagged_missing", key=key))
         problems += self._material_problems(instance.definition, materials, partial=True)
         if problems:
             raise FormError(problems)
         new_form = copy.deepcopy(dict(instance.state["form"]))
         for name, value in form_changes.items():
-            _set_path(new_form, name.split("."), copy.deepcopy(value))
+            set_path(new_form, name.split("."), copy.deepcopy(value))
         self._validate_form(instance.definition, new_form)
 
         ctx = self._begin(instance, now)
         state = instance.state
         changed = sorted(
-            n for n in form_changes if _dig(state["form"], n.split(".")) != _dig(new_form, n.split("."))
+            n for n in form_changes if dig(state["form"], n.split(".")) != dig(new_form, n.split("."))
         )
         state["form"] = new_form
         state["materials"] = {**state["materials"], **materials}
         flagged = list(state["open_corrections"])
         paused_at = datetime.fromisoformat(state["paused_at"])
         # 补正时间不计入办理时限: the bundle deadline moves by the time spent waiting.
-        state["due_at"] = _iso(datetime.fromisoformat(state["due_at"]) + (ctx.now - paused_at))
+        state["due_at"] = iso(datetime.fromisoformat(state["due_at"]) + (ctx.now - paused_at))
         state["rounds"].append(
             {
                 "requested": {tid: state["tasks"][tid]["correction"] for tid in flagged},
-                "resubmitted_at": _iso(ctx.now),
+                "resubmitted_at": iso(ctx.now),
                 "changed_fields": changed,
                 "materials": sorted(materials),
             }
@@ -903,8 +623,8 @@ class BundleEngine:
             rec["corrected"] = True
             rec.pop("correction", None)
             td = instance.definition.tasks[tid]
-            rec["ready_at"] = _iso(ctx.now)
-            rec["due_at"] = _iso(self.hooks.deadline(ctx.now, td.promise))
+            rec["ready_at"] = iso(ctx.now)
+            rec["due_at"] = iso(self.hooks.deadline(ctx.now, td.promise))
             for task in instance.workflow.get_tasks(state=TaskState.WAITING):
                 if task.task_spec.name in td.timers:
                     task._set_internal_data(event_value=rec["due_at"])
@@ -942,7 +662,7 @@ class BundleEngine:
         self._require_open(instance)
         ctx = self._begin(instance, now)
         instance.workflow.cancel()
-        ctx.state.update(status="withdrawn", ended_at=_iso(ctx.now), withdraw_reason=reason)
+        ctx.state.update(status="withdrawn", ended_at=iso(ctx.now), withdraw_reason=reason)
         ctx.state["open_corrections"] = []
         ctx.events.append(Event("bundle_ended", at=ctx.now, detail={"status": "withdrawn", "reason": reason}))
         return self._finish(ctx, started)
@@ -976,31 +696,15 @@ class BundleEngine:
         """Restore an instance onto the exact definition version it started with."""
         envelope = orjson.loads(data)
         if envelope.get("format") != STATE_FORMAT:
-            raise EngineError("state_format", "无法识别的实例数据格式", "unrecognised instance state format")
+            raise EngineError("state_format")
         if envelope.get("serializer_version") != self._serializer.VERSION:
-            raise EngineError(
-                "state_format",
-                f"实例数据由另一版本的流程引擎保存（{envelope.get('serializer_version')}），需要先迁移",
-                f"the state was saved by another workflow engine version ({envelope.get('serializer_version')}); "
-                "migrate it first",
-            )
+            raise EngineError("state_engine_version", version=envelope.get("serializer_version"))
         code, version, digest = envelope["bundle"], envelope["version"], envelope["digest"]
-        if callable(definitions):
-            definition = definitions(code, version)
-        else:
-            definition = definitions.get((code, version))  # type: ignore[assignment]
+        definition = definitions(code, version) if callable(definitions) else definitions.get((code, version))
         if definition is None:
-            raise EngineError(
-                "definition_missing",
-                f"找不到一件事 {code} 的第 {version} 版",
-                f"bundle {code} version {version} is not available",
-            )
+            raise EngineError("definition_missing", code=code, version=version)
         if definition.code != code or definition.version != version or definition.digest != digest:
-            raise EngineError(
-                "definition_changed",
-                f"一件事 {code} 第 {version} 版的文件与实例开始时不同（摘要不符），拒绝加载",
-                f"bundle {code} version {version} differs from the one this instance started on (digest mismatch)",
-            )
+            raise EngineError("definition_changed", code=code, version=version)
         workflow = self._serializer.from_dict(
             envelope["workflow"], spec=definition.spec, subprocess_specs=definition.subprocess_specs
         )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
@@ -90,7 +90,7 @@ class _CatchParser(_ClockTimerParsing, SpiffIntermediateCatchEventParser):
 
 
 class BundleParser(SpiffBpmnParser):
-    OVERRIDE_PARSER_CLASSES = {
+    OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, Any]] = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("startEvent"): (_StartParser, StartEvent),
         full_tag("boundaryEvent"): (_BoundaryParser, BoundaryEvent),
