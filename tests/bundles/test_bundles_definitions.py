@@ -256,7 +256,9 @@ def test_an_exclusive_gateway_needs_a_default_and_safe_known_conditions(known_it
 
 
 TIMER = '<bpmn:timerEventDefinition id="hukou_late_timer">\n        '
-TO_CARD = '<bpmn:sequenceFlow id="to_social_security_card" sourceRef="hukou" ' 'targetRef="social_security_card"/>'
+TO_CARD = (
+    '<bpmn:sequenceFlow id="to_social_security_card" sourceRef="hukou" targetRef="social_security_card"/>'
+)
 
 
 @pytest.mark.parametrize(
