@@ -562,3 +562,44 @@ def test_construction_without_eia_report_skips_the_approval(engine, shipped, exa
     instance, _ = engine.start(definition, form=ex["form"], materials=ex["materials"])
     instance, _ = _drive(engine, instance, ex["results"], {definition.key: definition}, MONDAY)
     assert instance.status == "completed" and "eia_approval" not in instance.results()
+
+
+def test_the_fast_task_queries_match_spiffworkflows_iterator(engine, shipped, example):
+    """BundleWorkflow.get_tasks walks the tree itself; it must return what SpiffWorkflow's would."""
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+    from SpiffWorkflow.util.task import TaskState
+
+    queries = [
+        {"state": s}
+        for s in (
+            TaskState.READY,
+            TaskState.WAITING,
+            TaskState.COMPLETED,
+            TaskState.FUTURE,
+            TaskState.MAYBE,
+            TaskState.CANCELLED,
+            TaskState.ANY_MASK,
+        )
+    ]
+    queries += [
+        {"state": TaskState.READY, "manual": True},
+        {"spec_name": "all_done"},
+        {"spec_name": "hukou"},
+        {},
+    ]
+    definition = shipped["newborn"]
+    results = example["newborn"]["results"]
+    instance, _ = _start(engine, definition, example)
+    checked = 0
+    while True:
+        wf = instance.workflow
+        for query in queries:
+            fast = [t.id for t in wf.get_tasks(**query)]
+            slow = [t.id for t in BpmnWorkflow.get_tasks(wf, **query)]
+            assert fast == slow, query
+            checked += 1
+        ready = engine.ready_tasks(instance)
+        if not ready:
+            break
+        engine.approve(instance, task_id=ready[-1].task_id, result=results[ready[-1].task_id])
+    assert checked >= 7 * len(queries)
