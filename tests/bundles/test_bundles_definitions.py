@@ -392,3 +392,17 @@ def test_digest_pins_the_files(known_items):
     changed = _load(files, known_items)
     assert a.digest == again.digest
     assert a.digest != changed.digest
+
+
+def test_camunda_extension_properties_work_too(known_items):
+    files = newborn_files()
+    text = files["process.bpmn"].decode()
+    text = text.replace("spiffworkflow:", "camunda:").replace(
+        'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"',
+        'xmlns:camunda="http://camunda.org/schema/1.0/bpmn"',
+    )
+    assert "spiffworkflow" not in text
+    files["process.bpmn"] = text.encode()
+    definition = _load(files, known_items)
+    assert definition.tasks["hukou"].item == "gaj-newborn-hukou-registration"
+    assert definition.tasks["hukou"].department == "gaj"

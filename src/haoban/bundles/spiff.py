@@ -42,7 +42,14 @@ from haoban.bundles import expressions
 if TYPE_CHECKING:
     from haoban.bundles.engine import _Context
 
-__all__ = ["BundleParser", "BundleWorkflow", "ClockTimer", "SafeScriptEngine", "make_serializer", "new_workflow"]
+__all__ = [
+    "BundleParser",
+    "BundleWorkflow",
+    "ClockTimer",
+    "SafeScriptEngine",
+    "make_serializer",
+    "new_workflow",
+]
 
 
 def _context(task: Any) -> _Context:
