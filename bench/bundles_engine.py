@@ -113,9 +113,11 @@ def run(instances: int) -> str:
         "(JSON: SpiffWorkflow's task tree and data plus haoban's bookkeeping; the process definition is not "
         "in it, it is pinned by bundle code, version and digest).",
         "",
-        f"Target (issue 11): engine time per transition ≤ 5 ms at p99 — "
-        f"{'met' if _pct(engine_s, 0.99) <= 0.005 else 'NOT met'} "
-        f"({_pct(engine_s, 0.99) * 1000:.2f} ms).",
+        f"Target (issue 11): engine time per transition ≤ 5 ms at p99. Wall clock: "
+        f"{_pct(engine_s, 0.99) * 1000:.2f} ms ({'met' if _pct(engine_s, 0.99) <= 0.005 else 'not met'}); "
+        f"CPU time of the call: {_pct(cpu_s, 0.99) * 1000:.2f} ms "
+        f"({'met' if _pct(cpu_s, 0.99) <= 0.005 else 'not met'}). On a loaded machine the wall-clock tail is "
+        "mostly time the process spent waiting for a core.",
     ]
     return "\n".join(lines)
 

@@ -221,6 +221,7 @@ class Instance:
 
 
 def dig(value: Any, path: Sequence[str]) -> Any:
+    """The value at a dotted path of nested mappings, or None where the path stops."""
     for key in path:
         if not isinstance(value, Mapping) or key not in value:
             return None
@@ -229,6 +230,7 @@ def dig(value: Any, path: Sequence[str]) -> Any:
 
 
 def set_path(data: dict[str, Any], path: Sequence[str], value: Any) -> None:
+    """Set (or, with None, remove) the value at a dotted path, creating mappings on the way."""
     node = data
     for key in path[:-1]:
         nxt = node.get(key)
