@@ -38,6 +38,7 @@ from haoban.db import Database  # noqa: E402
 from haoban.dispatch.models import DispatchCorrection  # noqa: E402
 from haoban.orders.models import Order  # noqa: E402
 from haoban.runtime import Runtime  # noqa: E402
+from haoban.wiring import runtime as wired_runtime  # noqa: E402
 
 PG_ADMIN = os.environ.get("HAOBAN_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PG_NAME = "haoban_bench_dashboard"
@@ -280,7 +281,7 @@ def main() -> None:
     ]
     for kind in args.db:
         url = existing(kind) if args.reuse else fresh(kind)
-        rt = Runtime(Database(url), settings(url))
+        rt = wired_runtime(Database(url), settings(url))
         count = 0
         if args.reuse:
             try:
@@ -292,7 +293,7 @@ def main() -> None:
             if args.reuse:
                 rt.db.dispose()
                 url = fresh(kind)
-                rt = Runtime(Database(url), settings(url))
+                rt = wired_runtime(Database(url), settings(url))
             print(f"{kind}: loading {args.orders:,} orders", file=sys.stderr)
             seconds = load(rt, orders=args.orders, now=now)
             load_note = f"load {seconds:.0f} s ({args.orders / seconds:,.0f} rows/s)"

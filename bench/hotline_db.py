@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from haoban.auth.service import SYSTEM_ACTOR  # noqa: E402
+from haoban.auth.actors import SYSTEM_ACTOR  # noqa: E402
 from haoban.config import Settings  # noqa: E402
 from haoban.db import Database  # noqa: E402
 from haoban.hotspots import service as hs  # noqa: E402
@@ -48,6 +48,7 @@ from haoban.knowledge import service as ks  # noqa: E402
 from haoban.knowledge.models import KnowledgeArticle  # noqa: E402
 from haoban.orders.models import Order  # noqa: E402
 from haoban.runtime import Runtime  # noqa: E402
+from haoban.wiring import runtime as wired_runtime  # noqa: E402
 from hotspots import load_votes, machine, synthesize, write_section  # noqa: E402
 from knowledge import build_articles, read  # noqa: E402
 
@@ -80,7 +81,7 @@ def fresh_runtime(url: str | None) -> tuple[Runtime, Any]:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     settings = Settings(database_url=url, secret_key="bench-secret-key-0123456789-0123456789-abc")
-    rt = Runtime(Database(url), settings)
+    rt = wired_runtime(Database(url), settings)
     rt.db.upgrade()
     seed_directory(rt)
     seed_rules(rt)

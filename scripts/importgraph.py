@@ -33,8 +33,8 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("config", "errors", "textutil", "caching", "responses"),  # foundations: no domain knowledge
     ("db", "ratelimit"),  # engine, sessions, migrations; the shared rate-limit counters
     ("calendar",),  # pure working-day calendar
-    ("directory",),  # departments, districts, categories
-    ("auth",),  # users, roles, tokens, authorisation rules
+    ("auth",),  # roles, actors, accounts, passwords, tokens (a user's department is only an id)
+    ("directory",),  # departments, districts, categories, the appeal vocabulary; staff administration
     ("sla", "notifications", "jobs"),  # time limits and schedules; the outbox; background jobs
     ("dispatch", "catalog"),  # routing (classifier, catalogue); service items
     ("runtime",),  # the process's shared caches and lifecycle hooks
@@ -43,7 +43,9 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("open311", "federation"),  # adapters over the domains below
 )
 # Wiring and interfaces: may import anything; no domain module may import them.
-ENTRY_UNITS = frozenset({"app", "cli", "cliutil", "deps", "worker", "wiring", "web", "demo", "models", "migrations"})
+ENTRY_UNITS = frozenset(
+    {"app", "cli", "cliutil", "deps", "worker", "wiring", "web", "demo", "models", "migrations"}
+)
 ENTRY_MODULES = frozenset({"api", "admin_api", "cli"})
 
 
@@ -223,9 +225,7 @@ def report(graph: Graph, *, top: int = 5) -> dict[str, object]:
         "circles": circles(graph),
         "arrows_up": [f"{a.source} -> {a.target} (line {a.line})" for a in arrows_up(graph)],
         "undeclared_units": undeclared(graph),
-        "largest_files": [
-            {"file": str(graph.modules[m].relative_to(ROOT)), "lines": n} for m, n in largest
-        ],
+        "largest_files": [{"file": str(graph.modules[m].relative_to(ROOT)), "lines": n} for m, n in largest],
     }
 
 

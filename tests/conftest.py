@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from haoban.config import Settings
 from haoban.db import Database
 from haoban.runtime import Runtime
+from haoban.wiring import runtime as wired_runtime
 
 PG_URL = os.environ.get("HAOBAN_TEST_DATABASE_URL", "")
 BACKEND = "postgresql" if PG_URL.startswith("postgresql") else "sqlite"
@@ -57,7 +58,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if BACKEND == "sqlite":
         path = tmp_path_factory.mktemp("template") / "template.db"
         url = f"sqlite:///{path}"
-        rt = Runtime(Database(url), _settings(url))
+        rt = wired_runtime(Database(url), _settings(url))
         _seed(rt)
         rt.db.dispose()
         yield str(path)
@@ -73,7 +74,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = admin_url.set(database=name).render_as_string(hide_password=False)
-    rt = Runtime(Database(url), _settings(url))
+    rt = wired_runtime(Database(url), _settings(url))
     _seed(rt)
     rt.db.dispose()
     yield name
@@ -102,7 +103,7 @@ def db_url(template: str, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def rt(db_url: str) -> Iterator[Runtime]:
-    runtime = Runtime(Database(db_url), _settings(db_url))
+    runtime = wired_runtime(Database(db_url), _settings(db_url))
     yield runtime
     runtime.db.dispose()
 

@@ -8,13 +8,24 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from haoban import __version__
+from haoban import __version__, wiring
+from haoban.db import current
 from haoban.errors import DomainError
+from haoban.responses import JSON
 from haoban.runtime import Runtime
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    database: str
+    schema_: str | None = Field(alias="schema", description="the Alembic revision the database is at")
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
 
 def _field_errors(exc: RequestValidationError) -> tuple[str, dict[str, str]]:
@@ -35,7 +46,7 @@ def _field_errors(exc: RequestValidationError) -> tuple[str, dict[str, str]]:
 
 
 def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgrade: bool = True) -> FastAPI:
-    rt = runtime or Runtime()
+    rt = wiring.wire(runtime) if runtime is not None else wiring.runtime()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,19 +76,19 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgr
     app.state.runtime = rt
 
     @app.exception_handler(DomainError)
-    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+    async def _domain_error(_request: Request, exc: DomainError) -> JSON:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+        return JSON(exc.to_dict(), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSON:
         message, fields = _field_errors(exc)
-        return JSONResponse({"error": "invalid", "message": message, "fields": fields}, status_code=422)
+        return JSON({"error": "invalid", "message": message, "fields": fields}, status_code=422)
 
     @app.exception_handler(OperationalError)
-    async def _busy(_request: Request, exc: OperationalError) -> JSONResponse:
+    async def _busy(_request: Request, exc: OperationalError) -> JSON:
         # SQLite "database is locked" after the busy timeout: the caller may retry.
-        return JSONResponse(
+        return JSON(
             {"error": "busy", "message": "the database is busy; retry in a moment"},
             status_code=503,
             headers={"Retry-After": "1"},
@@ -91,8 +102,8 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgr
     from haoban.feedback.api import router as feedback_router
     from haoban.hotspots.api import router as hotspots_router
     from haoban.knowledge.api import router as knowledge_router
-    from haoban.orders.admin_api import router as sla_router
     from haoban.orders.api import router as orders_router
+    from haoban.sla.api import router as sla_router
     from haoban.web.pages import router as pages_router
 
     for router in (
@@ -110,10 +121,8 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgr
     ):
         app.include_router(router)
 
-    @app.get("/api/v1/health", tags=["ops"], summary="Liveness and database check")
+    @app.get("/api/v1/health", tags=["ops"], response_model=Health, summary="Liveness and database check")
     def health() -> dict[str, Any]:
-        from haoban.migrations import current
-
         with rt.db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return {

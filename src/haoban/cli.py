@@ -18,7 +18,8 @@ from haoban import cliutil
 from haoban.calendar.cli import app as calendar_app
 from haoban.cliutil import console, err, fail
 from haoban.dispatch import cli as dispatch_cli
-from haoban.dispatch.classifier import TextClassifier, load_default
+from haoban.dispatch.classifier import TextClassifier
+from haoban.dispatch.training import load_default
 from haoban.hotspots.cli import app as hotspots_app
 from haoban.knowledge.cli import app as knowledge_app
 
@@ -48,7 +49,9 @@ def load_classifier(rt) -> None:  # type: ignore[no-untyped-def]
         return
     with err.status("loading the dispatch model…"):
         classifier = (
-            load_default(train_if_missing=True) if choice == "auto" else TextClassifier.load(Path(choice))
+            load_default(train_if_missing=True, data_dir=rt.settings.data_dir)
+            if choice == "auto"
+            else TextClassifier.load(Path(choice))
         )
     rt.enable_classifier(classifier)
     meta = classifier.metadata or {}
@@ -102,7 +105,7 @@ def db_upgrade() -> None:
     """Apply every migration to the configured database."""
     rt = cliutil.runtime()
     rt.db.upgrade()
-    from haoban.migrations import current
+    from haoban.db import current
 
     console.print(
         f"database {rt.db.engine.url.render_as_string(hide_password=True)} "
@@ -113,7 +116,7 @@ def db_upgrade() -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Print the schema revision of the configured database."""
-    from haoban.migrations import current
+    from haoban.db import current
 
     rt = cliutil.runtime()
     console.print(current(rt.db.engine) or "(empty database)")
@@ -202,6 +205,7 @@ def user_create(
     display_name: Annotated[str | None, typer.Option(help="Name shown in the case file")] = None,
 ) -> None:
     """Create a staff account."""
+    from haoban.auth.actors import SYSTEM_ACTOR
     from haoban.directory.service import create_user
     from haoban.errors import DomainError
 
@@ -211,6 +215,7 @@ def user_create(
         with rt.db.write() as session:
             user = create_user(
                 session,
+                actor=SYSTEM_ACTOR,
                 username=username,
                 password=password,
                 role=role,
@@ -285,10 +290,10 @@ def orders_export(
     """Export orders as CSV with personal data masked."""
     import csv
 
-    from haoban.auth.service import SYSTEM_ACTOR
+    from haoban.auth.actors import SYSTEM_ACTOR
     from haoban.errors import DomainError
     from haoban.orders.bulk import EXPORT_COLUMNS, export_row
-    from haoban.orders.service import OrderFilter, iter_orders
+    from haoban.orders.queries import OrderFilter, iter_orders
 
     rt = cliutil.runtime()
     handle = output.open("w", encoding="utf-8-sig", newline="") if output else sys.stdout
@@ -314,8 +319,8 @@ def audit_verify(json_out: Annotated[bool, typer.Option("--json")] = False) -> N
     """Check every order's hash chain; name the first broken link of each broken case file."""
     from sqlalchemy import func, select
 
+    from haoban.orders.events import verify_case_files
     from haoban.orders.models import Order
-    from haoban.orders.service import verify_case_files
 
     rt = cliutil.runtime()
     with rt.db.read() as session:
@@ -355,7 +360,7 @@ def worker(
     rt = cliutil.runtime()
     rt.db.upgrade()
     if once:
-        result = tick(rt)
+        result = tick(rt, sweep_due=True)
         console.print(
             f"warnings {result.sweep.warnings}, overdue {result.sweep.overdue}, "
             f"supervised {result.sweep.supervised}, messages sent {result.sent}"

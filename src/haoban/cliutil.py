@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 if TYPE_CHECKING:
-    from haoban.auth.service import Actor
+    from haoban.auth.actors import Actor
     from haoban.runtime import Runtime
 
 console = Console()
@@ -26,20 +26,21 @@ def fail(message: str, fields: dict[str, str] | None = None, code: int = 2) -> t
 
 
 def runtime(database_url: str | None = None) -> Runtime:
+    from haoban import wiring
     from haoban.config import get_settings
     from haoban.db import Database
-    from haoban.runtime import Runtime
 
     settings = get_settings()
-    return Runtime(Database(database_url or settings.database_url), settings)
+    return wiring.runtime(Database(database_url or settings.database_url), settings)
 
 
 def acting_user(rt: Runtime, username: str) -> Actor:
     """The account a bulk command acts as (recorded in case files); the system if there is none."""
     from sqlalchemy import select
 
-    from haoban.auth.service import SYSTEM_ACTOR, actor_for
-    from haoban.directory.models import User
+    from haoban.auth.actors import SYSTEM_ACTOR
+    from haoban.auth.models import User
+    from haoban.auth.service import actor_for
 
     with rt.db.read() as session:
         user = session.scalar(select(User).where(User.username == username))

@@ -5,11 +5,14 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The city's time zone: calendars, local days and times shown to people. Storage is always UTC.
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 class Settings(BaseSettings):
@@ -24,6 +27,7 @@ class Settings(BaseSettings):
     token_minutes: int = 12 * 60
     demo: bool = False
     data_dir: Path = PROJECT_ROOT / "data"
+    timezone: str = Field(default=DEFAULT_TIMEZONE, description="IANA zone of the city, e.g. Asia/Shanghai")
     office_hours: str = "09:00-12:00,13:00-17:00"
     # Share of a deadline's time used before an order turns yellow (预警).
     warning_ratio: float = 0.8
@@ -43,7 +47,25 @@ class Settings(BaseSettings):
     dispatch_model: str = "auto"
     sql_echo: bool = False
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ValueError, KeyError):
+            raise ValueError(f"unknown time zone {v!r}; use an IANA name such as Asia/Shanghai") from None
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
 
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def city_tz() -> ZoneInfo:
+    """The configured city time zone, for code that has no ``Runtime`` at hand."""
+    return get_settings().tz

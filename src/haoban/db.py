@@ -1,4 +1,4 @@
-"""Engine, sessions and the declarative base. Wiring only: no business rules here.
+"""Engine, sessions, the declarative base and the schema migrations. Wiring only: no business rules here.
 
 SQLite is the embedded default (WAL, foreign keys, busy timeout, durable commits); PostgreSQL is the
 production store. Write transactions on SQLite start with ``BEGIN IMMEDIATE`` so two writers queue for
@@ -14,6 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -126,9 +129,32 @@ class Database:
             yield session
 
     def upgrade(self) -> None:
-        from haoban.migrations import upgrade
-
         upgrade(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# --- migrations (Alembic, run programmatically: ``haoban db upgrade``; ``serve`` upgrades itself) ------
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", str(MIGRATIONS / "versions"))
+    if engine is not None:
+        config.attributes["engine"] = engine
+        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    command.upgrade(alembic_config(engine), revision)
+
+
+def current(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()

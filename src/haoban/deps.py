@@ -11,7 +11,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from haoban.auth.service import Actor, decode_token
+from haoban.auth.actors import Actor
+from haoban.auth.service import decode_token
 from haoban.errors import Unauthorized
 from haoban.runtime import Runtime
 
@@ -33,6 +34,11 @@ async def get_actor(
         raise Unauthorized("log in first: POST /api/v1/auth/token, then send 'Authorization: Bearer <token>'")
     user_id = decode_token(token, secret=rt.settings.secret_key)
     return rt.actors.get(rt.db.session, user_id)
+
+
+def client_address(request: Request) -> str:
+    """The caller's address, the key of citizens' rate limits."""
+    return request.client.host if request.client else "unknown"
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

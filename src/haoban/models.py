@@ -1,14 +1,16 @@
 """Imports every domain's tables so that ``Base.metadata`` is complete (migrations, tests)."""
 
 from haoban.analytics.models import dashboard_index
-from haoban.calendar.models import CalendarSchedule
-from haoban.directory.models import Category, Department, District, User
+from haoban.auth.models import User
+from haoban.directory.models import Category, Department, District
 from haoban.dispatch.models import DispatchCorrection, DispatchRule, DispatchRuleRevision
 from haoban.feedback.models import Rating, Rectification, ReplyScore
 from haoban.hotspots.models import OrderVote
 from haoban.knowledge.models import KnowledgeArticle
 from haoban.notifications.models import DeliveredMessage, OutboxMessage
-from haoban.orders.models import CodeCounter, Order, OrderCoHandler, OrderEvent, SlaRule
+from haoban.orders.models import CodeCounter, Order, OrderCoHandler, OrderEvent
+from haoban.ratelimit import RateCounter
+from haoban.sla.models import CalendarSchedule, SlaRule
 
 __all__ = [
     "CalendarSchedule",
@@ -26,6 +28,7 @@ __all__ = [
     "OrderEvent",
     "OrderVote",
     "OutboxMessage",
+    "RateCounter",
     "Rating",
     "Rectification",
     "ReplyScore",

@@ -271,13 +271,13 @@ TO_CARD = (
             "non-interrupting",
         ),
         (
-            TIMER + '<bpmn:timeDate>promise()</bpmn:timeDate>',
-            TIMER + '<bpmn:timeDuration>P3D</bpmn:timeDuration>',
+            TIMER + "<bpmn:timeDate>promise()</bpmn:timeDate>",
+            TIMER + "<bpmn:timeDuration>P3D</bpmn:timeDuration>",
             "hukou_late",
             "timeDate",
         ),
         (
-            TIMER + '<bpmn:timeDate>promise()</bpmn:timeDate>',
+            TIMER + "<bpmn:timeDate>promise()</bpmn:timeDate>",
             TIMER + "<bpmn:timeDate>working_days(x)</bpmn:timeDate>",
             "hukou_late",
             "timer",
@@ -290,7 +290,7 @@ TO_CARD = (
         ),
         (
             TO_CARD,
-            TO_CARD + '\n'
+            TO_CARD + "\n"
             '    <bpmn:sequenceFlow id="back" sourceRef="social_security_card" targetRef="hukou"/>',
             "social_security_card",
             "sequence flows",

@@ -9,8 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 import haoban.models  # noqa: F401
-from haoban.db import Base
-from haoban.migrations import current
+from haoban.db import Base, current
 
 
 def test_schema_matches_models(rt: Any) -> None:
@@ -22,7 +21,7 @@ def test_schema_matches_models(rt: Any) -> None:
 def test_at_head_and_sqlite_pragmas(rt: Any) -> None:
     from alembic.script import ScriptDirectory
 
-    from haoban.migrations import alembic_config
+    from haoban.db import alembic_config
 
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert current(rt.db.engine) == head

@@ -14,9 +14,8 @@ from haoban.dispatch.classifier import (
     Prediction,
     TextClassifier,
     default_model_path,
-    load_default,
 )
-from haoban.dispatch.training import train
+from haoban.dispatch.training import load_default, train
 
 from .conftest import TRAIN_SMALL
 
@@ -185,10 +184,3 @@ def test_default_model_path_and_load_default(
     assert load_default() is small_model and path.is_file()
     assert TextClassifier.load(path).labels == small_model.labels
     assert load_default(train_if_missing=False).labels == small_model.labels
-
-
-def test_facade_exports() -> None:
-    from haoban.dispatch.classifier import evaluate, load_labelled_file
-    from haoban.dispatch.classifier import train as train_again
-
-    assert callable(evaluate) and callable(load_labelled_file) and train_again is train

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from haoban.calendar import DurationUnit
-from haoban.orders.service import verify_case_files
+from haoban.orders.events import verify_case_files
 from tests.conftest import Api
 
 PHONE = "13900000031"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from haoban.orders.service import verify_case_files
+from haoban.orders.events import verify_case_files
 from tests.conftest import Api
 
 LIGHTS = "珠晖区东风路与解放路交叉口的红绿灯坏了，车辆乱成一团，请尽快派人维修"

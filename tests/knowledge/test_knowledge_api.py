@@ -1,5 +1,5 @@
 """Knowledge base over the API: review before publication, search by paraphrase, never an expired
-article, answering from an article (一次办结率), seeding from the government's replies."""
+article, answering from an article (即时答复率), seeding from the government's replies."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def test_article_expiring_today_is_offered_until_tomorrow(api: Api, rt: Any) -> 
     assert [i["id"] for i in today] == [art["id"]] and tomorrow == []
 
 
-def test_answer_from_an_article_counts_toward_first_contact_rate(api: Api) -> None:
+def test_answer_from_an_article_counts_toward_the_instant_answer_rate(api: Api) -> None:
     art = _propose(api, LOAN, as_="admin")
     _publish(api, art["id"])
     code = api.create(content=PENDING_TEXT, type="consult")["code"]
@@ -114,8 +114,8 @@ def test_answer_from_an_article_counts_toward_first_contact_rate(api: Api) -> No
     api.create(content=PENDING_TEXT + "。再问一次", type="consult")
     api.create()  # dispatched to a department: not a first-contact answer
     stats = api.get("/api/v1/knowledge/stats", as_="supervisor").json()
-    assert stats["orders"] == 3 and stats["answered_first_contact"] == 1
-    assert stats["first_contact_rate"] == round(1 / 3, 4)
+    assert stats["orders"] == 3 and stats["answered_instantly"] == 1
+    assert stats["instant_answer_rate"] == round(1 / 3, 4)
     assert stats["answered_from_knowledge"] == 1 and stats["knowledge_share"] == 1.0
     assert stats["top_articles"] == [{"id": art["id"], "question": LOAN["question"], "uses": 1}]
     assert stats["articles"]["published"] == 1
@@ -293,4 +293,4 @@ def test_seed_from_government_replies(api: Api, rt: Any, tmp_path: Path, monkeyp
     bad = _cli(rt, monkeypatch, "knowledge", "seed", "--file", str(tmp_path / "missing.csv"))
     assert bad.exit_code == 2 and "no such file" in bad.output
     stats = _cli(rt, monkeypatch, "knowledge", "stats")
-    assert stats.exit_code == 0 and "一次办结率" in stats.output
+    assert stats.exit_code == 0 and "即时答复率" in stats.output

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from haoban.orders.casefile import GENESIS, EventRecord, chain_hash, verify_chain
-from haoban.orders.service import verify_case_files
+from haoban.orders.events import verify_case_files
 from tests.conftest import Api
 
 

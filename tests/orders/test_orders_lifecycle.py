@@ -134,20 +134,21 @@ def test_extension_after_deadline_is_refused(api: Api, rt: Any) -> None:
     from datetime import timedelta
 
     from haoban.db import utcnow
+    from haoban.orders.access import get_order
+    from haoban.orders.actions import apply_action
     from haoban.orders.schemas import ActionRequest
-    from haoban.orders.service import apply_action, get_order
 
     code = api.create()["code"]
     api.act(code, "sign", as_="h_cgj")
     with rt.db.read() as session:
-        from haoban.auth.service import Actor
+        from haoban.auth.actors import Actor
 
         deadline = get_order(session, code=code, actor=Actor(1, "x", "x", "admin")).handle_deadline
     handler = api.get("/api/v1/auth/me", as_="h_cgj").json()
-    from haoban.auth.service import Actor
+    from haoban.auth.actors import Actor
 
     dept = rt.directory.department("cgj")
-    actor = Actor(handler["id"], "h_cgj", "h", "handler", dept.id, "cgj")
+    actor = Actor(handler["id"], "h_cgj", "h", "handler", dept.id)
     from haoban.errors import Conflict
 
     with rt.db.write() as session:
@@ -261,7 +262,7 @@ def test_workflow_table_is_published(client: Any) -> None:
 def test_health(client: Any) -> None:
     from alembic.script import ScriptDirectory
 
-    from haoban.migrations import alembic_config
+    from haoban.db import alembic_config
 
     body = client.get("/api/v1/health").json()
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()

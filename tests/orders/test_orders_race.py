@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from haoban.auth.service import Actor
+from haoban.auth.actors import Actor
 from haoban.errors import Conflict
+from haoban.orders.actions import apply_action
 from haoban.orders.models import Order, OrderEvent
 from haoban.orders.schemas import ActionRequest
-from haoban.orders.service import apply_action
 from tests.conftest import Api
 
 
@@ -22,7 +22,6 @@ def _handler(rt: Any, username: str, dept: str) -> Actor:
         name=username,
         role="handler",
         department_id=rt.directory.department(dept).id,
-        department_code=dept,
     )
 
 

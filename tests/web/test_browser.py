@@ -22,6 +22,7 @@ import pytest
 from haoban.config import Settings
 from haoban.db import Database
 from haoban.runtime import Runtime
+from haoban.wiring import runtime as wired_runtime
 
 pytestmark = pytest.mark.browser
 
@@ -93,7 +94,7 @@ def live(db_url: str) -> Iterator[LiveServer]:
         outbox_seconds=3600,
         demo=True,
     )
-    rt = Runtime(Database(db_url), settings)
+    rt = wired_runtime(Database(db_url), settings)
     with LiveServer(rt) as server:
         yield server
     rt.db.dispose()

@@ -7,11 +7,11 @@ import io
 from datetime import date
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Query, Response
 
 from haoban.analytics import service
-from haoban.auth.rbac import DASHBOARD_ROLES, require_role
+from haoban.auth.rbac import require_role
+from haoban.auth.roles import DASHBOARD_ROLES
 from haoban.db import utcnow
 from haoban.deps import ActorDep, RuntimeDep
 from haoban.errors import Invalid, NotFound
@@ -89,10 +89,6 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     return "\ufeff" + buf.getvalue()
 
 
-def _json(data: Any) -> Response:
-    return Response(orjson.dumps(data, default=str), media_type="application/json")
-
-
 Day = Annotated[date | None, Query(description="local day, YYYY-MM-DD")]
 
 
@@ -105,13 +101,13 @@ def dashboard(
     district: str | None = None,
     department: str | None = None,
     bucket: str = "day",
-) -> Response:
+) -> dict[str, Any]:
     require_role(actor, *DASHBOARD_ROLES)
     now = utcnow()
     scope = _scope(rt, now=now, first=from_, last=to, district=district, department=department, bucket=bucket)
     with rt.db.read() as session:
         data = service.dashboard(session, scope=scope, now=now, directory=rt.directory, bucket=bucket)  # type: ignore[arg-type]
-    return _json(data)
+    return data
 
 
 @router.get("/{figure}", summary="One figure: kpis, trend, categories, districts, channels, departments")
@@ -124,7 +120,7 @@ def figure(
     district: str | None = None,
     department: str | None = None,
     bucket: str = "day",
-) -> Response:
+) -> Any:
     require_role(actor, *DASHBOARD_ROLES)
     as_csv = figure.endswith(".csv")
     name = figure.removesuffix(".csv")
@@ -132,7 +128,7 @@ def figure(
         rt, figure=name, first=from_, last=to, district=district, department=department, bucket=bucket
     )
     if not as_csv:
-        return _json(data)
+        return data
     rows = kpi_rows(data) if name == "kpis" else data
     return Response(
         to_csv(rows),

@@ -1,9 +1,10 @@
 """KPIs and dashboard figures: plain functions over a session, one SQL aggregate each.
 
 Every figure covers the orders **received** in a period ``[start, end)`` (UTC instants; the dashboard
-picks local Asia/Shanghai days), optionally narrowed to a district or a lead department. Orders merged
-into a master (并单, status ``merged``) are left out everywhere: they follow their master and would be
-counted twice. Rates are ``None`` when their denominator is zero, never a division error.
+picks the city's local days, ``Settings.timezone``), optionally narrowed to a district or a lead
+department. Orders merged into a master (并单, status ``merged``) are left out everywhere: they follow
+their master and would be counted twice. Rates are ``None`` when their denominator is zero, never a
+division error.
 
 The KPIs (``kpis``):
 
@@ -43,17 +44,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from haoban.config import city_tz
 from haoban.directory.service import DirectorySnapshot
 from haoban.dispatch.models import DispatchCorrection
 from haoban.orders.models import Order
 from haoban.orders.workflow import HANDLING_STATUSES, OPEN_STATUSES, Status
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 Bucket = Literal["day", "week", "month"]
 BUCKETS: tuple[str, ...] = ("day", "week", "month")
 
@@ -94,8 +94,8 @@ class Scope:
 
 
 def local_day_start(day: date) -> datetime:
-    """The UTC instant at which a local (Asia/Shanghai) day starts."""
-    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
+    """The UTC instant at which a local day (the city's) starts."""
+    return datetime.combine(day, time.min, tzinfo=city_tz()).astimezone(UTC)
 
 
 def scope_for_days(
@@ -184,17 +184,21 @@ def kpis(session: Session, *, scope: Scope, now: datetime) -> dict[str, Any]:
 
 
 def _bucket_expr(session: Session, bucket: Bucket) -> Any:
-    """Local (Asia/Shanghai) day / week (Monday) / month of ``received_at``, as 'YYYY-MM-DD' text."""
+    """Local day / week (Monday) / month of ``received_at`` in the city's zone, as 'YYYY-MM-DD' text."""
     if bucket not in BUCKETS:
         raise ValueError(f"bucket must be one of {', '.join(BUCKETS)}")
+    tz = city_tz()
     if session.get_bind().dialect.name == "sqlite":
-        # Stored as naive UTC text; China has had no daylight saving since 1991, so +8 hours is exact.
+        # Stored as naive UTC text. A fixed offset is exact for zones without daylight saving (China has
+        # had none since 1991); PostgreSQL below converts with the zone's full rules.
+        offset = tz.utcoffset(datetime.now(UTC).replace(tzinfo=None))
+        shift = f"{offset.total_seconds() / 3600:+g} hours" if offset is not None else "+0 hours"
         if bucket == "day":
-            return func.date(Order.received_at, "+8 hours")
+            return func.date(Order.received_at, shift)
         if bucket == "week":
-            return func.date(Order.received_at, "+8 hours", "-6 days", "weekday 1")
-        return func.strftime("%Y-%m-01", Order.received_at, "+8 hours")
-    local = func.timezone("Asia/Shanghai", Order.received_at)
+            return func.date(Order.received_at, shift, "-6 days", "weekday 1")
+        return func.strftime("%Y-%m-01", Order.received_at, shift)
+    local = func.timezone(tz.key, Order.received_at)
     return func.to_char(func.date_trunc(bucket, local), "YYYY-MM-DD")
 
 
@@ -331,7 +335,7 @@ def dashboard(
 
 
 def today_local(now: datetime) -> date:
-    return now.astimezone(LOCAL_TZ).date()
+    return now.astimezone(city_tz()).date()
 
 
 def resolve_scope(
@@ -355,43 +359,10 @@ def resolve_scope(
         errors["from"] = "must not be after 'to'"
     if (last - first).days > 3660:
         errors["from"] = "a period of at most ten years"
-    district_id = department_id = None
-    if district:
-        ref = directory.district(district)
-        if ref is None:
-            errors["district"] = f"unknown district {district!r}"
-        else:
-            district_id = ref.id
-    if department:
-        dref = directory.department(department)
-        if dref is None:
-            errors["department"] = f"unknown department {department!r}"
-        else:
-            department_id = dref.id
+    ref = directory.lookup_district(district, errors=errors) if district else None
+    dref = directory.lookup_department(department, errors=errors, active=False) if department else None
+    district_id = ref.id if ref else None
+    department_id = dref.id if dref else None
     if errors:
         raise Invalid("the period or filter is not valid", fields=errors)
     return scope_for_days(first, last, district_id=district_id, department_id=department_id)
-
-
-def extension_requests(session: Session, *, actor: Any, limit: int = 50) -> tuple[list[Order], int]:
-    """Signed orders whose extension request (延期申请) waits for a decision, oldest deadline first.
-
-    (A queue for the supervisor board; it belongs beside ``orders.service.list_orders`` once that
-    grows an "extension pending" filter.)
-    """
-    from haoban.auth import rbac
-
-    where: list[ColumnElement[bool]] = [
-        Order.status == Status.SIGNED.value,
-        Order.extension_days.is_not(None),
-    ]
-    clause = rbac.order_visibility_clause(actor)
-    if clause is not None:
-        where.append(clause)
-    total = session.scalar(select(func.count()).select_from(Order).where(*where)) or 0
-    rows = (
-        session.scalars(select(Order).where(*where).order_by(Order.handle_deadline).limit(limit))
-        .unique()
-        .all()
-    )
-    return list(rows), int(total)

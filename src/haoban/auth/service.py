@@ -1,10 +1,13 @@
-"""Passwords (Argon2id), bearer tokens (signed JWT) and the acting user (``Actor``)."""
+"""Passwords (Argon2id), bearer tokens (signed JWT), logging in, and the acting user (``Actor``).
+
+Staff accounts are administered in the directory (``haoban.directory.service``).
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -13,7 +16,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from haoban.directory.models import User
+from haoban.auth.actors import Actor
+from haoban.auth.models import User
 from haoban.errors import Unauthorized
 
 _hasher = PasswordHasher()
@@ -31,22 +35,6 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: a staff member, or the platform itself (role ``system``)."""
-
-    id: int | None
-    username: str
-    name: str
-    role: str
-    department_id: int | None = None
-    department_code: str | None = None
-
-
-SYSTEM_ACTOR = Actor(id=None, username="system", name="系统 system", role="system")
-CITIZEN_ACTOR = Actor(id=None, username="citizen", name="市民 citizen", role="citizen")
-
-
 def actor_for(user: User) -> Actor:
     return Actor(
         id=user.id,
@@ -54,7 +42,6 @@ def actor_for(user: User) -> Actor:
         name=user.display_name,
         role=user.role,
         department_id=user.department_id,
-        department_code=user.department.code if user.department else None,
     )
 
 
@@ -108,7 +95,7 @@ class ActorCache:
         self._items: dict[int, tuple[float, Actor | None]] = {}
         self._lock = threading.Lock()
 
-    def get(self, session_factory: callable, user_id: int) -> Actor:  # type: ignore[valid-type]
+    def get(self, session_factory: Callable[[], Session], user_id: int) -> Actor:
         hit = self._items.get(user_id)
         now = time.monotonic()
         if hit is None or now - hit[0] > self._ttl:

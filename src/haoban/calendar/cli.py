@@ -15,8 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from haoban.calendar.clock import DEFAULT_OFFICE_HOURS, DurationUnit, parse_office_hours
 from haoban.calendar.schedule import parse_schedule
-from haoban.calendar.sla import DEFAULT_OFFICE_HOURS, DurationUnit, parse_office_hours
 from haoban.calendar.workdays import ScheduleError, WorkCalendar, YearSchedule
 
 app = typer.Typer(

@@ -14,7 +14,7 @@ Sources, per calendar year:
 The package is queried once per year and turned into plain sets and dicts; ``is_workday`` is a
 dict lookup plus a set membership test. A ``WorkCalendar`` never changes after construction (per
 year tables are filled lazily under a lock, with identical results whoever fills them), so one
-instance can be shared by all threads. See ``haoban.calendar.sla`` for deadline semantics.
+instance can be shared by all threads. See ``haoban.calendar.clock`` for deadline semantics.
 
 Known limitation: a notice can make a weekend day at the end of December a make-up working day
 for the next year's New Year holiday (it happened for 2002, 2007 and 2012). Until that next year
@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_pkg
 
-from haoban.calendar.sla import (
+from haoban.calendar.clock import (
     DEFAULT_OFFICE_HOURS,
     Deadline,
     DurationUnit,
@@ -46,7 +46,8 @@ from haoban.calendar.sla import (
     to_local,
     validate_office_hours,
 )
-from haoban.calendar.sla import working_time_between as _working_time_between
+from haoban.calendar.clock import working_time_between as _working_time_between
+from haoban.config import city_tz
 
 __all__ = [
     "MAKEUP_WORKDAY_NAME",
@@ -261,13 +262,14 @@ class WorkCalendar:
         *,
         schedules: Iterable[YearSchedule] = (),
         office_hours: Sequence[tuple[time, time]] = DEFAULT_OFFICE_HOURS,
-        tz: str = "Asia/Shanghai",
+        tz: str | None = None,
     ) -> None:
         by_year: dict[int, YearSchedule] = {}
         for schedule in schedules:
             if not isinstance(schedule, YearSchedule):
                 raise TypeError(f"schedules must be YearSchedule objects, got {type(schedule).__name__}")
             by_year[schedule.year] = schedule  # a later schedule for the same year wins
+        tz = tz or city_tz().key
         try:
             self._tzinfo: tzinfo = ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -391,7 +393,7 @@ class WorkCalendar:
     # -- clock --------------------------------------------------------------------------------
 
     def add(self, start: datetime, amount: float, unit: DurationUnit | str) -> Deadline:
-        """Deadline ``amount`` ``unit`` after ``start`` (semantics: ``haoban.calendar.sla``)."""
+        """Deadline ``amount`` ``unit`` after ``start`` (semantics: ``haoban.calendar.clock``)."""
         return add_duration(self, start, amount, unit)
 
     def working_time_between(self, start: datetime, end: datetime) -> timedelta:

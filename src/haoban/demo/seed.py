@@ -14,25 +14,28 @@ from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import func, select
 
-from haoban.auth.service import Actor, actor_for, hash_password
+from haoban.auth.actors import Actor
+from haoban.auth.models import User
+from haoban.auth.roles import Role
+from haoban.auth.service import actor_for, hash_password
 from haoban.db import utcnow
-from haoban.directory.models import Category, Department, User
+from haoban.directory.models import Category, Department
 from haoban.directory.service import load_categories_csv, upsert_department, upsert_district
 from haoban.dispatch import catalogue
 from haoban.dispatch.models import DispatchRule
 from haoban.errors import DomainError
+from haoban.orders.actions import apply_action
 from haoban.orders.intake import create_order, prepare_order, write_prepared
 from haoban.orders.models import Order
 from haoban.orders.schemas import ActionRequest, OrderCreate
-from haoban.orders.service import apply_action
 from haoban.runtime import Runtime
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+# The platform setting the demo city up (recorded in the catalogue's history as "demo-seed").
+SEEDER = Actor(id=None, username="demo-seed", name="演示数据 demo seed", role=Role.SYSTEM)
 DEMO_PASSWORD = "demo"
 STAFF = [
     ("admin", "admin", "管理员 王敏"),
@@ -67,10 +70,10 @@ def seed_directory(rt: Runtime) -> None:
     city = _city()
     with rt.db.write() as session:
         for d in city["districts"]:
-            upsert_district(session, **d)
+            upsert_district(session, actor=SEEDER, **d)
         session.flush()
         for d in city["departments"]:
-            upsert_department(session, **d)
+            upsert_department(session, actor=SEEDER, **d)
         if not session.scalar(select(func.count(Category.id))):
             load_categories_csv(session, rt.settings.data_dir / "tipdm2020" / "categories.csv")
     rt.invalidate()
@@ -83,7 +86,7 @@ def seed_rules(rt: Runtime) -> None:
         directory = rt.directory
         for index, raw in enumerate(_city()["rules"], start=1):
             rule = catalogue.RuleIn.model_validate({**raw, "position": index * 10})
-            catalogue.create_rule(session, data=rule, directory=directory, actor="demo-seed")
+            catalogue.create_rule(session, data=rule, directory=directory, actor=SEEDER)
     rt.invalidate()
 
 
@@ -106,11 +109,11 @@ def seed_accounts(rt: Runtime) -> list[tuple[str, str, str | None]]:
                         username=username,
                         display_name=f"承办人（{dept.name}）",
                         password_hash=shared_hash,
-                        role="handler",
+                        role=Role.HANDLER,
                         department_id=dept.id,
                     )
                 )
-            accounts.append((username, "handler", dept.code))
+            accounts.append((username, Role.HANDLER, dept.code))
     return accounts
 
 
@@ -326,9 +329,9 @@ def seed_queue(rt: Runtime, *, wanted: int = QUEUE_SIZE, seed: int = 11) -> int:
 
     Which calls wait is the router's own decision on real messages, not a forced state."""
     with rt.db.read() as session:
-        waiting = session.scalar(
-            select(func.count(Order.id)).where(Order.external_ref.like("demo-queue:%"))
-        ) or 0
+        waiting = (
+            session.scalar(select(func.count(Order.id)).where(Order.external_ref.like("demo-queue:%"))) or 0
+        )
         used = set(session.scalars(select(Order.external_ref).where(Order.external_ref.like("demo:%"))))
         operator = actor_for(session.scalars(select(User).where(User.username == "operator")).one())
     if waiting:

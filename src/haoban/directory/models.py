@@ -1,23 +1,11 @@
+"""Departments, districts and the appeal category tree (reference data)."""
+
 from __future__ import annotations
 
-import enum
-from datetime import datetime
-
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from haoban.db import Base, UTCDateTime, utcnow
-
-
-class Role(enum.StrEnum):
-    """Staff roles. Citizens have no account: they track with a code and phone digits."""
-
-    OPERATOR = "operator"  # 话务员: registers calls, answers from the knowledge base
-    DISPATCHER = "dispatcher"  # 派单员: dispatches, reviews returns and replies
-    HANDLER = "handler"  # 承办人: works a department's orders
-    SUPERVISOR = "supervisor"  # 督办员: supervises, approves extensions, call-backs
-    ADMIN = "admin"  # 管理员
-    AUDITOR = "auditor"  # 审计: reads everything, changes nothing
+from haoban.db import Base
 
 
 class Department(Base):
@@ -59,18 +47,3 @@ class Category(Base):
     path: Mapped[str] = mapped_column(String(300))
 
     parent: Mapped[Category | None] = relationship(remote_side=[id])
-
-
-class User(Base):
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    display_name: Mapped[str] = mapped_column(String(100))
-    password_hash: Mapped[str] = mapped_column(Text)
-    role: Mapped[str] = mapped_column(String(20))
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    department: Mapped[Department | None] = relationship(lazy="joined")

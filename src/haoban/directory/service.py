@@ -1,19 +1,26 @@
-"""Directory rules: lookups by code, an in-memory snapshot for the intake hot path, admin changes."""
+"""Directory rules: look-ups by code, an in-memory snapshot for the hot paths, admin changes, staff accounts.
+
+Every "unknown department / district / category" answer comes from the snapshot's ``require_*``
+look-ups, so the message and the field it names are the same everywhere.
+"""
 
 from __future__ import annotations
 
 import csv
-import threading
-import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from haoban.directory.models import Category, Department, District, Role, User
+from haoban.auth.actors import Actor
+from haoban.auth.models import User
+from haoban.auth.rbac import require_role
+from haoban.auth.roles import ADMIN_ROLES, READ_CONFIG_ROLES, STAFF_ROLES, Role
+from haoban.auth.service import hash_password
+from haoban.directory.models import Category, Department, District
 from haoban.errors import Conflict, Invalid, NotFound
 
 
@@ -64,6 +71,60 @@ class DirectorySnapshot:
     def category(self, code_or_path: str) -> CategoryRef | None:
         return self.categories.get(code_or_path)
 
+    # The same look-ups for input. ``lookup_*`` notes a problem in ``errors`` under ``field`` (for forms
+    # that report every field at once); ``require_*`` raises it at once as a 422 naming the field.
+    def lookup_department(
+        self, code: str, *, errors: dict[str, str], field: str = "department", active: bool = True
+    ) -> DeptRef | None:
+        ref = self.departments.get(code)
+        if ref is None or (active and not ref.active):
+            errors[field] = (
+                f"unknown or inactive department {code!r}" if active else f"unknown department {code!r}"
+            )
+            return None
+        return ref
+
+    def lookup_district(
+        self, code_or_name: str, *, errors: dict[str, str], field: str = "district"
+    ) -> DistrictRef | None:
+        ref = self.districts.get(code_or_name)
+        if ref is None:
+            errors[field] = f"unknown district {code_or_name!r}"
+        return ref
+
+    def lookup_category(
+        self, code_or_path: str, *, errors: dict[str, str], field: str = "category"
+    ) -> CategoryRef | None:
+        ref = self.categories.get(code_or_path)
+        if ref is None:
+            errors[field] = f"unknown category {code_or_path!r}"
+        return ref
+
+    def require_department(self, code: str, *, field: str = "department", active: bool = True) -> DeptRef:
+        errors: dict[str, str] = {}
+        return self.lookup_department(code, errors=errors, field=field, active=active) or _raise(errors)
+
+    def require_district(self, code_or_name: str, *, field: str = "district") -> DistrictRef:
+        errors: dict[str, str] = {}
+        return self.lookup_district(code_or_name, errors=errors, field=field) or _raise(errors)
+
+    def require_category(self, code_or_path: str, *, field: str = "category") -> CategoryRef:
+        errors: dict[str, str] = {}
+        return self.lookup_category(code_or_path, errors=errors, field=field) or _raise(errors)
+
+    def department_code(self, department_id: int | None) -> str | None:
+        ref = self.departments_by_id.get(department_id) if department_id is not None else None
+        return ref.code if ref else None
+
+    def department_name(self, department_id: int | None) -> str | None:
+        ref = self.departments_by_id.get(department_id) if department_id is not None else None
+        return ref.name if ref else None
+
+
+def _raise(errors: dict[str, str]) -> NoReturn:
+    ((field, problem),) = errors.items()
+    raise Invalid(problem, fields={field: problem})
+
 
 def load_snapshot(session: Session) -> DirectorySnapshot:
     snap = DirectorySnapshot()
@@ -91,31 +152,6 @@ def load_snapshot(session: Session) -> DirectorySnapshot:
         snap.categories[r.path] = cref
         snap.categories_by_id[r.id] = cref
     return snap
-
-
-class SnapshotCache:
-    """Caches the snapshot; admin changes call ``invalidate`` and other processes see it within ``ttl``."""
-
-    def __init__(self, loader: callable, ttl: float = 10.0) -> None:  # type: ignore[valid-type]
-        self._loader = loader
-        self._ttl = ttl
-        self._value: DirectorySnapshot | None = None
-        self._at = 0.0
-        self._lock = threading.Lock()
-
-    def get(self) -> DirectorySnapshot:
-        value = self._value
-        if value is not None and time.monotonic() - self._at < self._ttl:
-            return value
-        with self._lock:
-            if self._value is None or time.monotonic() - self._at >= self._ttl:
-                self._value = self._loader()
-                self._at = time.monotonic()
-            return self._value
-
-    def invalidate(self) -> None:
-        with self._lock:
-            self._value = None
 
 
 # --- seeding and admin changes -------------------------------------------------------------------
@@ -148,6 +184,7 @@ def load_categories_csv(session: Session, path: Path) -> int:
 def upsert_department(
     session: Session,
     *,
+    actor: Actor,
     code: str,
     name: str,
     name_en: str | None = None,
@@ -156,12 +193,14 @@ def upsert_department(
     district_code: str | None = None,
     active: bool = True,
 ) -> Department:
+    require_role(actor, *ADMIN_ROLES)
     district_id = None
     if district_code:
         district = session.scalar(select(District).where(District.code == district_code))
         if district is None:
             raise Invalid(
-                "unknown district", fields={"district_code": f"no district with code {district_code!r}"}
+                f"unknown district {district_code!r}",
+                fields={"district_code": f"unknown district {district_code!r}"},
             )
         district_id = district.id
     dept = session.scalar(select(Department).where(Department.code == code))
@@ -178,8 +217,15 @@ def upsert_department(
 
 
 def upsert_district(
-    session: Session, *, code: str, name: str, name_en: str | None = None, kind: str = "district"
+    session: Session,
+    *,
+    actor: Actor,
+    code: str,
+    name: str,
+    name_en: str | None = None,
+    kind: str = "district",
 ) -> District:
+    require_role(actor, *ADMIN_ROLES)
     district = session.scalar(select(District).where(District.code == code))
     if district is None:
         district = District(code=code)
@@ -192,27 +238,63 @@ def upsert_district(
     return district
 
 
-def get_department(session: Session, code: str) -> Department:
-    dept = session.scalar(select(Department).where(Department.code == code))
-    if dept is None:
-        raise NotFound(f"no department with code {code!r}")
-    return dept
+def add_category(session: Session, *, actor: Actor, name: str, parent_code: str | None = None) -> Category:
+    """A category under ``parent_code`` (or a new first-level one); the tree has three levels."""
+    require_role(actor, *ADMIN_ROLES)
+    parent = None
+    if parent_code:
+        parent = session.scalar(select(Category).where(Category.code == parent_code))
+        if parent is None:
+            raise Invalid("unknown parent", fields={"parent_code": f"no category {parent_code!r}"})
+        if parent.level >= 3:
+            raise Invalid("the tree has three levels", fields={"parent_code": "is already level 3"})
+    path = f"{parent.path}/{name}" if parent else name
+    if session.scalar(select(Category.id).where(Category.path == path)):
+        raise Conflict(f"category {path!r} already exists")
+    level = parent.level + 1 if parent else 1
+    count = session.scalar(select(Category.id).order_by(Category.id.desc()).limit(1)) or 0
+    cat = Category(code=f"C{level}-{count + 1:04d}", name=name, level=level, path=path, parent=parent)
+    session.add(cat)
+    session.flush()
+    return cat
+
+
+def list_departments(session: Session) -> list[Department]:
+    return list(session.scalars(select(Department).order_by(Department.kind, Department.code)))
+
+
+def list_districts(session: Session) -> list[District]:
+    return list(session.scalars(select(District).order_by(District.code)))
+
+
+def list_categories(directory: DirectorySnapshot, *, level: int | None = None) -> list[CategoryRef]:
+    cats = sorted(directory.categories_by_id.values(), key=lambda c: c.path)
+    return [c for c in cats if level is None or c.level == level]
+
+
+# --- staff accounts (人员账号) ----------------------------------------------------------------------
+
+
+def list_users(session: Session, *, actor: Actor) -> list[User]:
+    require_role(actor, *READ_CONFIG_ROLES)
+    return list(session.scalars(select(User).order_by(User.username)))
 
 
 def create_user(
     session: Session,
     *,
+    actor: Actor,
     username: str,
     password: str,
     role: str,
     display_name: str | None = None,
     department_code: str | None = None,
 ) -> User:
-    from haoban.auth.service import hash_password
-
+    require_role(actor, *ADMIN_ROLES)
     errors: dict[str, str] = {}
-    if role not in {r.value for r in Role}:
-        errors["role"] = f"unknown role {role!r}; one of {', '.join(r.value for r in Role)}"
+    staff = [str(r) for r in STAFF_ROLES]
+    if role not in staff:
+        errors["role"] = f"unknown role {role!r}; one of {', '.join(staff)}"
     if len(password) < 4:
         errors["password"] = "at least 4 characters"
     if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").isalnum():
@@ -223,7 +305,7 @@ def create_user(
     if department_code:
         dept = session.scalar(select(Department).where(Department.code == department_code))
         if dept is None:
-            errors["department_code"] = f"no department with code {department_code!r}"
+            errors["department_code"] = f"unknown department {department_code!r}"
         else:
             dept_id = dept.id
     if errors:
@@ -242,5 +324,27 @@ def create_user(
     return user
 
 
-def list_departments(session: Session) -> Iterable[Department]:
-    return session.scalars(select(Department).order_by(Department.kind, Department.code))
+def update_user(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    active: bool | None = None,
+    password: str | None = None,
+    display_name: str | None = None,
+) -> User:
+    """Disable, enable or reset an account; nobody disables their own."""
+    require_role(actor, *ADMIN_ROLES)
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    if active is not None:
+        if not active and user.id == actor.id:
+            raise Conflict("you cannot disable your own account")
+        user.active = active
+    if password:
+        user.password_hash = hash_password(password)
+    if display_name:
+        user.display_name = display_name
+    session.flush()
+    return user

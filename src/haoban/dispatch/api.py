@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from haoban.auth.rbac import ADMIN_ROLES, READ_CONFIG_ROLES, require_role
+from haoban.auth.rbac import require_role
+from haoban.auth.roles import READ_CONFIG_ROLES
 from haoban.deps import ActorDep, RuntimeDep
 from haoban.dispatch import catalogue
 from haoban.dispatch.models import DispatchCorrection
@@ -21,17 +22,15 @@ router = APIRouter(prefix="/api/v1", tags=["dispatch"])
 
 @router.get("/admin/dispatch/rules", summary="The dispatch catalogue, in evaluation order")
 def list_rules(rt: RuntimeDep, actor: ActorDep) -> list[dict[str, Any]]:
-    require_role(actor, *READ_CONFIG_ROLES)
     with rt.db.read() as session:
-        return [catalogue.rule_to_dict(r) for r in catalogue.list_rules(session)]
+        return [catalogue.rule_to_dict(r) for r in catalogue.rules_for(session, actor=actor)]
 
 
 @router.post("/admin/dispatch/rules", status_code=201, summary="Add a rule")
 def create_rule(rt: RuntimeDep, actor: ActorDep, data: catalogue.RuleIn) -> dict[str, Any]:
-    require_role(actor, *ADMIN_ROLES)
     with rt.db.write() as session:
         out = catalogue.rule_to_dict(
-            catalogue.create_rule(session, data=data, directory=rt.directory, actor=actor.username)
+            catalogue.create_rule(session, data=data, directory=rt.directory, actor=actor)
         )
     rt.invalidate()
     return out
@@ -39,12 +38,9 @@ def create_rule(rt: RuntimeDep, actor: ActorDep, data: catalogue.RuleIn) -> dict
 
 @router.put("/admin/dispatch/rules/{rule_id}", summary="Change a rule")
 def update_rule(rt: RuntimeDep, actor: ActorDep, rule_id: int, data: catalogue.RuleIn) -> dict[str, Any]:
-    require_role(actor, *ADMIN_ROLES)
     with rt.db.write() as session:
         out = catalogue.rule_to_dict(
-            catalogue.update_rule(
-                session, rule_id=rule_id, data=data, directory=rt.directory, actor=actor.username
-            )
+            catalogue.update_rule(session, rule_id=rule_id, data=data, directory=rt.directory, actor=actor)
         )
     rt.invalidate()
     return out
@@ -52,26 +48,23 @@ def update_rule(rt: RuntimeDep, actor: ActorDep, rule_id: int, data: catalogue.R
 
 @router.delete("/admin/dispatch/rules/{rule_id}", status_code=204, summary="Remove a rule")
 def delete_rule(rt: RuntimeDep, actor: ActorDep, rule_id: int) -> None:
-    require_role(actor, *ADMIN_ROLES)
     with rt.db.write() as session:
-        catalogue.delete_rule(session, rule_id=rule_id, actor=actor.username)
+        catalogue.delete_rule(session, rule_id=rule_id, actor=actor)
     rt.invalidate()
 
 
 @router.get("/admin/dispatch/rules.yaml", summary="Export the catalogue as YAML")
 def export_rules(rt: RuntimeDep, actor: ActorDep) -> Response:
-    require_role(actor, *READ_CONFIG_ROLES)
     with rt.db.read() as session:
-        text = catalogue.export_yaml(catalogue.list_rules(session))
+        text = catalogue.export_yaml(catalogue.rules_for(session, actor=actor))
     return Response(text, media_type="application/yaml")
 
 
 @router.put("/admin/dispatch/rules.yaml", summary="Replace the catalogue from YAML (body: the YAML text)")
 async def import_rules(rt: RuntimeDep, actor: ActorDep, request: Request) -> dict[str, Any]:
-    require_role(actor, *ADMIN_ROLES)
     text = (await request.body()).decode("utf-8", errors="replace")
     with rt.db.write() as session:
-        rules = catalogue.replace_from_yaml(session, text=text, directory=rt.directory, actor=actor.username)
+        rules = catalogue.replace_from_yaml(session, text=text, directory=rt.directory, actor=actor)
         out = {"rules": len(rules)}
     rt.invalidate()
     return out
@@ -79,7 +72,6 @@ async def import_rules(rt: RuntimeDep, actor: ActorDep, request: Request) -> dic
 
 @router.get("/admin/dispatch/history", summary="Every change to the catalogue")
 def history(rt: RuntimeDep, actor: ActorDep, rule_id: int | None = None) -> list[dict[str, Any]]:
-    require_role(actor, *READ_CONFIG_ROLES)
     with rt.db.read() as session:
         return [
             {
@@ -90,7 +82,7 @@ def history(rt: RuntimeDep, actor: ActorDep, rule_id: int | None = None) -> list
                 "at": h.at,
                 "snapshot": h.snapshot,
             }
-            for h in catalogue.rule_history(session, rule_id=rule_id)
+            for h in catalogue.rule_history(session, actor=actor, rule_id=rule_id)
         ]
 
 

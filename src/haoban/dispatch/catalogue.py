@@ -15,11 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from haoban.auth.actors import Actor
+from haoban.auth.rbac import require_role
+from haoban.auth.roles import ADMIN_ROLES, READ_CONFIG_ROLES
 from haoban.directory.service import DirectorySnapshot
 from haoban.dispatch.models import DispatchRule, DispatchRuleRevision
-from haoban.dispatch.routing import RuleSpec
+from haoban.dispatch.routing import TRANSFER_TARGETS, RuleSpec
 from haoban.errors import Invalid, NotFound
-from haoban.orders.workflow import TRANSFER_TARGETS
 
 OUTCOMES = ("dispatch", "transfer", "answer", "hold")
 
@@ -68,18 +70,20 @@ class RuleIn(BaseModel):
 def _check_references(rule: RuleIn, directory: DirectorySnapshot) -> RuleIn:
     """Refuse unknown references; return the rule with its category given by code (paths accepted)."""
     errors: dict[str, str] = {}
-    category = directory.category(rule.category_code) if rule.category_code else None
-    if rule.category_code and category is None:
-        errors["category_code"] = f"unknown category {rule.category_code!r}"
-    if rule.district_code and directory.district(rule.district_code) is None:
-        errors["district_code"] = f"unknown district {rule.district_code!r}"
+    category = (
+        directory.lookup_category(rule.category_code, errors=errors, field="category_code")
+        if rule.category_code
+        else None
+    )
+    if rule.district_code:
+        directory.lookup_district(rule.district_code, errors=errors, field="district_code")
     for key, codes in (
         ("department_code", [rule.department_code]),
         ("co_handler_codes", rule.co_handler_codes),
     ):
         for code in codes:
-            if code and directory.department(code) is None:
-                errors[key] = f"unknown department {code!r}"
+            if code:
+                directory.lookup_department(code, errors=errors, field=key, active=False)
     if errors:
         raise Invalid("the rule refers to things that do not exist", fields=errors)
     return rule.model_copy(update={"category_code": category.code}) if category else rule
@@ -106,14 +110,14 @@ def rule_to_dict(rule: DispatchRule) -> dict[str, Any]:
     }
 
 
-def _record(session: Session, rule: DispatchRule, change: str, actor: str) -> None:
+def _record(session: Session, rule: DispatchRule, change: str, actor: Actor) -> None:
     session.add(
         DispatchRuleRevision(
             rule_id=rule.id,
             revision=rule.revision,
             change=change,
             snapshot=json.dumps(rule_to_dict(rule), ensure_ascii=False),
-            actor=actor,
+            actor=actor.username,
         )
     )
 
@@ -133,7 +137,10 @@ def _apply(rule: DispatchRule, data: RuleIn) -> None:
     rule.guidance = data.guidance
 
 
-def create_rule(session: Session, *, data: RuleIn, directory: DirectorySnapshot, actor: str) -> DispatchRule:
+def create_rule(
+    session: Session, *, data: RuleIn, directory: DirectorySnapshot, actor: Actor
+) -> DispatchRule:
+    require_role(actor, *ADMIN_ROLES)
     data = _check_references(data, directory)
     position = data.position
     if position is None:
@@ -147,8 +154,9 @@ def create_rule(session: Session, *, data: RuleIn, directory: DirectorySnapshot,
 
 
 def update_rule(
-    session: Session, *, rule_id: int, data: RuleIn, directory: DirectorySnapshot, actor: str
+    session: Session, *, rule_id: int, data: RuleIn, directory: DirectorySnapshot, actor: Actor
 ) -> DispatchRule:
+    require_role(actor, *ADMIN_ROLES)
     rule = session.get(DispatchRule, rule_id)
     if rule is None:
         raise NotFound(f"no dispatch rule #{rule_id}")
@@ -162,7 +170,8 @@ def update_rule(
     return rule
 
 
-def delete_rule(session: Session, *, rule_id: int, actor: str) -> None:
+def delete_rule(session: Session, *, rule_id: int, actor: Actor) -> None:
+    require_role(actor, *ADMIN_ROLES)
     rule = session.get(DispatchRule, rule_id)
     if rule is None:
         raise NotFound(f"no dispatch rule #{rule_id}")
@@ -176,7 +185,14 @@ def list_rules(session: Session) -> list[DispatchRule]:
     return list(session.scalars(select(DispatchRule).order_by(DispatchRule.position, DispatchRule.id)))
 
 
-def rule_history(session: Session, *, rule_id: int | None = None) -> list[DispatchRuleRevision]:
+def rules_for(session: Session, *, actor: Actor) -> list[DispatchRule]:
+    """The catalogue in evaluation order, for the roles that read the configuration."""
+    require_role(actor, *READ_CONFIG_ROLES)
+    return list_rules(session)
+
+
+def rule_history(session: Session, *, actor: Actor, rule_id: int | None = None) -> list[DispatchRuleRevision]:
+    require_role(actor, *READ_CONFIG_ROLES)
     stmt = select(DispatchRuleRevision).order_by(DispatchRuleRevision.id)
     if rule_id is not None:
         stmt = stmt.where(DispatchRuleRevision.rule_id == rule_id)
@@ -230,9 +246,10 @@ def parse_rules_yaml(text: str) -> list[RuleIn]:
 
 
 def replace_from_yaml(
-    session: Session, *, text: str, directory: DirectorySnapshot, actor: str
+    session: Session, *, text: str, directory: DirectorySnapshot, actor: Actor
 ) -> list[DispatchRule]:
     """Replace the whole catalogue with the YAML file's rules, in file order, as one change."""
+    require_role(actor, *ADMIN_ROLES)
     parsed = parse_rules_yaml(text)
     for rule in parsed:
         _check_references(rule, directory)

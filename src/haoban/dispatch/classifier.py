@@ -39,6 +39,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from haoban.dispatch import text as textmod
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]  # src/haoban/dispatch → the project
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"  # the application passes its configured ``data_dir``
 MODEL_ENV = "HAOBAN_DISPATCH_MODEL"
 ARTIFACT_FORMAT = 1
 MODEL_FAMILY = "tfidf-nbsvm-v1"
@@ -356,7 +357,7 @@ def _check_compatible(metadata: dict[str, Any], path: Path) -> None:
     if made_with != sklearn.__version__:
         raise IncompatibleModelError(
             f"{path} was trained with scikit-learn {made_with}, this is {sklearn.__version__}; "
-            "retrain it with `haoban dispatch train` (or load_default() retrains automatically)"
+            "retrain it with `haoban dispatch train` (or training.load_default() retrains automatically)"
         )
 
 
@@ -384,46 +385,12 @@ def environment() -> dict[str, str]:
 # -- the default model ------------------------------------------------------------------------
 
 
-def default_model_path() -> Path:
-    """data/models/dispatch-classifier.joblib in the project, or the path in $HAOBAN_DISPATCH_MODEL.
+def default_model_path(data_dir: Path | None = None) -> Path:
+    """models/dispatch-classifier.joblib under the data directory, or the path in $HAOBAN_DISPATCH_MODEL.
 
     The variable's other values ("auto", "off": the application's switch) mean the default path.
     """
     env = os.environ.get(MODEL_ENV, "").strip()
     if env and env.lower() not in ("auto", "off"):
         return Path(env)
-    return PROJECT_ROOT / "data" / "models" / "dispatch-classifier.joblib"
-
-
-def load_default(*, train_if_missing: bool = True) -> TextClassifier:
-    """The shipped model; if missing or incompatible, train one from the shipped data and save it."""
-    path = default_model_path()
-    try:
-        return TextClassifier.load(path)
-    except ModelLoadError as exc:
-        if not train_if_missing:
-            raise
-        log.warning("dispatch model unusable (%s); training a new one from the shipped data", exc)
-    from haoban.dispatch.training import train  # training imports this module
-
-    clf = train(progress=lambda msg: log.info("dispatch training: %s", msg))
-    try:
-        clf.save(path)
-        log.info("dispatch model saved to %s", path)
-    except OSError as exc:
-        log.warning("could not save the dispatch model to %s: %s", path, exc)
-    return clf
-
-
-def __getattr__(name: str) -> Any:
-    """`train`, `load_labelled_file` and `evaluate` are importable from here too (lazily: they
-    live in modules that import this one)."""
-    if name in ("train", "load_labelled_file"):
-        from haoban.dispatch import training
-
-        return getattr(training, name)
-    if name == "evaluate":
-        from haoban.dispatch import evaluation
-
-        return evaluation.evaluate
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return (data_dir or DEFAULT_DATA_DIR) / "models" / "dispatch-classifier.joblib"

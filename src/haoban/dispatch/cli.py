@@ -19,17 +19,18 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from haoban.config import get_settings
 from haoban.dispatch.classifier import (
     ModelLoadError,
     Prediction,
     TextClassifier,
     default_model_path,
-    load_default,
 )
 from haoban.dispatch.gazetteer import DistrictMatch, find_district
 from haoban.dispatch.training import (
     CORRECTION_WEIGHT,
     LabelledFileError,
+    load_default,
     load_labelled_file,
 )
 
@@ -54,9 +55,10 @@ def _load_model(model: Path | None) -> TextClassifier:
     try:
         if model is not None:
             return TextClassifier.load(model)
-        if not default_model_path().is_file():
+        data_dir = get_settings().data_dir
+        if not default_model_path(data_dir).is_file():
             err.print("no shipped model: training one from the shipped data (about a minute)…")
-        return load_default(train_if_missing=True)
+        return load_default(train_if_missing=True, data_dir=data_dir)
     except ModelLoadError as exc:
         raise _fail(str(exc)) from exc
 
@@ -103,7 +105,7 @@ def train(
         stored = extra_examples_provider()
         err.print(f"{len(stored)} stored corrections added (weight {CORRECTION_WEIGHT:g} suggested)")
         extra_examples += stored
-    target = output or default_model_path()
+    target = output or default_model_path(get_settings().data_dir)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as bar:
         task = bar.add_task("training", total=None)
         try:
@@ -112,6 +114,7 @@ def train(
                 extra_examples=extra_examples,
                 seed=seed,
                 progress=lambda msg: bar.update(task, description=msg),
+                data_dir=get_settings().data_dir,
             )
         except (FileNotFoundError, LabelledFileError, ValueError) as exc:
             raise _fail(str(exc)) from exc

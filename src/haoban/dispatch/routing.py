@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+from haoban.config import city_tz
+
+# Where a call can be handed over at once: police, fire, ambulance, traffic police (转警/急救).
+TRANSFER_TARGETS = ("110", "119", "120", "122")
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,9 @@ class RuleSpec:
     transfer_target: str | None = None
     guidance: str | None = None
 
-    def why_not(self, request: DispatchRequest, *, category_chain: Sequence[str], text: str) -> str | None:
+    def why_not(
+        self, request: DispatchRequest, *, category_chain: Sequence[str], text: str, tz: tzinfo | None = None
+    ) -> str | None:
         """None when the rule matches, else the first condition that failed (for ``explain``)."""
         if self.category_code and self.category_code not in category_chain:
             return f"category is not {self.category_code}"
@@ -78,7 +82,7 @@ class RuleSpec:
         if self.keywords and not any(k in text for k in self.keywords):
             return "no keyword found"
         if self.hour_from is not None and self.hour_to is not None:
-            hour = request.received_at.astimezone(LOCAL_TZ).hour
+            hour = request.received_at.astimezone(tz or city_tz()).hour  # the city's office hours
             inside = (
                 self.hour_from <= hour < self.hour_to
                 if self.hour_from <= self.hour_to
@@ -104,6 +108,7 @@ class CatalogueRouter:
     category_chains: dict[str, tuple[str, ...]] = field(default_factory=dict)
     classify: Callable[[str], tuple[list[CategoryGuess], bool]] | None = None
     version: int = 0
+    tz: tzinfo | None = None  # the city's; rules with hours compare local hours
 
     def decide(self, request: DispatchRequest) -> DispatchDecision:
         text = f"{request.subject}\n{request.content}\n{request.address or ''}"
@@ -130,7 +135,7 @@ class CatalogueRouter:
                     category = guesses[0].category_code
                     source = "model"
                     chain = self.category_chains.get(category, (category,))
-            if rule.why_not(request, category_chain=chain, text=text) is not None:
+            if rule.why_not(request, category_chain=chain, text=text, tz=self.tz) is not None:
                 continue
             # Keyword and emergency rules are certain; a category-only match is as sure as the category.
             certain = request.category_code is not None or bool(rule.keywords) or rule.outcome != "dispatch"
@@ -177,7 +182,7 @@ class CatalogueRouter:
         chain = self.category_chains.get(category, (category,)) if category else ()
         out: list[tuple[RuleSpec, str | None]] = []
         for rule in self.rules:
-            why = rule.why_not(request, category_chain=chain, text=text)
+            why = rule.why_not(request, category_chain=chain, text=text, tz=self.tz)
             out.append((rule, why))
             if why is None:
                 break

@@ -35,19 +35,21 @@ from sklearn.svm import LinearSVC
 
 from haoban.dispatch import text as textmod
 from haoban.dispatch.classifier import (
+    DEFAULT_DATA_DIR,
     MODEL_FAMILY,
-    PROJECT_ROOT,
     Calibrator,
     FeatureConfig,
     Features,
     LinearScorer,
+    ModelLoadError,
     TextClassifier,
+    default_model_path,
     environment,
 )
 
 log = logging.getLogger(__name__)
 
-SHIPPED_DATA_DIR = PROJECT_ROOT / "data" / "tipdm2020"
+SHIPPED_DATA_DIR = DEFAULT_DATA_DIR / "tipdm2020"
 SHIPPED_FILES = ("train_tokenised.csv", "train_raw.csv", "train_sample_fields.csv")
 
 GROUP_SIMILARITY = 0.5  # same cross-validation group: the same appeal, possibly re-worded
@@ -154,8 +156,10 @@ def load_labelled_file(path: Path) -> list[tuple[str, str]]:
     return rows
 
 
-def shipped_data_files() -> list[Path]:
-    return [SHIPPED_DATA_DIR / name for name in SHIPPED_FILES]
+def shipped_data_files(data_dir: Path | None = None) -> list[Path]:
+    """The shipped TipDM training files under the data directory (``Settings.data_dir``)."""
+    base = data_dir / "tipdm2020" if data_dir is not None else SHIPPED_DATA_DIR
+    return [base / name for name in SHIPPED_FILES]
 
 
 # -- examples, near-duplicates ----------------------------------------------------------------
@@ -338,15 +342,17 @@ def train(
     extra_examples: Sequence[tuple[str, str, float]] = (),
     seed: int = 0,
     progress: Progress | None = None,
+    data_dir: Path | None = None,
 ) -> TextClassifier:
-    """Train a classifier on `data_files` (None: the shipped TipDM files) plus `extra_examples`.
+    """Train a classifier on `data_files` (None: the shipped TipDM files under `data_dir`) plus
+    `extra_examples`.
 
     `extra_examples` are (text, label, weight): a city's own historic orders (weight 1) or
     operators' corrections (weight `CORRECTION_WEIGHT` = 2 suggested). A near-identical base
     message is dropped in favour of the extra example. Deterministic for a given seed.
     """
     say = progress or (lambda _msg: None)
-    files = [Path(f) for f in (shipped_data_files() if data_files is None else data_files)]
+    files = [Path(f) for f in (shipped_data_files(data_dir) if data_files is None else data_files)]
     examples: list[Example] = []
     for f in files:
         rows = load_labelled_file(f)
@@ -522,3 +528,24 @@ def train_examples(
         threshold=threshold,
         metadata=metadata,
     )
+
+
+# -- the default model ------------------------------------------------------------------------
+
+
+def load_default(*, train_if_missing: bool = True, data_dir: Path | None = None) -> TextClassifier:
+    """The shipped model; if missing or incompatible, train one from the shipped data and save it."""
+    path = default_model_path(data_dir)
+    try:
+        return TextClassifier.load(path)
+    except ModelLoadError as exc:
+        if not train_if_missing:
+            raise
+        log.warning("dispatch model unusable (%s); training a new one from the shipped data", exc)
+    clf = train(progress=lambda msg: log.info("dispatch training: %s", msg), data_dir=data_dir)
+    try:
+        clf.save(path)
+        log.info("dispatch model saved to %s", path)
+    except OSError as exc:
+        log.warning("could not save the dispatch model to %s: %s", path, exc)
+    return clf

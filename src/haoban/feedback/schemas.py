@@ -1,8 +1,9 @@
-"""Request shapes of the feedback API: ratings (好差评) and rectifications (整改)."""
+"""Request and response shapes of the feedback API: ratings (好差评), rectifications (整改), reply scores."""
 
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -49,3 +50,91 @@ class RectificationClose(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     note: str | None = Field(default=None, max_length=2000, description="what was done (required)")
+
+
+# --- responses ------------------------------------------------------------------------------------
+
+
+class ScoreOut(BaseModel):
+    event_seq: int
+    total: float
+    grade: str
+    grade_label: str
+    relevance: float
+    completeness: float
+    timeliness: float | None
+    tone: float
+    reasons: list[str]
+    scored_at: datetime
+
+
+class ReplyScoresOut(BaseModel):
+    code: str
+    status: str
+    reply: str | None
+    scored_order: str = Field(description="the order whose reply was scored (a merged order's master)")
+    latest: ScoreOut | None
+    history: list[ScoreOut]
+
+
+class ReplyReviewItem(BaseModel):
+    code: str
+    subject: str
+    department: str | None
+    department_name: str | None
+    replied_at: datetime | None
+    reply: str | None
+    score: ScoreOut | None
+
+
+class ReplyReviewsOut(BaseModel):
+    items: list[ReplyReviewItem]
+
+
+class RectificationBrief(BaseModel):
+    status: str
+    deadline: datetime
+
+
+class RatingOut(BaseModel):
+    code: str
+    level: str
+    score: int
+    label: str
+    label_en: str
+    comment: str | None
+    created_at: datetime
+    rectification: RectificationBrief | None
+
+
+class RatingBrief(BaseModel):
+    level: str
+    score: int
+    label: str
+    label_en: str
+    comment: str | None
+    created_at: datetime
+
+
+class RectificationOut(BaseModel):
+    id: int
+    code: str
+    subject: str
+    department: str | None
+    department_name: str | None
+    rating: RatingBrief
+    status: str
+    deadline: datetime
+    deadline_provisional: bool
+    overdue: bool
+    created_at: datetime
+    closed_at: datetime | None
+    closed_by: str | None
+    note: str | None
+
+
+class RectificationPage(BaseModel):
+    items: list[RectificationOut]
+    total: int
+    page: int
+    page_size: int

@@ -1,8 +1,9 @@
 """Feedback rules: reply-quality scores for the reviewers, citizens' ratings (好差评), rectifications.
 
-- Every department reply is scored (:func:`haoban.feedback.reply_quality.score_reply`) inside the reply
-  action and stored with the order and the case-file event that carried it; reviewers see the score and
-  the reasons, and a queue of replies awaiting review sorted worst first.
+- Every department reply is scored (:func:`haoban.feedback.reply_quality.score_reply`) by an
+  ``orders.reply`` after-hook (``haoban.feedback.hooks``) and stored with the order and the case-file
+  event that carried it; reviewers see the score and the reasons, and a queue of replies awaiting
+  review sorted worst first.
 - A citizen rates a finished order once, with the tracking code and the last four digits of their phone.
   The rating goes into the order's case file (一事一档); a 差评 (不满意 / 非常不满意) opens a rectification
   (整改) due ``rectification_working_days`` working days later, which a supervisor closes with a note.
@@ -20,7 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from haoban.auth import rbac
-from haoban.auth.service import CITIZEN_ACTOR, Actor
+from haoban.auth.actors import CITIZEN_ACTOR, Actor
+from haoban.auth.roles import Role
 from haoban.calendar import DurationUnit
 from haoban.db import utcnow
 from haoban.errors import Conflict, Invalid, NotFound
@@ -28,18 +30,19 @@ from haoban.feedback.models import Rating, Rectification, ReplyScore
 from haoban.feedback.reply_quality import score_reply
 from haoban.feedback.schemas import BAD_SCORE, RATING_LEVELS, RatingLevel
 from haoban.notifications.service import enqueue
-from haoban.orders.citizen import phone_last4
+from haoban.orders import access, events, queries
 from haoban.orders.models import Order
-from haoban.orders.service import append_event, get_order
 from haoban.orders.workflow import STATUS_LABELS, Status
 from haoban.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-SCORE_READ_ROLES = ("operator", "dispatcher", "supervisor", "admin", "auditor")
-REVIEW_QUEUE_ROLES = ("dispatcher", "supervisor", "admin", "auditor")
-RECTIFICATION_READ_ROLES = ("supervisor", "admin", "auditor")
-RECTIFICATION_CLOSE_ROLES = ("supervisor", "admin")
+R = Role
+SCORE_READ_ROLES = (R.OPERATOR, R.DISPATCHER, R.SUPERVISOR, R.ADMIN, R.AUDITOR)
+REVIEW_QUEUE_ROLES = (R.DISPATCHER, R.SUPERVISOR, R.ADMIN, R.AUDITOR)
+RECTIFICATION_READ_ROLES = (R.SUPERVISOR, R.ADMIN, R.AUDITOR)
+RECTIFICATION_CLOSE_ROLES = (R.SUPERVISOR, R.ADMIN)
+del R
 # A citizen may rate once the answer has reached them: at the call-back, after closing, or an instant answer.
 RATEABLE = frozenset(
     {Status.CALLBACK.value, Status.CLOSED.value, Status.ARCHIVED.value, Status.ANSWERED.value}
@@ -57,10 +60,11 @@ def appeal_text(order: Order) -> str:
 # --- reply quality ---------------------------------------------------------------------------------
 
 
-def record_reply_score(session: Session, *, order: Order, reply: str, at: datetime) -> ReplyScore | None:
-    """Score a department's reply and store it against the case-file event the reply action appends.
+def record_reply_score(
+    session: Session, *, order: Order, reply: str, at: datetime, event_seq: int
+) -> ReplyScore | None:
+    """Score a department's reply and store it against the case-file event (``event_seq``) that carried it.
 
-    Called by the ``reply`` action before it appends its event, so the event's number is the next one.
     A scorer failure is logged and never blocks the reply.
     """
     try:
@@ -72,7 +76,7 @@ def record_reply_score(session: Session, *, order: Order, reply: str, at: dateti
         return None
     row = ReplyScore(
         order_id=order.id,
-        event_seq=order.event_count + 1,
+        event_seq=event_seq,
         total=score.total,
         relevance=score.relevance,
         completeness=score.completeness,
@@ -107,7 +111,7 @@ def score_view(s: ReplyScore) -> dict[str, Any]:
 def reply_scores(session: Session, *, code: str, actor: Actor) -> dict[str, Any]:
     """The quality scores of an order's replies, latest first (a merged order shows its master's)."""
     rbac.require_role(actor, *SCORE_READ_ROLES)
-    order = get_order(session, code=code, actor=actor)
+    order = access.get_order(session, code=code, actor=actor)
     source = order
     rows = _scores_of(session, order.id)
     if not rows and order.master_id is not None and order.master is not None:
@@ -156,10 +160,9 @@ def review_queue(
         .where(Order.status == Status.REPLIED.value)
     )
     if department:
-        ref = rt.directory.department(department)
-        if ref is None:
-            raise Invalid("unknown department", fields={"department": f"unknown department {department!r}"})
-        stmt = stmt.where(Order.lead_department_id == ref.id)
+        stmt = stmt.where(
+            Order.lead_department_id == rt.directory.require_department(department, active=False).id
+        )
     if grade:
         stmt = stmt.where(ReplyScore.grade == grade)
     rows = session.execute(stmt).unique().all()
@@ -186,17 +189,6 @@ def _level_view(level: str) -> dict[str, Any]:
     return {"level": level, "score": score, "label": zh, "label_en": en}
 
 
-def _load_for_citizen(session: Session, code: str, last4: str, *, lock: bool = False) -> Order:
-    stmt = select(Order).where(Order.code == code.strip().upper())
-    if lock:
-        stmt = stmt.with_for_update(of=Order)
-    order = session.scalars(stmt).unique().first()
-    if order is None or not order.citizen_phone or phone_last4(order.citizen_phone) != last4:
-        # The same answer for "no such code" and "wrong digits": codes cannot be probed.
-        raise NotFound("no order matches this code and phone number")
-    return order
-
-
 def submit_rating(
     session: Session,
     rt: Runtime,
@@ -210,7 +202,7 @@ def submit_rating(
 ) -> tuple[Rating, Rectification | None]:
     """Record a citizen's rating (once per order); a 差评 opens a rectification with its own deadline."""
     now = now or utcnow()
-    order = _load_for_citizen(session, code, last4, lock=True)
+    order = queries.load_for_citizen(session, code=code, last4=last4, lock=True)
     if order.status not in RATEABLE:
         raise Conflict(
             "this appeal is not finished yet: rate it once you have received the answer",
@@ -237,20 +229,10 @@ def submit_rating(
     payload: dict[str, Any] = {"level": level.value, "score": score}
     if comment:
         payload["comment"] = comment
-    append_event(
-        session,
-        order,
-        action="rate",
-        actor=CITIZEN_ACTOR,
-        from_status=order.status,
-        to_status=order.status,
-        payload=payload,
-        at=now,
-    )
+    events.note(session, order, action="rate", actor=CITIZEN_ACTOR, payload=payload, at=now)
     rectification = None
     if score <= BAD_SCORE:
         rectification = _open_rectification(session, rt, order=order, rating=rating, now=now)
-    order.updated_at = now
     session.flush()
     return rating, rectification
 
@@ -271,13 +253,11 @@ def _open_rectification(
     )
     session.add(rect)
     session.flush()
-    append_event(
+    events.note(
         session,
         order,
         action="rectification_open",
         actor=CITIZEN_ACTOR,
-        from_status=order.status,
-        to_status=order.status,
         payload={
             "rectification": rect.id,
             "rating": rating.level,
@@ -287,11 +267,11 @@ def _open_rectification(
         },
         at=now,
     )
-    dept = rt.directory.departments_by_id.get(order.lead_department_id) if order.lead_department_id else None
+    dept = rt.directory.department_code(order.lead_department_id)
     enqueue(
         session,
         channel="internal",
-        recipient=f"department:{dept.code}" if dept else "role:supervisor",
+        recipient=f"department:{dept}" if dept else "role:supervisor",
         subject="差评整改",
         body=f"工单 {order.code} 收到差评（{RATING_LEVELS[RatingLevel(rating.level)][1]}），"
         f"请于 {due.at.astimezone(rt.calendar.tzinfo):%Y-%m-%d %H:%M} 前完成整改。",
@@ -315,7 +295,7 @@ def rating_view(rating: Rating, rectification: Rectification | None, *, code: st
 
 def citizen_rating(session: Session, *, code: str, last4: str) -> dict[str, Any]:
     """The citizen's own rating of their appeal (404 when none, or when code and digits do not match)."""
-    order = _load_for_citizen(session, code, last4)
+    order = queries.load_for_citizen(session, code=code, last4=last4)
     rating = session.scalar(select(Rating).where(Rating.order_id == order.id))
     if rating is None:
         raise NotFound("this appeal has not been rated yet")
@@ -355,10 +335,9 @@ def list_rectifications(
     elif overdue is False:
         stmt = stmt.where((Rectification.status != "open") | (Rectification.deadline >= now))
     if department:
-        ref = rt.directory.department(department)
-        if ref is None:
-            raise Invalid("unknown department", fields={"department": f"unknown department {department!r}"})
-        stmt = stmt.where(Rectification.department_id == ref.id)
+        stmt = stmt.where(
+            Rectification.department_id == rt.directory.require_department(department, active=False).id
+        )
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = session.execute(
         stmt.order_by(Rectification.deadline, Rectification.id)
@@ -373,13 +352,13 @@ def rectification_view(
     rect: Rectification, rating: Rating, order: Order, rt: Runtime, *, now: datetime | None = None
 ) -> dict[str, Any]:
     now = now or utcnow()
-    dept = rt.directory.departments_by_id.get(rect.department_id) if rect.department_id else None
+    directory = rt.directory
     return {
         "id": rect.id,
         "code": order.code,
         "subject": order.subject,
-        "department": dept.code if dept else None,
-        "department_name": dept.name if dept else None,
+        "department": directory.department_code(rect.department_id),
+        "department_name": directory.department_name(rect.department_id),
         "rating": {**_level_view(rating.level), "comment": rating.comment, "created_at": rating.created_at},
         "status": rect.status,
         "deadline": rect.deadline,
@@ -422,17 +401,14 @@ def close_rectification(
     rect.closed_at = now
     rect.closed_by = actor.name
     rect.note = note
-    append_event(
+    events.note(
         session,
         order,
         action="rectification_close",
         actor=actor,
-        from_status=order.status,
-        to_status=order.status,
         payload={"rectification": rect.id, "note": note, "late": now > rect.deadline or None},
         at=now,
     )
-    order.updated_at = now
     session.flush()
     rating = session.get(Rating, rect.rating_id)
     assert rating is not None

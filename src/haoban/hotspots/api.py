@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-import orjson
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from haoban.auth import rbac
+from haoban.auth.roles import CALL_CENTRE
 from haoban.deps import ActorDep, RuntimeDep
 from haoban.hotspots import service
 from haoban.hotspots.schemas import DuplicateCheck
-from haoban.orders.workflow import CALL_CENTRE
 
 router = APIRouter(prefix="/api/v1", tags=["hotline intelligence"])
 READ_ROLES = service.READ_ROLES
-
-
-def _json(data: object) -> Response:
-    return Response(orjson.dumps(data, default=str), media_type="application/json")
 
 
 @router.get("/orders/{code}/duplicates", summary="Open orders that say the same thing (并单 candidates)")
@@ -28,26 +23,24 @@ def order_duplicates(
     actor: ActorDep,
     code: str,
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
-) -> Response:
+) -> dict[str, Any]:
     rbac.require_role(actor, *READ_ROLES)
     with rt.db.read() as session:
-        return _json(service.order_duplicates(session, rt, code=code, actor=actor, limit=limit))
+        return service.order_duplicates(session, rt, code=code, actor=actor, limit=limit)
 
 
 @router.post("/duplicates/check", summary="While typing: open orders similar to this appeal")
-def check_duplicates(rt: RuntimeDep, actor: ActorDep, data: DuplicateCheck) -> Response:
+def check_duplicates(rt: RuntimeDep, actor: ActorDep, data: DuplicateCheck) -> dict[str, Any]:
     rbac.require_role(actor, *sorted(CALL_CENTRE))
     with rt.db.read() as session:
-        return _json(
-            service.check_duplicates(
-                session,
-                rt,
-                text=data.text,
-                district=data.district,
-                category=data.category,
-                at=data.received_at,
-                limit=data.limit,
-            )
+        return service.check_duplicates(
+            session,
+            rt,
+            text=data.text,
+            district=data.district,
+            category=data.category,
+            at=data.received_at,
+            limit=data.limit,
         )
 
 
@@ -64,7 +57,7 @@ async def hotspots(
     district: Annotated[str | None, Query(max_length=50, description="district code or name")] = None,
     top: Annotated[int, Query(ge=1, le=service.MAX_TOP)] = 10,
     seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
-) -> Response:
+) -> dict[str, Any]:
     rbac.require_role(actor, *READ_ROLES)
     start = service.parse_bound(since, name="since", end=False)
     end = service.parse_bound(until, name="until", end=True)
@@ -75,4 +68,4 @@ async def hotspots(
                 session, rt, since=start, until=end, district=district, top=top, seed=seed
             )
 
-    return _json(await run_in_threadpool(run))
+    return await run_in_threadpool(run)

@@ -22,32 +22,31 @@ from __future__ import annotations
 import csv
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from haoban.auth.service import Actor
+from haoban.auth.actors import Actor
+from haoban.auth.roles import CALL_CENTRE, Role
+from haoban.config import city_tz
 from haoban.db import utcnow
 from haoban.errors import Invalid
 from haoban.hotspots.clustering import Appeal, Hotspot, find_hotspots
 from haoban.hotspots.models import OrderVote
 from haoban.hotspots.neardup import DocRef, NearDuplicateIndex
 from haoban.orders import workflow
+from haoban.orders.access import get_order
 from haoban.orders.models import Order, OrderEvent
-from haoban.orders.service import get_order
 from haoban.runtime import Runtime
 from haoban.textutil import extract_districts
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # Who may read duplicate candidates and hotspots: the call centre and the auditors.
-READ_ROLES = (*sorted(workflow.CALL_CENTRE), "auditor")
+READ_ROLES = (*sorted(CALL_CENTRE), Role.AUDITOR)
 OPEN_STATUSES = frozenset(s.value for s in workflow.OPEN_STATUSES)
 # A skipped event id is re-checked this long before it is taken for a rolled-back insert.
 GAP_SECONDS = 300.0
@@ -189,24 +188,20 @@ _ORDER_COLUMNS = select(
     Order.category_id,
     Order.status,
 )
-_indexes: weakref.WeakKeyDictionary[Runtime, OpenOrderIndex] = weakref.WeakKeyDictionary()
-_indexes_lock = threading.Lock()
 
 
 def open_order_index(rt: Runtime) -> OpenOrderIndex:
     """The process's near-duplicate index for ``rt`` (created empty; built on first ``sync``)."""
-    with _indexes_lock:
-        ix = _indexes.get(rt)
-        if ix is None:
-            ix = OpenOrderIndex(
-                rt,
-                NearDuplicateIndex(
-                    threshold=rt.settings.duplicate_threshold,
-                    window=timedelta(days=rt.settings.duplicate_window_days),
-                ),
-            )
-            _indexes[rt] = ix
-        return ix
+    return rt.local(
+        "hotspots.open_orders",
+        lambda: OpenOrderIndex(
+            rt,
+            NearDuplicateIndex(
+                threshold=rt.settings.duplicate_threshold,
+                window=timedelta(days=rt.settings.duplicate_window_days),
+            ),
+        ),
+    )
 
 
 def _candidates(session: Session, rt: Runtime, matches: Sequence[Any]) -> list[dict[str, Any]]:
@@ -279,20 +274,10 @@ def check_duplicates(
     errors: dict[str, str] = {}
     if not text or not text.strip():
         errors["text"] = "type what the caller says"
-    district_code = None
-    if district:
-        dref = rt.directory.district(district)
-        if dref is None:
-            errors["district"] = f"unknown district {district!r}"
-        else:
-            district_code = dref.code
-    category_top = None
-    if category:
-        cref = rt.directory.category(category)
-        if cref is None:
-            errors["category"] = f"unknown category {category!r}"
-        else:
-            category_top = cref.ancestors[0] if cref.ancestors else cref.code
+    dref = rt.directory.lookup_district(district, errors=errors) if district else None
+    district_code = dref.code if dref else None
+    cref = rt.directory.lookup_category(category, errors=errors) if category else None
+    category_top = (cref.ancestors[0] if cref.ancestors else cref.code) if cref else None
     if at is not None and at.tzinfo is None:
         errors["received_at"] = "needs a time zone offset, e.g. 2026-09-30T10:00:00+08:00"
     if errors:
@@ -438,9 +423,9 @@ def to_local_bound(value: datetime | date | None, *, end: bool) -> datetime | No
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)
+        return value if value.tzinfo else value.replace(tzinfo=city_tz())
     day = value + timedelta(days=1) if end else value
-    return datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ)
+    return datetime(day.year, day.month, day.day, tzinfo=city_tz())
 
 
 def load_appeals(
@@ -478,7 +463,7 @@ def load_appeals(
                 key=row.code,
                 subject=row.subject,
                 text=row.content,
-                at=row.received_at.astimezone(LOCAL_TZ),
+                at=row.received_at.astimezone(city_tz()),
                 district=district,
                 votes=row.votes_up or 0,
                 against=row.votes_down or 0,
@@ -522,15 +507,8 @@ class _HotspotCache:
     items: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
 
 
-_hotspot_caches: weakref.WeakKeyDictionary[Runtime, _HotspotCache] = weakref.WeakKeyDictionary()
-
-
 def _hotspot_cache(rt: Runtime) -> _HotspotCache:
-    with _indexes_lock:
-        cache = _hotspot_caches.get(rt)
-        if cache is None:
-            cache = _hotspot_caches[rt] = _HotspotCache()
-        return cache
+    return rt.local("hotspots.results", _HotspotCache)
 
 
 def _hotspot_cache_clear(rt: Runtime) -> None:
@@ -572,11 +550,7 @@ def hotspots(
         errors["top"] = f"between 1 and {MAX_TOP}"
     if min_size < 2:
         errors["min_size"] = "at least 2"
-    district_ref = None
-    if district:
-        district_ref = rt.directory.district(district)
-        if district_ref is None:
-            errors["district"] = f"unknown district {district!r}"
+    district_ref = rt.directory.lookup_district(district, errors=errors) if district else None
     if errors:
         raise Invalid("cannot compute hotspots", fields=errors)
 
@@ -594,8 +568,8 @@ def hotspots(
     )
     found = find_hotspots(
         appeals,
-        since=start.astimezone(LOCAL_TZ),
-        until=end.astimezone(LOCAL_TZ),
+        since=start.astimezone(city_tz()),
+        until=end.astimezone(city_tz()),
         top=top,
         seed=seed,
         min_size=min_size,
@@ -603,8 +577,8 @@ def hotspots(
     )
     subjects = {a.key: a.subject for a in appeals}
     result = {
-        "since": start.astimezone(LOCAL_TZ).isoformat(),
-        "until": end.astimezone(LOCAL_TZ).isoformat(),
+        "since": start.astimezone(city_tz()).isoformat(),
+        "until": end.astimezone(city_tz()).isoformat(),
         "district": district_ref.name if district_ref else None,
         "orders": len(appeals),
         "seed": seed,

@@ -1,4 +1,7 @@
-"""Knowledge-base endpoints: search for operators, CRUD with review for editors, 一次办结率."""
+"""Knowledge-base endpoints: search for operators, CRUD with review for editors, the 即时答复率.
+
+Thin: the service checks roles and rules; this module parses, calls and shapes.
+"""
 
 from __future__ import annotations
 
@@ -6,45 +9,55 @@ import time
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-import orjson
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 
-from haoban.auth import rbac
 from haoban.deps import ActorDep, RuntimeDep
 from haoban.knowledge import service
-from haoban.knowledge.schemas import ArticleIn, ArticleUpdate, ReviewIn
+from haoban.knowledge.schemas import (
+    ArticleIn,
+    ArticleOut,
+    ArticlePage,
+    ArticleUpdate,
+    InstantAnswerStats,
+    ReviewIn,
+    SearchOut,
+)
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
 
 
-def _json(data: Any, status_code: int = 200) -> Response:
-    return Response(orjson.dumps(data, default=str), status_code=status_code, media_type="application/json")
-
-
-def _bound(value: date | datetime | None, *, end: bool) -> datetime | None:
+def _bound(rt: Any, value: date | datetime | None, *, end: bool) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=service.LOCAL_TZ)
+        return value if value.tzinfo else value.replace(tzinfo=rt.settings.tz)
     day = value + timedelta(days=1) if end else value
-    return datetime(day.year, day.month, day.day, tzinfo=service.LOCAL_TZ)
+    return datetime(day.year, day.month, day.day, tzinfo=rt.settings.tz)
 
 
-@router.get("/search", summary="Search published, valid articles (while the caller is talking)")
+@router.get(
+    "/search",
+    response_model=SearchOut,
+    summary="Search published, valid articles (while the caller is talking)",
+)
 def search(
     rt: RuntimeDep,
     actor: ActorDep,
     q: Annotated[str, Query(min_length=1, max_length=200, description="the caller's question")],
     department: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
-) -> Response:
+) -> dict[str, Any]:
     started = time.perf_counter()
     with rt.db.read() as session:
         items = service.search(session, rt, q=q, department=department, limit=limit)
-    return _json({"items": items, "took_ms": round((time.perf_counter() - started) * 1000, 2)})
+    return {"items": items, "took_ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
-@router.get("/stats", summary="一次办结率: share of appeals answered at first contact")
+@router.get(
+    "/stats",
+    response_model=InstantAnswerStats,
+    summary="即时答复率: share of appeals answered at first contact (not the dashboard's 一次办结率)",
+)
 def stats(
     rt: RuntimeDep,
     actor: ActorDep,
@@ -52,17 +65,18 @@ def stats(
     until: Annotated[
         date | datetime | None, Query(description="date (inclusive) or time; default now")
     ] = None,
-) -> Response:
-    rbac.require_role(actor, *service.READ_ROLES)
+) -> dict[str, Any]:
     with rt.db.read() as session:
-        return _json(
-            service.first_contact_stats(
-                session, since=_bound(since, end=False), until=_bound(until, end=True)
-            )
+        return service.instant_answer_stats(
+            session, actor=actor, since=_bound(rt, since, end=False), until=_bound(rt, until, end=True)
         )
 
 
-@router.get("/articles", summary="Articles for editors (drafts, published, rejected, archived)")
+@router.get(
+    "/articles",
+    response_model=ArticlePage,
+    summary="Articles for editors (drafts, published, rejected, archived)",
+)
 def list_articles(
     rt: RuntimeDep,
     actor: ActorDep,
@@ -70,53 +84,70 @@ def list_articles(
     text: Annotated[str | None, Query(max_length=100)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> Response:
+) -> dict[str, Any]:
     with rt.db.read() as session:
         rows, total = service.list_articles(
             session, actor=actor, status=status, text=text, page=page, page_size=page_size
         )
         today = service.city_day()
         items = [service.article_view(a, today=today) for a in rows]
-    return _json({"items": items, "total": total, "page": page, "page_size": page_size})
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
-@router.post("/articles", status_code=201, summary="Propose an article (a draft until reviewed)")
-def create_article(rt: RuntimeDep, actor: ActorDep, data: ArticleIn) -> Response:
+@router.post(
+    "/articles",
+    status_code=201,
+    response_model=ArticleOut,
+    summary="Propose an article (a draft until reviewed)",
+)
+def create_article(rt: RuntimeDep, actor: ActorDep, data: ArticleIn) -> dict[str, Any]:
     with rt.db.write() as session:
-        article = service.create_article(session, rt, data=data, actor=actor)
-        view = service.article_view(article)
+        view = service.article_view(service.create_article(session, rt, data=data, actor=actor))
     service.knowledge_cache(rt).mark_stale()
-    return _json(view, 201)
+    return view
 
 
-@router.get("/articles/{article_id}", summary="One article")
-def get_article(rt: RuntimeDep, actor: ActorDep, article_id: int) -> Response:
+@router.get("/articles/{article_id}", response_model=ArticleOut, summary="One article")
+def get_article(rt: RuntimeDep, actor: ActorDep, article_id: int) -> dict[str, Any]:
     with rt.db.read() as session:
-        return _json(service.article_view(service.get_article(session, article_id=article_id, actor=actor)))
+        return service.article_view(service.get_article(session, article_id=article_id, actor=actor))
 
 
-@router.put("/articles/{article_id}", summary="Edit an article (it goes back to draft for review)")
-def update_article(rt: RuntimeDep, actor: ActorDep, article_id: int, data: ArticleUpdate) -> Response:
+@router.put(
+    "/articles/{article_id}",
+    response_model=ArticleOut,
+    summary="Edit an article (it goes back to draft for review)",
+)
+def update_article(rt: RuntimeDep, actor: ActorDep, article_id: int, data: ArticleUpdate) -> dict[str, Any]:
     with rt.db.write() as session:
-        article = service.update_article(session, rt, article_id=article_id, data=data, actor=actor)
-        view = service.article_view(article)
+        view = service.article_view(
+            service.update_article(session, rt, article_id=article_id, data=data, actor=actor)
+        )
     service.knowledge_cache(rt).mark_stale()
-    return _json(view)
+    return view
 
 
-@router.post("/articles/{article_id}/review", summary="Publish a draft, or send it back with a note")
-def review_article(rt: RuntimeDep, actor: ActorDep, article_id: int, data: ReviewIn) -> Response:
+@router.post(
+    "/articles/{article_id}/review",
+    response_model=ArticleOut,
+    summary="Publish a draft, or send it back with a note",
+)
+def review_article(rt: RuntimeDep, actor: ActorDep, article_id: int, data: ReviewIn) -> dict[str, Any]:
     with rt.db.write() as session:
-        article = service.review_article(session, rt, article_id=article_id, data=data, actor=actor)
-        view = service.article_view(article)
+        view = service.article_view(
+            service.review_article(session, rt, article_id=article_id, data=data, actor=actor)
+        )
     service.knowledge_cache(rt).mark_stale()
-    return _json(view)
+    return view
 
 
-@router.delete("/articles/{article_id}", summary="Withdraw an article (archived, never offered again)")
-def archive_article(rt: RuntimeDep, actor: ActorDep, article_id: int) -> Response:
+@router.delete(
+    "/articles/{article_id}",
+    response_model=ArticleOut,
+    summary="Withdraw an article (archived, never offered again)",
+)
+def archive_article(rt: RuntimeDep, actor: ActorDep, article_id: int) -> dict[str, Any]:
     with rt.db.write() as session:
-        article = service.archive_article(session, rt, article_id=article_id, actor=actor)
-        view = service.article_view(article)
+        view = service.article_view(service.archive_article(session, rt, article_id=article_id, actor=actor))
     service.knowledge_cache(rt).mark_stale()
-    return _json(view)
+    return view

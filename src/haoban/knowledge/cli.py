@@ -1,4 +1,4 @@
-"""``haoban knowledge``: seed the knowledge base, search it, report 一次办结率."""
+"""``haoban knowledge``: seed the knowledge base, search it, report the 即时答复率 (instant-answer rate)."""
 
 from __future__ import annotations
 
@@ -83,18 +83,19 @@ def search_cmd(
 
 @app.command("stats")
 def stats_cmd(json_out: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
-    """一次办结率 over the last 30 days, and the knowledge base's size by status."""
-    from haoban.knowledge.service import first_contact_stats
+    """即时答复率 (appeals answered at first contact) over the last 30 days, and the knowledge base's size."""
+    from haoban.auth.actors import SYSTEM_ACTOR
+    from haoban.knowledge.service import instant_answer_stats
 
     rt = cliutil.runtime()
     with rt.db.read() as session:
-        data = first_contact_stats(session)
+        data = instant_answer_stats(session, actor=SYSTEM_ACTOR)
     if json_out:
         typer.echo(json.dumps(data, ensure_ascii=False, default=str, indent=2))
         return
-    rate = data["first_contact_rate"]
+    rate = data["instant_answer_rate"]
     console.print(
-        f"orders {data['orders']}, answered at first contact {data['answered_first_contact']} "
-        f"(一次办结率 {'–' if rate is None else f'{rate:.1%}'}), from the knowledge base "
+        f"orders {data['orders']}, answered at first contact {data['answered_instantly']} "
+        f"(即时答复率 {'–' if rate is None else f'{rate:.1%}'}), from the knowledge base "
         f"{data['answered_from_knowledge']}; articles {data['articles']}"
     )

@@ -1,9 +1,9 @@
-"""Request shapes of the knowledge-base API."""
+"""Request and response shapes of the knowledge-base API."""
 
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -77,3 +77,73 @@ class ReviewIn(BaseModel):
     decision: ReviewDecision
     note: str | None = Field(default=None, max_length=2000, description="required to reject")
     expected_version: int | None = None
+
+
+# --- responses ------------------------------------------------------------------------------------
+
+
+class ArticleOut(BaseModel):
+    id: int
+    question: str
+    answer: str
+    department: str | None
+    department_name: str | None
+    valid_from: date | None
+    valid_to: date | None
+    expired: bool
+    tags: list[str]
+    source: str | None
+    status: str
+    status_label: str
+    author: str | None
+    reviewer: str | None
+    reviewed_at: datetime | None
+    review_note: str | None
+    published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class ArticlePage(BaseModel):
+    items: list[ArticleOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class SearchHit(BaseModel):
+    id: int
+    question: str
+    answer: str
+    snippet: str
+    score: float
+    department: str | None
+    department_name: str | None
+    valid_to: date | None
+    tags: list[str]
+
+
+class SearchOut(BaseModel):
+    items: list[SearchHit]
+    took_ms: float
+
+
+class CitedArticle(BaseModel):
+    id: int
+    question: str | None
+    uses: int
+
+
+class InstantAnswerStats(BaseModel):
+    """即时答复率: appeals answered at first contact (not the dashboard's 一次办结率)."""
+
+    since: datetime
+    until: datetime
+    orders: int
+    answered_instantly: int
+    instant_answer_rate: float | None
+    answered_from_knowledge: int
+    knowledge_share: float | None
+    top_articles: list[CitedArticle]
+    articles: dict[str, int]

@@ -28,11 +28,11 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import scipy.sparse as sp
 
+from haoban.config import city_tz
 from haoban.textutil import (
     SYNONYMS,
     canonical,
@@ -45,7 +45,6 @@ from haoban.textutil import (
 
 __all__ = ["SYNONYMS", "Article", "Hit", "KnowledgeIndex", "articles_from_replies", "clean_reply"]
 
-_CITY_TZ = ZoneInfo("Asia/Shanghai")  # validity dates are the city's calendar days
 _K1 = 1.2
 _B = 0.75
 _FIELD_WEIGHTS = (3.0, 2.0, 1.0)  # question, tags, answer
@@ -219,7 +218,7 @@ class KnowledgeIndex:
         department: str | None = None,
     ) -> list[Hit]:
         """Best articles for *query* valid on *today* (default: today in Asia/Shanghai), best first."""
-        day = today or datetime.now(_CITY_TZ).date()
+        day = today or datetime.now(city_tz()).date()  # validity dates are the city's days
         words = _words(query)
         bigrams = [_BIGRAM_PREFIX + g for g in char_ngrams(query, 2)]
         if (not words and not bigrams) or limit <= 0:

@@ -5,10 +5,11 @@ author edits and it is a draft again). Any edit sends a published article back t
 withdraws it for good (orders that cited it keep the id in their case file).
 
 Search runs on the in-memory BM25 index of :mod:`haoban.knowledge.search`, one per process and
-``Runtime``, holding the published articles only. A change made in this process marks it stale at once;
-changes made by other processes are noticed within ``CHECK_SECONDS`` (a cheap signature query). Only the
-articles that changed are re-tokenised. Expired articles stay in the index but are masked out by the day
-of the search, so an article that expires at midnight is not offered a minute later.
+``Runtime`` (``Runtime.local``), holding the published articles only. A change made in this process
+marks it stale at once; changes made by other processes are noticed within ``CHECK_SECONDS`` (a cheap
+signature query). Only the articles that changed are re-tokenised. Expired articles stay in the index
+but are masked out by the day of the search, so an article that expires at midnight is not offered a
+minute later.
 """
 
 from __future__ import annotations
@@ -17,19 +18,19 @@ import csv
 import json
 import threading
 import time
-import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from haoban.auth import rbac
-from haoban.auth.service import SYSTEM_ACTOR, Actor
+from haoban.auth.actors import SYSTEM_ACTOR, Actor
+from haoban.auth.roles import Role
+from haoban.config import city_tz
 from haoban.db import utcnow
 from haoban.errors import Conflict, Forbidden, Invalid, NotFound
 from haoban.knowledge.models import ARTICLE_STATUS_LABELS, ArticleStatus, KnowledgeArticle
@@ -38,16 +39,15 @@ from haoban.knowledge.search import Article, KnowledgeIndex, articles_from_repli
 from haoban.orders.models import Order, OrderEvent
 from haoban.runtime import Runtime
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 CHECK_SECONDS = 2.0
-PROPOSE_ROLES = ("operator", "dispatcher", "supervisor", "admin")
-REVIEW_ROLES = ("supervisor", "admin")
-READ_ROLES = ("operator", "dispatcher", "supervisor", "admin", "auditor")
+PROPOSE_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
+REVIEW_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+READ_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR, Role.SYSTEM)
 SEED_SOURCE = "tipdm2020"
 
 
 def city_day(at: datetime | None = None) -> date:
-    return (at or utcnow()).astimezone(LOCAL_TZ).date()
+    return (at or utcnow()).astimezone(city_tz()).date()
 
 
 # --- views ---------------------------------------------------------------------------------------
@@ -104,12 +104,7 @@ def _to_index(a: KnowledgeArticle) -> Article:
 
 
 def _department_id(rt: Runtime, code: str | None) -> int | None:
-    if not code:
-        return None
-    ref = rt.directory.department(code)
-    if ref is None:
-        raise Invalid(f"unknown department {code!r}", fields={"department": f"unknown department {code!r}"})
-    return ref.id
+    return rt.directory.require_department(code, active=False).id if code else None
 
 
 def _load(session: Session, article_id: int, *, lock: bool = False) -> KnowledgeArticle:
@@ -362,16 +357,8 @@ class KnowledgeCache:
                 self.index.rebuild()
 
 
-_caches: weakref.WeakKeyDictionary[Runtime, KnowledgeCache] = weakref.WeakKeyDictionary()
-_caches_lock = threading.Lock()
-
-
 def knowledge_cache(rt: Runtime) -> KnowledgeCache:
-    with _caches_lock:
-        cache = _caches.get(rt)
-        if cache is None:
-            cache = _caches[rt] = KnowledgeCache(rt)
-        return cache
+    return rt.local("knowledge.index", lambda: KnowledgeCache(rt))
 
 
 def warm(rt: Runtime) -> threading.Thread:
@@ -398,8 +385,8 @@ def search(
     """Published articles valid today that answer ``q``, best first."""
     if not q or not q.strip():
         raise Invalid("type a question", fields={"q": "empty"})
-    if department and rt.directory.department(department) is None:
-        raise Invalid(f"unknown department {department!r}", fields={"department": "unknown department"})
+    if department:
+        rt.directory.require_department(department, active=False)
     cache = knowledge_cache(rt)
     cache.ensure(session)
     day = today or city_day()
@@ -452,14 +439,17 @@ def check_citable(session: Session, *, article_id: int, at: datetime) -> Knowled
     return article
 
 
-def first_contact_stats(
-    session: Session, *, since: datetime | None = None, until: datetime | None = None
+def instant_answer_stats(
+    session: Session, *, actor: Actor, since: datetime | None = None, until: datetime | None = None
 ) -> dict[str, Any]:
-    """一次办结率: the share of appeals answered at first contact, and how many cited the knowledge base.
+    """即时答复率 (instant-answer rate): the share of appeals answered at first contact, and how many of
+    those answers cited the knowledge base.
 
     Counted over orders received in [since, until) (default: the last 30 days), leaving out merged
-    duplicates (not new appeals) and emergencies transferred to 110/119/120/122.
+    duplicates (not new appeals) and emergencies transferred to 110/119/120/122. Not the dashboard's
+    一次办结率 (finished orders never reopened nor re-dispatched, ``haoban.analytics.service``).
     """
+    rbac.require_role(actor, *READ_ROLES)
     until = until or utcnow()
     since = since or until - timedelta(days=30)
     if since >= until:
@@ -502,8 +492,8 @@ def first_contact_stats(
         "since": since,
         "until": until,
         "orders": total,
-        "answered_first_contact": answered,
-        "first_contact_rate": round(answered / total, 4) if total else None,
+        "answered_instantly": answered,
+        "instant_answer_rate": round(answered / total, 4) if total else None,
         "answered_from_knowledge": from_knowledge,
         "knowledge_share": round(from_knowledge / answered, 4) if answered else None,
         "top_articles": [{"id": k, "question": questions.get(k), "uses": cited[k]} for k in top_ids],

@@ -18,15 +18,13 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from haoban.auth.service import Actor
+from haoban.auth.actors import Actor
 from haoban.errors import DomainError, Invalid
 from haoban.orders.citizen import mask_id_number, mask_name, mask_phone
 from haoban.orders.intake import prepare_order, write_prepared
 from haoban.orders.models import Order
 from haoban.orders.schemas import OrderCreate
 from haoban.runtime import Runtime
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 # Column names accepted on import: English field names, common Chinese headers, the TipDM headers.
 HEADER_ALIASES: dict[str, str] = {
@@ -83,7 +81,8 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-def parse_time(value: str) -> datetime:
+def parse_time(value: str, *, tz: ZoneInfo) -> datetime:
+    """A time from a spreadsheet; one without an offset is the city's local time (``tz``)."""
     value = value.strip()
     try:
         parsed = datetime.fromisoformat(value)
@@ -96,7 +95,7 @@ def parse_time(value: str) -> datetime:
                 continue
         else:
             raise ValueError(f"unreadable time {value!r}; use e.g. 2026-09-30 10:00:00") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
@@ -133,10 +132,10 @@ def _field_name(header: str) -> str | None:
     return name if name in FIELDS else None
 
 
-def row_to_order(row: dict[str, str], *, source: str) -> OrderCreate:
+def row_to_order(row: dict[str, str], *, source: str, tz: ZoneInfo) -> OrderCreate:
     data: dict[str, Any] = {k: v.strip() for k, v in row.items() if v is not None and str(v).strip() != ""}
     if "received_at" in data:
-        data["received_at"] = parse_time(data["received_at"])
+        data["received_at"] = parse_time(data["received_at"], tz=tz)
     ref = data.get("external_ref")
     if ref:
         data["external_ref"] = f"{source}:{ref}"[:120]
@@ -176,7 +175,7 @@ def import_file(
     for number, row in read_rows(path):
         report.total += 1
         try:
-            data = row_to_order(row, source=source)
+            data = row_to_order(row, source=source, tz=rt.settings.tz)
             pending.append(prepare_order(rt, data=data, actor=actor))
         except ValidationError as exc:
             report.errors.append((number, "; ".join(_describe(e) for e in exc.errors())))

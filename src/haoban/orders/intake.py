@@ -1,8 +1,10 @@
 """Intake (受理): validate, dispatch and time a new order, then write it with its first case-file events.
 
-Preparing an order is pure work in memory (directory lookups, the dispatcher, the calendar). Writing is
-one function over a batch, so the server's ``IntakeWriter`` can commit many concurrent creates in one
-transaction (one fsync) while the CLI, the importer and the tests write batches of one.
+Preparing an order is work in memory (directory look-ups, the dispatcher, the calendar) on a draft of
+the order: registration and the dispatcher's first move go through the gate like every other status
+change, their events wait in a ``DraftJournal``. Writing is one function over a batch, so the server's
+``IntakeWriter`` can commit many concurrent creates in one transaction (one fsync) while the CLI, the
+importer and the tests write batches of one.
 """
 
 from __future__ import annotations
@@ -14,46 +16,46 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, select, text
 from sqlalchemy.orm import Session
 
-from haoban.auth.service import SYSTEM_ACTOR, Actor
+from haoban.auth.actors import SYSTEM_ACTOR, Actor
 from haoban.db import Database, UTCDateTime, utcnow
 from haoban.dispatch.gazetteer import find_district
 from haoban.dispatch.routing import DispatchDecision, DispatchRequest
 from haoban.errors import DomainError, Invalid
 from haoban.notifications.models import OutboxMessage
-from haoban.orders.casefile import GENESIS, EventRecord, chain_hash, encode_payload
+from haoban.orders import gate
+from haoban.orders.actions import apply_action
 from haoban.orders.citizen import phone_last4
-from haoban.orders.deadlines import handle_deadline, sign_deadline
+from haoban.orders.events import DraftJournal, PendingEvent, chain_rows
 from haoban.orders.models import Order, OrderCoHandler, OrderEvent
-from haoban.orders.schemas import OrderCreate
-from haoban.orders.workflow import Status
+from haoban.orders.schemas import ActionRequest, OrderCreate
 from haoban.runtime import Runtime
+from haoban.sla.service import handle_deadline, sign_deadline, warn_at
 
 log = logging.getLogger(__name__)
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 CODE_PREFIX = "HB"
 
 
 @dataclass
-class PreparedEvent:
-    action: str
-    actor: Actor
-    from_status: str | None
-    to_status: str
-    payload: dict[str, Any]
+class Draft:
+    """An order being registered, as the gate sees it before the row exists."""
+
+    status: str | None = None
+    lead_department_id: int | None = None
+    updated_at: datetime | None = None
 
 
 @dataclass
 class PreparedOrder:
     row: dict[str, Any]
     co_handler_ids: list[int]
-    events: list[PreparedEvent]
+    events: list[PendingEvent]
     notify_phone: str | None
     now: datetime
+    day: str  # the city's calendar day of registration (yyyymmdd): the tracking code's middle
     external_ref: str | None = None
     # Filled in by the writer.
     code: str | None = None
@@ -69,10 +71,6 @@ class CreatedOrder:
     row: dict[str, Any] = field(default_factory=dict)
 
 
-def warn_at(start: datetime, deadline: datetime, ratio: float) -> datetime:
-    return start + (deadline - start) * ratio
-
-
 def prepare_order(
     rt: Runtime, *, data: OrderCreate, actor: Actor, now: datetime | None = None, route: bool = True
 ) -> PreparedOrder:
@@ -84,26 +82,19 @@ def prepare_order(
     directory = rt.directory
     errors: dict[str, str] = {}
 
-    district = directory.district(data.district) if data.district else None
-    if data.district and district is None:
-        errors["district"] = f"unknown district {data.district!r}"
-    if not data.district:
+    if data.district:
+        district = directory.lookup_district(data.district, errors=errors)
+    else:
         # The caller did not say where: look for a known place in the address, then the text.
         found = find_district(f"{data.address or ''} {data.content[:500]}")
         district = directory.district(found.district) if found else None
-    category = directory.category(data.category) if data.category else None
-    if data.category and category is None:
-        errors["category"] = f"unknown category {data.category!r}"
-    department = directory.department(data.department) if data.department else None
-    if data.department and (department is None or not department.active):
-        errors["department"] = f"unknown or inactive department {data.department!r}"
-    co_handlers = []
-    for code in data.co_handlers:
-        ref = directory.department(code)
-        if ref is None or not ref.active:
-            errors["co_handlers"] = f"unknown or inactive department {code!r}"
-        else:
-            co_handlers.append(ref)
+    category = directory.lookup_category(data.category, errors=errors) if data.category else None
+    department = directory.lookup_department(data.department, errors=errors) if data.department else None
+    co_handlers = [
+        ref
+        for code in data.co_handlers
+        if (ref := directory.lookup_department(code, errors=errors, field="co_handlers")) is not None
+    ]
     received_at = data.received_at or now
     if received_at > now + timedelta(minutes=5):
         errors["received_at"] = "lies in the future"
@@ -157,7 +148,7 @@ def prepare_order(
         "longitude": data.longitude,
         "category_id": category.id if category else None,
         "lead_department_id": None,
-        "status": Status.REGISTERED.value,
+        "status": None,  # set by the gate below
         "received_at": received_at,
         "created_at": now,
         "updated_at": now,
@@ -184,22 +175,40 @@ def prepare_order(
         "handle_deadline": handle.at.isoformat(),
         "provisional": handle.provisional or None,
     }
-    events = [PreparedEvent("register", actor, None, Status.REGISTERED.value, register_payload)]
+    draft = Draft()
+    journal = DraftJournal([])
+
+    def move(action: str, by: Actor, payload: dict[str, Any]) -> None:
+        gate.transition(rt, draft, action=action, actor=by, at=now, journal=journal, payload=payload)
+
+    move("register", actor, register_payload)
     decision_payload: dict[str, Any] = {
         "rule": decision.rule_name,
         "confidence": round(decision.confidence, 4),
         "source": decision.source,
         "why": decision.reason,
     }
-    system = actor if decision.source == "human" else SYSTEM_ACTOR
+    # A department chosen at intake is the registering person's dispatch; anything else the platform's.
+    dispatcher = actor if decision.source == "human" else SYSTEM_ACTOR
     co_ids: list[int] = []
     dispatch_dept = directory.department(decision.department_code) if decision.department_code else None
     if decision.outcome == "dispatch" and dispatch_dept is not None and dispatch_dept.active:
         sign = sign_deadline(calendar, terms, now)
         co_refs = [directory.department(c) for c in decision.co_handler_codes]
         co_ids = [c.id for c in co_refs if c is not None and c.id != dispatch_dept.id]
+        draft.lead_department_id = dispatch_dept.id
+        move(
+            "dispatch",
+            dispatcher,
+            {
+                **decision_payload,
+                "department": dispatch_dept.code,
+                "co_handlers": [c.code for c in co_refs if c is not None] or None,
+                "category": decision.category_code,
+                "sign_deadline": sign.at.isoformat(),
+            },
+        )
         row.update(
-            status=Status.DISPATCHED.value,
             lead_department_id=dispatch_dept.id,
             dispatched_at=now,
             sign_started_at=now,
@@ -207,60 +216,22 @@ def prepare_order(
             sign_warn_at=warn_at(now, sign.at, ratio),
             deadline_provisional=handle.provisional or sign.provisional,
         )
-        events.append(
-            PreparedEvent(
-                "dispatch",
-                system,
-                Status.REGISTERED.value,
-                Status.DISPATCHED.value,
-                {
-                    **decision_payload,
-                    "department": dispatch_dept.code,
-                    "co_handlers": [c.code for c in co_refs if c is not None] or None,
-                    "category": decision.category_code,
-                    "sign_deadline": sign.at.isoformat(),
-                },
-            )
-        )
     elif decision.outcome == "transfer" and decision.transfer_target:
-        row.update(status=Status.TRANSFERRED.value, transfer_target=decision.transfer_target)
-        events.append(
-            PreparedEvent(
-                "transfer",
-                SYSTEM_ACTOR,
-                Status.REGISTERED.value,
-                Status.TRANSFERRED.value,
-                {**decision_payload, "target": decision.transfer_target},
-            )
-        )
+        move("transfer", SYSTEM_ACTOR, {**decision_payload, "target": decision.transfer_target})
+        row.update(transfer_target=decision.transfer_target)
     elif decision.outcome == "answer" and decision.guidance:
-        row.update(status=Status.ANSWERED.value, answer_text=decision.guidance)
-        events.append(
-            PreparedEvent(
-                "answer",
-                SYSTEM_ACTOR,
-                Status.REGISTERED.value,
-                Status.ANSWERED.value,
-                {**decision_payload, "answer": decision.guidance},
-            )
-        )
+        move("answer", SYSTEM_ACTOR, {**decision_payload, "answer": decision.guidance})
+        row.update(answer_text=decision.guidance)
     elif decision.outcome != "none":
-        row.update(status=Status.PENDING_DISPATCH.value)
-        events.append(
-            PreparedEvent(
-                "hold",
-                SYSTEM_ACTOR,
-                Status.REGISTERED.value,
-                Status.PENDING_DISPATCH.value,
-                {**decision_payload, "suggestions": list(decision.suggestions) or None},
-            )
-        )
+        move("hold", SYSTEM_ACTOR, {**decision_payload, "suggestions": list(decision.suggestions) or None})
+    row["status"] = draft.status
     return PreparedOrder(
         row=row,
         co_handler_ids=co_ids,
-        events=events,
+        events=journal.events,
         notify_phone=data.citizen_phone,
         now=now,
+        day=now.astimezone(rt.settings.tz).strftime("%Y%m%d"),
         external_ref=data.external_ref,
     )
 
@@ -278,7 +249,7 @@ _NEXT_CODES = text(
 
 
 def _next_codes(session: Session, day: str, count: int) -> list[str]:
-    """Reserve ``count`` tracking codes for ``day`` (Asia/Shanghai) atomically (SQLite ≥ 3.35, PostgreSQL)."""
+    """Reserve ``count`` tracking codes for the city's ``day`` atomically (SQLite ≥ 3.35, PostgreSQL)."""
     last = session.execute(_NEXT_CODES, {"day": day, "n": count}).scalar_one()
     return [f"{CODE_PREFIX}{day}{n:06d}" for n in range(last - count + 1, last + 1)]
 
@@ -352,7 +323,7 @@ def write_prepared(session: Session, batch: list[PreparedOrder]) -> list[Created
     if fresh:
         by_day: dict[str, list[PreparedOrder]] = {}
         for p in fresh:
-            by_day.setdefault(p.now.astimezone(LOCAL_TZ).strftime("%Y%m%d"), []).append(p)
+            by_day.setdefault(p.day, []).append(p)
         for day, items in by_day.items():
             for p, code in zip(items, _next_codes(session, day, len(items)), strict=True):
                 p.code = code
@@ -364,29 +335,10 @@ def write_prepared(session: Session, batch: list[PreparedOrder]) -> list[Created
         outbox_rows: list[dict[str, Any]] = []
         for p, oid in zip(fresh, ids, strict=True):
             p.id = oid
-            prev = GENESIS
-            for seq, ev in enumerate(p.events, start=1):
-                record = _record(p, seq, ev)
-                digest = chain_hash(prev, record)
-                event_rows.append(
-                    {
-                        "order_id": oid,
-                        "seq": seq,
-                        "action": ev.action,
-                        "actor_id": ev.actor.id,
-                        "actor_name": ev.actor.name,
-                        "actor_role": ev.actor.role,
-                        "at": p.now,
-                        "from_status": ev.from_status,
-                        "to_status": ev.to_status,
-                        "payload": record.payload,
-                        "prev_hash": prev,
-                        "hash": digest,
-                    }
-                )
-                prev = digest
+            rows, head = chain_rows(order_id=oid, code=p.code or "", at=p.now, events=p.events)
+            event_rows.extend(rows)
             order_rows.append(
-                {**blank, **p.row, "id": oid, "code": p.code, "event_count": len(p.events), "last_hash": prev}
+                {**blank, **p.row, "id": oid, "code": p.code, "event_count": len(p.events), "last_hash": head}
             )
             co_rows.extend({"order_id": oid, "department_id": d} for d in p.co_handler_ids)
             if p.notify_phone:
@@ -416,25 +368,30 @@ def write_prepared(session: Session, batch: list[PreparedOrder]) -> list[Created
     return [CreatedOrder(id=p.id or 0, code=p.code or "", created=p.created, row=p.row) for p in batch]
 
 
-def _record(p: PreparedOrder, seq: int, ev: PreparedEvent) -> EventRecord:
-    return EventRecord(
-        order_code=p.code or "",
-        seq=seq,
-        action=ev.action,
-        actor_name=ev.actor.name,
-        actor_role=ev.actor.role,
-        at=p.now,
-        from_status=ev.from_status,
-        to_status=ev.to_status,
-        payload=encode_payload(ev.payload),
-    )
-
-
 def create_order(
     session: Session, rt: Runtime, *, data: OrderCreate, actor: Actor, now: datetime | None = None
 ) -> CreatedOrder:
     """Prepare and write one order inside the caller's transaction."""
     return write_prepared(session, [prepare_order(rt, data=data, actor=actor, now=now)])[0]
+
+
+def register_and_act(
+    session: Session,
+    rt: Runtime,
+    *,
+    data: OrderCreate,
+    actor: Actor,
+    action: str,
+    request: ActionRequest,
+    now: datetime | None = None,
+) -> CreatedOrder:
+    """Register a call and take ``action`` on it at once, in the caller's transaction: the operator
+    answers (即时答复) or transfers (转警) while the caller is still on the line. Nothing is stored if
+    the action is refused."""
+    now = now or utcnow()
+    created = write_prepared(session, [prepare_order(rt, data=data, actor=actor, now=now, route=False)])[0]
+    apply_action(session, rt, code=created.code, action=action, data=request, actor=actor, now=now)
+    return created
 
 
 class IntakeWriter:

@@ -124,22 +124,6 @@ class OrderEvent(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-class SlaRule(Base):
-    """Time limits per appeal type × urgency; ``order_type`` "*" is the fallback for any type."""
-
-    __tablename__ = "sla_rules"
-    __table_args__ = (UniqueConstraint("order_type", "urgency"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_type: Mapped[str] = mapped_column(String(16))
-    urgency: Mapped[str] = mapped_column(String(16))
-    sign_amount: Mapped[float] = mapped_column(Float)
-    sign_unit: Mapped[str] = mapped_column(String(20))
-    handle_amount: Mapped[float] = mapped_column(Float)
-    handle_unit: Mapped[str] = mapped_column(String(20))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
 class CodeCounter(Base):
     """Per-day sequence behind tracking codes (HB + yyyymmdd + number)."""
 

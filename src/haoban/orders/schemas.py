@@ -2,50 +2,15 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from haoban.directory.vocabulary import TYPE_BY_LABEL, Channel, OrderType, Urgency
 from haoban.orders.citizen import normalise_id_number, normalise_phone
 
 MAX_CONTENT = 10_000
-
-
-class Channel(enum.StrEnum):
-    PHONE = "phone"
-    WEB = "web"
-    APP = "app"
-    WECHAT = "wechat"
-    WINDOW = "window"
-    EMAIL = "email"
-    OPEN311 = "open311"
-
-
-class OrderType(enum.StrEnum):
-    CONSULT = "consult"  # 咨询
-    HELP = "help"  # 求助
-    COMPLAINT = "complaint"  # 投诉
-    REPORT = "report"  # 举报
-    SUGGESTION = "suggestion"  # 建议
-    PRAISE = "praise"  # 表扬
-
-
-ORDER_TYPE_LABELS = {
-    "consult": "咨询",
-    "help": "求助",
-    "complaint": "投诉",
-    "report": "举报",
-    "suggestion": "建议",
-    "praise": "表扬",
-}
-ORDER_TYPE_BY_LABEL = {v: k for k, v in ORDER_TYPE_LABELS.items()}
-
-
-class Urgency(enum.StrEnum):
-    NORMAL = "normal"
-    URGENT = "urgent"
 
 
 class OrderCreate(BaseModel):
@@ -74,7 +39,7 @@ class OrderCreate(BaseModel):
     @field_validator("type", mode="before")
     @classmethod
     def _type_from_chinese(cls, v: Any) -> Any:
-        return ORDER_TYPE_BY_LABEL.get(v, v) if isinstance(v, str) else v
+        return TYPE_BY_LABEL.get(v, v) if isinstance(v, str) else v
 
     @field_validator("content")
     @classmethod
@@ -131,10 +96,122 @@ class ActionRequest(BaseModel):
     )
 
 
+# --- responses ------------------------------------------------------------------------------------
+
+
 class DeadlineOut(BaseModel):
     at: datetime | None
-    state: str | None  # on_time / warning / overdue; None when not running
+    state: str | None = Field(description="on_time / warning / overdue; null when the clock does not run")
     provisional: bool = False
+
+
+class Deadlines(BaseModel):
+    sign: DeadlineOut
+    handle: DeadlineOut
+
+
+class OrderSummary(BaseModel):
+    """An order in a list: personal data masked."""
+
+    code: str
+    status: str
+    status_label: str
+    channel: str
+    type: str
+    type_label: str
+    urgency: str
+    subject: str
+    citizen_name: str | None
+    citizen_phone: str | None
+    district: str | None
+    category: str | None
+    department: str | None
+    department_name: str | None
+    received_at: datetime
+    deadlines: Deadlines
+    supervision_level: int
+    redo_count: int
+
+
+class KnownOrderOut(OrderSummary):
+    """A registration whose ``external_ref`` was seen before: the stored order, nothing new written."""
+
+    created: bool = False
+
+
+class DispatchInfo(BaseModel):
+    source: str | None
+    confidence: float | None
+    rule_id: int | None
+    suggestions: list[dict[str, Any]] = []
+
+
+class ExtensionRequest(BaseModel):
+    days: int
+    reason: str | None
+
+
+class CallbackOut(BaseModel):
+    result: str
+    comment: str | None
+
+
+class OrderDetail(OrderSummary):
+    """One order for staff who may see it, with the actions the caller may take now."""
+
+    content: str
+    citizen_id_number: str | None
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    category_code: str | None
+    co_handlers: list[str]
+    dispatch: DispatchInfo
+    answer: str | None
+    transfer_target: str | None
+    return_reason: str | None
+    extension_request: ExtensionRequest | None
+    reply: str | None
+    replied_at: datetime | None
+    signed_at: datetime | None
+    closed_at: datetime | None
+    callback: CallbackOut | None
+    master: str | None
+    version: int
+    event_count: int
+    allowed_actions: list[str] = Field(description="every check passed: role, department, state, guards")
+
+
+class OrderPage(BaseModel):
+    items: list[OrderSummary]
+    total: int
+    page: int
+    page_size: int
+
+
+class CreatedDeadline(BaseModel):
+    at: datetime | None
+    provisional: bool = False
+
+
+class CreatedDeadlines(BaseModel):
+    sign: CreatedDeadline
+    handle: CreatedDeadline
+
+
+class CreatedOrderOut(BaseModel):
+    """A newly registered order (201); a repeated ``external_ref`` answers with the stored one (200)."""
+
+    code: str
+    created: bool
+    status: str
+    status_label: str
+    category: str | None
+    category_code: str | None
+    department: str | None
+    department_name: str | None
+    deadlines: CreatedDeadlines
+    dispatch: DispatchInfo
 
 
 class EventOut(BaseModel):
@@ -146,12 +223,60 @@ class EventOut(BaseModel):
     from_status: str | None
     to_status: str
     payload: dict[str, Any]
-    hash: str
     prev_hash: str
+    hash: str
 
 
-class Page(BaseModel):
-    items: list[dict[str, Any]]
-    total: int
-    page: int
-    page_size: int
+class TrackEvent(BaseModel):
+    at: datetime
+    action: str
+    status: str
+    status_label: str
+
+
+class TrackOut(BaseModel):
+    """What a citizen sees with the tracking code and the last four digits of their phone."""
+
+    code: str
+    status: str
+    status_label: str
+    status_label_en: str
+    subject: str
+    received_at: datetime
+    department: str | None
+    handle_deadline: datetime
+    answer: str | None
+    reply: str | None
+    timeline: list[TrackEvent]
+
+
+class Label(BaseModel):
+    zh: str
+    en: str
+
+
+class GuardOut(BaseModel):
+    name: str
+    message: str
+
+
+class TransitionOut(BaseModel):
+    action: str
+    label: Label
+    from_: list[str] = Field(alias="from", description="states it starts from; empty: creates the order")
+    to: dict[str, str] = Field(description="target state per decision ('' without one); empty when it stays")
+    stays: bool
+    internal: bool = Field(description="taken by the platform only, never offered to people")
+    roles: list[str]
+    required: list[str]
+    decisions: list[str]
+    lead_department_only: bool
+    guards: list[GuardOut]
+    description: str
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class WorkflowOut(BaseModel):
+    statuses: dict[str, Label]
+    actions: list[TransitionOut]

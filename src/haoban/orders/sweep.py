@@ -1,7 +1,8 @@
 """The deadline sweep: turns orders yellow (预警) and red (超期), raises automatic 督办, notifies.
 
 It reads precomputed warning times through an index, so a sweep over a large city costs little, and it
-remembers the last alert per deadline so that running it again changes nothing.
+remembers the last alert per deadline so that running it again changes nothing. The automatic 督办 goes
+through the gate like a supervisor's, as the platform.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from haoban.auth.service import SYSTEM_ACTOR
+from haoban.auth.actors import SYSTEM_ACTOR
 from haoban.db import utcnow
 from haoban.notifications.service import enqueue
+from haoban.orders import gate
+from haoban.orders.events import SessionJournal
 from haoban.orders.models import Order
-from haoban.orders.service import append_event
 from haoban.orders.workflow import HANDLING_STATUSES, Status
 from haoban.runtime import Runtime
 
@@ -26,11 +28,6 @@ class SweepResult:
     warnings: int = 0
     overdue: int = 0
     supervised: int = 0
-
-
-def _dept_code(rt: Runtime, order: Order) -> str:
-    ref = rt.directory.departments_by_id.get(order.lead_department_id) if order.lead_department_id else None
-    return ref.code if ref else "hotline"
 
 
 @dataclass(frozen=True)
@@ -97,28 +94,33 @@ def _sweep_clock(
         else:
             result.warnings += 1
         if overdue and clock.supervise_when_overdue:
-            order.supervision_level += 1
-            result.supervised += 1
-            append_event(
-                session,
+            gate.transition(
+                rt,
                 order,
                 action="supervise",
                 actor=SYSTEM_ACTOR,
-                from_status=order.status,
-                to_status=order.status,
+                at=now,
+                journal=SessionJournal(session),
+                session=session,
                 payload={
                     "note": "办理超期，系统自动督办 (overdue: automatic supervision)",
-                    "level": order.supervision_level,
                     "automatic": True,
                 },
-                at=now,
+                effect=_raise_level,
             )
+            result.supervised += 1
         enqueue(
             session,
             channel="internal",
-            recipient=f"department:{_dept_code(rt, order)}",
+            recipient=f"department:{rt.directory.department_code(order.lead_department_id) or 'hotline'}",
             subject=subject,
             body=body.format(code=order.code, deadline=deadline.isoformat()),
             order_id=order.id,
             dedupe_key=f"{clock.name}-{level}:{order.code}:{deadline.isoformat()}",
         )
+
+
+def _raise_level(step: gate.Step) -> None:
+    # The department hears of it through the overdue notice below, not a second 督办 message.
+    step.order.supervision_level += 1
+    step.payload["level"] = step.order.supervision_level

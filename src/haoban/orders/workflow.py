@@ -1,16 +1,23 @@
 """The work-order state table (工单流转表). Pure: no database, no web.
 
 Every allowed move is one row: the action, the states it may start from, the state it leads to (per
-decision where the action carries one), the roles that may take it, the fields it requires and whether
-the actor must belong to the order's lead department. The service looks moves up here and nowhere else.
+decision where the action carries one), the roles that may take it, the fields it requires, whether
+the actor must belong to the order's lead department, the guards on the order besides its state, and
+two flags: ``stays`` (the order keeps its state: 督办, extensions) and ``internal`` (only the platform
+takes it, and no one is offered it: a merged order following its master). The gate
+(``haoban.orders.gate``) looks moves up here and nowhere else.
 Stages follow 国办发〔2020〕53号: 受理 → 调度 → 办理 → 回复 → 督办 → 办结 → 回访 → 评价.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from haoban.auth.roles import Role
 
 
 class Status(enum.StrEnum):
@@ -61,59 +68,70 @@ HANDLING_STATUSES: frozenset[Status] = frozenset(
 FINAL_STATUSES: frozenset[Status] = frozenset(
     {Status.ANSWERED, Status.TRANSFERRED, Status.CLOSED, Status.ARCHIVED}
 )
-
-# Roles; "system" is the platform itself (intake dispatcher, deadline sweep, master-order fan-out).
-OPERATOR, DISPATCHER, HANDLER, SUPERVISOR, ADMIN, AUDITOR, SYSTEM = (
-    "operator",
-    "dispatcher",
-    "handler",
-    "supervisor",
-    "admin",
-    "auditor",
-    "system",
-)
-CALL_CENTRE = frozenset({OPERATOR, DISPATCHER, SUPERVISOR, ADMIN})
-
-TRANSFER_TARGETS = ("110", "119", "120", "122")
 CALLBACK_RESULTS = ("satisfied", "basically_satisfied", "unsatisfied")  # 满意 / 基本满意 / 不满意
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A condition on the order besides its state. False: the action is refused (409) with ``message``.
+
+    ``test`` reads the order's attributes and the current time only, so it is as pure as the table.
+    """
+
+    name: str
+    test: Callable[[Any, datetime], bool]
+    message: str
 
 
 @dataclass(frozen=True)
 class Transition:
     action: str
-    sources: frozenset[Status]
+    # States the action starts from; None stands for "no order yet" (registration).
+    sources: frozenset[Status | None]
     # Target per decision value; the key None is used when the action carries no decision.
     targets: Mapping[str | None, Status]
-    roles: frozenset[str]
+    roles: frozenset[Role]
     required: tuple[str, ...] = ()
     decision_field: str | None = None
+    decisions: tuple[str, ...] = ()  # the values ``decision_field`` may take
     # The actor must be a handler of the order's lead department (主办单位).
     lead_department_only: bool = False
+    guards: tuple[Guard, ...] = ()
+    stays: bool = False  # the order keeps its state
+    internal: bool = False  # taken by the platform only; never offered, not an API action
     label: tuple[str, str] = ("", "")
     description: str = ""
-    extra: Mapping[str, object] = field(default_factory=dict)
 
-    def target_for(self, decision: str | None) -> Status:
+    def target(self, current: Status | None, decision: str | None) -> Status:
+        if self.stays:
+            assert current is not None
+            return current
         return self.targets[decision]
-
-    @property
-    def decisions(self) -> tuple[str, ...]:
-        return tuple(k for k in self.targets if k is not None)
 
 
 def _t(
     action: str,
-    sources: set[Status] | frozenset[Status],
-    targets: Status | Mapping[str | None, Status],
-    roles: set[str] | frozenset[str],
+    sources: Iterable[Status | None],
+    targets: Status | Mapping[str | None, Status] | None,
+    roles: Iterable[Role],
     *,
     required: tuple[str, ...] = (),
     decision_field: str | None = None,
     lead_department_only: bool = False,
+    guards: tuple[Guard, ...] = (),
+    internal: bool = False,
     label: tuple[str, str] = ("", ""),
     description: str = "",
+    decisions: tuple[str, ...] = (),
 ) -> Transition:
-    target_map = {None: targets} if isinstance(targets, Status) else dict(targets)
+    stays = targets is None  # no target: the order keeps its state, whatever the decision
+    if stays:
+        target_map: dict[str | None, Status] = {}
+    elif isinstance(targets, Status):
+        target_map = {None: targets}
+    else:
+        target_map = dict(targets)
+        decisions = tuple(k for k in target_map if k is not None)
     return Transition(
         action=action,
         sources=frozenset(sources),
@@ -121,37 +139,82 @@ def _t(
         roles=frozenset(roles),
         required=required,
         decision_field=decision_field,
+        decisions=decisions,
         lead_department_only=lead_department_only,
+        guards=guards,
+        stays=stays,
+        internal=internal,
         label=label,
         description=description,
     )
 
 
-S = Status
+# --- guards ----------------------------------------------------------------------------------------
+
+EXTENSION_PENDING = Guard(
+    "extension_pending",
+    lambda o, now: o.extension_days is not None,
+    "there is no extension request to decide",
+)
+NO_EXTENSION_PENDING = Guard(
+    "no_extension_pending",
+    lambda o, now: o.extension_days is None,
+    "an extension request is already waiting for a decision",
+)
+BEFORE_DEADLINE = Guard(
+    "before_deadline",
+    lambda o, now: now < o.handle_deadline,
+    "the deadline has passed: extensions must be requested before it",
+)
+UNSATISFIED = Guard(
+    "unsatisfied",
+    lambda o, now: o.status != Status.CALLBACK or o.callback_result == "unsatisfied",
+    "only an unsatisfied call-back (不满意) leads to 重办",
+)
+WAS_DISPATCHED = Guard(
+    "was_dispatched",
+    lambda o, now: o.lead_department_id is not None,
+    "this order was never dispatched; there is nothing to redo",
+)
+CALLED_BACK = Guard(
+    "called_back",
+    lambda o, now: o.status != Status.CALLBACK or o.callback_result is not None,
+    "call the citizen back before closing",
+)
+
+S, R = Status, Role
 TRANSITIONS: tuple[Transition, ...] = (
+    _t(
+        "register",
+        {None},
+        S.REGISTERED,
+        {R.OPERATOR, R.DISPATCHER, R.SUPERVISOR, R.ADMIN, R.SYSTEM, R.CITIZEN},
+        label=("受理登记", "Register"),
+        description="A new appeal from any channel (an operator, the portal, an import).",
+    ),
     _t(
         "answer",
         {S.REGISTERED, S.PENDING_DISPATCH},
         S.ANSWERED,
-        {OPERATOR, DISPATCHER},
+        {R.OPERATOR, R.DISPATCHER, R.SYSTEM},
         required=("answer",),
         label=("即时答复", "Answer now"),
-        description="Answered on first contact, e.g. from the knowledge base.",
+        description="Answered on first contact: from the knowledge base, or a catalogue rule's guidance.",
     ),
     _t(
         "transfer",
         {S.REGISTERED, S.PENDING_DISPATCH},
         S.TRANSFERRED,
-        {OPERATOR, DISPATCHER},
+        {R.OPERATOR, R.DISPATCHER, R.SYSTEM},
         required=("target",),
         label=("转警/急救", "Transfer"),
-        description="Emergencies go to 110/119/120/122.",
+        description="Emergencies go to 110/119/120/122 (by an operator, or a catalogue emergency rule).",
     ),
     _t(
         "hold",
         {S.REGISTERED},
         S.PENDING_DISPATCH,
-        {OPERATOR, DISPATCHER, SYSTEM},
+        {R.OPERATOR, R.DISPATCHER, R.SYSTEM},
         label=("转人工派单", "Hold for dispatcher"),
         description="The dispatcher is unsure or no catalogue rule matched: a person dispatches.",
     ),
@@ -159,7 +222,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         "dispatch",
         {S.REGISTERED, S.PENDING_DISPATCH},
         S.DISPATCHED,
-        {OPERATOR, DISPATCHER, ADMIN, SYSTEM},
+        {R.OPERATOR, R.DISPATCHER, R.SUPERVISOR, R.ADMIN, R.SYSTEM},
         required=("department",),
         label=("派单", "Dispatch"),
         description="To a lead department (主办) and optional co-handlers (协办).",
@@ -168,7 +231,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         "sign",
         {S.DISPATCHED},
         S.SIGNED,
-        {HANDLER},
+        {R.HANDLER},
         lead_department_only=True,
         label=("签收", "Sign"),
         description="The department accepts the order; handling starts.",
@@ -177,7 +240,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         "return",
         {S.DISPATCHED},
         S.RETURN_REQUESTED,
-        {HANDLER},
+        {R.HANDLER},
         required=("reason",),
         lead_department_only=True,
         label=("退单", "Return"),
@@ -187,7 +250,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         "review_return",
         {S.RETURN_REQUESTED},
         {"uphold": S.DISPATCHED, "reject": S.DISPATCHED},
-        {DISPATCHER, SUPERVISOR, ADMIN},
+        {R.DISPATCHER, R.SUPERVISOR, R.ADMIN},
         required=("decision",),
         decision_field="decision",
         label=("退单审核", "Review return"),
@@ -196,27 +259,31 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(
         "request_extension",
         {S.SIGNED},
-        S.SIGNED,
-        {HANDLER},
+        None,
+        {R.HANDLER},
         required=("days", "reason"),
         lead_department_only=True,
+        guards=(NO_EXTENSION_PENDING, BEFORE_DEADLINE),
         label=("申请延期", "Request extension"),
-        description="Before the deadline, with a reason.",
+        description="Before the deadline, with a reason; one request at a time.",
     ),
     _t(
         "decide_extension",
         {S.SIGNED},
-        {"approve": S.SIGNED, "refuse": S.SIGNED},
-        {SUPERVISOR, DISPATCHER, ADMIN},
+        None,
+        {R.SUPERVISOR, R.DISPATCHER, R.ADMIN},
         required=("decision",),
         decision_field="decision",
+        decisions=("approve", "refuse"),
+        guards=(EXTENSION_PENDING,),
         label=("延期审批", "Decide extension"),
+        description="Approve (the deadline moves by the working days asked) or refuse a pending request.",
     ),
     _t(
         "reply",
         {S.SIGNED},
         S.REPLIED,
-        {HANDLER},
+        {R.HANDLER},
         required=("reply",),
         lead_department_only=True,
         label=("答复", "Reply"),
@@ -226,17 +293,18 @@ TRANSITIONS: tuple[Transition, ...] = (
         "review_reply",
         {S.REPLIED},
         {"approve": S.CALLBACK, "reject": S.SIGNED},
-        {DISPATCHER, SUPERVISOR, ADMIN},
+        {R.DISPATCHER, R.SUPERVISOR, R.ADMIN},
         required=("decision",),
         decision_field="decision",
         label=("审核报结", "Review reply"),
-        description="Approve: on to the call-back. Reject (with a reason): back to the department.",
+        description="Approve: on to the call-back (merged duplicates follow). Reject (with a reason): back "
+        "to the department.",
     ),
     _t(
         "callback",
         {S.CALLBACK},
         {"satisfied": S.CLOSED, "basically_satisfied": S.CLOSED, "unsatisfied": S.CALLBACK},
-        {OPERATOR, SUPERVISOR, DISPATCHER, SYSTEM},
+        {R.OPERATOR, R.SUPERVISOR, R.DISPATCHER, R.SYSTEM},
         required=("result",),
         decision_field="result",
         label=("回访", "Call back"),
@@ -246,8 +314,9 @@ TRANSITIONS: tuple[Transition, ...] = (
         "reopen",
         {S.CALLBACK, S.CLOSED},
         S.DISPATCHED,
-        {SUPERVISOR, DISPATCHER, ADMIN},
+        {R.SUPERVISOR, R.DISPATCHER, R.ADMIN},
         required=("reason",),
+        guards=(UNSATISFIED, WAS_DISPATCHED),
         label=("重办", "Reopen"),
         description="The citizen was not satisfied: back to the department, the clock restarts.",
     ),
@@ -255,24 +324,33 @@ TRANSITIONS: tuple[Transition, ...] = (
         "close",
         {S.ANSWERED, S.TRANSFERRED, S.CALLBACK},
         S.CLOSED,
-        {OPERATOR, SUPERVISOR, DISPATCHER, ADMIN, SYSTEM},
+        {R.OPERATOR, R.SUPERVISOR, R.DISPATCHER, R.ADMIN, R.SYSTEM},
+        guards=(CALLED_BACK,),
         label=("办结", "Close"),
+        description="After the call-back (closing despite 不满意 needs a reason), an answer or a transfer.",
     ),
-    _t("archive", {S.CLOSED}, S.ARCHIVED, {SUPERVISOR, ADMIN, SYSTEM}, label=("归档", "Archive")),
+    _t(
+        "archive",
+        {S.CLOSED},
+        S.ARCHIVED,
+        {R.SUPERVISOR, R.ADMIN, R.SYSTEM},
+        label=("归档", "Archive"),
+    ),
     _t(
         "supervise",
         OPEN_STATUSES,
-        {None: S.REGISTERED},
-        {SUPERVISOR, ADMIN, SYSTEM},
+        None,
+        {R.SUPERVISOR, R.ADMIN, R.SYSTEM},
         required=("note",),
         label=("督办", "Supervise"),
-        description="Raise supervision (督办/催办); the order stays where it is.",
+        description="Raise supervision (督办/催办); the order stays where it is. The sweep raises it when "
+        "a deadline passes.",
     ),
     _t(
         "merge",
         {S.REGISTERED, S.PENDING_DISPATCH, S.DISPATCHED},
         S.MERGED,
-        {OPERATOR, DISPATCHER, SUPERVISOR},
+        {R.OPERATOR, R.DISPATCHER, R.SUPERVISOR},
         required=("master",),
         label=("并单", "Merge"),
         description="A duplicate goes under a master order and follows it.",
@@ -281,42 +359,42 @@ TRANSITIONS: tuple[Transition, ...] = (
         "follow_master",
         {S.MERGED},
         S.CALLBACK,
-        {SYSTEM},
+        {R.SYSTEM},
+        internal=True,
         label=("随主单答复", "Master replied"),
         description="The master's approved reply reaches the merged order, which gets its own call-back.",
     ),
 )
-del S
-
-# Actions whose target is "stay where you are" rather than a fixed state.
-STAY_ACTIONS = frozenset({"supervise", "request_extension", "decide_extension"})
+del S, R
 
 BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS}
 ACTIONS: tuple[str, ...] = tuple(BY_ACTION)
+# What people may ask for on an existing order (the API's and the pages' actions).
+PUBLIC_ACTIONS: tuple[str, ...] = tuple(
+    t.action for t in TRANSITIONS if not t.internal and None not in t.sources
+)
 
 
 def transition(action: str) -> Transition | None:
     return BY_ACTION.get(action)
 
 
-def target_status(t: Transition, current: Status, decision: str | None) -> Status:
-    if t.action in STAY_ACTIONS:
-        return current
-    return t.target_for(decision)
-
-
 def actions_from(status: Status, role: str | None = None) -> list[str]:
-    """Actions the table allows from ``status`` (for ``role``, when given)."""
+    """Public actions the table allows from ``status`` (for ``role``, when given), guards aside."""
     return [
-        t.action
-        for t in TRANSITIONS
-        if status in t.sources and (role is None or role in t.roles) and t.action != "follow_master"
+        a
+        for a in PUBLIC_ACTIONS
+        if status in BY_ACTION[a].sources and (role is None or role in BY_ACTION[a].roles)
     ]
 
 
 def reachable_statuses() -> frozenset[Status]:
-    out: set[Status] = {Status.REGISTERED}
+    out: set[Status] = set()
     for t in TRANSITIONS:
-        if t.action not in STAY_ACTIONS:
-            out.update(t.targets.values())
+        out.update(t.targets.values())
     return frozenset(out)
+
+
+def pairs() -> frozenset[tuple[Status, str]]:
+    """Every (state, action) the table allows, internal actions included: what the tests must reach."""
+    return frozenset((s, t.action) for t in TRANSITIONS for s in t.sources if s is not None)

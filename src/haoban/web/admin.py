@@ -1,6 +1,6 @@
 """Administration pages: departments, users, dispatch rules, time limits, the working calendar.
 
-Each form calls the same function the admin API serves, so the checks (roles, fields) are the API's.
+Each form calls the same service the admin API calls, so the checks (roles, fields) are the services'.
 """
 
 from __future__ import annotations
@@ -12,16 +12,18 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from haoban.auth.rbac import ADMIN_ROLES, READ_CONFIG_ROLES, require_role
-from haoban.calendar import DurationUnit, store
-from haoban.calendar.api import list_schedules
-from haoban.directory import api as directory_api
-from haoban.directory.models import Role
-from haoban.dispatch import api as dispatch_api
+from haoban.auth.roles import ADMIN_ROLES, READ_CONFIG_ROLES, STAFF_ROLES
+from haoban.calendar import DurationUnit, schedule_to_dict
+from haoban.directory import service as directory
+from haoban.directory.api import user_out
+from haoban.directory.schemas import DepartmentIn, UserIn
+from haoban.directory.vocabulary import OrderType, Urgency
+from haoban.dispatch import catalogue
 from haoban.dispatch.catalogue import OUTCOMES, RuleIn
 from haoban.errors import Conflict, Invalid, NotFound
-from haoban.orders import admin_api
-from haoban.orders.schemas import OrderType, Urgency
+from haoban.sla import schedules
+from haoban.sla import service as sla
+from haoban.sla.schemas import SlaRuleIn
 from haoban.web import forms
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime
 
@@ -51,24 +53,24 @@ def _page(
         "message": message,
         "saved": request.query_params.get("saved"),
     }
-    if tab == "departments":
-        ctx["rows"] = directory_api.list_departments(rt, actor)
-    elif tab == "users":
-        ctx["rows"] = directory_api.list_users(rt, actor)
-        ctx["roles"] = [r.value for r in Role]
-        ctx["departments"] = directory_api.list_departments(rt, actor)
-    elif tab == "rules":
-        ctx["rows"] = dispatch_api.list_rules(rt, actor)
-        ctx["outcomes"] = OUTCOMES
-        ctx["departments"] = directory_api.list_departments(rt, actor)
-    elif tab == "sla":
-        ctx["rows"] = admin_api.list_sla(rt, actor)
-        ctx["types"] = ["*", *(t.value for t in OrderType)]
-        ctx["urgencies"] = [u.value for u in Urgency]
-        ctx["units"] = [u.value for u in DurationUnit]
-    else:
-        require_role(actor, *READ_CONFIG_ROLES)
-        ctx["rows"] = list_schedules(rt, actor)
+    with rt.db.read() as session:
+        if tab == "departments":
+            ctx["rows"] = directory.list_departments(session)
+        elif tab == "users":
+            ctx["rows"] = [user_out(rt, u) for u in directory.list_users(session, actor=actor)]
+            ctx["roles"] = [str(r) for r in STAFF_ROLES]
+            ctx["departments"] = directory.list_departments(session)
+        elif tab == "rules":
+            ctx["rows"] = [catalogue.rule_to_dict(r) for r in catalogue.rules_for(session, actor=actor)]
+            ctx["outcomes"] = OUTCOMES
+            ctx["departments"] = directory.list_departments(session)
+        elif tab == "sla":
+            ctx["rows"] = sla.rules_in_force(rt.sla, actor=actor)
+            ctx["types"] = ["*", *(t.value for t in OrderType)]
+            ctx["urgencies"] = [u.value for u in Urgency]
+            ctx["units"] = [u.value for u in DurationUnit]
+        else:
+            ctx["rows"] = [schedule_to_dict(s) for s in schedules.list_schedules(session, actor=actor)]
     return render(request, "admin.html", ctx, status_code=status_code, actor=actor)
 
 
@@ -83,66 +85,75 @@ def _save(request: Request, tab: str, form: dict[str, Any]) -> Response:
     lang = lang_of(request)
     values = forms.clean({k: v for k, v in form.items() if isinstance(v, str)})
     try:
-        if tab == "departments":
-            data = {k: values.get(k) for k in ("code", "name", "name_en", "hotline", "kind") if values.get(k)}
-            data["active"] = values.get("active", "on") == "on"
-            missing = forms.check_required(values, ["code", "name"], lang)
-            if missing:
-                raise Invalid("required", fields=missing)
-            directory_api.put_department(rt, actor, forms.build(directory_api.DepartmentIn, data))  # type: ignore[arg-type]
-        elif tab == "users":
-            op = values.get("op", "create")
-            if op == "toggle":
-                username = values.get("username", "")
-                patch = directory_api.UserPatch(active=values.get("active") == "true")
-                directory_api.patch_user(rt, actor, username, patch)
-            else:
-                missing = forms.check_required(values, ["username", "password", "role"], lang)
-                if missing:
-                    raise Invalid("required", fields=missing)
-                keys = ("username", "password", "role", "display_name", "department_code")
-                data = {k: values[k] for k in keys if k in values}
-                directory_api.create_user(rt, actor, forms.build(directory_api.UserIn, data))  # type: ignore[arg-type]
-        elif tab == "rules":
-            if values.get("op") == "delete":
-                dispatch_api.delete_rule(rt, actor, int(values.get("rule_id", "0") or 0))
-            else:
-                missing = forms.check_required(values, ["name", "outcome"], lang)
-                if missing:
-                    raise Invalid("required", fields=missing)
-                data = {
-                    k: values[k]
-                    for k in ("name", "outcome", "department_code", "transfer_target", "guidance", "position")
-                    if k in values
-                }
-                data["keywords"] = [
-                    k for k in values.get("keywords", "").replace("，", ",").split(",") if k.strip()
-                ]
-                dispatch_api.create_rule(rt, actor, forms.build(RuleIn, data))  # type: ignore[arg-type]
-        elif tab == "sla":
-            keys = ("order_type", "urgency", "sign_amount", "sign_unit", "handle_amount", "handle_unit")
-            missing = forms.check_required(values, list(keys), lang)
-            if missing:
-                raise Invalid("required", fields=missing)
-            admin_api.put_sla(rt, actor, forms.build(admin_api.SlaRuleIn, {k: values[k] for k in keys}))  # type: ignore[arg-type]
-        elif tab == "calendar":
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile) or not upload.filename:
-                raise Invalid("no file", fields={"file": forms.check_required({}, ["file"], lang)["file"]})
-            content = upload.file.read()
-            if not content.strip():
-                raise Invalid("the schedule is empty", fields={"file": "empty"})
-            with rt.db.write() as session:
-                store.save_schedule(session, content=content, filename=upload.filename, actor=actor.username)
-            rt.invalidate()
-        else:
-            raise NotFound(f"no admin section {tab!r}")
+        with rt.db.write() as session:
+            _apply(session, rt, actor, tab, values, form, lang)
+        rt.invalidate()
     except (Invalid, Conflict) as exc:
         errors = exc.detail.get("fields", {}) if isinstance(exc, Invalid) else {}
         return _page(
             request, tab, errors=errors, values=values, message=exc.message, status_code=exc.status_code
         )
     return redirect(f"/admin?tab={tab}", saved="1")
+
+
+def _apply(
+    session: Any, rt: Any, actor: Any, tab: str, values: dict[str, str], form: dict[str, Any], lang: str
+) -> None:
+    """One admin form: parse it, then call the service (which checks the role and the rules)."""
+    if tab == "departments":
+        missing = forms.check_required(values, ["code", "name"], lang)
+        if missing:
+            raise Invalid("required", fields=missing)
+        data = {k: values.get(k) for k in ("code", "name", "name_en", "hotline", "kind") if values.get(k)}
+        data["active"] = values.get("active", "on") == "on"
+        directory.upsert_department(session, actor=actor, **forms.build(DepartmentIn, data).model_dump())
+    elif tab == "users":
+        if values.get("op", "create") == "toggle":
+            directory.update_user(
+                session,
+                actor=actor,
+                username=values.get("username", ""),
+                active=values.get("active") == "true",
+            )
+        else:
+            missing = forms.check_required(values, ["username", "password", "role"], lang)
+            if missing:
+                raise Invalid("required", fields=missing)
+            keys = ("username", "password", "role", "display_name", "department_code")
+            data = {k: values[k] for k in keys if k in values}
+            directory.create_user(session, actor=actor, **forms.build(UserIn, data).model_dump())
+    elif tab == "rules":
+        if values.get("op") == "delete":
+            catalogue.delete_rule(session, rule_id=int(values.get("rule_id", "0") or 0), actor=actor)
+        else:
+            missing = forms.check_required(values, ["name", "outcome"], lang)
+            if missing:
+                raise Invalid("required", fields=missing)
+            data = {
+                k: values[k]
+                for k in ("name", "outcome", "department_code", "transfer_target", "guidance", "position")
+                if k in values
+            }
+            data["keywords"] = [
+                k for k in values.get("keywords", "").replace("，", ",").split(",") if k.strip()
+            ]
+            rule = forms.build(RuleIn, data)
+            catalogue.create_rule(session, data=rule, directory=rt.directory, actor=actor)  # type: ignore[arg-type]
+    elif tab == "sla":
+        keys = ("order_type", "urgency", "sign_amount", "sign_unit", "handle_amount", "handle_unit")
+        missing = forms.check_required(values, list(keys), lang)
+        if missing:
+            raise Invalid("required", fields=missing)
+        sla.set_rule(
+            session, actor=actor, **forms.build(SlaRuleIn, {k: values[k] for k in keys}).model_dump()
+        )
+    elif tab == "calendar":
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise Invalid("no file", fields={"file": forms.check_required({}, ["file"], lang)["file"]})
+        schedules.save_schedule(session, actor=actor, content=upload.file.read(), filename=upload.filename)
+    else:
+        raise NotFound(f"no admin section {tab!r}")
 
 
 @router.post("/admin/{tab}")

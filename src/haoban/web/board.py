@@ -6,9 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from haoban.analytics import service as analytics
-from haoban.auth.rbac import REVIEW_ROLES
+from haoban.auth.roles import REVIEW_ROLES
 from haoban.db import utcnow
-from haoban.orders import service
+from haoban.orders import presenters, queries
 from haoban.web import panels
 from haoban.web.common import PageRoute, render, require_actor, runtime
 
@@ -24,9 +24,9 @@ def board(request: Request, department: str | None = None) -> Response:
     dept = rt.directory.department(department) if department else None
 
     def queue(session: object, **filters: object) -> tuple[list[dict[str, object]], int]:
-        f = service.OrderFilter(department=dept.code if dept else None, **filters)  # type: ignore[arg-type]
-        rows, total = service.list_orders(session, rt, actor=actor, filters=f, page=1, page_size=LIMIT)  # type: ignore[arg-type]
-        return [service.order_detail(o, rt, actor=actor, now=now) for o in rows], total
+        f = queries.OrderFilter(department=dept.code if dept else None, **filters)  # type: ignore[arg-type]
+        rows, total = queries.list_orders(session, rt, actor=actor, filters=f, page=1, page_size=LIMIT)  # type: ignore[arg-type]
+        return [presenters.order_detail(o, rt, actor=actor, now=now) for o in rows], total
 
     with rt.db.read() as session:
         by_dept = analytics.department_deadlines(session, now=now, directory=rt.directory)
@@ -34,11 +34,9 @@ def board(request: Request, department: str | None = None) -> Response:
         returns = queue(session, status=["return_requested"])
         replies = queue(session, status=["replied"])
         callbacks = queue(session, status=["callback"])
-        ext_rows, ext_total = analytics.extension_requests(session, actor=actor, limit=LIMIT)
-        extensions = ([service.order_detail(o, rt, actor=actor, now=now) for o in ext_rows], ext_total)
-        scores = {
-            o["code"]: panels.reply_score(session, code=o["code"], actor=actor) for o in replies[0]
-        }
+        ext_rows, ext_total = queries.pending_extensions(session, actor=actor, limit=LIMIT)
+        extensions = ([presenters.order_detail(o, rt, actor=actor, now=now) for o in ext_rows], ext_total)
+        scores = {o["code"]: panels.reply_score(session, code=o["code"], actor=actor) for o in replies[0]}
     return render(
         request,
         "board.html",

@@ -17,7 +17,17 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import OperationalError
 
-from haoban.auth.service import Actor, decode_token
+from haoban.auth.actors import Actor
+from haoban.auth.roles import (
+    CALL_CENTRE,
+    DASHBOARD_ROLES,
+    READ_CONFIG_ROLES,
+    REVIEW_ROLES,
+    ROLE_LABELS,
+    Role,
+)
+from haoban.auth.service import decode_token
+from haoban.directory.vocabulary import CHANNEL_LABELS, TYPE_LABELS
 from haoban.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited, Unauthorized
 from haoban.orders import workflow
 from haoban.runtime import Runtime
@@ -25,7 +35,6 @@ from haoban.web import i18n
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 TOKEN_COOKIE = "haoban_token"
 LANG_COOKIE = "haoban_lang"
 
@@ -78,7 +87,8 @@ def demo_mode(rt: Runtime) -> bool:
 # --- formatting helpers for templates ------------------------------------------------------------
 
 
-def fmt_time(value: Any, with_time: bool = True) -> str:
+def fmt_time(value: Any, with_time: bool = True, *, tz: ZoneInfo) -> str:
+    """A time as the city reads it (the configured zone)."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
@@ -86,7 +96,7 @@ def fmt_time(value: Any, with_time: bool = True) -> str:
             value = datetime.fromisoformat(value)
         except ValueError:
             return value
-    local = value.astimezone(LOCAL_TZ)
+    local = value.astimezone(tz)
     return local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
 
 
@@ -111,15 +121,15 @@ def action_label(action: str, lang: str) -> str:
     return i18n.label(i18n.EVENT_LABELS, action, lang)
 
 
-NAV: list[tuple[str, str, tuple[str, ...] | None]] = [
-    # (key, href, roles that see the link; None = everyone)
+NAV: list[tuple[str, str, tuple[str, ...] | frozenset[Role] | None]] = [
+    # (key, href, roles that see the link; None = everyone) — the same groups the pages require
     ("portal", "/portal", None),
-    ("console", "/console", ("operator", "dispatcher", "supervisor", "admin")),
-    ("queue", "/console/queue", ("operator", "dispatcher", "supervisor", "admin")),
-    ("inbox", "/inbox", ("handler",)),
-    ("board", "/board", ("dispatcher", "supervisor", "admin")),
-    ("dashboard", "/dashboard", ("operator", "dispatcher", "supervisor", "admin", "auditor")),
-    ("admin", "/admin", ("admin", "supervisor", "dispatcher", "auditor")),
+    ("console", "/console", CALL_CENTRE),
+    ("queue", "/console/queue", CALL_CENTRE),
+    ("inbox", "/inbox", (Role.HANDLER,)),
+    ("board", "/board", REVIEW_ROLES),
+    ("dashboard", "/dashboard", DASHBOARD_ROLES),
+    ("admin", "/admin", READ_CONFIG_ROLES),
 ]
 
 
@@ -155,14 +165,14 @@ def render(
         "path": request.url.path,
         "lang_href": f"/lang/{other}?next={quote(path_qs, safe='')}",
         "demo": demo_mode(rt),
-        "fmt_time": fmt_time,
+        "fmt_time": lambda value, with_time=True: fmt_time(value, with_time, tz=rt.settings.tz),
         "fmt_pct": fmt_pct,
         "status_label": lambda s: status_label(s, lang),
         "action_label": lambda a: action_label(a, lang),
-        "type_label": lambda k: i18n.label(i18n.TYPE_LABELS, k, lang),
-        "channel_label": lambda k: i18n.label(i18n.CHANNEL_LABELS, k, lang),
-        "role_label": lambda k: i18n.label(i18n.ROLE_LABELS, k, lang),
-        "role_name": actor and i18n.label(i18n.ROLE_LABELS, actor.role, lang),
+        "type_label": lambda k: i18n.label(TYPE_LABELS, k, lang),
+        "channel_label": lambda k: i18n.label(CHANNEL_LABELS, k, lang),
+        "role_label": lambda k: i18n.label(ROLE_LABELS, k, lang),
+        "role_name": actor and i18n.label(ROLE_LABELS, actor.role, lang),
     }
     ctx.update(context or {})
     response = templates.TemplateResponse(request, template, ctx, status_code=status_code)

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from haoban.auth.rbac import INTAKE_ROLES
-from haoban.auth.service import Actor
+from haoban.auth.actors import Actor
 from haoban.db import utcnow
+from haoban.dispatch.routing import TRANSFER_TARGETS
 from haoban.errors import Conflict, Invalid
-from haoban.orders import service
-from haoban.orders.intake import PreparedOrder, prepare_order, write_prepared
+from haoban.orders import presenters, queries
+from haoban.orders.access import STAFF_INTAKE_ROLES as INTAKE_ROLES
+from haoban.orders.intake import create_order, register_and_act
 from haoban.orders.schemas import ActionRequest, OrderCreate
-from haoban.orders.workflow import TRANSFER_TARGETS
 from haoban.web import forms, panels
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime
 from haoban.web.orders import directory_choices
@@ -82,13 +82,23 @@ def _register(request: Request, form: dict[str, Any]) -> Response:
     fields = {k: values[k] for k in REGISTER_FIELDS if k in values}
     try:
         data = forms.build(OrderCreate, fields)
-        prepared: PreparedOrder = prepare_order(rt, data=data, actor=actor, route=mode == "dispatch")
         with rt.db.write() as session:
-            created = write_prepared(session, [prepared])[0]
-            if mode != "dispatch":
-                req = ActionRequest(answer=values.get("answer")) if mode == "answer" else None
-                req = req or ActionRequest(target=values.get("target"))
-                service.apply_action(session, rt, code=created.code, action=mode, data=req, actor=actor)
+            if mode == "dispatch":
+                created = create_order(session, rt, data=data, actor=actor)  # type: ignore[arg-type]
+            else:
+                request_ = (
+                    ActionRequest(answer=values.get("answer"))
+                    if mode == "answer"
+                    else ActionRequest(target=values.get("target"))
+                )
+                created = register_and_act(
+                    session,
+                    rt,
+                    data=data,
+                    actor=actor,
+                    action=mode,
+                    request=request_,  # type: ignore[arg-type]
+                )
     except (Invalid, Conflict) as exc:
         errs = exc.detail.get("fields", {}) if isinstance(exc, Invalid) else {}
         return _console(request, actor, values=values, errors=errs, message=exc.message, status_code=422)
@@ -108,15 +118,15 @@ def queue(request: Request, page: int = 1) -> Response:
     page = max(1, page)
     now = utcnow()
     with rt.db.read() as session:
-        rows, total = service.list_orders(
+        rows, total = queries.list_orders(
             session,
             rt,
             actor=actor,
-            filters=service.OrderFilter(status=["pending_dispatch", "registered"]),
+            filters=queries.OrderFilter(status=["pending_dispatch", "registered"]),
             page=page,
             page_size=20,
         )
-        items = [service.order_detail(o, rt, actor=actor, now=now) for o in rows]
+        items = [presenters.order_detail(o, rt, actor=actor, now=now) for o in rows]
         for item in items:
             item["similar"] = panels.similar_orders(session, rt, code=item["code"], actor=actor)
     return render(

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from haoban.analytics import service as analytics
-from haoban.auth.rbac import DASHBOARD_ROLES
+from haoban.auth.roles import DASHBOARD_ROLES
 from haoban.db import utcnow
+from haoban.directory.vocabulary import CHANNEL_LABELS
 from haoban.errors import Invalid
 from haoban.web.common import PageRoute, lang_of, render, require_actor, runtime
-from haoban.web.i18n import CHANNEL_LABELS
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -62,7 +62,7 @@ def dashboard(request: Request) -> Response:
     with rt.db.read() as session:
         data = analytics.dashboard(session, scope=scope, now=now, directory=rt.directory, bucket=bucket)  # type: ignore[arg-type]
     shown_first = analytics.today_local(scope.start)
-    shown_last = (scope.end.astimezone(analytics.LOCAL_TZ) - timedelta(days=1)).date()
+    shown_last = (scope.end.astimezone(rt.settings.tz) - timedelta(days=1)).date()
     params = {"from": shown_first.isoformat(), "to": shown_last.isoformat(), "bucket": bucket}
     if district:
         params["district"] = district

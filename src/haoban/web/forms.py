@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from haoban.dispatch.routing import TRANSFER_TARGETS
 from haoban.errors import Invalid
 from haoban.orders import workflow
 from haoban.orders.schemas import ActionRequest
@@ -30,7 +31,7 @@ _DECISIONS = {
     "review_reply": (("approve", "dec_approve"), ("reject", "dec_reject")),
 }
 _RESULTS = tuple((r, f"res_{r}") for r in workflow.CALLBACK_RESULTS)
-_TARGETS = tuple((t, t) for t in workflow.TRANSFER_TARGETS)
+_TARGETS = tuple((t, t) for t in TRANSFER_TARGETS)
 
 ACTION_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "answer": (FieldSpec("answer", "textarea"),),

@@ -1,10 +1,13 @@
 """The pages' words, Chinese first and English second, in one small dictionary.
 
 Templates call ``t("key")``; an unknown key shows itself, so a missing string is visible, not fatal.
-Status and action labels come from the state table (``orders.workflow``), not from here.
+Status and action labels come from the state table (``orders.workflow``), appeal types, urgency and
+channels from ``directory.vocabulary``, roles from ``auth.roles`` — not from here.
 """
 
 from __future__ import annotations
+
+from haoban.directory.vocabulary import URGENCY_LABELS
 
 LANGS = ("zh", "en")
 
@@ -88,8 +91,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "status": ("状态", "Status"),
     "type": ("诉求类型", "Type"),
     "urgency": ("紧急程度", "Urgency"),
-    "urgency_normal": ("一般", "Normal"),
-    "urgency_urgent": ("紧急", "Urgent"),
     "subject": ("标题", "Subject"),
     "content": ("诉求内容", "What happened"),
     "place": ("地点", "Place"),
@@ -281,6 +282,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kpi_first_time_rate": ("一次办结率", "First-time resolution"),
     "kpi_dispatch_accuracy": ("派单准确率", "Dispatch accuracy"),
     "kpi_auto_dispatch_share": ("自动派单率", "Auto-dispatch share"),
+    "kpi_instant_answer_rate": ("即时答复率", "Instant-answer rate"),
     "received": ("受理量", "Received"),
     "finished": ("办结量", "Finished"),
     "on_time": ("按时办结", "On time"),
@@ -303,33 +305,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kpi_help": ("指标口径", "How each figure is defined"),
 }
 
-TYPE_LABELS: dict[str, tuple[str, str]] = {
-    "consult": ("咨询", "Consultation"),
-    "help": ("求助", "Help"),
-    "complaint": ("投诉", "Complaint"),
-    "report": ("举报", "Report"),
-    "suggestion": ("建议", "Suggestion"),
-    "praise": ("表扬", "Praise"),
-}
-CHANNEL_LABELS: dict[str, tuple[str, str]] = {
-    "phone": ("电话", "Phone"),
-    "web": ("网站", "Web"),
-    "app": ("App", "App"),
-    "wechat": ("微信", "WeChat"),
-    "window": ("窗口", "Window"),
-    "email": ("邮件", "Email"),
-    "open311": ("Open311", "Open311"),
-}
-ROLE_LABELS: dict[str, tuple[str, str]] = {
-    "operator": ("话务员", "Operator"),
-    "dispatcher": ("派单员", "Dispatcher"),
-    "handler": ("承办人", "Handler"),
-    "supervisor": ("督办员", "Supervisor"),
-    "admin": ("管理员", "Admin"),
-    "auditor": ("审计", "Auditor"),
-    "system": ("系统", "System"),
-    "citizen": ("市民", "Citizen"),
-}
+# urgency_normal, urgency_urgent: the words of ``directory.vocabulary``, for templates' t("urgency_…").
+STRINGS.update({f"urgency_{k}": v for k, v in URGENCY_LABELS.items()})
+
 EVENT_LABELS: dict[str, tuple[str, str]] = {
     "register": ("受理登记", "Registered"),
     "absorb": ("并入重复件", "Absorbed a duplicate"),

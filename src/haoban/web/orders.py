@@ -8,17 +8,18 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from haoban.auth.service import Actor
+from haoban.auth.actors import Actor
+from haoban.auth.roles import STAFF_ROLES, Role
 from haoban.db import utcnow
 from haoban.errors import Conflict, Forbidden, Invalid
-from haoban.orders import service
+from haoban.orders import access, presenters, queries
+from haoban.orders.actions import apply_action
 from haoban.orders.workflow import HANDLING_STATUSES
 from haoban.web import forms, panels
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime, safe_next
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-STAFF_ROLES = ("operator", "dispatcher", "handler", "supervisor", "admin", "auditor")
 INBOX_TABS: dict[str, tuple[list[str] | None, bool | None]] = {
     # tab → (statuses, overdue)
     "to_sign": (["dispatched"], None),
@@ -52,19 +53,11 @@ def order_context(
 ) -> dict[str, Any]:
     rt = runtime(request)
     with rt.db.read() as session:
-        order = service.get_order(session, code=code, actor=actor)
-        detail = service.order_detail(order, rt, actor=actor)
-        events = [service.event_view(e) for e in service.order_events(session, code=code, actor=actor)]
+        order = access.get_order(session, code=code, actor=actor)
+        detail = presenters.order_detail(order, rt, actor=actor)
+        events = [presenters.event_view(e) for e in queries.order_events(session, code=code, actor=actor)]
         similar = panels.similar_orders(session, rt, code=code, actor=actor)
         score = panels.reply_score(session, code=code, actor=actor) if detail.get("reply") else None
-    # The state table allows these from "signed"; the service refuses them without (or with) a pending
-    # request, so the page does not offer them.
-    pending = detail["extension_request"] is not None
-    detail["allowed_actions"] = [
-        a
-        for a in detail["allowed_actions"]
-        if not (a == "decide_extension" and not pending) and not (a == "request_extension" and pending)
-    ]
     return {
         "o": detail,
         "dept_names": {d.code: d.name for d in rt.directory.departments_by_id.values()},
@@ -97,7 +90,7 @@ def _act(request: Request, code: str, action: str, form: dict[str, Any]) -> Resp
     try:
         data = forms.action_request(action, form, lang)
         with rt.db.write() as session:
-            service.apply_action(session, rt, code=code, action=action, data=data, actor=actor)
+            apply_action(session, rt, code=code, action=action, data=data, actor=actor)
     except (Invalid, Conflict, Forbidden) as exc:
         errors = {action: exc.detail.get("fields", {})} if isinstance(exc, Invalid) else {}
         ctx = order_context(
@@ -123,7 +116,7 @@ async def order_action(request: Request, code: str, action: str) -> Response:
 
 @router.get("/inbox")
 def inbox(request: Request, tab: str = "to_sign", page: int = 1) -> Response:
-    actor = require_actor(request, "handler")
+    actor = require_actor(request, Role.HANDLER)
     rt = runtime(request)
     if tab not in INBOX_TABS:
         tab = "to_sign"
@@ -131,19 +124,19 @@ def inbox(request: Request, tab: str = "to_sign", page: int = 1) -> Response:
     page = max(1, page)
     now = utcnow()
     with rt.db.read() as session:
-        counts = service.counts_by_status(session, actor=actor)
-        overdue_total = service.list_orders(
-            session, rt, actor=actor, filters=service.OrderFilter(overdue=True), page=1, page_size=1
+        counts = queries.counts_by_status(session, actor=actor)
+        overdue_total = queries.list_orders(
+            session, rt, actor=actor, filters=queries.OrderFilter(overdue=True), page=1, page_size=1
         )[1]
-        rows, total = service.list_orders(
+        rows, total = queries.list_orders(
             session,
             rt,
             actor=actor,
-            filters=service.OrderFilter(status=statuses, overdue=overdue),
+            filters=queries.OrderFilter(status=statuses, overdue=overdue),
             page=page,
             page_size=20,
         )
-        items = [service.order_summary(o, rt, now=now) for o in rows]
+        items = [presenters.order_summary(o, rt, now=now) for o in rows]
     tab_counts = {
         "to_sign": counts.get("dispatched", 0),
         "handling": counts.get("signed", 0),

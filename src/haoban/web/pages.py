@@ -12,8 +12,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 
+from haoban.auth.models import User
+from haoban.auth.roles import Role
 from haoban.auth.service import authenticate, issue_token
-from haoban.directory.models import User
 from haoban.errors import NotFound, Unauthorized
 from haoban.web import admin, board, console, dashboard, orders, portal
 from haoban.web.common import (
@@ -36,12 +37,12 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 STATIC = HERE / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 HOME_BY_ROLE = {
-    "operator": "/console",
-    "dispatcher": "/console/queue",
-    "handler": "/inbox",
-    "supervisor": "/board",
-    "admin": "/admin",
-    "auditor": "/dashboard",
+    Role.OPERATOR: "/console",
+    Role.DISPATCHER: "/console/queue",
+    Role.HANDLER: "/inbox",
+    Role.SUPERVISOR: "/board",
+    Role.ADMIN: "/admin",
+    Role.AUDITOR: "/dashboard",
 }
 
 
@@ -54,9 +55,10 @@ def landing(request: Request) -> Response:
             users = session.scalars(
                 select(User).where(User.active.is_(True)).order_by(User.role, User.username)
             )
-            accounts = [(u.username, u.role, u.department.name if u.department else None) for u in users]
-    staff = [a for a in accounts if a[1] != "handler"]
-    handlers = [a for a in accounts if a[1] == "handler"]
+            names = rt.directory
+            accounts = [(u.username, u.role, names.department_name(u.department_id)) for u in users]
+    staff = [a for a in accounts if a[1] != Role.HANDLER]
+    handlers = [a for a in accounts if a[1] == Role.HANDLER]
     return render(request, "landing.html", {"staff": staff, "handlers": handlers})
 
 

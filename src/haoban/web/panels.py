@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from haoban.auth.service import Actor
+from haoban.auth.actors import Actor
 from haoban.feedback import service as feedback
 from haoban.hotspots import service as hotspots
 from haoban.runtime import Runtime

@@ -6,45 +6,53 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
-from haoban.auth.service import CITIZEN_ACTOR
+from haoban.auth.actors import CITIZEN_ACTOR
+from haoban.deps import client_address
+from haoban.directory.vocabulary import TYPE_LABELS, OrderType
 from haoban.errors import Conflict, Invalid, NotFound, RateLimited
 from haoban.feedback import service as feedback
 from haoban.feedback.schemas import RATING_LEVELS, RatingIn
 from haoban.hotspots import service as hotspots
-from haoban.orders import service
+from haoban.orders import queries
 from haoban.orders.intake import create_order
 from haoban.orders.schemas import OrderCreate
-from haoban.ratelimit import RateLimiter
+from haoban.ratelimit import check_rate
+from haoban.responses import JSON
 from haoban.web import forms
 from haoban.web.common import PageRoute, lang_of, render, runtime
-from haoban.web.i18n import TYPE_LABELS
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 # Per client address and minute: filing is rarer than tracking.
-_file_limiter = RateLimiter(limit=10)
-_track_limiter: RateLimiter | None = None
-PORTAL_TYPES = ("complaint", "help", "consult", "report", "suggestion", "praise")
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+FILE_RATE_PER_MINUTE = 10
+PORTAL_TYPES = (
+    OrderType.COMPLAINT,
+    OrderType.HELP,
+    OrderType.CONSULT,
+    OrderType.REPORT,
+    OrderType.SUGGESTION,
+    OrderType.PRAISE,
+)
 
 
 def _track_allowed(request: Request) -> bool:
-    global _track_limiter
-    limit = runtime(request).settings.track_rate_per_minute
-    if _track_limiter is None or _track_limiter.limit != limit:
-        _track_limiter = RateLimiter(limit=limit)
-    return _track_limiter.allow(_client(request))
+    """Look-ups, ratings and the similar-appeals hint share the citizens' tracking allowance."""
+    rt = runtime(request)
+    try:
+        check_rate(
+            rt.db, scope="track", client=client_address(request), limit=rt.settings.track_rate_per_minute
+        )
+    except RateLimited:
+        return False
+    return True
 
 
 def _portal(request: Request, *, status_code: int = 200, **ctx: Any) -> Response:
     rt = runtime(request)
     base = {
-        "types": [(k, TYPE_LABELS[k]) for k in PORTAL_TYPES],
+        "types": [(str(k), TYPE_LABELS[k]) for k in PORTAL_TYPES],
         "districts": sorted(rt.directory.districts_by_id.values(), key=lambda d: d.code),
         "values": {"type": "complaint"},
         "errors": {},
@@ -67,8 +75,13 @@ def _file(request: Request, form: dict[str, Any]) -> Response:
     errors = forms.check_required(values, ["type", "content", "citizen_phone"], lang)
     if errors:
         return _portal(request, values=values, errors=errors, status_code=422)
-    if not _file_limiter.allow(_client(request)):
-        raise RateLimited("too many appeals from your address; wait a minute")
+    check_rate(
+        rt.db,
+        scope="file",
+        client=client_address(request),
+        limit=FILE_RATE_PER_MINUTE,
+        message="too many appeals from your address; wait a minute",
+    )
     fields = {
         k: values.get(k) for k in ("type", "content", "address", "district", "citizen_name", "citizen_phone")
     }
@@ -107,7 +120,7 @@ def _track(request: Request, form: dict[str, Any]) -> Response:
         raise RateLimited("too many look-ups from your address; wait a minute and try again")
     try:
         with rt.db.read() as session:
-            found = service.track(session, rt, code=values["code"], last4=last4)
+            found = queries.track(session, code=values["code"], last4=last4)
     except NotFound:
         return _portal(request, track_values=values, track_missing=True, status_code=404, focus="track")
     return render(
@@ -124,22 +137,22 @@ async def track(request: Request) -> Response:
     return await run_in_threadpool(_track, request, form)
 
 
-# --- near-duplicate hint and ratings -----------------------------------------------------------------
+# --- the similar-appeals hint and ratings -------------------------------------------------------------
 
 
-def _similar(request: Request, body: dict[str, Any]) -> JSONResponse:
+def _similar(request: Request, body: dict[str, Any]) -> JSON:
     """How many open appeals say the same thing: a count only, never other citizens' words."""
     text = str(body.get("text") or "").strip()[:2000]
     if len(text) < 6 or not _track_allowed(request):
-        return JSONResponse({"similar": 0})
+        return JSON({"similar": 0})
     rt = runtime(request)
     district = str(body.get("district") or "") or None
     try:
         with rt.db.read() as session:
             found = hotspots.check_duplicates(session, rt, text=text, district=district, limit=5)
     except Invalid:
-        return JSONResponse({"similar": 0})
-    return JSONResponse({"similar": len(found.get("candidates", []))})
+        return JSON({"similar": 0})
+    return JSON({"similar": len(found.get("candidates", []))})
 
 
 @router.post("/portal/similar")
@@ -177,7 +190,7 @@ def _rate(request: Request, form: dict[str, Any]) -> Response:
     code, last4 = values.get("code", ""), values.get("phone_last4", "")
     try:
         with rt.db.read() as session:
-            found = service.track(session, rt, code=code, last4=last4)
+            found = queries.track(session, code=code, last4=last4)
     except NotFound:
         return _portal(request, track_values=values, track_missing=True, status_code=404, focus="track")
     ctx: dict[str, Any] = {"o": found, "last4": last4, **_rating_context(rt, found, last4)}

@@ -1,4 +1,4 @@
-"""Deadline rules for work orders, in one place: SLA terms per type × urgency, and deadline colours.
+"""Time limits, in one place: SLA terms per appeal type × urgency, the deadlines they give, their colours.
 
 Deadlines are city configuration, not national law. Defaults follow one municipal rule: urgent the same
 day; 咨询/求助 within 3 working days; 投诉/举报 within 13 working days. The sign clock restarts at each
@@ -13,8 +13,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from haoban.auth.actors import Actor
+from haoban.auth.rbac import require_role
+from haoban.auth.roles import ADMIN_ROLES, READ_CONFIG_ROLES
 from haoban.calendar import Deadline, DurationUnit, WorkCalendar, deadline_state
-from haoban.orders.models import SlaRule
+from haoban.db import utcnow
+from haoban.sla.models import SlaRule
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,41 @@ def load_sla_table(session: Session) -> SlaTable:
             for r in rows
         }
     )
+
+
+def rules_in_force(table: SlaTable, *, actor: Actor) -> list[dict[str, object]]:
+    """The time limits in force (configured rows over the defaults), for the admin pages and API."""
+    require_role(actor, *READ_CONFIG_ROLES)
+    return table.as_rows()
+
+
+def set_rule(
+    session: Session,
+    *,
+    actor: Actor,
+    order_type: str,
+    urgency: str,
+    sign_amount: float,
+    sign_unit: DurationUnit,
+    handle_amount: float,
+    handle_unit: DurationUnit,
+) -> SlaRule:
+    """Set the time limits for one type × urgency (``order_type`` "*" for any type). Admins only."""
+    require_role(actor, *ADMIN_ROLES)
+    row = session.scalar(select(SlaRule).where(SlaRule.order_type == order_type, SlaRule.urgency == urgency))
+    if row is None:
+        row = SlaRule(order_type=order_type, urgency=urgency)
+        session.add(row)
+    row.sign_amount, row.sign_unit = sign_amount, DurationUnit(sign_unit).value
+    row.handle_amount, row.handle_unit = handle_amount, DurationUnit(handle_unit).value
+    row.updated_at = utcnow()
+    session.flush()
+    return row
+
+
+def warn_at(start: datetime, deadline: datetime, ratio: float) -> datetime:
+    """When a deadline turns yellow: ``ratio`` of its time used."""
+    return start + (deadline - start) * ratio
 
 
 def sign_deadline(calendar: WorkCalendar, terms: SlaTerms, start: datetime) -> Deadline:

@@ -1,7 +1,7 @@
-"""SLA clock: durations, deadlines and the on-time / warning / overdue state of a work order.
+"""The clock: durations, deadlines and the on-time / warning / overdue state of a running deadline.
 
 All arithmetic is done on timezone-aware datetimes. Storage is UTC, but the calendar reasons
-in the calendar's zone (Asia/Shanghai by default): a *day* is a local calendar day and office
+in the calendar's zone (the city's, ``Settings.timezone``): a *day* is a local calendar day and office
 hours are local wall-clock times. A naive input datetime is interpreted in the calendar's zone.
 Every returned datetime is aware and in UTC.
 
@@ -47,7 +47,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from itertools import pairwise
 from typing import Literal, Protocol
-from zoneinfo import ZoneInfo
+
+from haoban.config import city_tz
 
 __all__ = [
     "DEFAULT_OFFICE_HOURS",
@@ -67,8 +68,6 @@ OfficeHours = tuple[tuple[time, time], ...]
 DEFAULT_OFFICE_HOURS: OfficeHours = ((time(9, 0), time(12, 0)), (time(13, 0), time(17, 0)))
 
 DeadlineState = Literal["on_time", "warning", "overdue"]
-
-_SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 _MAX_DAYS = 36_600  # about a century
 _MAX_HOURS = 24 * _MAX_DAYS
@@ -297,11 +296,12 @@ def deadline_state(
     ``overdue`` when now > deadline; ``warning`` when the elapsed share of the wall-clock span
     (deadline - start) is >= ``warning_ratio`` (0..1); ``on_time`` otherwise. A span of zero or
     less (deadline at or before start) counts as fully elapsed, so it warns until it is overdue.
-    Naive datetimes are taken as Asia/Shanghai, like everywhere else in this package.
+    Naive datetimes are taken in the city's time zone, like everywhere else in this package.
     """
     if not 0.0 <= warning_ratio <= 1.0:  # also rejects NaN
         raise ValueError(f"warning_ratio must be between 0 and 1, got {warning_ratio!r}")
-    s, d, n = _aware(start, _SHANGHAI), _aware(deadline, _SHANGHAI), _aware(now, _SHANGHAI)
+    tz = city_tz()
+    s, d, n = _aware(start, tz), _aware(deadline, tz), _aware(now, tz)
     if n > d:
         return "overdue"
     span = d - s

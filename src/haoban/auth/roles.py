@@ -1,0 +1,50 @@
+"""Roles, in one place: the enum, their zh / en names and the groups that share a permission. Pure.
+
+Staff accounts carry one of the staff roles. ``system`` (the platform itself: intake, the deadline
+sweep, fan-out to merged orders) and ``citizen`` (tracking and rating with a code and phone digits)
+have no account; they act through fixed actors.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.StrEnum):
+    OPERATOR = "operator"  # 话务员: registers calls, answers from the knowledge base
+    DISPATCHER = "dispatcher"  # 派单员: dispatches, reviews returns and replies
+    HANDLER = "handler"  # 承办人: works a department's orders
+    SUPERVISOR = "supervisor"  # 督办员: supervises, approves extensions, call-backs
+    ADMIN = "admin"  # 管理员
+    AUDITOR = "auditor"  # 审计: reads everything, changes nothing
+    SYSTEM = "system"  # the platform itself
+    CITIZEN = "citizen"  # 市民, no account
+
+
+R = Role
+STAFF_ROLES: tuple[Role, ...] = (R.OPERATOR, R.DISPATCHER, R.HANDLER, R.SUPERVISOR, R.ADMIN, R.AUDITOR)
+ROLE_LABELS: dict[str, tuple[str, str]] = {
+    R.OPERATOR: ("话务员", "Operator"),
+    R.DISPATCHER: ("派单员", "Dispatcher"),
+    R.HANDLER: ("承办人", "Handler"),
+    R.SUPERVISOR: ("督办员", "Supervisor"),
+    R.ADMIN: ("管理员", "Admin"),
+    R.AUDITOR: ("审计", "Auditor"),
+    R.SYSTEM: ("系统", "System"),
+    R.CITIZEN: ("市民", "Citizen"),
+}
+
+# The hotline centre (受理 / 派单 / 督办) and the administrators.
+CALL_CENTRE: frozenset[Role] = frozenset({R.OPERATOR, R.DISPATCHER, R.SUPERVISOR, R.ADMIN})
+# Roles that see every order: the call centre, auditors (who read but never act), the platform.
+CITY_WIDE_ROLES: frozenset[Role] = CALL_CENTRE | {R.AUDITOR, R.SYSTEM}
+# Who may change the configuration: administrators, and the platform itself when the command line or
+# the demo seeding sets a city up (the system actor has no account, so no request can act as it).
+ADMIN_ROLES: tuple[Role, ...] = (R.ADMIN, R.SYSTEM)
+# Who may read the configuration (departments, users, rules, time limits, the calendar).
+READ_CONFIG_ROLES: tuple[Role, ...] = (R.ADMIN, R.SUPERVISOR, R.DISPATCHER, R.AUDITOR)
+# Who may read the city dashboard's figures (analytics): the call centre and auditors.
+DASHBOARD_ROLES: tuple[Role, ...] = (R.OPERATOR, R.DISPATCHER, R.SUPERVISOR, R.ADMIN, R.AUDITOR)
+# Who reviews returns, replies and extensions (the supervisor board).
+REVIEW_ROLES: tuple[Role, ...] = (R.DISPATCHER, R.SUPERVISOR, R.ADMIN)
+del R

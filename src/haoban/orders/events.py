@@ -1,0 +1,275 @@
+"""The case file's writer (一事一档): every event of an order is appended here, hash-chained.
+
+``record`` is the one place an ``EventRecord`` (the hashed fields) is built: for an event being appended
+to a stored order, for the events of an order being registered (written in a batch by intake), and for
+a stored event being verified. Status changes reach this module only through the gate
+(``haoban.orders.gate``); ``note`` appends the events that leave the status alone (a duplicate absorbed,
+a rating, a rectification).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from haoban.auth.actors import Actor
+from haoban.orders.casefile import GENESIS, Break, EventRecord, chain_hash, encode_payload, verify_chain
+from haoban.orders.models import Order, OrderEvent
+
+
+def record(
+    *,
+    code: str,
+    seq: int,
+    action: str,
+    actor_name: str,
+    actor_role: str,
+    at: datetime,
+    from_status: str | None,
+    to_status: str,
+    payload: str,
+) -> EventRecord:
+    return EventRecord(code, seq, action, actor_name, actor_role, at, from_status, to_status, payload)
+
+
+def stored_record(code: str, e: OrderEvent) -> EventRecord:
+    return record(
+        code=code,
+        seq=e.seq,
+        action=e.action,
+        actor_name=e.actor_name,
+        actor_role=e.actor_role,
+        at=e.at,
+        from_status=e.from_status,
+        to_status=e.to_status,
+        payload=e.payload,
+    )
+
+
+def _append(
+    session: Session,
+    order: Order,
+    *,
+    action: str,
+    actor: Actor,
+    from_status: str | None,
+    to_status: str,
+    payload: dict[str, Any],
+    at: datetime,
+) -> OrderEvent:
+    seq = order.event_count + 1
+    encoded = encode_payload(payload)
+    digest = chain_hash(
+        order.last_hash,
+        record(
+            code=order.code,
+            seq=seq,
+            action=action,
+            actor_name=actor.name,
+            actor_role=actor.role,
+            at=at,
+            from_status=from_status,
+            to_status=to_status,
+            payload=encoded,
+        ),
+    )
+    event = OrderEvent(
+        order_id=order.id,
+        seq=seq,
+        action=action,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        actor_role=actor.role,
+        at=at,
+        from_status=from_status,
+        to_status=to_status,
+        payload=encoded,
+        prev_hash=order.last_hash,
+        hash=digest,
+    )
+    session.add(event)
+    order.event_count = seq
+    order.last_hash = digest
+    return event
+
+
+def note(
+    session: Session, order: Order, *, action: str, actor: Actor, payload: dict[str, Any], at: datetime
+) -> OrderEvent:
+    """An event that leaves the order's status alone (absorb, rate, rectification_open / _close)."""
+    order.updated_at = at
+    return _append(
+        session,
+        order,
+        action=action,
+        actor=actor,
+        from_status=order.status,
+        to_status=order.status,
+        payload=payload,
+        at=at,
+    )
+
+
+# --- journals: where the gate writes a move's event ----------------------------------------------
+
+
+class Journal(Protocol):
+    def append(
+        self,
+        order: Any,
+        *,
+        action: str,
+        actor: Actor,
+        from_status: str | None,
+        to_status: str,
+        payload: dict[str, Any],
+        at: datetime,
+    ) -> OrderEvent | None: ...
+
+
+@dataclass
+class SessionJournal:
+    """A stored order: the event is added to the session, chained to the order's last hash."""
+
+    session: Session
+
+    def append(
+        self,
+        order: Order,
+        *,
+        action: str,
+        actor: Actor,
+        from_status: str | None,
+        to_status: str,
+        payload: dict[str, Any],
+        at: datetime,
+    ) -> OrderEvent:
+        return _append(
+            self.session,
+            order,
+            action=action,
+            actor=actor,
+            from_status=from_status,
+            to_status=to_status,
+            payload=payload,
+            at=at,
+        )
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    action: str
+    actor: Actor
+    from_status: str | None
+    to_status: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class DraftJournal:
+    """An order being registered: its events wait until the intake writer knows the tracking code."""
+
+    events: list[PendingEvent]
+
+    def append(
+        self,
+        order: Any,
+        *,
+        action: str,
+        actor: Actor,
+        from_status: str | None,
+        to_status: str,
+        payload: dict[str, Any],
+        at: datetime,
+    ) -> None:
+        self.events.append(PendingEvent(action, actor, from_status, to_status, payload))
+
+
+def chain_rows(
+    *, order_id: int, code: str, at: datetime, events: list[PendingEvent]
+) -> tuple[list[dict[str, Any]], str]:
+    """The case-file rows of a newly registered order, hash-chained from the start; and the head hash."""
+    rows: list[dict[str, Any]] = []
+    prev = GENESIS
+    for seq, ev in enumerate(events, start=1):
+        encoded = encode_payload(ev.payload)
+        digest = chain_hash(
+            prev,
+            record(
+                code=code,
+                seq=seq,
+                action=ev.action,
+                actor_name=ev.actor.name,
+                actor_role=ev.actor.role,
+                at=at,
+                from_status=ev.from_status,
+                to_status=ev.to_status,
+                payload=encoded,
+            ),
+        )
+        rows.append(
+            {
+                "order_id": order_id,
+                "seq": seq,
+                "action": ev.action,
+                "actor_id": ev.actor.id,
+                "actor_name": ev.actor.name,
+                "actor_role": ev.actor.role,
+                "at": at,
+                "from_status": ev.from_status,
+                "to_status": ev.to_status,
+                "payload": encoded,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        prev = digest
+    return rows, prev
+
+
+# --- verification ---------------------------------------------------------------------------------
+
+
+def verify_case_files(
+    session: Session, *, progress: Callable[[int], None] | None = None, batch: int = 2000
+) -> tuple[int, list[Break]]:
+    """Verify every order's chain; returns (orders checked, breaks)."""
+    breaks: list[Break] = []
+    checked = 0
+    last_id = 0
+    while True:
+        orders = session.execute(
+            select(Order.id, Order.code, Order.last_hash)
+            .where(Order.id > last_id)
+            .order_by(Order.id)
+            .limit(batch)
+        ).all()
+        if not orders:
+            break
+        ids = [o.id for o in orders]
+        events: dict[int, list[OrderEvent]] = {}
+        for ev in session.scalars(
+            select(OrderEvent)
+            .where(OrderEvent.order_id.in_(ids))
+            .order_by(OrderEvent.order_id, OrderEvent.seq)
+        ):
+            events.setdefault(ev.order_id, []).append(ev)
+        for o in orders:
+            found = verify_chain(
+                o.code,
+                ((stored_record(o.code, e), e.prev_hash, e.hash) for e in events.get(o.id, [])),
+                head_hash=o.last_hash,
+            )
+            if found is not None:
+                breaks.append(found)
+        checked += len(orders)
+        last_id = ids[-1]
+        if progress:
+            progress(len(orders))
+        session.expunge_all()
+    return checked, breaks

@@ -1,0 +1,148 @@
+"""Reading orders: filtered lists scoped to what the actor may see, the case file, the citizen's look-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from haoban.auth.actors import Actor
+from haoban.db import utcnow
+from haoban.errors import Invalid, NotFound
+from haoban.orders import access, presenters, workflow
+from haoban.orders.citizen import phone_last4
+from haoban.orders.models import Order, OrderEvent
+from haoban.orders.workflow import Status
+from haoban.runtime import Runtime
+
+
+@dataclass
+class OrderFilter:
+    status: list[str] | None = None
+    department: str | None = None
+    district: str | None = None
+    category: str | None = None
+    order_type: str | None = None
+    channel: str | None = None
+    overdue: bool | None = None
+    text: str | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+
+
+def _filtered(rt: Runtime, actor: Actor, f: OrderFilter, now: datetime) -> Select[Any]:
+    stmt = select(Order)
+    clause = access.visibility_clause(actor)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    if f.status:
+        unknown = [s for s in f.status if s not in {x.value for x in Status}]
+        if unknown:
+            raise Invalid("unknown status", fields={"status": f"unknown: {', '.join(unknown)}"})
+        stmt = stmt.where(Order.status.in_(f.status))
+    directory = rt.directory
+    if f.department:
+        stmt = stmt.where(
+            Order.lead_department_id == directory.require_department(f.department, active=False).id
+        )
+    if f.district:
+        stmt = stmt.where(Order.district_id == directory.require_district(f.district).id)
+    if f.category:
+        code = directory.require_category(f.category).code
+        ids = [c.id for c in directory.categories_by_id.values() if code in c.ancestors]
+        stmt = stmt.where(Order.category_id.in_(ids))
+    if f.order_type:
+        stmt = stmt.where(Order.order_type == f.order_type)
+    if f.channel:
+        stmt = stmt.where(Order.channel == f.channel)
+    handling = [s.value for s in workflow.HANDLING_STATUSES]
+    if f.overdue is True:
+        stmt = stmt.where(Order.status.in_(handling), Order.handle_deadline < now)
+    elif f.overdue is False:
+        stmt = stmt.where(or_(Order.status.not_in(handling), Order.handle_deadline >= now))
+    if f.text:
+        like = f"%{f.text}%"
+        stmt = stmt.where(or_(Order.subject.like(like), Order.content.like(like), Order.code == f.text))
+    if f.received_from:
+        stmt = stmt.where(Order.received_at >= f.received_from)
+    if f.received_to:
+        stmt = stmt.where(Order.received_at < f.received_to)
+    return stmt
+
+
+def list_orders(
+    session: Session,
+    rt: Runtime,
+    *,
+    actor: Actor,
+    filters: OrderFilter,
+    page: int = 1,
+    page_size: int = 20,
+    now: datetime | None = None,
+) -> tuple[list[Order], int]:
+    now = now or utcnow()
+    stmt = _filtered(rt, actor, filters, now)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = (
+        session.scalars(
+            stmt.order_by(Order.received_at.desc(), Order.id.desc())
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+        )
+        .unique()
+        .all()
+    )
+    return list(rows), total
+
+
+def iter_orders(session: Session, rt: Runtime, *, actor: Actor, filters: OrderFilter) -> Iterator[Order]:
+    stmt = _filtered(rt, actor, filters, utcnow()).order_by(Order.id).execution_options(yield_per=500)
+    yield from session.scalars(stmt)
+
+
+def pending_extensions(session: Session, *, actor: Actor, limit: int = 50) -> tuple[list[Order], int]:
+    """Signed orders whose extension request (延期申请) waits for a decision, the earliest deadline first."""
+    where = [Order.status == Status.SIGNED.value, Order.extension_days.is_not(None)]
+    clause = access.visibility_clause(actor)
+    if clause is not None:
+        where.append(clause)
+    total = session.scalar(select(func.count()).select_from(Order).where(*where)) or 0
+    rows = session.scalars(select(Order).where(*where).order_by(Order.handle_deadline).limit(limit)).unique()
+    return list(rows), int(total)
+
+
+def counts_by_status(session: Session, *, actor: Actor) -> dict[str, int]:
+    stmt = select(Order.status, func.count()).group_by(Order.status)
+    clause = access.visibility_clause(actor)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    return {s: n for s, n in session.execute(stmt).all()}
+
+
+def _events_of(session: Session, order: Order) -> list[OrderEvent]:
+    return list(
+        session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.seq))
+    )
+
+
+def order_events(session: Session, *, code: str, actor: Actor) -> list[OrderEvent]:
+    return _events_of(session, access.get_order(session, code=code, actor=actor))
+
+
+def load_for_citizen(session: Session, *, code: str, last4: str, lock: bool = False) -> Order:
+    """The order a citizen proves with its code and the last four digits of the phone they gave."""
+    order = access.load(session, code.strip().upper(), lock=lock)
+    if order is None or not order.citizen_phone or phone_last4(order.citizen_phone) != last4:
+        # The same answer for "no such code" and "wrong digits": codes cannot be probed.
+        raise NotFound("no order matches this code and phone number")
+    return order
+
+
+def track(session: Session, *, code: str, last4: str) -> dict[str, Any]:
+    """What a citizen may see with the code and the last four digits of the phone they gave."""
+    order = load_for_citizen(session, code=code, last4=last4)
+    return presenters.track_view(order, _events_of(session, order))
