@@ -70,8 +70,8 @@ class Graph:
         return out
 
 
-def module_name(path: Path) -> str:
-    rel = path.relative_to(PACKAGE_DIR.parent).with_suffix("")
+def module_name(path: Path, package_dir: Path = PACKAGE_DIR) -> str:
+    rel = path.relative_to(package_dir.parent).with_suffix("")
     parts = list(rel.parts)
     if parts[-1] == "__init__":
         parts.pop()
@@ -109,7 +109,9 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> Iterable[tuple[str
 
 
 def build(package_dir: Path = PACKAGE_DIR) -> Graph:
-    modules = {module_name(p): p for p in sorted(package_dir.rglob("*.py")) if "versions" not in p.parts}
+    modules = {
+        module_name(p, package_dir): p for p in sorted(package_dir.rglob("*.py")) if "versions" not in p.parts
+    }
     arrows: set[Arrow] = set()
     sizes: dict[str, int] = {}
     for name, path in modules.items():

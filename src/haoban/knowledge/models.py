@@ -34,7 +34,7 @@ class KnowledgeArticle(Base):
     question: Mapped[str] = mapped_column(String(300))
     answer: Mapped[str] = mapped_column(Text)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
-    # Validity in the city's calendar days (Asia/Shanghai), both inclusive; None = open-ended.
+    # Validity in the city's calendar days (Settings.timezone), both inclusive; None = open-ended.
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
     tags: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of strings

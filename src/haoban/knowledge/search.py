@@ -217,7 +217,7 @@ class KnowledgeIndex:
         limit: int = 10,
         department: str | None = None,
     ) -> list[Hit]:
-        """Best articles for *query* valid on *today* (default: today in Asia/Shanghai), best first."""
+        """Best articles for *query* valid on *today* (default: today in the city's time zone), best first."""
         day = today or datetime.now(city_tz()).date()  # validity dates are the city's days
         words = _words(query)
         bigrams = [_BIGRAM_PREFIX + g for g in char_ngrams(query, 2)]
