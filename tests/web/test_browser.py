@@ -159,8 +159,8 @@ def test_journey_file_dispatch_handle_approve_track_dashboard(browser: Any, live
     citizen.page.click("text=查询进度")
     assert code in citizen.page.inner_text("main")
     assert "待派单" in citizen.page.inner_text("#track-status")
-    if citizen.page.locator("#rate").count():  # ratings (好差评) come with the feedback service
-        assert citizen.page.is_visible("#rate-later")  # not before the answer
+    assert citizen.page.is_visible("#rate-later")  # 好差评: not before the answer
+    assert citizen.page.locator("#rate-form").count() == 0
 
     # 2. An operator registers another call with the keyboard, then dispatches the appeal.
     operator = Browse(browser, live.url)
@@ -219,14 +219,14 @@ def test_journey_file_dispatch_handle_approve_track_dashboard(browser: Any, live
     citizen.page.click("form[action='/portal/track'] button[type=submit]")
     assert "已办结" in citizen.page.inner_text("#track-status")
     assert "犬主承诺" in citizen.page.inner_text("#track-reply")
-    if citizen.page.locator("#rate").count():
-        citizen.page.click("#btn-rate")  # no level chosen: the error sits next to the choice
-        assert citizen.page.is_visible("#err-level")
-        citizen.page.check("input[name=level][value=very_satisfied]")
-        citizen.page.fill("#rate-comment", "处理及时，谢谢")
-        citizen.page.click("#btn-rate")
-        assert "非常满意" in citizen.page.inner_text("#rated")
-        citizen.assert_clean()
+    citizen.page.click("#btn-rate")  # no level chosen: the error sits next to the choice
+    assert citizen.page.is_visible("#err-level")
+    citizen.page.check("input[name=level][value=very_satisfied]")
+    citizen.page.fill("#rate-comment", "处理及时，谢谢")
+    citizen.page.click("#btn-rate")
+    assert "非常满意" in citizen.page.inner_text("#rated")
+    assert citizen.page.locator("#rate-form").count() == 0  # once only
+    citizen.assert_clean()
 
     # 6. The dashboard's numbers moved.
     leader.go("/dashboard")
@@ -295,6 +295,8 @@ def test_screenshots_of_every_page(browser: Any, live: LiveServer) -> None:
         code = session.scalar(select(Order.code).where(Order.status == "signed").order_by(Order.id))
         phone = session.scalar(select(Order.citizen_phone).where(Order.code == code))
     pages = [*PAGES, ("supervisor", f"/orders/{code}", "order"), (None, "/portal?lang=en", "portal-en")]
+    for old in SHOTS.glob("*.png"):  # only this run's screenshots count below
+        old.unlink()
     for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         b = Browse(browser, live.url, viewport)
         who = None
@@ -320,7 +322,13 @@ def test_screenshots_of_every_page(browser: Any, live: LiveServer) -> None:
         b.page.click("form[action='/portal/track'] button[type=submit]")
         b.page.screenshot(path=str(SHOTS / f"track-{label}.png"), full_page=True)
         b.close()
-    assert len(list(SHOTS.glob("*-phone.png"))) >= len(pages)
+    expected = {
+        f"{name}-{label}.png"
+        for _u, _p, name in [*pages, (None, "", "track")]
+        for label in ("desktop", "phone")
+    }
+    written = {p.name for p in SHOTS.glob("*.png") if p.stat().st_size > 10_000}
+    assert written == expected
 
 
 def test_intelligence_panels_show_and_work(browser: Any, live: LiveServer) -> None:
