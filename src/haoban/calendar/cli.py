@@ -85,7 +85,8 @@ def deadline(
     start: Annotated[
         str | None,
         typer.Option(
-            help="Receipt time, ISO 8601 (e.g. 2026-09-30T10:00); no offset = the city's time zone (HAOBAN_TIMEZONE). Default: now."
+            help="Receipt time, ISO 8601 (e.g. 2026-09-30T10:00); no offset = the city's time zone "
+            "(HAOBAN_TIMEZONE). Default: now."
         ),
     ] = None,
     working_days: Annotated[
