@@ -7,9 +7,18 @@ import io
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from haoban.analytics import service
+from haoban.analytics.schemas import (
+    CategoryRow,
+    ChannelRow,
+    Dashboard,
+    DepartmentRow,
+    DistrictRow,
+    Kpis,
+    TrendRow,
+)
 from haoban.auth.rbac import require_role
 from haoban.auth.roles import DASHBOARD_ROLES
 from haoban.db import utcnow
@@ -92,46 +101,97 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
 Day = Annotated[date | None, Query(description="local day, YYYY-MM-DD")]
 
 
-@router.get("/dashboard", summary="Everything the city dashboard shows (KPIs, trend, mixes)")
-def dashboard(
-    rt: RuntimeDep,
-    actor: ActorDep,
-    from_: Annotated[date | None, Query(alias="from")] = None,
+Filters = dict[str, Any]
+
+
+def _filters(
+    from_: Annotated[date | None, Query(alias="from", description="first local day, YYYY-MM-DD")] = None,
     to: Day = None,
     district: str | None = None,
     department: str | None = None,
     bucket: str = "day",
-) -> dict[str, Any]:
+) -> Filters:
+    return {"first": from_, "last": to, "district": district, "department": department, "bucket": bucket}
+
+
+FiltersDep = Annotated[Filters, Depends(_filters)]
+
+
+@router.get(
+    "/dashboard", response_model=Dashboard, summary="Everything the city dashboard shows (KPIs, trend, mixes)"
+)
+def dashboard(rt: RuntimeDep, actor: ActorDep, f: FiltersDep) -> dict[str, Any]:
     require_role(actor, *DASHBOARD_ROLES)
     now = utcnow()
-    scope = _scope(rt, now=now, first=from_, last=to, district=district, department=department, bucket=bucket)
-    with rt.db.read() as session:
-        data = service.dashboard(session, scope=scope, now=now, directory=rt.directory, bucket=bucket)  # type: ignore[arg-type]
-    return data
-
-
-@router.get("/{figure}", summary="One figure: kpis, trend, categories, districts, channels, departments")
-def figure(
-    rt: RuntimeDep,
-    actor: ActorDep,
-    figure: str,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: Day = None,
-    district: str | None = None,
-    department: str | None = None,
-    bucket: str = "day",
-) -> Any:
-    require_role(actor, *DASHBOARD_ROLES)
-    as_csv = figure.endswith(".csv")
-    name = figure.removesuffix(".csv")
-    data = figure_rows(
-        rt, figure=name, first=from_, last=to, district=district, department=department, bucket=bucket
+    scope = _scope(
+        rt,
+        now=now,
+        first=f["first"],
+        last=f["last"],
+        district=f["district"],
+        department=f["department"],
+        bucket=f["bucket"],
     )
-    if not as_csv:
-        return data
-    rows = kpi_rows(data) if name == "kpis" else data
+    with rt.db.read() as session:
+        return service.dashboard(session, scope=scope, now=now, directory=rt.directory, bucket=f["bucket"])  # type: ignore[arg-type]
+
+
+def _figure(rt: Any, actor: Any, name: str, f: Filters) -> Any:
+    require_role(actor, *DASHBOARD_ROLES)
+    return figure_rows(rt, figure=name, **f)
+
+
+@router.get("/kpis", response_model=Kpis, summary="The headline KPIs and the counts behind them")
+def kpis(rt: RuntimeDep, actor: ActorDep, f: FiltersDep) -> Any:
+    return _figure(rt, actor, "kpis", f)
+
+
+@router.get(
+    "/trend", response_model=list[TrendRow], summary="Received, finished and on time per day / week / month"
+)
+def trend(rt: RuntimeDep, actor: ActorDep, f: FiltersDep) -> Any:
+    return _figure(rt, actor, "trend", f)
+
+
+@router.get("/categories", response_model=list[CategoryRow], summary="Orders per top-level category")
+def categories(rt: RuntimeDep, actor: ActorDep, f: FiltersDep) -> Any:
+    return _figure(rt, actor, "categories", f)
+
+
+@router.get("/districts", response_model=list[DistrictRow], summary="Orders and closure per district")
+def districts(rt: RuntimeDep, actor: ActorDep, f: FiltersDep) -> Any:
+    return _figure(rt, actor, "districts", f)
+
+
+@router.get("/channels", response_model=list[ChannelRow], summary="Orders per intake channel")
+def channels(rt: RuntimeDep, actor: ActorDep, f: FiltersDep) -> Any:
+    return _figure(rt, actor, "channels", f)
+
+
+@router.get(
+    "/departments", response_model=list[DepartmentRow], summary="Open orders per department: overdue, warning"
+)
+def departments(rt: RuntimeDep, actor: ActorDep, f: FiltersDep) -> Any:
+    return _figure(rt, actor, "departments", f)
+
+
+@router.get(
+    "/{figure}.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "the figure as CSV (UTF-8 with BOM)"}},
+    summary="One figure as CSV: kpis, trend, categories, districts, channels, departments",
+)
+def figure_csv(rt: RuntimeDep, actor: ActorDep, figure: str, f: FiltersDep) -> Response:
+    data = _figure(rt, actor, figure, f)
+    rows = kpi_rows(data) if figure == "kpis" else data
     return Response(
         to_csv(rows),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f"attachment; filename={name}.csv"},
+        headers={"Content-Disposition": f"attachment; filename={figure}.csv"},
     )
+
+
+@router.get("/{figure}", include_in_schema=False)
+def unknown_figure(rt: RuntimeDep, actor: ActorDep, figure: str) -> None:
+    require_role(actor, *DASHBOARD_ROLES)
+    raise NotFound(f"no figure {figure!r}; figures are: {', '.join(FIGURES)}")

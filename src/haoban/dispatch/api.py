@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from haoban.auth.rbac import require_role
@@ -15,18 +14,33 @@ from haoban.deps import ActorDep, RuntimeDep
 from haoban.dispatch import catalogue
 from haoban.dispatch.models import DispatchCorrection
 from haoban.dispatch.routing import DispatchRequest
+from haoban.dispatch.schemas import (
+    CorrectionOut,
+    ExplainIn,
+    ExplainOut,
+    ModelOut,
+    PredictIn,
+    PredictOut,
+    RuleOut,
+    RuleRevisionOut,
+    RulesReplaced,
+)
 from haoban.errors import Conflict
 
 router = APIRouter(prefix="/api/v1", tags=["dispatch"])
 
 
-@router.get("/admin/dispatch/rules", summary="The dispatch catalogue, in evaluation order")
+@router.get(
+    "/admin/dispatch/rules",
+    response_model=list[RuleOut],
+    summary="The dispatch catalogue, in evaluation order",
+)
 def list_rules(rt: RuntimeDep, actor: ActorDep) -> list[dict[str, Any]]:
     with rt.db.read() as session:
         return [catalogue.rule_to_dict(r) for r in catalogue.rules_for(session, actor=actor)]
 
 
-@router.post("/admin/dispatch/rules", status_code=201, summary="Add a rule")
+@router.post("/admin/dispatch/rules", status_code=201, response_model=RuleOut, summary="Add a rule")
 def create_rule(rt: RuntimeDep, actor: ActorDep, data: catalogue.RuleIn) -> dict[str, Any]:
     with rt.db.write() as session:
         out = catalogue.rule_to_dict(
@@ -36,7 +50,7 @@ def create_rule(rt: RuntimeDep, actor: ActorDep, data: catalogue.RuleIn) -> dict
     return out
 
 
-@router.put("/admin/dispatch/rules/{rule_id}", summary="Change a rule")
+@router.put("/admin/dispatch/rules/{rule_id}", response_model=RuleOut, summary="Change a rule")
 def update_rule(rt: RuntimeDep, actor: ActorDep, rule_id: int, data: catalogue.RuleIn) -> dict[str, Any]:
     with rt.db.write() as session:
         out = catalogue.rule_to_dict(
@@ -53,14 +67,23 @@ def delete_rule(rt: RuntimeDep, actor: ActorDep, rule_id: int) -> None:
     rt.invalidate()
 
 
-@router.get("/admin/dispatch/rules.yaml", summary="Export the catalogue as YAML")
+@router.get(
+    "/admin/dispatch/rules.yaml",
+    response_class=Response,
+    responses={200: {"content": {"application/yaml": {}}, "description": "the catalogue as YAML"}},
+    summary="Export the catalogue as YAML",
+)
 def export_rules(rt: RuntimeDep, actor: ActorDep) -> Response:
     with rt.db.read() as session:
         text = catalogue.export_yaml(catalogue.rules_for(session, actor=actor))
     return Response(text, media_type="application/yaml")
 
 
-@router.put("/admin/dispatch/rules.yaml", summary="Replace the catalogue from YAML (body: the YAML text)")
+@router.put(
+    "/admin/dispatch/rules.yaml",
+    response_model=RulesReplaced,
+    summary="Replace the catalogue from YAML (body: the YAML text)",
+)
 async def import_rules(rt: RuntimeDep, actor: ActorDep, request: Request) -> dict[str, Any]:
     text = (await request.body()).decode("utf-8", errors="replace")
     with rt.db.write() as session:
@@ -70,7 +93,9 @@ async def import_rules(rt: RuntimeDep, actor: ActorDep, request: Request) -> dic
     return out
 
 
-@router.get("/admin/dispatch/history", summary="Every change to the catalogue")
+@router.get(
+    "/admin/dispatch/history", response_model=list[RuleRevisionOut], summary="Every change to the catalogue"
+)
 def history(rt: RuntimeDep, actor: ActorDep, rule_id: int | None = None) -> list[dict[str, Any]]:
     with rt.db.read() as session:
         return [
@@ -86,7 +111,11 @@ def history(rt: RuntimeDep, actor: ActorDep, rule_id: int | None = None) -> list
         ]
 
 
-@router.get("/dispatch/corrections", summary="Human corrections of the dispatcher (training signal)")
+@router.get(
+    "/dispatch/corrections",
+    response_model=list[CorrectionOut],
+    summary="Human corrections of the dispatcher (training signal)",
+)
 def corrections(rt: RuntimeDep, actor: ActorDep, limit: int = 100) -> list[dict[str, Any]]:
     require_role(actor, *READ_CONFIG_ROLES)
     with rt.db.read() as session:
@@ -106,15 +135,11 @@ def corrections(rt: RuntimeDep, actor: ActorDep, limit: int = 100) -> list[dict[
         ]
 
 
-class ExplainIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=10_000)
-    order_type: str = "consult"
-    district: str | None = None
-    category: str | None = None
-
-
-@router.post("/dispatch/explain", summary="Which catalogue rule would route this text, and why")
+@router.post(
+    "/dispatch/explain",
+    response_model=ExplainOut,
+    summary="Which catalogue rule would route this text, and why",
+)
 def explain(rt: RuntimeDep, actor: ActorDep, data: ExplainIn) -> dict[str, Any]:
     directory = rt.directory
     district = directory.district(data.district) if data.district else None
@@ -147,12 +172,11 @@ def explain(rt: RuntimeDep, actor: ActorDep, data: ExplainIn) -> dict[str, Any]:
     }
 
 
-class PredictIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=10_000)
-
-
-@router.post("/dispatch/predict", summary="Suggested categories (top 3, calibrated) and the routing decision")
+@router.post(
+    "/dispatch/predict",
+    response_model=PredictOut,
+    summary="Suggested categories (top 3, calibrated) and the routing decision",
+)
 def predict(rt: RuntimeDep, actor: ActorDep, data: PredictIn) -> dict[str, Any]:
     if rt.classifier is None:
         raise Conflict("no dispatch model is loaded (HAOBAN_DISPATCH_MODEL=off); routing uses rules only")
@@ -175,7 +199,12 @@ def predict(rt: RuntimeDep, actor: ActorDep, data: PredictIn) -> dict[str, Any]:
     }
 
 
-@router.get("/dispatch/model", summary="The loaded dispatch model: version, training data hash, metrics")
+@router.get(
+    "/dispatch/model",
+    response_model=ModelOut,
+    response_model_exclude_unset=True,
+    summary="The loaded dispatch model: version, training data hash, metrics",
+)
 def model_info(rt: RuntimeDep, actor: ActorDep) -> dict[str, Any]:
     if rt.classifier is None:
         return {"loaded": False}

@@ -11,13 +11,17 @@ from haoban.auth import rbac
 from haoban.auth.roles import CALL_CENTRE
 from haoban.deps import ActorDep, RuntimeDep
 from haoban.hotspots import service
-from haoban.hotspots.schemas import DuplicateCheck
+from haoban.hotspots.schemas import DuplicateCheck, DuplicatesOut, HotspotsOut
 
 router = APIRouter(prefix="/api/v1", tags=["hotline intelligence"])
 READ_ROLES = service.READ_ROLES
 
 
-@router.get("/orders/{code}/duplicates", summary="Open orders that say the same thing (并单 candidates)")
+@router.get(
+    "/orders/{code}/duplicates",
+    response_model=DuplicatesOut,
+    summary="Open orders that say the same thing (并单 candidates)",
+)
 def order_duplicates(
     rt: RuntimeDep,
     actor: ActorDep,
@@ -29,7 +33,11 @@ def order_duplicates(
         return service.order_duplicates(session, rt, code=code, actor=actor, limit=limit)
 
 
-@router.post("/duplicates/check", summary="While typing: open orders similar to this appeal")
+@router.post(
+    "/duplicates/check",
+    response_model=DuplicatesOut,
+    summary="While typing: open orders similar to this appeal",
+)
 def check_duplicates(rt: RuntimeDep, actor: ActorDep, data: DuplicateCheck) -> dict[str, Any]:
     rbac.require_role(actor, *sorted(CALL_CENTRE))
     with rt.db.read() as session:
@@ -44,7 +52,9 @@ def check_duplicates(rt: RuntimeDep, actor: ActorDep, data: DuplicateCheck) -> d
         )
 
 
-@router.get("/hotspots", summary="Hotspots (热点): clusters of similar appeals, ranked")
+@router.get(
+    "/hotspots", response_model=HotspotsOut, summary="Hotspots (热点): clusters of similar appeals, ranked"
+)
 async def hotspots(
     rt: RuntimeDep,
     actor: ActorDep,

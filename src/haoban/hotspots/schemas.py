@@ -1,4 +1,4 @@
-"""Request shapes of the duplicate and hotspot endpoints."""
+"""Request and response shapes of the duplicate and hotspot endpoints."""
 
 from __future__ import annotations
 
@@ -19,3 +19,61 @@ class DuplicateCheck(BaseModel):
     category: str | None = Field(default=None, max_length=300, description="category code or path")
     received_at: datetime | None = Field(default=None, description="default: now")
     limit: int = Field(default=5, ge=1, le=20)
+
+
+# --- responses ------------------------------------------------------------------------------------
+
+
+class Candidate(BaseModel):
+    code: str
+    similarity: float
+    subject: str
+    status: str
+    status_label: str
+    district: str | None
+    category: str | None
+    department: str | None
+    received_at: datetime
+    mergeable: bool = Field(description="an open master that can still take a duplicate (并单)")
+
+
+class DuplicatesOut(BaseModel):
+    code: str | None = None  # the order looked at (absent when checking a text being typed)
+    threshold: float
+    window_days: int
+    candidates: list[Candidate]
+
+
+class SampleOrder(BaseModel):
+    code: str | None
+    subject: str
+
+
+class HotspotOut(BaseModel):
+    rank: int
+    label: str
+    title: str
+    key_phrases: list[str]
+    place: str | None
+    district: str | None
+    districts: list[str]
+    start: str
+    end: str
+    days: int
+    size: int
+    spread: int
+    votes: int
+    growth: float
+    score: float
+    sample_orders: list[SampleOrder]
+    members: list[str]
+    members_truncated: bool
+
+
+class HotspotsOut(BaseModel):
+    since: str
+    until: str
+    district: str | None
+    orders: int
+    seed: int
+    hotspots: list[HotspotOut]

@@ -1,0 +1,1 @@
+"""Word lists as package data files (read by ``haoban.textutil``)."""
