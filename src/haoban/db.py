@@ -7,7 +7,6 @@ the lock instead of failing half-way when one tries to upgrade a read snapshot.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -108,7 +107,6 @@ class Database:
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         writer_bind = self.engine.execution_options(sqlite_immediate=True)
         self._writer = sessionmaker(writer_bind, expire_on_commit=False)
-        self.lock = threading.Lock()
 
     @property
     def is_sqlite(self) -> bool:

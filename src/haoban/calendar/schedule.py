@@ -28,7 +28,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -295,8 +295,3 @@ def schedule_to_dict(s: YearSchedule) -> dict[str, Any]:
 def schedule_from_dict(d: Mapping[str, Any]) -> YearSchedule:
     """Inverse of ``schedule_to_dict``; validates like ``parse_schedule``."""
     return _parse_mapping(d)
-
-
-def schedules_from_dicts(items: Iterable[Mapping[str, Any]]) -> list[YearSchedule]:
-    """Convenience for loading every stored year at once."""
-    return [schedule_from_dict(item) for item in items]

@@ -368,7 +368,6 @@ TRANSITIONS: tuple[Transition, ...] = (
 del S, R
 
 BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS}
-ACTIONS: tuple[str, ...] = tuple(BY_ACTION)
 # What people may ask for on an existing order (the API's and the pages' actions).
 PUBLIC_ACTIONS: tuple[str, ...] = tuple(
     t.action for t in TRANSITIONS if not t.internal and None not in t.sources
@@ -377,15 +376,6 @@ PUBLIC_ACTIONS: tuple[str, ...] = tuple(
 
 def transition(action: str) -> Transition | None:
     return BY_ACTION.get(action)
-
-
-def actions_from(status: Status, role: str | None = None) -> list[str]:
-    """Public actions the table allows from ``status`` (for ``role``, when given), guards aside."""
-    return [
-        a
-        for a in PUBLIC_ACTIONS
-        if status in BY_ACTION[a].sources and (role is None or role in BY_ACTION[a].roles)
-    ]
 
 
 def reachable_statuses() -> frozenset[Status]:
