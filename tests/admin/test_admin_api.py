@@ -181,6 +181,10 @@ def test_calendar_schedule_upload_makes_2027_final(api: Api) -> None:
         content=schedule,
     )
     assert r.status_code == 403
+    # Reading the loaded schedules is the configuration readers' (the service checks, not the page).
+    assert [s["year"] for s in api.get("/api/v1/admin/calendar/schedules", as_="auditor").json()] == [2027]
+    assert api.get("/api/v1/admin/calendar/schedules", as_="h_cgj").status_code == 403
+    assert api.get("/api/v1/admin/calendar/schedules", as_="operator").status_code == 403
     r = api.client.get("/api/v1/calendar/deadline", params={**q, "amount": 1.5})
     assert r.status_code == 422
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from haoban.auth.actors import Actor
+from haoban.auth.roles import Role
 from haoban.errors import Forbidden
 
 
@@ -20,4 +21,4 @@ def require_role(actor: Actor, *roles: str) -> None:
 
 
 def _public(roles: Iterable[str]) -> set[str]:
-    return {str(r) for r in roles} - {"system", "citizen"}
+    return {str(r) for r in roles} - {Role.SYSTEM, Role.CITIZEN}
