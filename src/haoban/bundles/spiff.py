@@ -15,9 +15,9 @@ SpiffWorkflow runs the BPMN; this module only adapts it so that
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
@@ -39,8 +39,29 @@ from SpiffWorkflow.util.task import TaskState
 
 from haoban.bundles import expressions
 
-if TYPE_CHECKING:
-    from haoban.bundles.engine import _Context
+
+class _Context(Protocol):
+    """What the engine's per-call context (``engine._Context``) offers SpiffWorkflow's hooks here.
+
+    A protocol rather than an import: the engine imports this module, so this one must not import it.
+    """
+
+    now: datetime
+
+    @property
+    def form(self) -> Mapping[str, Any]: ...
+
+    @property
+    def materials(self) -> Mapping[str, Any]: ...
+
+    def timer_paused(self, spec_name: str) -> bool: ...
+
+    def has_rejection(self) -> bool: ...
+
+    def timer_functions(self, task: Any) -> dict[str, Callable[..., Any]]: ...
+
+    def expression_failed(self, task: Any, expression: str, exc: Exception) -> Exception: ...
+
 
 __all__ = [
     "BundleParser",
