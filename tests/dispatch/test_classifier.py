@@ -170,6 +170,8 @@ def test_default_model_path_and_load_default(
 ) -> None:
     monkeypatch.delenv(clfmod.MODEL_ENV, raising=False)
     assert default_model_path() == clfmod.PROJECT_ROOT / "data" / "models" / "dispatch-classifier.joblib"
+    # The application's configured data directory (Settings.data_dir) is honoured.
+    assert default_model_path(tmp_path) == tmp_path / "models" / "dispatch-classifier.joblib"
     monkeypatch.setenv(clfmod.MODEL_ENV, "auto")
     assert default_model_path().name == "dispatch-classifier.joblib"
     path = tmp_path / "default.joblib"
