@@ -25,7 +25,6 @@ from haoban.dispatch.routing import TRANSFER_TARGETS
 from haoban.errors import Conflict, Invalid, NotFound
 from haoban.notifications.service import enqueue
 from haoban.orders import access, events, gate, workflow
-from haoban.orders.events import SessionJournal
 from haoban.orders.gate import Step
 from haoban.orders.models import Order, OrderCoHandler
 from haoban.orders.schemas import ActionRequest
@@ -70,7 +69,6 @@ def apply_action(
         action=action,
         actor=actor,
         at=now,
-        journal=SessionJournal(session),
         session=session,
         decision=decision,
         data=data,
@@ -428,7 +426,6 @@ def _fan_out_to_merged(step: Step) -> None:
             action="follow_master",
             actor=SYSTEM_ACTOR,
             at=step.at,
-            journal=SessionJournal(session),
             session=session,
             effect=follow,
         )

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from haoban.auth.actors import Actor
 from haoban.errors import Invalid, NotFound
 from haoban.orders import access, workflow
-from haoban.orders.events import Journal
+from haoban.orders.events import Journal, SessionJournal
 from haoban.orders.models import OrderEvent
 from haoban.orders.workflow import Status, Transition
 from haoban.runtime import Runtime
@@ -66,14 +66,21 @@ def transition(
     action: str,
     actor: Actor,
     at: datetime,
-    journal: Journal,
     session: Session | None = None,
+    journal: Journal | None = None,
     decision: str | None = None,
     data: ActionRequest | None = None,
     payload: dict[str, Any] | None = None,
     effect: Effect | None = None,
 ) -> Step:
-    """Take ``action`` on ``order``: 403 / 409 when the table or a guard refuses, 422 for a bad decision."""
+    """Take ``action`` on ``order``: 403 / 409 when the table or a guard refuses, 422 for a bad decision.
+
+    A stored order's event goes into ``session``; an order being registered passes a ``journal`` that
+    keeps its events until the intake writer knows the tracking code.
+    """
+    if journal is None:
+        assert session is not None, "a stored order moves inside a session"
+        journal = SessionJournal(session)
     t = workflow.transition(action)
     if t is None:
         raise NotFound(f"unknown action {action!r}; actions are: {', '.join(workflow.PUBLIC_ACTIONS)}")

@@ -17,7 +17,6 @@ from haoban.auth.actors import SYSTEM_ACTOR
 from haoban.db import utcnow
 from haoban.notifications.service import enqueue
 from haoban.orders import gate
-from haoban.orders.events import SessionJournal
 from haoban.orders.models import Order
 from haoban.orders.workflow import HANDLING_STATUSES, Status
 from haoban.runtime import Runtime
@@ -100,7 +99,6 @@ def _sweep_clock(
                 action="supervise",
                 actor=SYSTEM_ACTOR,
                 at=now,
-                journal=SessionJournal(session),
                 session=session,
                 payload={
                     "note": "办理超期，系统自动督办 (overdue: automatic supervision)",
