@@ -104,6 +104,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgr
     from haoban.knowledge.api import router as knowledge_router
     from haoban.orders.api import router as orders_router
     from haoban.sla.api import router as sla_router
+    from haoban.tourism.api import router as tourism_router
     from haoban.web.pages import router as pages_router
 
     for router in (
@@ -117,6 +118,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgr
         hotspots_router,
         knowledge_router,
         feedback_router,
+        tourism_router,
         pages_router,
     ):
         app.include_router(router)

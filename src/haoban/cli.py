@@ -22,6 +22,7 @@ from haoban.dispatch.classifier import TextClassifier
 from haoban.dispatch.training import load_default
 from haoban.hotspots.cli import app as hotspots_app
 from haoban.knowledge.cli import app as knowledge_app
+from haoban.tourism.cli import app as tourism_app
 
 app = typer.Typer(
     help="好办 haoban — the 12345 hotline and government-service platform.", no_args_is_help=True
@@ -40,6 +41,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(hotspots_app, name="hotspots")
 app.add_typer(knowledge_app, name="knowledge")
 app.add_typer(dispatch_cli.app, name="dispatch")
+app.add_typer(tourism_app, name="tourism")
 
 
 def load_classifier(rt) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from haoban.notifications.models import DeliveredMessage, OutboxMessage
 from haoban.orders.models import CodeCounter, Order, OrderCoHandler, OrderEvent
 from haoban.ratelimit import RateCounter
 from haoban.sla.models import CalendarSchedule, SlaRule
+from haoban.tourism.models import Place
 
 __all__ = [
     "CalendarSchedule",
@@ -28,6 +29,7 @@ __all__ = [
     "OrderEvent",
     "OrderVote",
     "OutboxMessage",
+    "Place",
     "RateCounter",
     "Rating",
     "Rectification",

@@ -386,6 +386,9 @@ def seed_demo(
     from haoban.knowledge.service import seed_knowledge
 
     seed_knowledge(rt)
+    from haoban.tourism.places import seed_demo_places
+
+    seed_demo_places(rt, actor=SEEDER)
     total = seed_orders(rt, count=orders, progress=progress)
     total += seed_queue(rt)
     return {"accounts": accounts, "orders": total}

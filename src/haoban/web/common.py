@@ -130,6 +130,7 @@ NAV: list[tuple[str, str, tuple[str, ...] | frozenset[Role] | None]] = [
     ("board", "/board", REVIEW_ROLES),
     ("dashboard", "/dashboard", DASHBOARD_ROLES),
     ("admin", "/admin", READ_CONFIG_ROLES),
+    ("tour", "/tour", None),
 ]
 
 

@@ -305,6 +305,49 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kpi_help": ("指标口径", "How each figure is defined"),
 }
 
+# --- tourism (AI游衡阳): the tour helper's block ---------------------------------------------------
+STRINGS.update(
+    {
+        "tour": ("AI游衡阳", "Visit Hengyang"),
+        "tour_title": ("AI游衡阳", "Visit Hengyang"),
+        "tour_lead": (
+            "景点、场馆、住宿、美食和特产；分时预约购票、扫码入园、语音导览，有问题直接反映到 12345。",
+            "Spots, venues, stays, food and products; timed tickets, QR entry, spoken guides, and 12345 for "
+            "any complaint.",
+        ),
+        "tour_search": ("搜索地点", "Search places"),
+        "tour_search_hint": ("例如：南岳大庙、寿文化、博物馆", "e.g. 南岳大庙, longevity, museum"),
+        "tour_kind": ("类别", "Kind"),
+        "tour_all": ("全部", "All"),
+        "tour_price": ("价格", "Price"),
+        "tour_free": ("免费", "Free"),
+        "tour_paid": ("收费", "Paid"),
+        "tour_open_today": ("今天开放", "Open today"),
+        "tour_accessible": ("无障碍", "Accessibility"),
+        "tour_found": ("找到", "Found"),
+        "tour_none": ("没有符合条件的地点。", "No place matches."),
+        "tour_today": ("今天", "Today"),
+        "tour_all_day": ("全天开放", "open all day"),
+        "tour_closed_today": ("今天闭馆", "Closed today"),
+        "tour_demo": ("演示", "demo"),
+        "tour_demo_note": (
+            "演示数据：介绍由好办项目自行撰写，开放时间、票价、容量等仅作示例，出行前请以官方信息为准。",
+            "Demo facts: written by the haoban project in its own words; hours, prices and capacity are "
+            "illustrations — check official information before you travel.",
+        ),
+        "tour_facts": ("基本信息", "Facts"),
+        "tour_hours": ("开放时间", "Opening hours"),
+        "tour_workdays": ("工作日", "working days"),
+        "tour_restdays": ("周末及节假日", "weekends and holidays"),
+        "tour_closed_on": ("闭馆", "closed"),
+        "tour_except_holidays": ("法定节假日除外", "except public holidays"),
+        "tour_capacity": ("每日限流", "Daily cap"),
+        "tour_per_day": ("人/天", "visitors a day"),
+        "tour_phone": ("电话", "Phone"),
+        "tour_guide": ("导览", "Guide"),
+    }
+)
+
 # urgency_normal, urgency_urgent: the words of ``directory.vocabulary``, for templates' t("urgency_…").
 STRINGS.update({f"urgency_{k}": v for k, v in URGENCY_LABELS.items()})
 

@@ -16,7 +16,7 @@ from haoban.auth.models import User
 from haoban.auth.roles import Role
 from haoban.auth.service import authenticate, issue_token
 from haoban.errors import NotFound, Unauthorized
-from haoban.web import admin, board, console, dashboard, orders, portal
+from haoban.web import admin, board, console, dashboard, orders, portal, tourism
 from haoban.web.common import (
     HERE,
     LANG_COOKIE,
@@ -152,5 +152,5 @@ def me(request: Request) -> Response:
     return redirect(HOME_BY_ROLE.get(actor.role, "/"))
 
 
-for _module in (portal, console, orders, board, admin, dashboard):
+for _module in (portal, console, orders, board, admin, dashboard, tourism):
     router.include_router(_module.router)

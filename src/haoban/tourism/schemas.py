@@ -1,0 +1,143 @@
+"""Request and response shapes of the tourism API (Pydantic v2)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from haoban.tourism.vocabulary import KIND_BY_LABEL, WEEKDAYS, PlaceKind
+
+_SPAN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+
+
+class HoursIn(BaseModel):
+    """Opening hours: one span on working days, another on rest days (weekends and holidays)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    workday: str | None = Field(default=None, description="HH:MM-HH:MM, empty = open all day")
+    restday: str | None = Field(default=None, description="rest days and statutory holidays; default workday")
+    closed: list[str] = Field(default_factory=list, description="weekly closing days: mon … sun")
+    open_on_holidays: bool = Field(
+        default=True, description="a statutory holiday falling on a closing day opens anyway (节假日除外)"
+    )
+
+    @field_validator("workday", "restday")
+    @classmethod
+    def _span(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        v = v.replace("–", "-").replace("~", "-").replace(" ", "")
+        if not _SPAN.match(v) or v[:5] >= v[6:]:
+            raise ValueError("use HH:MM-HH:MM with the opening before the closing, e.g. 08:00-17:30")
+        return v
+
+    @field_validator("closed", mode="before")
+    @classmethod
+    def _days(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = [d for d in re.split(r"[\s,;|，]+", v) if d]
+        out = []
+        for d in v or []:
+            d = str(d).strip().lower()[:3]
+            if d not in WEEKDAYS:
+                raise ValueError(f"unknown weekday {d!r}; use mon tue wed thu fri sat sun")
+            out.append(d)
+        return out
+
+
+class PlaceIn(BaseModel):
+    """One place as imported (CSV row or YAML entry). Unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: str = Field(min_length=2, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(min_length=1, max_length=100)
+    name_en: str | None = Field(default=None, max_length=150)
+    kind: PlaceKind
+    district: str | None = Field(default=None, max_length=50, description="district code or name")
+    address: str | None = Field(default=None, max_length=300)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    hours: HoursIn = Field(default_factory=HoursIn)
+    price_fen: int | None = Field(default=None, ge=0, le=10_000_000, description="in fen; empty = free")
+    capacity: int | None = Field(default=None, ge=1, le=1_000_000, description="visitors per day")
+    accessibility: str | None = Field(default=None, max_length=2000)
+    photos: list[str] = Field(default_factory=list, max_length=20)
+    guide: str | None = Field(default=None, max_length=5000)
+    guide_en: str | None = Field(default=None, max_length=5000)
+    tags: list[str] = Field(default_factory=list, max_length=30)
+    phone: str | None = Field(default=None, max_length=32)
+    demo: bool = False
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind_from_chinese(cls, v: Any) -> Any:
+        return KIND_BY_LABEL.get(v, v) if isinstance(v, str) else v
+
+    @field_validator("photos", "tags", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return [x.strip() for x in re.split(r"[|;，,]", v) if x.strip()]
+        return v
+
+    @model_validator(mode="after")
+    def _coordinates_together(self) -> PlaceIn:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("give both latitude and longitude, or neither")
+        return self
+
+
+class HoursToday(BaseModel):
+    day: date
+    open: bool
+    span: str | None = Field(description="HH:MM-HH:MM, null when open all day or closed")
+    day_kind: str = Field(description="workday / weekend / holiday / makeup_workday (the city's calendar)")
+    holiday_name: str | None = None
+
+
+class PlaceOut(BaseModel):
+    code: str
+    name: str
+    name_en: str | None
+    kind: str
+    kind_label: str
+    district: str | None
+    district_name: str | None
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    hours: dict[str, Any]
+    today: HoursToday
+    price_fen: int | None
+    capacity: int | None
+    accessibility: str | None
+    photos: list[str]
+    guide: str | None
+    guide_en: str | None
+    tags: list[str]
+    phone: str | None
+    demo: bool
+    score: float | None = Field(default=None, description="search relevance, when searched")
+    distance_km: float | None = Field(default=None, description="from the given lat / lon, when given")
+
+
+class PlaceList(BaseModel):
+    total: int
+    items: list[PlaceOut]
+
+
+class ImportProblem(BaseModel):
+    row: int = Field(description="1-based: the CSV line (header = 1) or the YAML entry number")
+    field: str
+    message: str
+
+
+class ImportResult(BaseModel):
+    created: int
+    updated: int
+    problems: list[ImportProblem] = Field(default_factory=list)
