@@ -50,20 +50,18 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgr
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from haoban import worker
         from haoban.orders.intake import IntakeWriter
-        from haoban.worker import Worker
 
         if upgrade:
             rt.db.upgrade()
         rt.intake = IntakeWriter(rt.db, max_batch=rt.settings.intake_batch_max)
-        worker = Worker(rt) if run_worker else None
-        if worker:
-            worker.start()
+        if run_worker:
+            worker.start(rt)
         try:
             yield
         finally:
-            if worker:
-                worker.stop()
+            worker.stop(rt)
             rt.intake.close()
             rt.intake = None
 

@@ -21,6 +21,7 @@ from haoban.dispatch import cli as dispatch_cli
 from haoban.dispatch.classifier import TextClassifier
 from haoban.dispatch.training import load_default
 from haoban.hotspots.cli import app as hotspots_app
+from haoban.jobs.cli import app as jobs_app
 from haoban.knowledge.cli import app as knowledge_app
 from haoban.tourism.cli import app as tourism_app
 
@@ -42,6 +43,7 @@ app.add_typer(hotspots_app, name="hotspots")
 app.add_typer(knowledge_app, name="knowledge")
 app.add_typer(dispatch_cli.app, name="dispatch")
 app.add_typer(tourism_app, name="tourism")
+app.add_typer(jobs_app, name="jobs")
 
 
 def load_classifier(rt) -> None:  # type: ignore[no-untyped-def]
@@ -353,14 +355,17 @@ def audit_verify(json_out: Annotated[bool, typer.Option("--json")] = False) -> N
 
 @app.command()
 def worker(
-    once: Annotated[bool, typer.Option("--once", help="One pass, then exit")] = False,
-    interval: Annotated[float | None, typer.Option(help="Seconds between passes")] = None,
+    once: Annotated[bool, typer.Option("--once", help="Run the periodic jobs once, then exit")] = False,
+    concurrency: Annotated[int, typer.Option(help="Jobs run at the same time (PostgreSQL)")] = 1,
 ) -> None:
-    """Run the deadline sweep and drain the outbox (the server runs this in-process too)."""
-    from haoban.worker import Worker, tick
+    """Run background jobs: on PostgreSQL a procrastinate worker (any number, on any machine); on
+    SQLite the in-process runner (``haoban serve`` runs one too unless --no-worker)."""
+    from haoban.jobs import make_runner
+    from haoban.worker import tick
 
     rt = cliutil.runtime()
     rt.db.upgrade()
+    load_classifier(rt)
     if once:
         result = tick(rt, sweep_due=True)
         console.print(
@@ -369,14 +374,19 @@ def worker(
         )
         return
     logging.basicConfig(level=logging.INFO)
-    w = Worker(rt, interval=interval)
-    console.print("worker running; Ctrl-C to stop")
-    w.start()
+    runner = make_runner(rt, concurrency=concurrency)
+    console.print(f"{runner.kind} job worker running; Ctrl-C to stop")
+    if hasattr(runner, "run_forever"):
+        runner.run_forever()  # procrastinate: stops gracefully on SIGINT / SIGTERM
+        return
+    runner.start()
+    rt.jobs = runner
+    stop = threading.Event()
     try:
-        while True:
-            w._stop.wait(3600)
+        while not stop.wait(3600):
+            pass
     except KeyboardInterrupt:
-        w.stop()
+        runner.stop()
 
 
 def main() -> None:  # pragma: no cover

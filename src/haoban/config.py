@@ -46,6 +46,16 @@ class Settings(BaseSettings):
     # with catalogue rules only, anything else is a path to a model file.
     dispatch_model: str = "auto"
     sql_echo: bool = False
+    # Background jobs (haoban.jobs): "auto" runs them on procrastinate with PostgreSQL and in-process
+    # with SQLite; "inprocess" forces the latter. Extra modules whose @job functions register too.
+    job_runner: str = Field(default="auto", pattern="^(auto|procrastinate|inprocess)$")
+    job_modules: str = Field(default="", description="comma-separated modules that register jobs")
+    # A procrastinate worker beats every job_heartbeat_seconds; one silent for job_stalled_seconds is
+    # taken for dead and its running jobs are queued again.
+    job_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    job_stalled_seconds: float = Field(default=30.0, gt=0)
+    # The outbox's sender ("record" keeps what would be sent in delivered_messages).
+    outbox_sender: str = "record"
 
     @field_validator("timezone")
     @classmethod

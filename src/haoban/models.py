@@ -6,6 +6,7 @@ from haoban.directory.models import Category, Department, District
 from haoban.dispatch.models import DispatchCorrection, DispatchRule, DispatchRuleRevision
 from haoban.feedback.models import Rating, Rectification, ReplyScore
 from haoban.hotspots.models import OrderVote
+from haoban.jobs.models import JobFailure
 from haoban.knowledge.models import KnowledgeArticle
 from haoban.notifications.models import DeliveredMessage, OutboxMessage
 from haoban.orders.models import CodeCounter, Order, OrderCoHandler, OrderEvent
@@ -23,6 +24,7 @@ __all__ = [
     "DispatchRule",
     "DispatchRuleRevision",
     "District",
+    "JobFailure",
     "KnowledgeArticle",
     "Order",
     "OrderCoHandler",

@@ -99,6 +99,7 @@ class Runtime:
         self.classify: Callable[[str], tuple[list[CategoryGuess], bool]] | None = None
         self.categorised_upto = 0  # the worker's cursor for categorising keyword-dispatched orders
         self.intake: Any = None  # haoban.orders.intake.IntakeWriter, set by the app while serving
+        self.jobs: Any = None  # the process's job runner (haoban.jobs), while one is running
 
     # --- loaders ---------------------------------------------------------------------------------
     def _load_directory(self) -> DirectorySnapshot:

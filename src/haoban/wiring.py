@@ -7,6 +7,11 @@ with ``runtime()`` (or ``wire`` one they made), so a reaction is never silently 
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import pkgutil
+
+import haoban
 from haoban.config import Settings
 from haoban.db import Database
 from haoban.feedback import hooks as feedback_hooks
@@ -16,8 +21,19 @@ from haoban.runtime import Runtime
 REGISTRARS = (feedback_hooks.register, knowledge_hooks.register)
 
 
+def register_jobs(extra: str = "") -> None:
+    """Import every domain's ``jobs.py`` (their ``@job`` functions register themselves) and the
+    modules named in ``extra`` (comma-separated: ``HAOBAN_JOB_MODULES``, for a city's own jobs)."""
+    for info in pkgutil.iter_modules(haoban.__path__):
+        if info.ispkg and importlib.util.find_spec(f"haoban.{info.name}.jobs") is not None:
+            importlib.import_module(f"haoban.{info.name}.jobs")
+    for name in filter(None, (m.strip() for m in extra.split(","))):
+        importlib.import_module(name)
+
+
 def wire(rt: Runtime) -> Runtime:
     """Register every domain's hooks on ``rt`` and seal them (a second call changes nothing)."""
+    register_jobs(rt.settings.job_modules)
     if not rt.hooks.sealed:
         for register in REGISTRARS:
             register(rt.hooks)

@@ -9,12 +9,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 import haoban.models  # noqa: F401
-from haoban.db import Base, current
+from haoban.db import Base, current, include_name
 
 
 def test_schema_matches_models(rt: Any) -> None:
     with rt.db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"include_name": include_name}), Base.metadata
+        )
     assert diff == [], f"models and migrations differ; add a migration: {diff}"
 
 

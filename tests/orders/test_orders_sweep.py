@@ -93,10 +93,11 @@ def test_worker_tick(api: Api, rt: Any) -> None:
 
 def test_worker_keeps_its_two_timers(api: Api, rt: Any) -> None:
     """The sweep runs every sweep_seconds, the outbox is drained every outbox_seconds."""
-    from haoban.worker import Worker, tick
+    from haoban.jobs import get
+    from haoban.worker import tick
 
-    w = Worker(rt)
-    assert (w.sweep_every, w.drain_every) == (rt.settings.sweep_seconds, rt.settings.outbox_seconds)
+    every = (get("orders.sweep").interval(rt.settings), get("notifications.drain").interval(rt.settings))
+    assert every == (rt.settings.sweep_seconds, rt.settings.outbox_seconds)
     api.create()
     between = tick(rt, sweep_due=False)  # a drain between two sweeps
     assert not between.swept and between.sent == 1

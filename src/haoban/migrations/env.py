@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import haoban.models  # noqa: F401  (registers every table on Base.metadata)
-from haoban.db import Base
+from haoban.db import Base, include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -18,6 +18,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -1,0 +1,133 @@
+"""One job interface, two runners: the in-process runner (SQLite's default, usable anywhere) and
+procrastinate (PostgreSQL). Failing jobs are retried with back-off, then marked failed with their error;
+a job deferred in a transaction exists only if that transaction commits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from haoban.jobs import REGISTRY, cron_every, defer, get, uses_procrastinate
+from haoban.jobs.inprocess import InProcessRunner
+from haoban.jobs.models import JobFailure
+from haoban.notifications.models import OutboxMessage
+from tests.conftest import BACKEND
+from tests.jobs import jobmods  # noqa: F401  (registers the tests' jobs)
+
+needs_pg = pytest.mark.skipif(BACKEND != "postgresql", reason="procrastinate runs on PostgreSQL only")
+
+
+def wait_for(check: Callable[[], Any], *, timeout: float = 20.0, what: str = "condition") -> Any:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def failures(rt: Any, task: str) -> list[JobFailure]:
+    with rt.db.read() as s:
+        return list(s.scalars(select(JobFailure).where(JobFailure.task == task).order_by(JobFailure.id)))
+
+
+def notes(rt: Any) -> list[str]:
+    with rt.db.read() as s:
+        return list(s.scalars(select(OutboxMessage.body).where(OutboxMessage.recipient == "tests")))
+
+
+def test_every_domain_job_is_registered_with_its_schedule(rt: Any) -> None:
+    assert {"orders.sweep", "orders.categorise", "notifications.drain", "dispatch.retrain"} <= set(REGISTRY)
+    assert get("orders.sweep").interval(rt.settings) == rt.settings.sweep_seconds
+    assert get("orders.sweep").lock == "orders.sweep"
+    assert get("dispatch.retrain").periodic is False
+    assert cron_every(5) == "* * * * * */5"
+    assert cron_every(600) == "*/10 * * * *"
+    assert cron_every(3600) == "0 */1 * * *"
+    with pytest.raises(ValueError, match="divisor"):
+        cron_every(7 * 60)
+    with pytest.raises(KeyError, match="no job named"):
+        get("nope")
+
+
+def test_inprocess_failing_job_is_retried_with_backoff_then_failed_with_its_error(rt: Any) -> None:
+    runner = InProcessRunner(rt, jobs={"tests.always_fails": get("tests.always_fails")})
+    runner.start()
+    try:
+        started = time.monotonic()
+        runner.submit("tests.always_fails", {"why": "gateway down"})
+        wait_for(lambda: any(f.final for f in failures(rt, "tests.always_fails")), what="final failure")
+        elapsed = time.monotonic() - started
+    finally:
+        runner.stop()
+    rows = failures(rt, "tests.always_fails")
+    assert [(f.attempt, f.final) for f in rows] == [(1, False), (2, False), (3, True)]
+    assert all("RuntimeError: cannot do it: gateway down" in f.error for f in rows)
+    assert elapsed >= 1 + 1  # back-off 1**1 and 1**2 seconds between the three attempts
+    assert runner.stats()["waiting"] == 0
+
+
+def test_inprocess_runner_runs_periodic_jobs_on_their_timer(rt: Any, api: Any) -> None:
+    api.create(citizen_phone="13800000001")  # a receipt waits in the outbox
+    runner = InProcessRunner(rt, jobs={"notifications.drain": get("notifications.drain")})
+    runner.start()
+    try:
+        wait_for(lambda: not _pending(rt), what="the receipt to be sent")
+    finally:
+        runner.stop()
+
+
+def _pending(rt: Any) -> int:
+    with rt.db.read() as s:
+        return len(s.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "pending")).all())
+
+
+def test_a_job_deferred_in_a_rolled_back_transaction_never_exists(rt: Any) -> None:
+    with pytest.raises(RuntimeError), rt.db.write() as session:
+        defer(session, rt, "tests.note", key="rolled-back")
+        raise RuntimeError("the business change fails")
+    with rt.db.write() as session:
+        defer(session, rt, "tests.note", key="committed")
+    if uses_procrastinate(rt):
+        with rt.db.read() as s:
+            queued = s.execute(
+                text("SELECT args->>'key' FROM procrastinate_jobs WHERE task_name = 'tests.note'")
+            )
+            assert [k for (k,) in queued] == ["committed"]
+    else:
+        assert notes(rt) == ["committed"]  # no runner in this process: run right after the commit
+
+
+@needs_pg
+def test_procrastinate_runs_a_deferred_job_and_retries_a_failing_one_then_marks_it_failed(rt: Any) -> None:
+    from haoban.jobs.pg import ProcrastinateRunner
+
+    with rt.db.write() as session:
+        defer(session, rt, "tests.note", key="hello")
+        defer(session, rt, "tests.always_fails", why="no gateway")
+    runner = ProcrastinateRunner(rt)
+    runner.start()
+    try:
+        wait_for(lambda: notes(rt) == ["hello"], what="the deferred job's effect")
+
+        def status() -> str | None:
+            with rt.db.read() as s:
+                return s.scalar(
+                    text("SELECT status::text FROM procrastinate_jobs WHERE task_name = 'tests.always_fails'")
+                )
+
+        wait_for(lambda: status() == "failed", timeout=30, what="the failing job to be marked failed")
+        assert runner.stats()["workers"] == 1
+    finally:
+        runner.stop()
+    rows = failures(rt, "tests.always_fails")
+    assert [(f.attempt, f.final) for f in rows] == [(1, False), (2, False), (3, True)]
+    assert len({f.job_id for f in rows}) == 1 and rows[0].job_id is not None
+    assert "cannot do it: no gateway" in rows[-1].error
+    with rt.db.read() as s:
+        assert s.scalar(text("SELECT count(*) FROM procrastinate_workers")) == 0  # unregistered on stop
