@@ -1,0 +1,193 @@
+"""Benchmark incident matching (同一事件): quality on labelled pairs, latency and build at scale.
+
+    .venv/bin/python bench/incidents.py quality            # dev split (the one tuned on)
+    .venv/bin/python bench/incidents.py quality --heldout  # the held-out split: never tuned on
+    .venv/bin/python bench/incidents.py scale --n 100000   # build time, memory, query p50/p99
+    .venv/bin/python bench/incidents.py all --write        # both splits + scale, into RESULTS.md
+
+Quality: ``data/incidents/pairs.csv`` (how it was made: ``data/incidents/README.md``). Each pair is
+scored with :func:`haoban.hotspots.incidents.compare`, IDF from an index of every 2019–2020 TipDM
+board message; the near-copy signal (3-shingle Jaccard ≥ 0.5, ``hotspots.neardup``) also makes a
+pair a candidate. The main figure counts pairs whose messages lie ≤ 30 days apart (open orders:
+a complaint is answered within 13 working days); all pairs are reported too.
+
+Scale: N reports resampled from the real messages (subject + detail, times over 30 days) are added
+one by one to an :class:`IncidentIndex` (the way the process builds it), then 1,000 queries with
+other messages are timed (features + candidates + scores: the whole check while the operator types).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gc
+import random
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from benchutil import machine, write_section  # noqa: E402
+
+from haoban.hotspots.incidents import THRESHOLD, IncidentIndex, compare, default_matcher  # noqa: E402
+from haoban.hotspots.neardup import jaccard, shingle_hashes  # noqa: E402
+
+DATA = ROOT / "data"
+SECTION = "incidents"
+NEAR_COPY = 0.5
+
+
+def _text(m: dict[str, str]) -> str:
+    return f"{m['subject']}。{m['detail']}"
+
+
+def corpus() -> list[dict[str, str]]:
+    from incident_pairs import load_messages
+
+    return [m for m in load_messages().values() if m["time"][:4] in ("2019", "2020")]
+
+
+def score_pairs(split: str, *, max_gap: float | None) -> list[tuple[int, float, str]]:
+    """(label, score, type) per pair of *split*; score 0 when a signal rules the pair out."""
+    msgs = {r["id"]: r for r in csv.DictReader((DATA / "incidents" / "messages.csv").open(encoding="utf-8"))}
+    pairs = [
+        p
+        for p in csv.DictReader((DATA / "incidents" / "pairs.csv").open(encoding="utf-8"))
+        if p["split"] == split
+    ]
+    if max_gap is not None:
+        pairs = [p for p in pairs if float(p["gap_days"]) <= max_gap]
+    index = IncidentIndex()
+    for m in corpus():
+        index.add(m["id"], _text(m), at=datetime.fromisoformat(m["time"]))
+    matcher = default_matcher()
+    feats = {k: matcher.features(_text(m)) for k, m in msgs.items()}
+    out = []
+    for p in pairs:
+        a, b = feats[p["a"]], feats[p["b"]]
+        gap = datetime.fromisoformat(msgs[p["a"]]["time"]) - datetime.fromisoformat(msgs[p["b"]]["time"])
+        m = compare(a, b, gap=gap, matcher=matcher, words=index.words(a.grams, b.grams))
+        score = m.score if m else 0.0
+        jac = jaccard(shingle_hashes(_text(msgs[p["a"]])), shingle_hashes(_text(msgs[p["b"]])))
+        if jac >= NEAR_COPY:
+            score = max(score, 1.0)
+        out.append((int(p["label"]), score, p["type"]))
+    return out
+
+
+def pr(scored: list[tuple[int, float, str]], t: float) -> tuple[float, float, int, int, int]:
+    tp = sum(1 for y, s, _ in scored if y and s >= t)
+    fp = sum(1 for y, s, _ in scored if not y and s >= t)
+    pos = sum(1 for y, _, _ in scored if y)
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / pos if pos else 0.0
+    return precision, recall, tp, fp, pos
+
+
+def quality(split: str) -> str:
+    lines = [f"### {split} split", ""]
+    for label, gap in (("pairs ≤ 30 days apart (main)", 30.0), ("all pairs", None)):
+        scored = score_pairs(split, max_gap=gap)
+        neg = {t: sum(1 for y, _, tt in scored if not y and tt == t) for t in ("same_place", "same_problem")}
+        p, r, tp, fp, pos = pr(scored, THRESHOLD)
+        fps = {t: sum(1 for y, s, tt in scored if not y and tt == t and s >= THRESHOLD) for t in neg}
+        lines.append(
+            f"- {label}: {pos} positive, {neg['same_place']} same-place and {neg['same_problem']} "
+            f"same-problem negatives. At the shipped threshold {THRESHOLD}: "
+            f"**precision {p:.3f}, recall {r:.3f}** "
+            f"(TP {tp}, FP {fp}: {fps['same_place']} same-place, {fps['same_problem']} same-problem)"
+        )
+        if gap is not None:
+            lines.append("")
+            lines.append("  | threshold | precision | recall |")
+            lines.append("  |---|---|---|")
+            for t in (0.4, 0.45, 0.5, 0.55, 0.6, 0.62, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9):
+                pp, rr, *_ = pr(scored, t)
+                lines.append(f"  | {t:.2f} | {pp:.3f} | {rr:.3f} |")
+            lines.append("")
+    return "\n".join(lines)
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def scale(n: int, queries: int = 1000, seed: int = 0) -> str:
+    rnd = random.Random(seed)
+    msgs = corpus()
+    base = datetime(2026, 11, 1, 8, 0)
+    texts = [_text(m) for m in msgs]
+    matcher = default_matcher()
+    matcher.features("预热 jieba-free 路径")  # build the term regex before timing
+    gc.collect()
+    rss0 = current_rss_mb()
+    tracemalloc.start()
+    index = IncidentIndex(matcher)
+    t0 = time.perf_counter()
+    for i in range(n):
+        index.add(f"o{i}", texts[i % len(texts)], at=base + timedelta(minutes=rnd.randrange(30 * 24 * 60)))
+    build = time.perf_counter() - t0
+    traced = tracemalloc.get_traced_memory()[0] / 1024 / 1024
+    tracemalloc.stop()
+    gc.collect()
+    rss1 = current_rss_mb()
+    lat = []
+    hits = 0
+    for _ in range(queries):
+        text = rnd.choice(texts)
+        at = base + timedelta(minutes=rnd.randrange(30 * 24 * 60))
+        t1 = time.perf_counter()
+        f = index.features(text)
+        found = index.query(f, at=at, limit=5)
+        lat.append((time.perf_counter() - t1) * 1000)
+        hits += bool(found)
+    lat.sort()
+    p50 = statistics.median(lat)
+    p99 = lat[int(0.99 * len(lat)) - 1]
+    return (
+        f"### scale: {n:,} open reports\n\n"
+        f"- build (one add at a time): {build:.1f} s ({build / n * 1e6:.0f} µs a report)\n"
+        f"- memory: +{rss1 - rss0:.0f} MB RSS after build "
+        f"(tracemalloc: {traced:.0f} MB allocated by the index)\n"
+        f"- check while typing (features + candidates + scores), {queries} queries: "
+        f"**p50 {p50:.1f} ms, p99 {p99:.1f} ms**, max {lat[-1]:.1f} ms; "
+        f"{hits} of {queries} found candidates\n"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=["quality", "scale", "all"])
+    ap.add_argument("--heldout", action="store_true")
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--write", action="store_true")
+    args = ap.parse_args()
+    parts = [f"Machine: {machine()}", ""]
+    if args.what in ("quality", "all"):
+        splits = ["dev", "heldout"] if args.what == "all" else ["heldout" if args.heldout else "dev"]
+        for s in splits:
+            parts.append(quality(s))
+    if args.what in ("scale", "all"):
+        parts.append(scale(args.n))
+    body = "\n".join(parts)
+    print(body)
+    if args.write:
+        write_section(SECTION, "## Incident matching (bench/incidents.py)\n\n" + body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""Incident matching: one place, one problem, in the callers' own words (table-driven, in Chinese)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from haoban.hotspots.incidents import THRESHOLD, IncidentIndex, compare, default_matcher, load_kinds
+from haoban.hotspots.places import extract_places
+
+T0 = datetime(2026, 11, 30, 9, 0)
+H = timedelta(hours=1)
+
+BURST = (
+    "蒸湘区红湘路与解放大道交叉口自来水管道爆裂，路面全是水，我们这边停水了",
+    "红湘路和解放大道路口水管爆了，水一直往外冒，家里没水用了",
+    "解放大道红湘路附近供水管破裂，从早上开始一直停水",
+)
+
+# (first report, second report, hours apart): one incident.
+SAME_INCIDENT = [
+    (BURST[0], BURST[1], 2),
+    (BURST[0], BURST[2], 5),
+    (BURST[1], BURST[2], 3),
+    (
+        "蒸湘区解放大道与船山大道交叉口红绿灯不亮了，车辆乱成一团",
+        "船山大道解放大道路口的信号灯坏了，没人指挥交通",
+        4,
+    ),
+    ("石鼓区人民路88号那家KTV每天唱歌到凌晨两点，吵得睡不着", "人民路88号歌厅噪音太大，晚上根本没法休息", 30),
+    ("珠晖区东风路华兴小区门口的垃圾堆了一个星期没人清运", "华兴小区垃圾站垃圾满了没人拉，臭气熏天", 48),
+    ("雁峰区先锋路丽景花园旁边工地半夜施工，打桩声音很大", "丽景花园附近的工地每天通宵施工，严重扰民", 20),
+    ("耒阳市五一路桥头路灯全部不亮，晚上很危险", "五一路那边的路灯坏了一排，走夜路看不见", 26),
+]
+
+# (first, second, hours apart, why not): not one incident.
+NOT_SAME = [
+    (BURST[0], "红湘路与解放大道交叉口的红绿灯坏了，车辆通行混乱", 1, "same place, other problem"),
+    (BURST[1], "红湘路和解放大道路口晚上有人摆摊卖烧烤，油烟很大", 1, "same place, other problem"),
+    (BURST[0], "船山大道与蒸湘路交叉口水管爆裂，附近停水", 1, "same problem, other place"),
+    ("解放大道与红湘路口水管破裂停水", "解放大道与船山大道路口水管破裂停水", 1, "same road, other crossing"),
+    ("人民路88号KTV噪音扰民", "人民路12号KTV噪音扰民", 2, "same road, other house number"),
+    ("华兴小区垃圾没人清运", "丽景花园垃圾没人清运", 2, "same problem, other estate"),
+    (BURST[0], BURST[1], 24 * 4, "a burst main four days later is another burst"),
+    ("珠晖区东风路华兴小区停水", "雁峰区东风路华兴小区停水", 1, "other district"),
+]
+
+
+@pytest.mark.parametrize(("a", "b", "hours"), SAME_INCIDENT)
+def test_paraphrases_of_one_incident_are_candidates(a: str, b: str, hours: int) -> None:
+    ix = IncidentIndex()
+    ix.add("first", a, at=T0)
+    found = ix.query(ix.features(b), at=T0 + hours * H)
+    assert [m.key for m in found] == ["first"], (a, b)
+    signals = {r.signal for r in found[0].reasons}
+    assert {"place", "time", "words"} <= signals
+
+
+@pytest.mark.parametrize(("a", "b", "hours", "why"), NOT_SAME)
+def test_hard_negatives_are_not_candidates(a: str, b: str, hours: int, why: str) -> None:
+    ix = IncidentIndex()
+    ix.add("first", a, at=T0)
+    assert ix.query(ix.features(b), at=T0 + hours * H) == [], why
+
+
+def test_the_crossing_is_one_place_whichever_way_it_is_written() -> None:
+    keys = [
+        extract_places(t).keys
+        for t in ("红湘路与解放大道交叉口", "解放大道红湘路路口", "红湘路和解放大道路口")
+    ]
+    assert all("cross:红湘路|解放大道" in k for k in keys)
+    assert "cross:红湘路|解放大道" not in extract_places("红湘路和解放大道都在修").keys
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "absent"),
+    [
+        ("谷园路39号维也纳酒店", {"road:谷园路", "no:谷园路|39", "spot:维也纳酒店"}, set()),
+        ("A市6路公交车随意变道", set(), {"road:6路"}),
+        ("劳动东路魅力之城小区一楼", {"road:劳动东路", "spot:魅力之城"}, set()),
+        ("丽发新城社区附近搅拌站扰民", {"spot:丽发新城"}, {"spot:搅拌站"}),
+        ("咨询红湘路的情况", {"road:红湘路"}, set()),
+    ],
+)
+def test_place_keys(text: str, expected: set[str], absent: set[str]) -> None:
+    m = default_matcher()
+    keys = extract_places(text, problem_terms=m.problem_terms).keys
+    assert expected <= keys
+    assert not absent & keys
+
+
+def test_kinds_are_synonyms_of_one_problem() -> None:
+    m = default_matcher()
+    assert m.kinds_of("水管爆了") == m.kinds_of("停水") == {"water_outage"}
+    assert "traffic_light" in m.kinds_of("信号灯坏了") & m.kinds_of("红绿灯不亮")
+    assert "noise" in m.kinds_of("ktv 唱歌") & m.kinds_of("噪音")
+    assert m.kinds_of("天气很好，火车站人多") == frozenset()
+
+
+def test_every_kind_has_a_window_and_terms() -> None:
+    kinds = load_kinds()
+    assert len({k.id for k in kinds}) == len(kinds)
+    for k in kinds:
+        assert k.terms and k.window > timedelta(0) and k.label
+    assert default_matcher().window(["water_outage"]) == timedelta(hours=48)
+
+
+def test_reasons_name_the_place_the_problem_and_the_gap() -> None:
+    m = default_matcher()
+    a, b = m.features(BURST[0]), m.features(BURST[1])
+    found = compare(a, b, gap=2 * H, matcher=m)
+    assert found is not None and found.score >= THRESHOLD
+    reasons = {r.signal: r.detail for r in found.reasons}
+    assert reasons["place"] == "红湘路 × 解放大道"
+    assert reasons["problem"] == "停水/爆管"
+    assert reasons["time"].startswith("2h")
+
+
+def test_index_lifecycle_replace_and_remove() -> None:
+    ix = IncidentIndex()
+    ix.add("a", BURST[0], at=T0)
+    ix.add("b", BURST[1], at=T0 + H)
+    assert len(ix) == 2 and "a" in ix
+    f = ix.features(BURST[2])
+    assert {m.key for m in ix.query(f, at=T0 + 2 * H)} == {"a", "b"}
+    assert [m.key for m in ix.query(ix.features(BURST[0]), at=T0, exclude="a")] == ["b"]
+    ix.add("a", "五一路路灯不亮", at=T0)  # the order was edited: re-indexed under its new text
+    assert {m.key for m in ix.query(f, at=T0 + 2 * H)} == {"b"}
+    ix.remove("b")
+    ix.remove("unknown")
+    assert ix.query(f, at=T0 + 2 * H) == [] and len(ix) == 1
+
+
+def test_a_text_without_a_place_has_no_incident_candidates() -> None:
+    ix = IncidentIndex()
+    ix.add("a", "家里停水了", at=T0)
+    assert ix.query(ix.features("家里停水了"), at=T0) == []
