@@ -83,10 +83,11 @@ def _assignments_to(attribute: str) -> list[tuple[str, int, str]]:
 
 
 def test_only_the_gate_changes_an_orders_status() -> None:
+    """Orders change status in orders/gate.py, benefit grants in benefits/gate.py; nowhere else."""
     # Other records with a status of their own: rectifications, outbox messages, knowledge articles.
     others = {"rect", "msg", "article"}
     found = [(f, who) for f, _line, who in _assignments_to("status") if who not in others]
-    assert found == [("orders/gate.py", "order")]
+    assert found == [("benefits/gate.py", "grant"), ("orders/gate.py", "order")]
 
 
 def test_event_records_are_built_in_one_place() -> None:

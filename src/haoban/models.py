@@ -2,6 +2,20 @@
 
 from haoban.analytics.models import dashboard_index
 from haoban.auth.models import User
+from haoban.benefits.models import (
+    BenefitImport,
+    Birth,
+    Company,
+    EmploymentRecord,
+    Grant,
+    GrantEvent,
+    Insurance,
+    MatchRun,
+    Payment,
+    Policy,
+    Resident,
+    TaxRecord,
+)
 from haoban.directory.models import Category, Department, District
 from haoban.dispatch.models import DispatchCorrection, DispatchRule, DispatchRuleRevision
 from haoban.feedback.models import Rating, Rectification, ReplyScore
@@ -15,28 +29,40 @@ from haoban.sla.models import CalendarSchedule, SlaRule
 from haoban.tourism.models import Place
 
 __all__ = [
+    "BenefitImport",
+    "Birth",
     "CalendarSchedule",
     "Category",
     "CodeCounter",
+    "Company",
     "DeliveredMessage",
     "Department",
     "DispatchCorrection",
     "DispatchRule",
     "DispatchRuleRevision",
     "District",
+    "EmploymentRecord",
+    "Grant",
+    "GrantEvent",
+    "Insurance",
     "JobFailure",
     "KnowledgeArticle",
+    "MatchRun",
     "Order",
     "OrderCoHandler",
     "OrderEvent",
     "OrderVote",
     "OutboxMessage",
+    "Payment",
     "Place",
+    "Policy",
     "RateCounter",
     "Rating",
     "Rectification",
     "ReplyScore",
+    "Resident",
     "SlaRule",
+    "TaxRecord",
     "User",
     "dashboard_index",
 ]
