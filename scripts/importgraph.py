@@ -38,7 +38,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("sla", "notifications", "jobs"),  # time limits and schedules; the outbox; background jobs
     ("dispatch", "catalog"),  # routing (classifier, catalogue); service items
     ("runtime",),  # the process's shared caches and lifecycle hooks
-    ("orders", "bundles"),  # work orders; "one thing, once" applications
+    ("orders", "bundles", "applications"),  # work orders; the bundle engine; "one thing, once" applications
     ("hotspots", "knowledge", "feedback", "analytics", "casework", "benefits", "tourism"),
     ("open311", "federation"),  # adapters over the domains below
 )

@@ -87,7 +87,38 @@ def test_only_the_gate_changes_an_orders_status() -> None:
     # Other records with a status of their own: rectifications, outbox messages, knowledge articles.
     others = {"rect", "msg", "article"}
     found = [(f, who) for f, _line, who in _assignments_to("status") if who not in others]
-    assert found == [("benefits/gate.py", "grant"), ("orders/gate.py", "order")]
+    assert sorted(found) == [
+        ("applications/gate.py", "app"),
+        ("applications/gate.py", "task"),
+        ("benefits/gate.py", "grant"),
+        ("orders/gate.py", "order"),
+    ]
+
+
+def _calls(name: str) -> list[str]:
+    out = []
+    for path, tree in _sources():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == name:
+                out.append(str(path.relative_to(SRC)))
+    return out
+
+
+def test_an_application_case_file_is_written_by_its_gate_only() -> None:
+    """Application and task statuses move in applications/gate.py, which alone appends their events."""
+    assert _calls("ApplicationEvent") == ["applications/events.py"]
+    appenders = [
+        str(p.relative_to(SRC))
+        for p, tree in _sources()
+        if "applications" in p.parts
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "append"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "events"
+    ]
+    assert sorted(set(appenders)) == ["applications/gate.py"]
 
 
 def test_event_records_are_built_in_one_place() -> None:

@@ -93,6 +93,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgr
         )
 
     from haoban.analytics.api import router as analytics_router
+    from haoban.applications.api import router as applications_router
     from haoban.auth.api import router as auth_router
     from haoban.calendar.api import router as calendar_router
     from haoban.directory.api import router as directory_router
@@ -117,6 +118,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgr
         knowledge_router,
         feedback_router,
         tourism_router,
+        applications_router,
         pages_router,
     ):
         app.include_router(router)

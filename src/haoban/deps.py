@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from haoban.auth.actors import Actor
+from haoban.auth.actors import CITIZEN_ACTOR, Actor
 from haoban.auth.service import decode_token
 from haoban.errors import Unauthorized
 from haoban.runtime import Runtime
@@ -36,6 +36,16 @@ async def get_actor(
     return rt.actors.get(rt.db.session, user_id)
 
 
+async def get_actor_or_citizen(
+    request: Request,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Actor:
+    """The logged-in user, or the citizen (no account) when the request carries no token."""
+    if not (token or request.cookies.get("haoban_token")):
+        return CITIZEN_ACTOR
+    return await get_actor(request, token)
+
+
 def client_address(request: Request) -> str:
     """The caller's address, the key of citizens' rate limits."""
     return request.client.host if request.client else "unknown"
@@ -43,3 +53,4 @@ def client_address(request: Request) -> str:
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
+ActorOrCitizenDep = Annotated[Actor, Depends(get_actor_or_citizen)]

@@ -1,0 +1,247 @@
+"""Request and response shapes of the applications API (Pydantic v2)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ApplicantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    phone: str = Field(min_length=5, max_length=32)
+    id_number: str | None = Field(default=None, max_length=18)
+
+
+class ApplicationCreate(BaseModel):
+    """One submission: the bundle, the shared form, who applies. Materials travel as multipart files
+    (field name = material key) or, when the city already holds them, as ``reuse`` digests."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bundle: str = Field(min_length=1, max_length=64)
+    form: dict[str, Any]
+    applicant: ApplicantIn
+    reuse: dict[str, str] = Field(default_factory=dict, description="material key → sha256 held before")
+    green_channel: str | None = Field(default=None, description="elderly, disabled, pregnant, veteran, …")
+
+
+class TaskActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    result: dict[str, Any] | None = Field(default=None, description="approve: the item's result")
+    reason: str | None = Field(default=None, max_length=2000, description="reject / request_correction")
+    fields: list[str] | None = Field(
+        default=None, max_length=50, description="request_correction: form fields"
+    )
+    materials: list[str] | None = Field(default=None, max_length=50, description="request_correction")
+    material: str | None = Field(default=None, max_length=64, description="accept_tolerated: the material")
+    promised_by: date | None = Field(default=None, description="accept_tolerated: the day it is promised")
+    note: str | None = Field(default=None, max_length=2000, description="supervise")
+
+
+class ResubmitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone_last4: str | None = Field(default=None, pattern=r"^\d{4}$")
+    form_changes: dict[str, Any] = Field(default_factory=dict, description="dotted field path → new value")
+
+
+class WithdrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    phone_last4: str | None = Field(default=None, pattern=r"^\d{4}$")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class BundleTaskOut(BaseModel):
+    task_id: str
+    name: str
+    name_en: str
+    item: str
+    department: str
+    promise: str
+    requires: list[str]
+    materials: list[str]
+
+
+class BundleMaterialOut(BaseModel):
+    key: str
+    name: str
+    name_en: str
+    required: bool
+
+
+class BundleOut(BaseModel):
+    code: str
+    version: int
+    digest: str
+    name: str
+    name_en: str
+    description: str
+    description_en: str
+    promise: str
+    departments: list[str]
+    tasks: int
+    uploaded_at: datetime
+    uploaded_by: str
+
+
+class BundleDetail(BundleOut):
+    form_schema: dict[str, Any]
+    materials: list[BundleMaterialOut]
+    task_list: list[BundleTaskOut]
+    versions: list[int]
+    nodes: dict[str, str]
+    flows: list[tuple[str, str, str]]
+
+
+class BundleUploaded(BundleOut):
+    created: bool
+
+
+class TaskOut(BaseModel):
+    task_id: str
+    name: str
+    name_en: str
+    item: str
+    department: str
+    department_name: str
+    status: str
+    status_label: str
+    green_channel: bool
+    ready_at: datetime
+    due_at: datetime
+    deadline_state: str | None
+    accepted_at: datetime | None
+    finished_at: datetime | None
+    handled_by: str | None
+    result: dict[str, Any] | None
+    reason: str | None
+    tolerated_material: str | None
+    tolerated_due_at: datetime | None
+    supervision_level: int
+    allowed_actions: list[str]
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    method: str
+    status: str
+    recipient: str | None
+    address: str | None
+    tracking_no: str | None
+    licence_codes: list[str]
+    items: list[dict[str, Any]]
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class MaterialOut(BaseModel):
+    id: int
+    key: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    reused: bool
+    uploaded_at: datetime
+
+
+class ApplicationSummary(BaseModel):
+    code: str
+    bundle: str
+    bundle_version: int
+    bundle_name: str
+    status: str
+    status_label: str
+    channel: str
+    applicant_name: str
+    applicant_phone: str
+    green_channel: str | None
+    submitted_at: datetime
+    due_at: datetime
+    ended_at: datetime | None
+    supervision_level: int
+
+
+class ApplicationDetail(ApplicationSummary):
+    submitted_by: str
+    corrections: int
+    visits: int
+    form: dict[str, Any]
+    tasks: list[TaskOut]
+    deliveries: list[DeliveryOut]
+    materials: list[MaterialOut]
+    pending_correction: dict[str, Any]
+
+
+class ApplicationPage(BaseModel):
+    items: list[ApplicationSummary]
+    total: int
+    page: int
+    page_size: int
+
+
+class InboxTask(TaskOut):
+    application: str
+    bundle_name: str
+    applicant_name: str
+
+
+class InboxPage(BaseModel):
+    items: list[InboxTask]
+    total: int
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    action: str
+    text: str
+    text_en: str
+    task: str | None = None
+
+
+class TrackTask(BaseModel):
+    name: str
+    name_en: str
+    department_name: str
+    status: str
+    status_label: str
+    due_at: datetime
+    finished_at: datetime | None
+
+
+class ApplicationTrack(BaseModel):
+    """What the applicant sees with the code and phone digits: plain language, no staff names."""
+
+    code: str
+    bundle_name: str
+    bundle_name_en: str
+    status: str
+    status_label: str
+    status_label_en: str
+    submitted_at: datetime
+    due_at: datetime
+    ended_at: datetime | None
+    tasks: list[TrackTask]
+    timeline: list[TimelineEntry]
+    pending_correction: dict[str, Any]
+    deliveries: list[DeliveryOut]
+
+
+class AppEventOut(BaseModel):
+    seq: int
+    action: str
+    task: str | None
+    actor: str
+    role: str
+    at: datetime
+    from_status: str | None
+    to_status: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str

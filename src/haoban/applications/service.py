@@ -1,0 +1,709 @@
+"""Applications: submit once, departments act on their tasks, the applicant corrects once, withdraw.
+
+Every call loads the application's engine state, lets ``haoban.bundles.engine`` decide, turns the
+engine's events into task rows, case-file entries, 督办 and deliveries (``_apply``), and stores the
+state again — all in the caller's transaction, through the gate. Anything the engine refuses (a form
+field, a material, a task that is not ready) is refused before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, text
+from sqlalchemy.orm import Session
+
+from haoban.applications import access, gate, registry
+from haoban.applications.materials import CheckedUpload, Upload, check_all
+from haoban.applications.models import (
+    Application,
+    ApplicationDelivery,
+    ApplicationMaterial,
+    ApplicationTask,
+)
+from haoban.applications.workflow import OPEN_APP_STATUSES, AppStatus, TaskStatus
+from haoban.auth.actors import SYSTEM_ACTOR, Actor
+from haoban.auth.roles import Role
+from haoban.bundles.definitions import Definition
+from haoban.bundles.engine import BundleEngine, EngineHooks, Instance, Transition
+from haoban.db import utcnow
+from haoban.errors import Invalid, NotFound
+from haoban.orders.casefile import GENESIS
+from haoban.orders.citizen import normalise_id_number, normalise_phone
+from haoban.runtime import Runtime
+from haoban.sla.service import warn_at
+
+CODE_PREFIX = "BJ"
+BUNDLE_DUBAN_NOTE = "一件事超过承诺时限，系统自动督办 (the bundle passed its promise: automatic supervision)"
+CHANNELS = ("online", "window", "assisted")
+GREEN_GROUPS = ("elderly", "disabled", "pregnant", "veteran", "minor_guardian", "serious_illness", "other")
+
+
+def engine(rt: Runtime) -> BundleEngine:
+    """The runtime's engine: due times on the city's working-day calendar (admin schedules included)."""
+
+    def build() -> BundleEngine:
+        def deadline(start: datetime, promise: Any) -> datetime:
+            return rt.calendar.add(start, promise.amount, promise.unit).at
+
+        return BundleEngine(hooks=EngineHooks(deadline=deadline, now=utcnow))
+
+    return rt.local("applications.engine", build)
+
+
+@dataclass(frozen=True)
+class Applicant:
+    name: str
+    phone: str
+    id_number: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What a call did: the application's code and status, and the engine's time for it."""
+
+    code: str
+    status: str
+    engine_seconds: float
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading and storing the engine state
+# ---------------------------------------------------------------------------------------------
+
+
+def _definition(session: Session, rt: Runtime, app: Application) -> Definition:
+    return registry.definition_by_id(session, rt, app.definition_id)
+
+
+def _instance(session: Session, rt: Runtime, app: Application) -> Instance:
+    definition = _definition(session, rt, app)
+    return engine(rt).loads(app.state, definitions={definition.key: definition})
+
+
+def _store(rt: Runtime, app: Application, instance: Instance) -> None:
+    app.state = engine(rt).dumps(instance)
+    app.next_due_at = instance.next_due()
+
+
+def _next_code(session: Session, rt: Runtime, at: datetime) -> str:
+    day = at.astimezone(rt.settings.tz).strftime("%Y%m%d")
+    value = session.execute(
+        text(
+            "INSERT INTO application_code_counters (day, value) VALUES (:day, 1) "
+            "ON CONFLICT (day) DO UPDATE SET value = application_code_counters.value + 1 RETURNING value"
+        ),
+        {"day": day},
+    ).scalar_one()
+    return f"{CODE_PREFIX}{day}{value:06d}"
+
+
+def _task_row(session: Session, app: Application, task_id: str) -> ApplicationTask | None:
+    return session.scalars(
+        select(ApplicationTask).where(
+            ApplicationTask.application_id == app.id, ApplicationTask.task_id == task_id
+        )
+    ).first()
+
+
+def _department_id(rt: Runtime, code: str | None) -> int:
+    ref = rt.directory.department(code or "")
+    if ref is None:
+        raise Invalid(f"department {code!r} is not in the directory", fields={"department": "unknown"})
+    return ref.id
+
+
+def _apply(
+    session: Session,
+    rt: Runtime,
+    app: Application,
+    definition: Definition,
+    tr: Transition,
+    *,
+    at: datetime,
+    handled: frozenset[str] = frozenset(),
+) -> None:
+    """Turn the engine's events into rows and case-file entries (``handled``: kinds the caller wrote)."""
+    ratio = rt.settings.warning_ratio
+    for ev in tr.events:
+        if ev.kind in handled:
+            continue
+        if ev.kind == "task_ready":
+            assert ev.task_id is not None and ev.due_at is not None
+            row = _task_row(session, app, ev.task_id)
+            ready_at = ev.at or at
+
+            def clock(step: gate.TaskStep, ready_at: datetime = ready_at, due: datetime = ev.due_at) -> None:
+                task = step.task
+                task.ready_at, task.due_at = ready_at, due
+                task.warn_at = warn_at(ready_at, due, ratio)
+                task.alert = None
+                step.payload["due_at"] = due.isoformat()
+
+            if row is None:
+                td = definition.tasks[ev.task_id]
+                row = ApplicationTask(
+                    application_id=app.id,
+                    task_id=ev.task_id,
+                    item_code=td.item,
+                    name=td.name,
+                    name_en=td.name_en,
+                    department_id=_department_id(rt, td.department),
+                    green_channel=app.green_channel is not None,
+                    supervision_level=0,
+                )
+                session.add(row)
+                gate.move_task(rt, session, app, row, action="ready", actor=SYSTEM_ACTOR, at=at, effect=clock)
+            else:
+                gate.move_task(
+                    rt, session, app, row, action="resume", actor=SYSTEM_ACTOR, at=at, effect=clock
+                )
+        elif ev.kind == "task_skipped":
+            assert ev.task_id is not None
+            row = _task_row(session, app, ev.task_id)
+            if row is None:
+                td = definition.tasks[ev.task_id]
+                row = ApplicationTask(
+                    application_id=app.id,
+                    task_id=ev.task_id,
+                    item_code=td.item,
+                    name=td.name,
+                    name_en=td.name_en,
+                    department_id=_department_id(rt, td.department),
+                    green_channel=app.green_channel is not None,
+                    ready_at=at,
+                    due_at=at,
+                    warn_at=at,
+                    supervision_level=0,
+                )
+                session.add(row)
+
+            def finish(step: gate.TaskStep, blocked: Any = ev.detail.get("blocked_by")) -> None:
+                step.task.finished_at = at
+                step.task.reason = json.dumps({"blocked_by": blocked}, ensure_ascii=False)
+                step.payload["blocked_by"] = blocked
+
+            gate.move_task(rt, session, app, row, action="skip", actor=SYSTEM_ACTOR, at=at, effect=finish)
+        elif ev.kind == "duban":
+            _duban(session, rt, app, ev.task_id, ev.detail.get("scope", "task"), at=at, due_at=ev.due_at)
+        elif ev.kind == "delivery":
+            _prepare_delivery(session, rt, app, dict(ev.detail), at=at)
+    if tr.status != app.status:
+        gate.move_application(rt, session, app, action="task", to_status=tr.status, actor=SYSTEM_ACTOR, at=at)
+    if tr.status not in OPEN_APP_STATUSES and app.ended_at is None:
+        app.ended_at = at
+
+
+def _duban(
+    session: Session,
+    rt: Runtime,
+    app: Application,
+    task_id: str | None,
+    scope: str,
+    *,
+    at: datetime,
+    due_at: datetime | None,
+    note: str = "超过承诺时限，系统自动督办 (past its promise: automatic supervision)",
+) -> None:
+    row = _task_row(session, app, task_id) if task_id else None
+    if row is not None and row.status in {
+        s.value for s in (TaskStatus.PENDING, TaskStatus.ACCEPTED, TaskStatus.CORRECTION)
+    }:
+
+        def level(step: gate.TaskStep) -> None:
+            step.task.supervision_level += 1
+            step.payload["level"] = step.task.supervision_level
+
+        gate.move_task(
+            rt,
+            session,
+            app,
+            row,
+            action="supervise",
+            actor=SYSTEM_ACTOR,
+            at=at,
+            payload={"note": note, "automatic": True, "due_at": due_at.isoformat() if due_at else None},
+            effect=level,
+        )
+        return
+    if scope in ("bundle", "process") or row is None:
+        app.supervision_level += 1
+        gate.move_application(
+            rt,
+            session,
+            app,
+            action="note",
+            to_status=None,
+            actor=SYSTEM_ACTOR,
+            at=at,
+            event="supervise",
+            payload={
+                "scope": "bundle",
+                "note": BUNDLE_DUBAN_NOTE,
+                "level": app.supervision_level,
+                "due_at": due_at.isoformat() if due_at else None,
+            },
+        )
+
+
+def _prepare_delivery(
+    session: Session, rt: Runtime, app: Application, detail: dict[str, Any], *, at: datetime
+) -> None:
+    """统一出件: one delivery of every approved result, by the method the applicant chose."""
+    method = str(detail.get("method") or "window")
+    items = [
+        {k: i.get(k) for k in ("task_id", "item", "name", "department", "result")}
+        for i in detail.get("items", [])
+    ]
+    delivery = ApplicationDelivery(
+        application_id=app.id,
+        method=method if method in ("post", "window", "licence") else "window",
+        items=json.dumps(items, ensure_ascii=False),
+        recipient=detail.get("recipient"),
+        address=detail.get("address"),
+        status="prepared",
+        created_at=at,
+    )
+    session.add(delivery)
+    session.flush()
+    gate.move_application(
+        rt,
+        session,
+        app,
+        action="note",
+        to_status=None,
+        actor=SYSTEM_ACTOR,
+        at=at,
+        event="delivery_prepared",
+        payload={"delivery": delivery.id, "method": delivery.method, "items": [i["task_id"] for i in items]},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Submit
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_applicant(applicant: Applicant) -> Applicant:
+    fields: dict[str, str] = {}
+    name = (applicant.name or "").strip()
+    if not name or len(name) > 100:
+        fields["applicant.name"] = "give the applicant's name (up to 100 characters)"
+    try:
+        phone = normalise_phone(applicant.phone or "")
+    except ValueError as exc:
+        fields["applicant.phone"] = str(exc)
+        phone = ""
+    id_number = None
+    if applicant.id_number:
+        try:
+            id_number = normalise_id_number(applicant.id_number)
+        except ValueError as exc:
+            fields["applicant.id_number"] = str(exc)
+    if fields:
+        first = next(iter(fields))
+        raise Invalid(f"{first}: {fields[first]}", fields=fields, message_zh="申请人信息有误")
+    return Applicant(name, phone, id_number)
+
+
+def _reused(
+    session: Session, applicant: Applicant, reuse: Mapping[str, str]
+) -> dict[str, ApplicationMaterial]:
+    """Materials the city already holds for this applicant (by sha256), to be used again."""
+    found: dict[str, ApplicationMaterial] = {}
+    fields: dict[str, str] = {}
+    for key, ref in reuse.items():
+        digest = str(ref).removeprefix("sha256:")
+        owner = [Application.applicant_phone == applicant.phone]
+        if applicant.id_number:
+            owner.append(Application.applicant_id_number == applicant.id_number)
+        held = session.scalars(
+            select(ApplicationMaterial)
+            .join(Application, Application.id == ApplicationMaterial.application_id)
+            .where(ApplicationMaterial.sha256 == digest, or_(*owner))
+            .limit(1)
+        ).first()
+        if held is None:
+            fields[f"materials.{key}"] = "no material with this digest is held for this applicant"
+        else:
+            found[key] = held
+    if fields:
+        first = next(iter(fields))
+        raise Invalid(f"{first}: {fields[first]}", fields=fields, message_zh="要复用的材料不存在")
+    return found
+
+
+def _store_materials(
+    session: Session,
+    app: Application,
+    checked: Mapping[str, CheckedUpload],
+    reused: Mapping[str, ApplicationMaterial],
+    *,
+    actor: Actor,
+    at: datetime,
+) -> None:
+    for key, c in checked.items():
+        session.add(
+            ApplicationMaterial(
+                application_id=app.id,
+                key=key,
+                filename=c.filename,
+                content_type=c.content_type,
+                size=len(c.data),
+                sha256=c.sha256,
+                reused=False,
+                data=c.data,
+                uploaded_at=at,
+                uploaded_by=actor.name,
+            )
+        )
+    for key, held in reused.items():
+        session.add(
+            ApplicationMaterial(
+                application_id=app.id,
+                key=key,
+                filename=held.filename,
+                content_type=held.content_type,
+                size=held.size,
+                sha256=held.sha256,
+                reused=True,
+                data=None,
+                uploaded_at=at,
+                uploaded_by=actor.name,
+            )
+        )
+
+
+def submit(
+    session: Session,
+    rt: Runtime,
+    *,
+    bundle: str,
+    form: Mapping[str, Any],
+    applicant: Applicant,
+    actor: Actor,
+    uploads: Mapping[str, Upload] | None = None,
+    reuse: Mapping[str, str] | None = None,
+    channel: str = "online",
+    green_channel: str | None = None,
+    now: datetime | None = None,
+) -> tuple[Application, Outcome]:
+    """One submission with the shared form and its materials starts the bundle at every department."""
+    at = now or utcnow()
+    if channel not in CHANNELS:
+        raise Invalid(f"channel must be one of {', '.join(CHANNELS)}", fields={"channel": "unknown"})
+    if green_channel is not None and green_channel not in GREEN_GROUPS:
+        raise Invalid(
+            f"green_channel must be one of {', '.join(GREEN_GROUPS)}",
+            fields={"green_channel": "unknown group"},
+        )
+    who = _check_applicant(applicant)
+    row = registry.require_latest(session, bundle)
+    definition = registry.definition_of(rt, row)
+    checked = check_all(uploads or {})
+    reused = _reused(session, who, reuse or {})
+    refs = {key: c.ref for key, c in checked.items()} | {
+        key: f"sha256:{m.sha256}" for key, m in reused.items()
+    }
+    instance, tr = engine(rt).start(definition, form=form, materials=refs, now=at)
+
+    app = Application(
+        code=_next_code(session, rt, at),
+        definition_id=row.id,
+        bundle_code=definition.code,
+        bundle_version=definition.version,
+        status=None,
+        channel=channel,
+        applicant_name=who.name,
+        applicant_phone=who.phone,
+        applicant_id_number=who.id_number,
+        submitted_by_id=actor.id,
+        submitted_by_name=actor.name,
+        green_channel=green_channel,
+        submitted_at=at,
+        due_at=instance.due_at,
+        visits=1 if channel == "window" else 0,
+        corrections=0,
+        supervision_level=0,
+        state=b"",
+        event_count=0,
+        last_hash=GENESIS,
+    )
+    session.add(app)
+    gate.move_application(
+        rt,
+        session,
+        app,
+        action="submit",
+        to_status=AppStatus.RUNNING,
+        actor=actor,
+        at=at,
+        payload={
+            "bundle": definition.code,
+            "version": definition.version,
+            "channel": channel,
+            "green_channel": green_channel,
+            "materials": {key: ref for key, ref in sorted(refs.items())},
+            "reused": sorted(reused),
+        },
+    )
+    _store_materials(session, app, checked, reused, actor=actor, at=at)
+    _apply(session, rt, app, definition, tr, at=at)
+    _store(rt, app, instance)
+    return app, Outcome(app.code, app.status, tr.engine_seconds)
+
+
+# ---------------------------------------------------------------------------------------------
+# Department actions
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TaskAction:
+    """What a department sends with an action (only the fields the action needs)."""
+
+    result: Mapping[str, Any] | None = None
+    reason: str | None = None
+    fields: list[str] | None = None
+    materials: list[str] | None = None
+    material: str | None = None
+    promised_by: date | None = None
+    note: str | None = None
+
+
+def _require(move_required: tuple[str, ...], data: TaskAction) -> None:
+    missing = {}
+    for name in move_required:
+        value = getattr(data, name, None)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            missing[name] = "required for this action"
+    if missing:
+        first = next(iter(missing))
+        raise Invalid(f"{first} is required for this action", fields=missing, message_zh=f"请填写 {first}")
+
+
+def act(
+    session: Session,
+    rt: Runtime,
+    *,
+    code: str,
+    task_id: str,
+    action: str,
+    data: TaskAction,
+    actor: Actor,
+    now: datetime | None = None,
+) -> Outcome:
+    """A department's action on its task: accept, 容缺受理, 补正, approve with a result, reject; 督办."""
+    from haoban.applications import workflow
+
+    at = now or utcnow()
+    app = access.get_application(session, code=code, actor=actor, lock=True)
+    task = _task_row(session, app, task_id)
+    if task is None:
+        raise NotFound(f"application {code} has no task {task_id!r}", message_zh=f"办件没有事项 {task_id}")
+    move = workflow.task_move(action)
+    if move is None or move.internal:
+        raise access.refuse_unknown(action)
+    refused = access.task_refusal(task, move, actor)
+    if refused is not None:
+        raise refused
+    _require(move.required, data)
+    definition = _definition(session, rt, app)
+    eng = engine(rt)
+    needs_engine = action in ("request_correction", "approve", "reject")
+    instance = _instance(session, rt, app) if needs_engine else None
+    result: list[Transition] = []
+
+    def effect(step: gate.TaskStep) -> None:
+        t = step.task
+        if action in ("accept", "accept_tolerated"):
+            t.accepted_at, t.handled_by = at, actor.name
+        if action == "accept_tolerated":
+            td = definition.tasks[task_id]
+            allowed = sorted(
+                {*td.materials, *(s.path[0] for s in td.inputs.values() if s.root == "materials")}
+            )
+            if data.material not in allowed:
+                raise Invalid(
+                    f"material must be one this item needs: {', '.join(allowed) or 'none'}",
+                    fields={"material": "not a material of this item"},
+                    message_zh="容缺的材料不属于本事项",
+                )
+            assert data.promised_by is not None
+            due = datetime.combine(data.promised_by, time(23, 59, 59), rt.settings.tz).astimezone(UTC)
+            if due <= at:
+                raise Invalid(
+                    "promised_by must be a later day",
+                    fields={"promised_by": "must be in the future"},
+                    message_zh="承诺补交日期须晚于今天",
+                )
+            if due > at + timedelta(days=90):
+                raise Invalid(
+                    "promised_by is more than 90 days away",
+                    fields={"promised_by": "too far"},
+                    message_zh="承诺补交日期不得超过 90 天",
+                )
+            t.tolerated_material, t.tolerated_due_at, t.tolerated_alert = data.material, due, None
+            step.payload.update(material=data.material, promised_by=due.isoformat())
+        elif action == "request_correction":
+            assert instance is not None
+            result.append(
+                eng.request_correction(
+                    instance,
+                    task_id=task_id,
+                    fields=data.fields or [],
+                    materials=data.materials or [],
+                    reason=data.reason or "",
+                    now=at,
+                )
+            )
+            step.payload.update(
+                fields=sorted(data.fields or []),
+                materials=sorted(data.materials or []),
+                reason=(data.reason or "").strip(),
+            )
+        elif action == "approve":
+            assert instance is not None and data.result is not None
+            result.append(eng.approve(instance, task_id=task_id, result=data.result, now=at))
+            t.finished_at, t.handled_by = at, actor.name
+            t.result = json.dumps(dict(data.result), ensure_ascii=False)
+            step.payload["result"] = dict(data.result)
+        elif action == "reject":
+            assert instance is not None
+            result.append(eng.reject(instance, task_id=task_id, reason=data.reason or "", now=at))
+            t.finished_at, t.handled_by = at, actor.name
+            t.reason = (data.reason or "").strip()
+            step.payload["reason"] = t.reason
+        elif action == "supervise":
+            t.supervision_level += 1
+            step.payload.update(note=(data.note or "").strip(), level=t.supervision_level)
+
+    gate.move_task(rt, session, app, task, action=action, actor=actor, at=at, effect=effect)
+    seconds = 0.0
+    if instance is not None and result:
+        tr = result[0]
+        seconds = tr.engine_seconds
+        _apply(
+            session,
+            rt,
+            app,
+            definition,
+            tr,
+            at=at,
+            handled=frozenset({"task_approved", "task_rejected", "correction_requested"}),
+        )
+        _store(rt, app, instance)
+    return Outcome(app.code, app.status, seconds)
+
+
+# ---------------------------------------------------------------------------------------------
+# The applicant: one resubmission, withdrawal
+# ---------------------------------------------------------------------------------------------
+
+
+def resubmit(
+    session: Session,
+    rt: Runtime,
+    *,
+    app: Application,
+    form_changes: Mapping[str, Any],
+    uploads: Mapping[str, Upload] | None,
+    actor: Actor,
+    now: datetime | None = None,
+) -> Outcome:
+    """The one resubmission (补正): every flagged field and material at once, nothing else."""
+    at = now or utcnow()
+    checked = check_all(uploads or {})
+    instance = _instance(session, rt, app)
+    definition = instance.definition
+    tr = engine(rt).resubmit(
+        instance, form_changes=form_changes, materials={k: c.ref for k, c in checked.items()}, now=at
+    )
+    resubmitted = next(e for e in tr.events if e.kind == "resubmitted")
+    app.corrections += 1
+    gate.move_application(
+        rt,
+        session,
+        app,
+        action="resubmit",
+        to_status=AppStatus.RUNNING,
+        actor=actor,
+        at=at,
+        payload={k: resubmitted.detail.get(k) for k in ("round", "tasks", "changed_fields", "materials")},
+    )
+    _store_materials(session, app, checked, {}, actor=actor, at=at)
+    _apply(session, rt, app, definition, tr, at=at, handled=frozenset({"resubmitted"}))
+    _store(rt, app, instance)
+    return Outcome(app.code, app.status, tr.engine_seconds)
+
+
+def withdraw(
+    session: Session, rt: Runtime, *, app: Application, reason: str, actor: Actor, now: datetime | None = None
+) -> Outcome:
+    at = now or utcnow()
+    if not reason or not reason.strip():
+        raise Invalid(
+            "give a reason for withdrawing", fields={"reason": "required"}, message_zh="请填写撤回原因"
+        )
+    instance = _instance(session, rt, app)
+    tr = engine(rt).withdraw(instance, reason=reason.strip(), now=at)
+    gate.move_application(
+        rt,
+        session,
+        app,
+        action="withdraw",
+        to_status=AppStatus.WITHDRAWN,
+        actor=actor,
+        at=at,
+        payload={"reason": reason.strip()},
+    )
+    app.ended_at = at
+    for task in access.tasks_of(session, app):
+        if task.status in (TaskStatus.PENDING, TaskStatus.ACCEPTED, TaskStatus.CORRECTION):
+            gate.move_task(rt, session, app, task, action="cancel", actor=SYSTEM_ACTOR, at=at)
+    _store(rt, app, instance)
+    return Outcome(app.code, app.status, tr.engine_seconds)
+
+
+def tick(session: Session, rt: Runtime, *, app: Application, now: datetime | None = None) -> Outcome:
+    """Fire the engine's timers due by ``now`` (督办 on late tasks, the bundle's promise)."""
+    at = now or utcnow()
+    instance = _instance(session, rt, app)
+    tr = engine(rt).tick(instance, now=at)
+    _apply(session, rt, app, instance.definition, tr, at=at)
+    _store(rt, app, instance)
+    return Outcome(app.code, app.status, tr.engine_seconds)
+
+
+def pending_correction(session: Session, rt: Runtime, app: Application) -> dict[str, Any]:
+    if app.status != AppStatus.AWAITING_CORRECTION:
+        return {"fields": [], "materials": [], "tasks": {}}
+    return engine(rt).pending_correction(_instance(session, rt, app))
+
+
+def role_may_submit(actor: Actor) -> bool:
+    return actor.role != Role.AUDITOR
+
+
+def form_of(session: Session, rt: Runtime, app: Application) -> dict[str, Any]:
+    """The application's current form (after any corrections)."""
+    return dict(_instance(session, rt, app).form)
+
+
+def material_bytes(session: Session, *, app: Application, material_id: int) -> tuple[str, str, bytes]:
+    """(content type, file name, bytes) of a material of ``app``; a reused one reads the held copy."""
+    m = session.get(ApplicationMaterial, material_id)
+    if m is None or m.application_id != app.id:
+        raise NotFound(f"application {app.code} has no material #{material_id}", message_zh="没有这份材料")
+    data = m.data
+    if data is None:
+        data = session.scalar(
+            select(ApplicationMaterial.data)
+            .where(ApplicationMaterial.sha256 == m.sha256, ApplicationMaterial.data.is_not(None))
+            .limit(1)
+        )
+    return m.content_type, m.filename, data or b""
