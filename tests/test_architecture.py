@@ -99,7 +99,10 @@ def _calls(name: str) -> list[str]:
     out = []
     for path, tree in _sources():
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == name:
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", None)) == name
+            ):
                 out.append(str(path.relative_to(SRC)))
     return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from tests.applications.conftest import HANDLER, NEWBORN, act, apply, finish, open_tasks
@@ -36,7 +37,7 @@ def test_newborn_one_submission_six_tasks_four_departments_ends_with_delivery(
     assert track["status"] == "completed" and any("统一出件" in e["text"] for e in track["timeline"])
     events = api.get(f"/api/v1/applications/{code}/events", as_="auditor").json()
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
-    assert all(e["prev_hash"] == p["hash"] for p, e in zip(events, events[1:], strict=False))
+    assert all(e["prev_hash"] == p["hash"] for p, e in pairwise(events))
 
 
 def test_a_task_is_never_handed_out_before_what_it_depends_on(installed: Any, api: Any) -> None:
