@@ -1,8 +1,8 @@
 """applications: bundle definitions (versioned uploads), applications, department tasks, case file,
 materials, deliveries; the case file is append-only
 
-Revision ID: 0008_applications
-Revises: 0007_jobs
+Revision ID: 0009_applications
+Revises: 0008_benefits
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 
 from haoban.db import UTCDateTime
 
-revision = "0008_applications"
-down_revision = "0007_jobs"
+revision = "0009_applications"
+down_revision = "0008_benefits"
 branch_labels = None
 depends_on = None
 
