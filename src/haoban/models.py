@@ -38,18 +38,15 @@ from haoban.sla.models import CalendarSchedule, SlaRule
 from haoban.tourism.models import Place
 
 __all__ = [
-<<<<<<< HEAD
-    "BenefitImport",
-    "Birth",
-=======
     "Application",
     "ApplicationCodeCounter",
     "ApplicationDelivery",
     "ApplicationEvent",
     "ApplicationMaterial",
     "ApplicationTask",
+    "BenefitImport",
+    "Birth",
     "BundleDefinitionRow",
->>>>>>> 38bb4d7 (applications slice (a): bundle definitions stored and versioned (invalid uploads refused naming the element, nothing stored), applications over the BPMN engine with one department task row per user task, task state table + gate, hash-chained case file, materials sniffed by content; API: submit (multipart), department actions (accept, 容缺受理, 补正, approve, reject), one resubmission, withdraw, applicant track by code + phone digits, department inbox)
     "CalendarSchedule",
     "Category",
     "CodeCounter",
