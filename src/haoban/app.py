@@ -10,13 +10,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from haoban import __version__, wiring
 from haoban.db import current
 from haoban.errors import DomainError
 from haoban.responses import JSON
 from haoban.runtime import Runtime
+from haoban.security.edge import EdgeGuard
+from haoban.security.openapi import declare_statuses
 
 
 class Health(BaseModel):
@@ -83,6 +85,16 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgr
         message, fields = _field_errors(exc)
         return JSON({"error": "invalid", "message": message, "fields": fields}, status_code=422)
 
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(_request: Request, exc: Exception) -> JSON:
+        # A number beyond what the database stores (ids past 2^31 / 2^63, a negative LIMIT): the
+        # caller's input, not a fault of ours. Parameters are bounded where declared; this is the net.
+        return JSON(
+            {"error": "invalid", "message": "a value in the request is out of range", "fields": {}},
+            status_code=422,
+        )
+
     @app.exception_handler(OperationalError)
     async def _busy(_request: Request, exc: OperationalError) -> JSON:
         # SQLite "database is locked" after the busy timeout: the caller may retry.
@@ -122,6 +134,9 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgr
         pages_router,
     ):
         app.include_router(router)
+
+    app.add_middleware(EdgeGuard)  # control characters and body caps, before any route reads input
+    declare_statuses(app)
 
     @app.get("/api/v1/health", tags=["ops"], response_model=Health, summary="Liveness and database check")
     def health() -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from haoban.auth.actors import CITIZEN_ACTOR, Actor
@@ -50,6 +50,12 @@ def client_address(request: Request) -> str:
     """The caller's address, the key of citizens' rate limits."""
     return request.client.host if request.client else "unknown"
 
+
+# Integers in paths and queries are bounded: ids are 32-bit on PostgreSQL (``integer``), and a number
+# past what the database stores must be a 422, not an overflow deep in a driver.
+MAX_ID = 2**31 - 1
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="the record's id")]
+OptionalRecordId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ActorDep = Annotated[Actor, Depends(get_actor)]

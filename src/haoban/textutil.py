@@ -222,17 +222,20 @@ def ngram_matrix_codes(texts: Sequence[str], n: int) -> tuple[np.ndarray, np.nda
         raise ValueError("n must be 1, 2 or 3")
     if not texts:
         return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
-    # One separator between documents so no n-gram crosses a boundary.
-    joined = "\x00".join(texts) + "\x00"
-    cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    # One separator position after each document so no n-gram crosses a boundary. Which document a
+    # position belongs to comes from the lengths, never from the separator's value: a text may itself
+    # contain any character (a NUL in one appeal once shifted every later document).
+    joined = " ".join(texts) + " "
+    lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts))
+    # surrogatepass: a lone surrogate still occupies exactly one position (it is not content).
+    cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
     fullwidth = (cp >= 0xFF01) & (cp <= 0xFF5E)
     cp[fullwidth] -= 0xFEE0
     upper = (cp >= 0x41) & (cp <= 0x5A)
     cp[upper] += 0x20
     content = ((cp >= 0x4E00) & (cp <= 0x9FFF)) | ((cp >= 0x30) & (cp <= 0x39))
     content |= (cp >= 0x61) & (cp <= 0x7A)
-    sep = cp == 0
-    doc = (np.cumsum(sep) - sep).astype(np.int32)  # document index of every position
+    doc = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)  # document index of every position
     cp[~content] = 0
     m = len(cp) - n + 1
     if m <= 0:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from haoban.auth.rbac import require_role
 from haoban.auth.roles import READ_CONFIG_ROLES
-from haoban.deps import ActorDep, RuntimeDep
+from haoban.deps import ActorDep, OptionalRecordId, RecordId, RuntimeDep
 from haoban.dispatch import catalogue
 from haoban.dispatch.models import DispatchCorrection
 from haoban.dispatch.routing import DispatchRequest
@@ -51,7 +51,7 @@ def create_rule(rt: RuntimeDep, actor: ActorDep, data: catalogue.RuleIn) -> dict
 
 
 @router.put("/admin/dispatch/rules/{rule_id}", response_model=RuleOut, summary="Change a rule")
-def update_rule(rt: RuntimeDep, actor: ActorDep, rule_id: int, data: catalogue.RuleIn) -> dict[str, Any]:
+def update_rule(rt: RuntimeDep, actor: ActorDep, rule_id: RecordId, data: catalogue.RuleIn) -> dict[str, Any]:
     with rt.db.write() as session:
         out = catalogue.rule_to_dict(
             catalogue.update_rule(session, rule_id=rule_id, data=data, directory=rt.directory, actor=actor)
@@ -61,7 +61,7 @@ def update_rule(rt: RuntimeDep, actor: ActorDep, rule_id: int, data: catalogue.R
 
 
 @router.delete("/admin/dispatch/rules/{rule_id}", status_code=204, summary="Remove a rule")
-def delete_rule(rt: RuntimeDep, actor: ActorDep, rule_id: int) -> None:
+def delete_rule(rt: RuntimeDep, actor: ActorDep, rule_id: RecordId) -> None:
     with rt.db.write() as session:
         catalogue.delete_rule(session, rule_id=rule_id, actor=actor)
     rt.invalidate()
@@ -96,7 +96,7 @@ async def import_rules(rt: RuntimeDep, actor: ActorDep, request: Request) -> dic
 @router.get(
     "/admin/dispatch/history", response_model=list[RuleRevisionOut], summary="Every change to the catalogue"
 )
-def history(rt: RuntimeDep, actor: ActorDep, rule_id: int | None = None) -> list[dict[str, Any]]:
+def history(rt: RuntimeDep, actor: ActorDep, rule_id: OptionalRecordId = None) -> list[dict[str, Any]]:
     with rt.db.read() as session:
         return [
             {
@@ -116,7 +116,9 @@ def history(rt: RuntimeDep, actor: ActorDep, rule_id: int | None = None) -> list
     response_model=list[CorrectionOut],
     summary="Human corrections of the dispatcher (training signal)",
 )
-def corrections(rt: RuntimeDep, actor: ActorDep, limit: int = 100) -> list[dict[str, Any]]:
+def corrections(
+    rt: RuntimeDep, actor: ActorDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[dict[str, Any]]:
     require_role(actor, *READ_CONFIG_ROLES)
     with rt.db.read() as session:
         rows = session.scalars(select(DispatchCorrection).order_by(DispatchCorrection.id.desc()).limit(limit))

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 
-from haoban.deps import ActorDep, RuntimeDep, client_address
+from haoban.deps import ActorDep, RecordId, RuntimeDep, client_address
 from haoban.feedback import service
 from haoban.feedback.schemas import (
     RatingIn,
@@ -129,7 +129,7 @@ def rectifications(
 def close(
     rt: RuntimeDep,
     actor: ActorDep,
-    rectification_id: int,
+    rectification_id: RecordId,
     data: Annotated[RectificationClose | None, Body()] = None,
 ) -> dict[str, Any]:
     data = data or RectificationClose()

@@ -145,7 +145,9 @@ def hotspot_score(*, users: int, size: int, support: float, days: int, growth: f
 
 def _strip_masks_corpus(texts: Sequence[str]) -> list[str]:
     """Mask removal on the joined corpus: one regex pass instead of one call per text."""
-    return _MASK_RE.sub(" ", "\x00".join(texts)).split("\x00")
+    # The separator must not occur inside a text: drop it from the texts first (it is not content).
+    sep = "\x00"
+    return _MASK_RE.sub(" ", sep.join(t.replace(sep, " ") for t in texts)).split(sep)
 
 
 def _signatures(appeals: Sequence[Appeal], params: ClusterParams) -> sp.csr_matrix:
@@ -321,8 +323,10 @@ def _top_k_rows(x: sp.csr_matrix, k: int) -> sp.csr_matrix:
         a, b = x.indptr[r], x.indptr[r + 1]
         drop = np.argpartition(data[a:b], b - a - k)[: b - a - k]
         keep[a + drop] = False
-    kept = np.add.reduceat(keep, x.indptr[:-1]) if x.nnz else np.zeros(len(counts), dtype=np.int64)
-    kept = np.where(counts > 0, kept, 0)
+    # Kept entries per row from a running total: reduceat fails when trailing rows are empty (an
+    # appeal of punctuation only has no n-gram at all).
+    running = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+    kept = running[x.indptr[1:]] - running[x.indptr[:-1]]
     indptr = np.concatenate([[0], np.cumsum(kept)])
     y = sp.csr_matrix((data[keep].astype(np.float32), x.indices[keep], indptr), shape=x.shape)
     norms = np.sqrt(np.asarray(y.multiply(y).sum(axis=1)).ravel())
@@ -449,7 +453,7 @@ def find_hotspots(
         recent = sum(1 for a in members if a.at >= mid)
         stats = {
             # Appeals without a writer count as distinct writers.
-            "users": len({a.user if a.user else f"\x00{a.key}" for a in members}),
+            "users": len({a.user if a.user else ("anonymous", a.key) for a in members}),
             "support": sum(a.votes for a in members) - 0.5 * sum(a.against for a in members),
             "days": len({a.at.date() for a in members}),
             "growth": (recent + 1) / (len(members) - recent + 1) if w_end > w_start else 1.0,

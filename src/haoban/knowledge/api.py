@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from haoban.deps import ActorDep, RuntimeDep
+from haoban.deps import ActorDep, RecordId, RuntimeDep
 from haoban.knowledge import service
 from haoban.knowledge.schemas import (
     ArticleIn,
@@ -108,7 +108,7 @@ def create_article(rt: RuntimeDep, actor: ActorDep, data: ArticleIn) -> dict[str
 
 
 @router.get("/articles/{article_id}", response_model=ArticleOut, summary="One article")
-def get_article(rt: RuntimeDep, actor: ActorDep, article_id: int) -> dict[str, Any]:
+def get_article(rt: RuntimeDep, actor: ActorDep, article_id: RecordId) -> dict[str, Any]:
     with rt.db.read() as session:
         return service.article_view(service.get_article(session, article_id=article_id, actor=actor))
 
@@ -118,7 +118,9 @@ def get_article(rt: RuntimeDep, actor: ActorDep, article_id: int) -> dict[str, A
     response_model=ArticleOut,
     summary="Edit an article (it goes back to draft for review)",
 )
-def update_article(rt: RuntimeDep, actor: ActorDep, article_id: int, data: ArticleUpdate) -> dict[str, Any]:
+def update_article(
+    rt: RuntimeDep, actor: ActorDep, article_id: RecordId, data: ArticleUpdate
+) -> dict[str, Any]:
     with rt.db.write() as session:
         view = service.article_view(
             service.update_article(session, rt, article_id=article_id, data=data, actor=actor)
@@ -132,7 +134,7 @@ def update_article(rt: RuntimeDep, actor: ActorDep, article_id: int, data: Artic
     response_model=ArticleOut,
     summary="Publish a draft, or send it back with a note",
 )
-def review_article(rt: RuntimeDep, actor: ActorDep, article_id: int, data: ReviewIn) -> dict[str, Any]:
+def review_article(rt: RuntimeDep, actor: ActorDep, article_id: RecordId, data: ReviewIn) -> dict[str, Any]:
     with rt.db.write() as session:
         view = service.article_view(
             service.review_article(session, rt, article_id=article_id, data=data, actor=actor)
@@ -146,7 +148,7 @@ def review_article(rt: RuntimeDep, actor: ActorDep, article_id: int, data: Revie
     response_model=ArticleOut,
     summary="Withdraw an article (archived, never offered again)",
 )
-def archive_article(rt: RuntimeDep, actor: ActorDep, article_id: int) -> dict[str, Any]:
+def archive_article(rt: RuntimeDep, actor: ActorDep, article_id: RecordId) -> dict[str, Any]:
     with rt.db.write() as session:
         view = service.article_view(service.archive_article(session, rt, article_id=article_id, actor=actor))
     service.knowledge_cache(rt).mark_stale()

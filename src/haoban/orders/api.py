@@ -114,6 +114,7 @@ def export(
     district: str | None = None,
 ) -> StreamingResponse:
     filters = queries.OrderFilter(status=status, department=department, district=district)
+    queries.check_filters(rt, actor=actor, filters=filters)
 
     def rows() -> Iterator[str]:
         buf = io.StringIO()

@@ -99,6 +99,14 @@ def list_orders(
     return list(rows), total
 
 
+def check_filters(rt: Runtime, *, actor: Actor, filters: OrderFilter) -> None:
+    """Raise ``Invalid`` for a filter that names an unknown status, department or district.
+
+    A streamed export checks first: once its first bytes are sent, an error can no longer be a 422.
+    """
+    _filtered(rt, actor, filters, utcnow())
+
+
 def iter_orders(session: Session, rt: Runtime, *, actor: Actor, filters: OrderFilter) -> Iterator[Order]:
     stmt = _filtered(rt, actor, filters, utcnow()).order_by(Order.id).execution_options(yield_per=500)
     yield from session.scalars(stmt)

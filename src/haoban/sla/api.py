@@ -5,7 +5,9 @@ Thin: the services check roles; this module parses the request, calls them and s
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, UploadFile
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, UploadFile
 
 from haoban.calendar import schedule_to_dict
 from haoban.deps import ActorDep, RuntimeDep
@@ -71,7 +73,7 @@ async def upload_schedule(rt: RuntimeDep, actor: ActorDep, request: Request) -> 
 
 
 @router.delete("/calendar/schedules/{year}", status_code=204, summary="Remove a loaded schedule")
-def delete_schedule(rt: RuntimeDep, actor: ActorDep, year: int) -> None:
+def delete_schedule(rt: RuntimeDep, actor: ActorDep, year: Annotated[int, Path(ge=1900, le=2200)]) -> None:
     with rt.db.write() as session:
         schedules.delete_schedule(session, actor=actor, year=year)
     rt.invalidate()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from haoban.calendar import DurationUnit
 from haoban.directory.vocabulary import OrderType, Urgency
@@ -23,6 +23,19 @@ class SlaRuleIn(BaseModel):
         if v != "*" and v not in {t.value for t in OrderType}:
             raise ValueError(f"one of {', '.join(t.value for t in OrderType)} or '*'")
         return v
+
+    @model_validator(mode="after")
+    def _whole_days(self) -> SlaRuleIn:
+        # Day units count whole days (the calendar refuses 2.5 working days): a rule that passed here
+        # and failed later broke every new order's deadline.
+        day_units = (DurationUnit.WORKING_DAYS, DurationUnit.CALENDAR_DAYS)
+        for name, amount, unit in (
+            ("sign_amount", self.sign_amount, self.sign_unit),
+            ("handle_amount", self.handle_amount, self.handle_unit),
+        ):
+            if unit in day_units and amount != int(amount):
+                raise ValueError(f"{name}: {unit.value} needs a whole number of days, got {amount:g}")
+        return self
 
 
 class SlaRuleOut(BaseModel):

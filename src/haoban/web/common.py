@@ -15,7 +15,8 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
+from starlette.exceptions import HTTPException
 
 from haoban.auth.actors import Actor
 from haoban.auth.roles import (
@@ -211,6 +212,10 @@ def error_page(request: Request, exc: Exception) -> Response:
         key, status = "rate", 429
     elif isinstance(exc, OperationalError):
         key, status = "busy", 503
+    elif isinstance(exc, OverflowError | DataError):
+        key, status = "invalid", 422  # a number beyond what the database stores: the input's fault
+    elif isinstance(exc, HTTPException) and exc.status_code < 500:
+        key, status = "invalid", exc.status_code  # e.g. a form the parser refused
     elif isinstance(exc, DomainError):
         key, status = "conflict", exc.status_code
     else:

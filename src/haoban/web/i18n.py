@@ -348,6 +348,16 @@ STRINGS.update(
     }
 )
 
+# security (issue 10): refused input, login throttling, CSRF, second factor
+STRINGS.update(
+    {
+        "err_invalid": (
+            "提交的内容无法接受（过大、字段过多或含有控制字符），请修改后重试。",
+            "The request could not be accepted (too large, too many fields or control characters).",
+        ),
+    }
+)
+
 # urgency_normal, urgency_urgent: the words of ``directory.vocabulary``, for templates' t("urgency_…").
 STRINGS.update({f"urgency_{k}": v for k, v in URGENCY_LABELS.items()})
 

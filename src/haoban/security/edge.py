@@ -1,0 +1,249 @@
+"""The edge guard: an ASGI middleware that refuses malformed input before any route reads it.
+
+- **Control characters** (NUL and the other C0 / C1 controls except tab, line feed and carriage
+  return; lone UTF-16 surrogates) in the path, the query, a JSON body or a form field → 400. PostgreSQL
+  cannot store NUL at all, and the text pipelines used it as a separator; refusing it here, once, keeps
+  every route on both databases safe.
+- **Body caps per route**, enforced before the body is read: a declared ``Content-Length`` over the
+  cap is refused at once (413) and a chunked body is cut off as soon as it passes the cap. Login is
+  small, uploads are larger, everything else gets the default (``BODY_LIMITS``).
+- **Form limits**: too many fields or a field over the cap → 413 / 422, never a 500.
+
+A route that needs a larger body (an upload) adds its path prefix to ``BODY_LIMITS``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+KIB = 1024
+MIB = 1024 * KIB
+DEFAULT_BODY_LIMIT = 1 * MIB
+# Longest matching prefix wins. Login forms carry a name, a password and perhaps a one-time code.
+BODY_LIMITS: dict[str, int] = {
+    "/api/v1/auth/": 4 * KIB,
+    "/login": 4 * KIB,
+    "/logout": 4 * KIB,
+    "/portal/similar": 16 * KIB,
+    "/api/v1/admin/calendar/schedules": 4 * MIB,
+    "/api/v1/admin/dispatch/rules.yaml": 4 * MIB,
+    "/admin/calendar": 4 * MIB,
+}
+MAX_FORM_FIELDS = 200
+MAX_FORM_FILES = 5
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+# Text may carry tab, line feed and carriage return; no other control character has a use in it.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|[\ud800-\udfff]")
+_RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]")
+
+
+def has_control(text: str) -> bool:
+    return CONTROL.search(text) is not None
+
+
+def body_limit(path: str) -> int:
+    best, limit = -1, DEFAULT_BODY_LIMIT
+    for prefix, value in BODY_LIMITS.items():
+        if path.startswith(prefix) and len(prefix) > best:
+            best, limit = len(prefix), value
+    return limit
+
+
+class Refused(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _address_problem(scope: Scope) -> str | None:
+    if has_control(scope.get("path", "")):
+        return "control characters (such as NUL) are not allowed in the address"
+    raw = scope.get("query_string", b"")
+    if raw:
+        try:
+            pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="utf-8")
+        except ValueError:
+            return "the query string cannot be read"
+        for key, value in pairs:
+            if has_control(key) or has_control(value):
+                return f"control characters (such as NUL) are not allowed in the parameter {key[:40]!r}"
+    return None
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def _json_problem(body: bytes) -> str | None:
+    if _RAW_CONTROL.search(body):
+        return "control characters (such as NUL) are not allowed in the request body"
+    if b"\\u" not in body:
+        return None  # no escapes: the raw bytes said it all
+    try:
+        # Python's parser keeps lone surrogates (which no database can store) instead of failing.
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return None  # malformed JSON: the route answers 422 with the parser's message
+    if any(has_control(s) for s in _strings(value)):
+        return "control characters (such as NUL) are not allowed in the request body"
+    return None
+
+
+async def _form_problem(scope: Scope, body: bytes, limit: int) -> tuple[int, str] | None:
+    request = Request(scope, _replay(body, _no_more))
+    try:
+        form = await request.form(
+            max_fields=MAX_FORM_FIELDS, max_files=MAX_FORM_FILES, max_part_size=limit
+        )
+    except (MultiPartException, HTTPException) as exc:
+        message = str(getattr(exc, "detail", None) or getattr(exc, "message", None) or exc)
+        if "size" in message.lower():
+            return 413, f"a form field is too large (at most {limit // KIB} KiB)"
+        return 422, f"the form cannot be read: {message}"
+    try:
+        if len(form.multi_items()) > MAX_FORM_FIELDS:
+            return 422, f"too many form fields (at most {MAX_FORM_FIELDS})"
+        for key, value in form.multi_items():
+            if has_control(key) or (not isinstance(value, UploadFile) and has_control(value)):
+                return 400, f"control characters (such as NUL) are not allowed in the field {key[:40]!r}"
+    finally:
+        await form.close()
+    return None
+
+
+async def _no_more() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the buffered body over once, then defers to the real one."""
+    done = False
+
+    async def replay() -> Message:
+        nonlocal done
+        if not done:
+            done = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _read(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise Refused(400, "bad_request", "the client went away before the body arrived")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _too_large(limit: int) -> Refused:
+    shown = f"{limit // MIB} MiB" if limit >= MIB else f"{limit // KIB} KiB"
+    return Refused(413, "too_large", f"the request body is too large (at most {shown} here)")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def refuse(scope: Scope, send: Send, status: int, code: str, message: str) -> None:
+    """Answer JSON under /api (the API's error shape), a small page elsewhere."""
+    if scope.get("path", "").startswith("/api/"):
+        body = orjson.dumps({"error": code, "message": message})
+        ctype = b"application/json"
+    else:
+        safe = message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        body = (
+            f'<!doctype html><meta charset="utf-8"><title>{status}</title>'
+            f"<p>请求未被接受 The request was refused ({status}): {safe}</p>"
+            '<p><a href="javascript:history.back()">返回 Back</a></p>'
+        ).encode()
+        ctype = b"text/html; charset=utf-8"
+    headers = [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]
+    if status == 413:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class EdgeGuard:
+    """The ASGI middleware; see the module docstring."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            receive = await self._check(scope, receive)
+        except Refused as exc:
+            await refuse(scope, send, exc.status, exc.code, exc.message)
+            return
+        await self.app(scope, receive, send)
+
+    async def _check(self, scope: Scope, receive: Receive) -> Receive:
+        problem = _address_problem(scope)
+        if problem:
+            raise Refused(400, "bad_request", problem)
+        if scope["method"] not in BODY_METHODS:
+            return receive
+        limit = body_limit(scope["path"])
+        declared = _header(scope, b"content-length")
+        if declared is not None:
+            try:
+                if int(declared) > limit:
+                    raise _too_large(limit)
+            except ValueError:
+                raise Refused(400, "bad_request", "the Content-Length header is not a number") from None
+        body = await _read(receive, limit)
+        ctype = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        if ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            found = await _form_problem(scope, body, limit)
+            if found:
+                status, message = found
+                raise Refused(status, "too_large" if status == 413 else "invalid", message)
+        elif body and (ctype == "application/json" or ctype.endswith("+json") or not ctype):
+            problem = _json_problem(body)
+            if problem:
+                raise Refused(400, "bad_request", problem)
+        elif body and (ctype.startswith("text/") or ctype.endswith("yaml")) and _RAW_CONTROL.search(body):
+            raise Refused(400, "bad_request", "control characters are not allowed in the request body")
+        return _replay(body, receive)
