@@ -31,7 +31,7 @@ PACKAGE_DIR = ROOT / "src" / "haoban"
 # Lowest first. A domain module may import units on its own floor or below; nothing above.
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("config", "errors", "textutil", "wordlists", "caching", "responses"),  # foundations: no domain knowledge
-    ("db", "ratelimit"),  # engine, sessions, migrations; the shared rate-limit counters
+    ("db", "ratelimit", "security"),  # engine, sessions, migrations; rate-limit counters; the edge guard
     ("calendar",),  # pure working-day calendar
     ("auth",),  # roles, actors, accounts, passwords, tokens (a user's department is only an id)
     ("directory",),  # departments, districts, categories, the appeal vocabulary; staff administration
