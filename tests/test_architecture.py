@@ -92,6 +92,7 @@ def test_only_the_gate_changes_an_orders_status() -> None:
         ("applications/gate.py", "task"),
         ("benefits/gate.py", "grant"),
         ("orders/gate.py", "order"),
+        ("tourism/gate.py", "order"),
     ]
 
 
@@ -122,6 +123,26 @@ def test_an_application_case_file_is_written_by_its_gate_only() -> None:
         and node.func.value.id == "events"
     ]
     assert sorted(set(appenders)) == ["applications/gate.py"]
+
+
+def test_only_the_tourism_gate_changes_a_tickets_or_ticket_orders_status() -> None:
+    """Tickets and ticket orders follow tourism/workflow.py, applied in tourism/gate.py only: no status is
+    assigned, nor set by an UPDATE's ``.values(status=…)``, anywhere else in the domain."""
+    assigned = sorted({f for f, _line, _who in _assignments_to("status") if f.startswith("tourism/")})
+    assert assigned == ["tourism/gate.py"]
+    updates = []
+    for path, tree in _sources():
+        rel = str(path.relative_to(SRC))
+        if not rel.startswith("tourism/"):
+            continue
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", None) == "values"
+                and any(k.arg == "status" for k in node.keywords)
+            ):
+                updates.append(rel)
+    assert sorted(set(updates)) == ["tourism/gate.py"]
 
 
 def test_event_records_are_built_in_one_place() -> None:

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     job_stalled_seconds: float = Field(default=30.0, gt=0)
     # The outbox's sender ("record" keeps what would be sent in delivered_messages).
     outbox_sender: str = "record"
+    # AI游衡阳 (tourism): the e-ticket signing key (base64 of a 32-byte Ed25519 seed; default: derived
+    # from secret_key) and the payer that charges ticket orders ("record" only records, for demos).
+    tourism_ticket_key: str | None = None
+    tourism_payer: str = "record"
 
     @field_validator("timezone")
     @classmethod

@@ -35,7 +35,7 @@ from haoban.notifications.models import DeliveredMessage, OutboxMessage
 from haoban.orders.models import CodeCounter, Order, OrderCoHandler, OrderEvent
 from haoban.ratelimit import RateCounter
 from haoban.sla.models import CalendarSchedule, SlaRule
-from haoban.tourism.models import Place
+from haoban.tourism.models import Payment, Place, Ticket, TicketOrder, TicketPlan, TicketSlot
 
 __all__ = [
     "Application",
@@ -79,6 +79,10 @@ __all__ = [
     "Resident",
     "SlaRule",
     "TaxRecord",
+    "Ticket",
+    "TicketOrder",
+    "TicketPlan",
+    "TicketSlot",
     "User",
     "dashboard_index",
 ]

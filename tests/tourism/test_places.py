@@ -11,6 +11,7 @@ from haoban.auth.actors import SYSTEM_ACTOR
 from haoban.errors import Forbidden, Invalid
 from haoban.tourism import places
 from haoban.tourism.models import Place
+from haoban.tourism.tickets import seed_demo_places
 
 GOOD_CSV = (
     "code,name,kind,district,latitude,longitude,hours_workday,hours_closed,price_fen,tags\n"
@@ -32,7 +33,7 @@ def _count(rt: Any) -> int:
 def test_demo_places_load_once_and_are_marked_demo(places_rt: Any) -> None:
     n = _count(places_rt)
     assert n >= 12
-    again = places.seed_demo_places(places_rt, actor=SYSTEM_ACTOR)
+    again = seed_demo_places(places_rt, actor=SYSTEM_ACTOR)
     assert (again.created, again.updated) == (0, n)
     with places_rt.db.read() as session:
         assert all(p.demo for p in session.scalars(select(Place)))

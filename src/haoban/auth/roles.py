@@ -19,10 +19,19 @@ class Role(enum.StrEnum):
     AUDITOR = "auditor"  # 审计: reads everything, changes nothing
     SYSTEM = "system"  # the platform itself
     CITIZEN = "citizen"  # 市民, no account
+    GATE = "gate"  # 检票员: checks visitors' e-tickets in at a scenic spot's gate (AI游衡阳)
 
 
 R = Role
-STAFF_ROLES: tuple[Role, ...] = (R.OPERATOR, R.DISPATCHER, R.HANDLER, R.SUPERVISOR, R.ADMIN, R.AUDITOR)
+STAFF_ROLES: tuple[Role, ...] = (
+    R.OPERATOR,
+    R.DISPATCHER,
+    R.HANDLER,
+    R.SUPERVISOR,
+    R.ADMIN,
+    R.AUDITOR,
+    R.GATE,
+)
 ROLE_LABELS: dict[str, tuple[str, str]] = {
     R.OPERATOR: ("话务员", "Operator"),
     R.DISPATCHER: ("派单员", "Dispatcher"),
@@ -32,6 +41,7 @@ ROLE_LABELS: dict[str, tuple[str, str]] = {
     R.AUDITOR: ("审计", "Auditor"),
     R.SYSTEM: ("系统", "System"),
     R.CITIZEN: ("市民", "Citizen"),
+    R.GATE: ("检票员", "Gate staff"),
 }
 
 # The hotline centre (受理 / 派单 / 督办) and the administrators.
@@ -47,4 +57,6 @@ READ_CONFIG_ROLES: tuple[Role, ...] = (R.ADMIN, R.SUPERVISOR, R.DISPATCHER, R.AU
 DASHBOARD_ROLES: tuple[Role, ...] = (R.OPERATOR, R.DISPATCHER, R.SUPERVISOR, R.ADMIN, R.AUDITOR)
 # Who reviews returns, replies and extensions (the supervisor board).
 REVIEW_ROLES: tuple[Role, ...] = (R.DISPATCHER, R.SUPERVISOR, R.ADMIN)
+# Who checks tickets in at a gate: gate staff, and admins (who set the gates up and test them).
+GATE_ROLES: tuple[Role, ...] = (R.GATE, R.ADMIN)
 del R

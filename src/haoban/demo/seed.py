@@ -44,6 +44,7 @@ STAFF = [
     ("dispatcher", "dispatcher", "派单员 陈刚"),
     ("supervisor", "supervisor", "督办员 刘洋"),
     ("auditor", "auditor", "审计员 赵静"),
+    ("gate", "gate", "检票员 孙丽"),
 ]
 # TipDM masks the city as A市 and its districts as A1区 … A9市; map them onto Hengyang.
 PLACE_MAP = {
@@ -386,7 +387,7 @@ def seed_demo(
     from haoban.knowledge.service import seed_knowledge
 
     seed_knowledge(rt)
-    from haoban.tourism.places import seed_demo_places
+    from haoban.tourism.tickets import seed_demo_places
 
     seed_demo_places(rt, actor=SEEDER)
     total = seed_orders(rt, count=orders, progress=progress)

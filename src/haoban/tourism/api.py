@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -10,8 +11,22 @@ from starlette.datastructures import UploadFile
 
 from haoban.deps import ActorDep, RuntimeDep
 from haoban.errors import Invalid
-from haoban.tourism import places
-from haoban.tourism.schemas import ImportResult, PlaceList, PlaceOut
+from haoban.tourism import places, tickets
+from haoban.tourism.schemas import (
+    BookedOut,
+    BookIn,
+    CheckInIn,
+    CheckInOut,
+    ImportResult,
+    PlaceList,
+    PlaceOut,
+    PlanIn,
+    PlanOut,
+    PublicKeyOut,
+    RefundIn,
+    SlotsOut,
+    TicketOrderOut,
+)
 from haoban.tourism.vocabulary import PlaceKind
 
 router = APIRouter(prefix="/api/v1/tourism", tags=["tourism"])
@@ -80,3 +95,73 @@ async def import_places(rt: RuntimeDep, actor: ActorDep, request: Request) -> An
     rows = places.read_rows(content, filename=upload.filename)
     with rt.db.write() as session:
         return places.import_places(session, rt, rows=rows, actor=actor)
+
+
+# --- timed tickets --------------------------------------------------------------------------------
+
+
+@router.put(
+    "/places/{code}/plan", response_model=PlanOut, summary="Set how a place sells timed tickets (admins)"
+)
+def set_plan(rt: RuntimeDep, actor: ActorDep, code: str, data: PlanIn) -> dict[str, Any]:
+    with rt.db.write() as session:
+        plan = tickets.set_plan(session, place_code=code, data=data, actor=actor)
+        return {
+            "place": code,
+            "slots": json.loads(plan.slots),
+            "price_fen": plan.price_fen,
+            "refund_rule": json.loads(plan.refund_rule),
+            "book_days_ahead": plan.book_days_ahead,
+            "max_per_order": plan.max_per_order,
+        }
+
+
+@router.get("/places/{code}/slots", response_model=SlotsOut, summary="A day's time slots and places left")
+def slots(rt: RuntimeDep, code: str, day: date | None = None) -> dict[str, Any]:
+    now = datetime.now(rt.settings.tz)
+    with rt.db.write() as session:  # the day's slots are created on first look
+        return tickets.slots_view(session, rt, place_code=code, day=day or now.date(), now=now)
+
+
+@router.post(
+    "/places/{code}/orders",
+    status_code=201,
+    response_model=BookedOut,
+    summary="Buy real-name timed tickets (no login); 409 reason=sold_out when the slot is full",
+)
+def book(rt: RuntimeDep, code: str, data: BookIn) -> dict[str, Any]:
+    with rt.db.write() as session:
+        order = tickets.book(session, rt, place_code=code, data=data)
+        return {**tickets.order_view(rt, order), "key": order.access_key}
+
+
+@router.get("/orders/{code}", response_model=TicketOrderOut, summary="A ticket order, with the buyer's key")
+def get_order(rt: RuntimeDep, code: str, key: Annotated[str, Query(max_length=64)]) -> dict[str, Any]:
+    with rt.db.read() as session:
+        return tickets.order_view(rt, tickets.load_order(session, code=code, key=key))
+
+
+@router.post(
+    "/orders/{code}/refund", response_model=TicketOrderOut, summary="Refund tickets by the place's rule"
+)
+def refund(rt: RuntimeDep, code: str, data: RefundIn) -> dict[str, Any]:
+    with rt.db.write() as session:
+        order = tickets.refund(session, rt, code=code, key=data.key, serials=data.tickets)
+        return tickets.order_view(rt, order)
+
+
+@router.post(
+    "/checkin",
+    response_model=CheckInOut,
+    summary="Check a ticket in at a gate (gate staff); a second scan: 409 with the first time and gate",
+)
+def check_in(rt: RuntimeDep, actor: ActorDep, data: CheckInIn) -> dict[str, Any]:
+    with rt.db.write() as session:
+        return tickets.check_in(session, rt, code=data.code, gate_name=data.gate, actor=actor)
+
+
+@router.get(
+    "/tickets/public-key", response_model=PublicKeyOut, summary="The key that verifies e-tickets offline"
+)
+def public_key(rt: RuntimeDep) -> dict[str, str]:
+    return tickets.public_key(rt)

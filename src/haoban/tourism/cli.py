@@ -47,7 +47,7 @@ def import_cmd(
 @app.command("seed")
 def seed_cmd() -> None:
     """Load Hengyang's demo places (the project's own words, marked as demo facts); re-runs add nothing."""
-    from haoban.tourism.places import seed_demo_places
+    from haoban.tourism.tickets import seed_demo_places
 
     rt = cliutil.runtime()
     rt.db.upgrade()

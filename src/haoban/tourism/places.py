@@ -249,11 +249,10 @@ def demo_rows() -> list[tuple[int, dict[str, Any]]]:
     return read_rows(text, filename=DEMO_FILE)
 
 
-def seed_demo_places(rt: Runtime, *, actor: Actor) -> ImportResult:
-    """Hengyang's demo places (the project's own words, marked demo). Re-running updates, adds nothing."""
-    with rt.db.write() as session:
-        result = import_places(session, rt, rows=demo_rows(), actor=actor)
-    return result
+def demo_plans() -> dict[str, dict[str, Any]]:
+    """The demo places' ticketing plans (``plans:`` in the demo file), by place code."""
+    text = resources.files("haoban.tourism").joinpath(DEMO_FILE).read_text(encoding="utf-8")
+    return dict(yaml.safe_load(text).get("plans") or {})
 
 
 # --- search ---------------------------------------------------------------------------------------

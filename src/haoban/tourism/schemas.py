@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -141,3 +142,178 @@ class ImportResult(BaseModel):
     created: int
     updated: int
     problems: list[ImportProblem] = Field(default_factory=list)
+
+
+# --- timed tickets --------------------------------------------------------------------------------
+
+
+class SlotIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    end: str = Field(pattern=r"^([01]\d|2[0-4]):[0-5]\d$")
+    capacity: int = Field(ge=1, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SlotIn:
+        if self.start >= self.end:
+            raise ValueError("a slot must end after it starts")
+        return self
+
+
+class RefundStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    before_hours: float = Field(ge=0, le=24 * 90, description="at least this long before the slot starts")
+    percent: int = Field(ge=0, le=100)
+
+
+class PlanIn(BaseModel):
+    """How a place sells timed tickets. Refund steps: the first one whose time is still ahead applies."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slots: list[SlotIn] = Field(min_length=1, max_length=48)
+    price_fen: int | None = Field(default=None, ge=0, le=10_000_000, description="default: the place's price")
+    refund_rule: list[RefundStep] = Field(default_factory=list, max_length=10)
+    book_days_ahead: int = Field(default=7, ge=0, le=90)
+    max_per_order: int = Field(default=5, ge=1, le=50)
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> PlanIn:
+        spans = sorted((s.start, s.end) for s in self.slots)
+        for (_a0, a1), (b0, _b1) in itertools.pairwise(spans):
+            if b0 < a1:
+                raise ValueError("time slots overlap")
+        self.refund_rule = sorted(self.refund_rule, key=lambda r: -r.before_hours)
+        return self
+
+
+class PlanOut(BaseModel):
+    place: str
+    slots: list[SlotIn]
+    price_fen: int
+    refund_rule: list[RefundStep]
+    book_days_ahead: int
+    max_per_order: int
+
+
+class SlotOut(BaseModel):
+    id: int
+    start: str
+    end: str
+    capacity: int
+    sold: int
+    remaining: int
+    bookable: bool
+
+
+class SlotsOut(BaseModel):
+    place: str
+    day: date
+    price_fen: int
+    closed_reason: str | None = Field(description="why the day cannot be booked, or null")
+    max_per_order: int
+    slots: list[SlotOut]
+
+
+class VisitorIn(BaseModel):
+    """A real-name visitor: the name and resident ID number (GB 11643, checksum validated)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=50)
+    id_number: str = Field(min_length=18, max_length=18)
+
+    @field_validator("id_number")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        from haoban.orders.citizen import normalise_id_number
+
+        return normalise_id_number(v)
+
+
+class BookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    slot_id: int
+    phone: str = Field(min_length=5, max_length=32)
+    visitors: list[VisitorIn] = Field(min_length=1, max_length=50)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str) -> str:
+        from haoban.orders.citizen import normalise_phone
+
+        return normalise_phone(v)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> BookIn:
+        ids = [v.id_number for v in self.visitors]
+        if len(set(ids)) != len(ids):
+            raise ValueError("the same ID number appears twice: one ticket per person")
+        return self
+
+
+class TicketOut(BaseModel):
+    serial: str
+    visitor_name: str
+    id_number: str = Field(description="masked")
+    price_fen: int
+    status: str
+    status_label: str
+    used_at: datetime | None
+    used_gate: str | None
+    token: str | None = Field(description="the signed QR content, while the ticket is valid")
+
+
+class TicketOrderOut(BaseModel):
+    code: str
+    place: str
+    place_name: str
+    day: date
+    slot: str
+    phone: str | None
+    total_fen: int
+    refunded_fen: int
+    status: str
+    status_label: str
+    payer: str
+    tickets: list[TicketOut]
+
+
+class BookedOut(TicketOrderOut):
+    key: str = Field(description="the buyer's key to this order: keep it (the order page's link carries it)")
+
+
+class RefundIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=8, max_length=64)
+    tickets: list[str] | None = Field(default=None, max_length=50, description="serials; default all valid")
+
+
+class CheckInIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: str = Field(min_length=6, max_length=2000, description="the QR token, or the ticket's typed serial")
+    gate: str = Field(min_length=1, max_length=60, description="which gate, e.g. 大庙东门")
+
+
+class CheckInOut(BaseModel):
+    serial: str
+    place: str
+    place_name: str
+    day: date
+    slot: str
+    visitor_name: str
+    id_number: str
+    checked_in_at: datetime
+    gate: str
+
+
+class PublicKeyOut(BaseModel):
+    algorithm: str
+    public_key: str = Field(description="raw 32-byte Ed25519 public key, base64")
+    pem: str
+    format: str

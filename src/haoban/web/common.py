@@ -22,6 +22,7 @@ from haoban.auth.actors import Actor
 from haoban.auth.roles import (
     CALL_CENTRE,
     DASHBOARD_ROLES,
+    GATE_ROLES,
     READ_CONFIG_ROLES,
     REVIEW_ROLES,
     ROLE_LABELS,
@@ -132,6 +133,7 @@ NAV: list[tuple[str, str, tuple[str, ...] | frozenset[Role] | None]] = [
     ("dashboard", "/dashboard", DASHBOARD_ROLES),
     ("admin", "/admin", READ_CONFIG_ROLES),
     ("tour", "/tour", None),
+    ("tour_gate", "/tour/gate", GATE_ROLES),
 ]
 
 

@@ -43,6 +43,7 @@ HOME_BY_ROLE = {
     Role.SUPERVISOR: "/board",
     Role.ADMIN: "/admin",
     Role.AUDITOR: "/dashboard",
+    Role.GATE: "/tour/gate",
 }
 
 

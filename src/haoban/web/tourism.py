@@ -1,17 +1,25 @@
-"""AI游衡阳 pages for visitors (no login): places with search and filters, a place's page. Phone first."""
+"""AI游衡阳 pages. Visitors (no login): places with search and filters, a place's page, booking a timed
+ticket, the order with its QR codes and refunds. Gate staff: the scan page. Phone first."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+import segno
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from pydantic import ValidationError
 
-from haoban.errors import Invalid
-from haoban.tourism import places
+from haoban.auth.roles import GATE_ROLES
+from haoban.errors import Conflict, Invalid, NotFound
+from haoban.tourism import places, tickets
+from haoban.tourism.models import TicketPlan
+from haoban.tourism.schemas import BookIn
 from haoban.tourism.vocabulary import KIND_LABELS, PlaceKind
-from haoban.web.common import PageRoute, lang_of, render, runtime
+from haoban.web import forms
+from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -96,4 +104,187 @@ def tour_place(request: Request, code: str) -> Response:
     with rt.db.read() as session:
         place = places.get_place(session, code=code)
         view = places.place_view(place, calendar=rt.calendar, today=_today(request), lang=lang)
-    return render(request, "tour_place.html", {**tour_context(request), "p": view})
+        plan = session.get(TicketPlan, place.id)
+        sells = plan is not None and plan.active
+    return render(request, "tour_place.html", {**tour_context(request), "p": view, "sells": sells})
+
+
+# --- booking ------------------------------------------------------------------------------------------
+
+VISITOR_ROWS = 3
+
+
+def _book_page(request: Request, code: str, *, status_code: int = 200, **ctx: Any) -> Response:
+    rt = runtime(request)
+    lang = lang_of(request)
+    now = datetime.now(rt.settings.tz)
+    today = now.date()
+    try:
+        day = datetime.strptime(
+            str(ctx.pop("day", None) or request.query_params.get("day") or ""), "%Y-%m-%d"
+        ).date()
+    except ValueError:
+        day = today
+    with rt.db.write() as session:  # the day's slots are created on first look
+        place = places.get_place(session, code=code)
+        view = places.place_view(place, calendar=rt.calendar, today=today, lang=lang)
+        slots = tickets.slots_view(session, rt, place_code=code, day=day, now=now)
+        ahead = tickets.plan_for(session, place).book_days_ahead
+    days = [today + timedelta(days=i) for i in range(ahead + 1)]
+    base = {
+        **tour_context(request),
+        "p": view,
+        "s": slots,
+        "day": day,
+        "days": days,
+        "rows": range(VISITOR_ROWS),
+        "values": {},
+        "errors": {},
+    }
+    base.update(ctx)
+    return render(request, "tour_book.html", base, status_code=status_code)
+
+
+@router.get("/tour/places/{code}/book")
+def book_form(request: Request, code: str) -> Response:
+    return _book_page(request, code)
+
+
+def _book(request: Request, code: str, form: dict[str, Any]) -> Response:
+    rt = runtime(request)
+    lang = lang_of(request)
+    values = forms.clean(form)
+    visitors = [
+        {"name": values.get(f"name_{i}", ""), "id_number": values.get(f"id_{i}", "")}
+        for i in range(VISITOR_ROWS)
+        if values.get(f"name_{i}") or values.get(f"id_{i}")
+    ]
+    errors: dict[str, str] = {}
+    if not values.get("slot_id"):
+        errors["slot_id"] = "请选择时段" if lang == "zh" else "Choose a time slot"
+    if not visitors:
+        errors["name_0"] = "至少填写一位游客" if lang == "zh" else "Name at least one visitor"
+    if not errors:
+        try:
+            data = BookIn.model_validate(
+                {"slot_id": values["slot_id"], "phone": values.get("phone", ""), "visitors": visitors}
+            )
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = [str(x) for x in err.get("loc", ())]
+                msg = str(err.get("msg", "")).removeprefix("Value error, ")
+                if loc[:1] == ["visitors"] and len(loc) >= 3:
+                    errors[f"{'id' if loc[2] == 'id_number' else 'name'}_{loc[1]}"] = msg
+                else:
+                    errors[loc[0] if loc else "phone"] = msg
+    if errors:
+        return _book_page(request, code, day=values.get("day"), values=values, errors=errors, status_code=422)
+    try:
+        with rt.db.write() as session:
+            order = tickets.book(session, rt, place_code=code, data=data)
+            target = f"/tour/orders/{order.code}?k={order.access_key}"
+    except (Conflict, Invalid) as exc:
+        return _book_page(
+            request,
+            code,
+            day=values.get("day"),
+            values=values,
+            errors=exc.detail.get("fields", {}) or {},
+            message=exc.message,
+            reason=exc.detail.get("reason"),
+            status_code=exc.status_code,
+        )
+    return redirect(target)
+
+
+@router.post("/tour/places/{code}/book")
+async def book_submit(request: Request, code: str) -> Response:
+    form = dict(await request.form())
+    return await run_in_threadpool(_book, request, code, form)
+
+
+def qr_svg(token: str) -> str:
+    """The e-ticket's QR code as inline SVG (segno), sized for a phone screen."""
+    return segno.make(token, error="m").svg_inline(scale=4, border=2)
+
+
+def _order_page(request: Request, code: str, key: str, *, status_code: int = 200, **ctx: Any) -> Response:
+    rt = runtime(request)
+    with rt.db.read() as session:
+        order = tickets.load_order(session, code=code, key=key)
+        view = tickets.order_view(rt, order, lang=lang_of(request))
+    for t in view["tickets"]:
+        t["qr"] = qr_svg(t["token"]) if t["token"] else None
+    return render(
+        request,
+        "tour_order.html",
+        {**tour_context(request), "o": view, "key": key, **ctx},
+        status_code=ctx.pop("status_code", 200),
+    )
+
+
+@router.get("/tour/orders/{code}")
+def order_page(request: Request, code: str) -> Response:
+    return _order_page(request, code, request.query_params.get("k", ""))
+
+
+def _refund(request: Request, code: str, form: dict[str, Any]) -> Response:
+    rt = runtime(request)
+    key = str(form.get("k") or "")
+    serial = str(form.get("serial") or "") or None
+    try:
+        with rt.db.write() as session:
+            tickets.refund(session, rt, code=code, key=key, serials=[serial] if serial else None)
+    except Conflict as exc:
+        return _order_page(request, code, key, message=exc.message, status_code=409)
+    return redirect(f"/tour/orders/{code}", k=key, refunded="1")
+
+
+@router.post("/tour/orders/{code}/refund")
+async def refund_submit(request: Request, code: str) -> Response:
+    form = dict(await request.form())
+    return await run_in_threadpool(_refund, request, code, form)
+
+
+# --- the gate ------------------------------------------------------------------------------------------
+
+
+@router.get("/tour/gate")
+def gate_page(request: Request) -> Response:
+    actor = require_actor(request, *GATE_ROLES)
+    return render(request, "tour_gate.html", {"values": {}, "result": None}, actor=actor)
+
+
+def _gate(request: Request, form: dict[str, Any]) -> Response:
+    actor = require_actor(request, *GATE_ROLES)
+    rt = runtime(request)
+    lang = lang_of(request)
+    values = forms.clean(form)
+    errors = forms.check_required(values, ["code", "gate"], lang)
+    result: dict[str, Any] | None = None
+    refused: dict[str, Any] | None = None
+    status = 200
+    if errors:
+        status = 422
+    else:
+        try:
+            with rt.db.write() as session:
+                result = tickets.check_in(
+                    session, rt, code=values["code"], gate_name=values["gate"], actor=actor
+                )
+        except (Conflict, NotFound) as exc:
+            refused = {"message": exc.message, **exc.detail}
+            status = exc.status_code
+    return render(
+        request,
+        "tour_gate.html",
+        {"values": {"gate": values.get("gate", "")}, "errors": errors, "result": result, "refused": refused},
+        actor=actor,
+        status_code=status,
+    )
+
+
+@router.post("/tour/gate")
+async def gate_submit(request: Request) -> Response:
+    form = dict(await request.form())
+    return await run_in_threadpool(_gate, request, form)
