@@ -35,7 +35,7 @@ from haoban.notifications.models import DeliveredMessage, OutboxMessage
 from haoban.orders.models import CodeCounter, Order, OrderCoHandler, OrderEvent
 from haoban.ratelimit import RateCounter
 from haoban.sla.models import CalendarSchedule, SlaRule
-from haoban.tourism.models import Payment, Place, Ticket, TicketOrder, TicketPlan, TicketSlot
+from haoban.tourism.models import Place, Ticket, TicketOrder, TicketPayment, TicketPlan, TicketSlot
 
 __all__ = [
     "Application",
@@ -81,6 +81,7 @@ __all__ = [
     "TaxRecord",
     "Ticket",
     "TicketOrder",
+    "TicketPayment",
     "TicketPlan",
     "TicketSlot",
     "User",

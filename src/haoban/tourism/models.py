@@ -128,7 +128,7 @@ class Ticket(Base):
     refunded_fen: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Payment(Base):
+class TicketPayment(Base):
     """The money ledger: every charge and refund a payer made (the default payer only records)."""
 
     __tablename__ = "tourism_payments"

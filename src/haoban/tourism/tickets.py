@@ -30,7 +30,7 @@ from haoban.errors import Conflict, Invalid, NotFound
 from haoban.orders.citizen import mask_phone
 from haoban.runtime import Runtime
 from haoban.tourism import gate, tokens
-from haoban.tourism.models import Payment, Place, Ticket, TicketOrder, TicketPlan, TicketSlot
+from haoban.tourism.models import Place, Ticket, TicketOrder, TicketPayment, TicketPlan, TicketSlot
 from haoban.tourism.payments import get_payer
 from haoban.tourism.places import demo_plans, demo_rows, get_place, hours_on, import_places
 from haoban.tourism.schemas import BookIn, ImportResult, PlanIn
@@ -242,7 +242,7 @@ def book(
         )
     if total:
         session.add(
-            Payment(
+            TicketPayment(
                 order_id=order.id,
                 kind="charge",
                 amount_fen=total,
@@ -364,7 +364,7 @@ def refund(
     if total:
         reference = payer.refund(order_code=order.code, reference=order.payment_ref or "", amount_fen=total)
         session.add(
-            Payment(
+            TicketPayment(
                 order_id=order.id,
                 kind="refund",
                 amount_fen=total,

@@ -1,7 +1,7 @@
 """tourism_tickets: timed-ticket plans, slots, orders, real-name tickets and the payments ledger
 
-Revision ID: 0007_tourism_tickets
-Revises: 0006_tourism_places
+Revision ID: 0010_tourism_tickets
+Revises: 0009_applications
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import haoban.db
 
-revision = "0007_tourism_tickets"
-down_revision = "0006_tourism_places"
+revision = "0010_tourism_tickets"
+down_revision = "0009_applications"
 branch_labels = None
 depends_on = None
 
