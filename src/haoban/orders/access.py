@@ -21,7 +21,7 @@ from haoban.db import utcnow
 from haoban.errors import Conflict, DomainError, Forbidden, NotFound
 from haoban.orders import workflow
 from haoban.orders.models import Order, OrderCoHandler
-from haoban.orders.workflow import Status, Transition
+from haoban.orders.workflow import Transition
 
 # Staff who may register calls (the console): the table's ``register`` row without the platform and
 # the citizen, who have no account.
@@ -75,21 +75,26 @@ def get_order(session: Session, *, code: str, actor: Actor, lock: bool = False) 
     return order
 
 
-def _objection(order: Any, t: Transition, actor: Actor, now: datetime) -> DomainError | None:
+def objection(
+    record: Any, t: Transition, actor: Actor, now: datetime, *, noun: str = "order"
+) -> DomainError | None:
+    """What the state table ``t`` row says against ``actor`` taking it on ``record`` now: role (403),
+    lead department (403), state (409), guards (409). Shared by every domain with a state table."""
     if actor.role not in t.roles:
         return Forbidden(
             f"role {actor.role!r} may not {t.action}",
             roles_allowed=sorted(str(r) for r in t.roles - {Role.SYSTEM, Role.CITIZEN}),
         )
-    if t.lead_department_only and actor.department_id != order.lead_department_id:
-        return Forbidden(f"only the lead department's handlers may {t.action} this order")
-    current = Status(order.status) if order.status is not None else None
-    if current not in t.sources:
-        state = current.value if current else "not registered yet"
-        return Conflict(f"cannot {t.action} an order that is {state}", status=order.status)
+    if t.lead_department_only and actor.department_id != record.lead_department_id:
+        return Forbidden(f"only the lead department's handlers may {t.action} this {noun}")
+    # States are StrEnum members: a stored status string finds its row directly.
+    if record.status not in t.sources:
+        state = record.status or "not registered yet"
+        article = "an" if noun[0] in "aeiou" else "a"
+        return Conflict(f"cannot {t.action} {article} {noun} that is {state}", status=record.status)
     for guard in t.guards:
-        if not guard.test(order, now):
-            return Conflict(guard.message, status=order.status, guard=guard.name)
+        if not guard.test(record, now):
+            return Conflict(guard.message, status=record.status, guard=guard.name)
     return None
 
 
@@ -99,15 +104,13 @@ def refusal(order: Any, t: Transition, actor: Actor, now: datetime) -> DomainErr
     ``order`` is a stored order or one being registered (anything with the attributes the table reads).
     A 409 names the actions that are allowed instead.
     """
-    objection = _objection(order, t, actor, now)
-    if isinstance(objection, Conflict):
-        objection.detail["allowed_actions"] = allowed_actions(order, actor, now=now)
-    return objection
+    found = objection(order, t, actor, now)
+    if isinstance(found, Conflict):
+        found.detail["allowed_actions"] = allowed_actions(order, actor, now=now)
+    return found
 
 
 def allowed_actions(order: Any, actor: Actor, *, now: datetime | None = None) -> list[str]:
     """The actions ``actor`` may take on ``order`` now: role, scope, state and every guard."""
     now = now or utcnow()
-    return [
-        a for a in workflow.PUBLIC_ACTIONS if _objection(order, workflow.BY_ACTION[a], actor, now) is None
-    ]
+    return [a for a in workflow.PUBLIC_ACTIONS if objection(order, workflow.BY_ACTION[a], actor, now) is None]

@@ -1,5 +1,8 @@
 """The case file's writer (一事一档): every event of an order is appended here, hash-chained.
 
+The chain itself is shared: ``append_chained`` and ``verify_chains`` write and check the file of any
+record shaped like an order (``haoban.casework`` keeps its difficult-matter cases' files with them).
+
 ``record`` is the one place an ``EventRecord`` (the hashed fields) is built: for an event being appended
 to a stored order, for the events of an order being registered (written in a batch by intake), and for
 a stored event being verified. Status changes reach this module only through the gate
@@ -37,7 +40,8 @@ def record(
     return EventRecord(code, seq, action, actor_name, actor_role, at, from_status, to_status, payload)
 
 
-def stored_record(code: str, e: OrderEvent) -> EventRecord:
+def stored_record(code: str, e: Any) -> EventRecord:
+    """The hashed fields of a stored event (of an order's or a case's file)."""
     return record(
         code=code,
         seq=e.seq,
@@ -51,23 +55,28 @@ def stored_record(code: str, e: OrderEvent) -> EventRecord:
     )
 
 
-def _append(
+def append_chained(
     session: Session,
-    order: Order,
+    head: Any,
+    event_model: type[Any],
     *,
+    owner: str,
     action: str,
     actor: Actor,
     from_status: str | None,
     to_status: str,
     payload: dict[str, Any],
     at: datetime,
-) -> OrderEvent:
-    seq = order.event_count + 1
+) -> Any:
+    """Append one event to the chain of ``head``: a stored record with ``id``, ``code``, ``event_count``
+    and ``last_hash`` (an order; a difficult-matter case). ``event_model`` is its event table, whose
+    column ``owner`` points back at the head. Every hash-chained case file is written here."""
+    seq = head.event_count + 1
     encoded = encode_payload(payload)
     digest = chain_hash(
-        order.last_hash,
+        head.last_hash,
         record(
-            code=order.code,
+            code=head.code,
             seq=seq,
             action=action,
             actor_name=actor.name,
@@ -78,8 +87,8 @@ def _append(
             payload=encoded,
         ),
     )
-    event = OrderEvent(
-        order_id=order.id,
+    event = event_model(
+        **{owner: head.id},
         seq=seq,
         action=action,
         actor_id=actor.id,
@@ -89,12 +98,17 @@ def _append(
         from_status=from_status,
         to_status=to_status,
         payload=encoded,
-        prev_hash=order.last_hash,
+        prev_hash=head.last_hash,
         hash=digest,
     )
     session.add(event)
-    order.event_count = seq
-    order.last_hash = digest
+    head.event_count = seq
+    head.last_hash = digest
+    return event
+
+
+def _append(session: Session, order: Order, **fields: Any) -> OrderEvent:
+    event: OrderEvent = append_chained(session, order, OrderEvent, owner="order_id", **fields)
     return event
 
 
@@ -239,37 +253,49 @@ def verify_case_files(
     session: Session, *, progress: Callable[[int], None] | None = None, batch: int = 2000
 ) -> tuple[int, list[Break]]:
     """Verify every order's chain; returns (orders checked, breaks)."""
+    return verify_chains(session, Order, OrderEvent, owner="order_id", progress=progress, batch=batch)
+
+
+def verify_chains(
+    session: Session,
+    head_model: Any,
+    event_model: Any,
+    *,
+    owner: str,
+    progress: Callable[[int], None] | None = None,
+    batch: int = 2000,
+) -> tuple[int, list[Break]]:
+    """Verify the chain of every ``head_model`` row (orders, cases); returns (heads checked, breaks)."""
     breaks: list[Break] = []
     checked = 0
     last_id = 0
+    owner_col = getattr(event_model, owner)
     while True:
-        orders = session.execute(
-            select(Order.id, Order.code, Order.last_hash)
-            .where(Order.id > last_id)
-            .order_by(Order.id)
+        heads = session.execute(
+            select(head_model.id, head_model.code, head_model.last_hash)
+            .where(head_model.id > last_id)
+            .order_by(head_model.id)
             .limit(batch)
         ).all()
-        if not orders:
+        if not heads:
             break
-        ids = [o.id for o in orders]
-        events: dict[int, list[OrderEvent]] = {}
+        ids = [h.id for h in heads]
+        events: dict[int, list[Any]] = {}
         for ev in session.scalars(
-            select(OrderEvent)
-            .where(OrderEvent.order_id.in_(ids))
-            .order_by(OrderEvent.order_id, OrderEvent.seq)
+            select(event_model).where(owner_col.in_(ids)).order_by(owner_col, event_model.seq)
         ):
-            events.setdefault(ev.order_id, []).append(ev)
-        for o in orders:
+            events.setdefault(getattr(ev, owner), []).append(ev)
+        for h in heads:
             found = verify_chain(
-                o.code,
-                ((stored_record(o.code, e), e.prev_hash, e.hash) for e in events.get(o.id, [])),
-                head_hash=o.last_hash,
+                h.code,
+                ((stored_record(h.code, e), e.prev_hash, e.hash) for e in events.get(h.id, [])),
+                head_hash=h.last_hash,
             )
             if found is not None:
                 breaks.append(found)
-        checked += len(orders)
+        checked += len(heads)
         last_id = ids[-1]
         if progress:
-            progress(len(orders))
+            progress(len(heads))
         session.expunge_all()
     return checked, breaks

@@ -248,9 +248,15 @@ _NEXT_CODES = text(
 )
 
 
+def reserve_numbers(session: Session, key: str, count: int) -> int:
+    """Reserve ``count`` numbers of the counter ``key`` (at most 8 characters) atomically (SQLite ≥ 3.35,
+    PostgreSQL); returns the last one. Orders count per day; other records use keys of their own."""
+    return int(session.execute(_NEXT_CODES, {"day": key, "n": count}).scalar_one())
+
+
 def _next_codes(session: Session, day: str, count: int) -> list[str]:
-    """Reserve ``count`` tracking codes for the city's ``day`` atomically (SQLite ≥ 3.35, PostgreSQL)."""
-    last = session.execute(_NEXT_CODES, {"day": day, "n": count}).scalar_one()
+    """Reserve ``count`` tracking codes for the city's ``day``."""
+    last = reserve_numbers(session, day, count)
     return [f"{CODE_PREFIX}{day}{n:06d}" for n in range(last - count + 1, last + 1)]
 
 

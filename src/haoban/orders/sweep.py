@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from haoban.auth.actors import SYSTEM_ACTOR
@@ -20,6 +19,7 @@ from haoban.orders import gate
 from haoban.orders.models import Order
 from haoban.orders.workflow import HANDLING_STATUSES, Status
 from haoban.runtime import Runtime
+from haoban.sla import alerts
 
 
 @dataclass
@@ -69,30 +69,23 @@ def sweep(session: Session, rt: Runtime, *, now: datetime | None = None, limit: 
 def _sweep_clock(
     session: Session, rt: Runtime, *, clock: _Clock, now: datetime, limit: int, result: SweepResult
 ) -> None:
-    warn_at = getattr(Order, f"{clock.name}_warn_at")
-    alert = getattr(Order, f"{clock.name}_alert")
-    stmt = (
-        select(Order)
-        .where(Order.status.in_(clock.statuses), warn_at <= now, or_(alert.is_(None), alert == "warning"))
-        .order_by(warn_at)
-        .limit(limit)
-        .with_for_update(of=Order, skip_locked=True)
-    )
-    for order in session.scalars(stmt).unique():
-        deadline: datetime | None = getattr(order, f"{clock.name}_deadline")
-        if deadline is None:
-            continue
-        overdue = now > deadline
-        if not overdue and getattr(order, f"{clock.name}_alert") is not None:
-            continue  # already warned, not yet overdue
-        level = "overdue" if overdue else "warning"
-        setattr(order, f"{clock.name}_alert", level)
-        subject, body = clock.overdue if overdue else clock.warning
-        if overdue:
+    for found in alerts.due(
+        session,
+        Order,
+        deadline=getattr(Order, f"{clock.name}_deadline"),
+        warn_at=getattr(Order, f"{clock.name}_warn_at"),
+        alert=getattr(Order, f"{clock.name}_alert"),
+        where=(Order.status.in_(clock.statuses),),
+        now=now,
+        limit=limit,
+    ):
+        order, level, deadline = found.record, found.level, found.deadline
+        subject, body = clock.overdue if found.overdue else clock.warning
+        if found.overdue:
             result.overdue += 1
         else:
             result.warnings += 1
-        if overdue and clock.supervise_when_overdue:
+        if found.overdue and clock.supervise_when_overdue:
             gate.transition(
                 rt,
                 order,

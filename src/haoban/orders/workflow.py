@@ -149,6 +149,10 @@ def _t(
     )
 
 
+# Other domains with a state table build their rows with the same builder (``haoban.casework``).
+row = _t
+
+
 # --- guards ----------------------------------------------------------------------------------------
 
 EXTENSION_PENDING = Guard(
