@@ -85,12 +85,14 @@ def _assignments_to(attribute: str) -> list[tuple[str, int, str]]:
 def test_only_the_gate_changes_an_orders_status() -> None:
     """Orders change status in orders/gate.py, benefit grants in benefits/gate.py; nowhere else."""
     # Other records with a status of their own: rectifications, outbox messages, knowledge articles.
+    # A difficult-matter case has a state table of its own, and its own gate.
     others = {"rect", "msg", "article"}
     found = [(f, who) for f, _line, who in _assignments_to("status") if who not in others]
     assert sorted(found) == [
         ("applications/gate.py", "app"),
         ("applications/gate.py", "task"),
         ("benefits/gate.py", "grant"),
+        ("casework/gate.py", "case"),
         ("orders/gate.py", "order"),
         ("tourism/gate.py", "order"),
     ]
@@ -155,6 +157,21 @@ def test_event_records_are_built_in_one_place() -> None:
             ):
                 builders.append(str(path.relative_to(SRC)))
     assert builders == ["orders/events.py"]
+
+
+def test_cases_write_their_file_through_the_shared_chain() -> None:
+    """Difficult-matter cases keep their files with the orders' chain writer (``append_chained``): no
+    second copy of the chain to drift apart, and one module of casework appends."""
+    calls: dict[str, list[str]] = {"chain_hash": [], "append_chained": []}
+    for path, tree in _sources():
+        if "casework" not in path.parts:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", getattr(node.func, "attr", None))
+                if name in calls:
+                    calls[name].append(str(path.relative_to(SRC)))
+    assert calls == {"chain_hash": [], "append_chained": ["casework/events.py"]}
 
 
 def test_the_time_zone_is_named_in_settings_only() -> None:

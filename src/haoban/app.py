@@ -108,6 +108,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgr
     from haoban.applications.api import router as applications_router
     from haoban.auth.api import router as auth_router
     from haoban.calendar.api import router as calendar_router
+    from haoban.casework.api import router as casework_router
     from haoban.directory.api import router as directory_router
     from haoban.dispatch.api import router as dispatch_router
     from haoban.feedback.api import router as feedback_router
@@ -131,6 +132,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgr
         feedback_router,
         tourism_router,
         applications_router,
+        casework_router,
         pages_router,
     ):
         app.include_router(router)

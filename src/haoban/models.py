@@ -25,6 +25,7 @@ from haoban.benefits.models import (
     Resident,
     TaxRecord,
 )
+from haoban.casework.models import Case, CaseDecision, CaseDepartment, CaseEvent, CaseMeeting
 from haoban.directory.models import Category, Department, District
 from haoban.dispatch.models import DispatchCorrection, DispatchRule, DispatchRuleRevision
 from haoban.feedback.models import Rating, Rectification, ReplyScore
@@ -48,6 +49,11 @@ __all__ = [
     "Birth",
     "BundleDefinitionRow",
     "CalendarSchedule",
+    "Case",
+    "CaseDecision",
+    "CaseDepartment",
+    "CaseEvent",
+    "CaseMeeting",
     "Category",
     "CodeCounter",
     "Company",

@@ -20,6 +20,7 @@ class Role(enum.StrEnum):
     SYSTEM = "system"  # the platform itself
     CITIZEN = "citizen"  # 市民, no account
     GATE = "gate"  # 检票员: checks visitors' e-tickets in at a scenic spot's gate (AI游衡阳)
+    WINDOW = "window"  # 窗口工作人员: the service centre's windows (办不成事, 营商环境投诉, applications)
 
 
 R = Role
@@ -31,6 +32,7 @@ STAFF_ROLES: tuple[Role, ...] = (
     R.ADMIN,
     R.AUDITOR,
     R.GATE,
+    R.WINDOW,
 )
 ROLE_LABELS: dict[str, tuple[str, str]] = {
     R.OPERATOR: ("话务员", "Operator"),
@@ -42,6 +44,7 @@ ROLE_LABELS: dict[str, tuple[str, str]] = {
     R.SYSTEM: ("系统", "System"),
     R.CITIZEN: ("市民", "Citizen"),
     R.GATE: ("检票员", "Gate staff"),
+    R.WINDOW: ("窗口人员", "Window clerk"),
 }
 
 # The hotline centre (受理 / 派单 / 督办) and the administrators.

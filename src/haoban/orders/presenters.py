@@ -5,7 +5,7 @@ where the reader may not see it."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -213,10 +213,13 @@ def created_view(rt: Runtime, *, code: str, created: bool, row: dict[str, Any]) 
     }
 
 
-def workflow_view() -> dict[str, Any]:
-    """The state table as published at ``GET /api/v1/workflow``."""
+def workflow_view(
+    statuses: Mapping[Any, tuple[str, str]] = STATUS_LABELS,
+    transitions: Iterable[workflow.Transition] = workflow.TRANSITIONS,
+) -> dict[str, Any]:
+    """A state table as published at ``GET /api/v1/workflow`` (the orders') or by another domain."""
     return {
-        "statuses": {s.value: {"zh": zh, "en": en} for s, (zh, en) in STATUS_LABELS.items()},
+        "statuses": {s.value: {"zh": zh, "en": en} for s, (zh, en) in statuses.items()},
         "actions": [
             {
                 "action": t.action,
@@ -232,6 +235,6 @@ def workflow_view() -> dict[str, Any]:
                 "guards": [{"name": g.name, "message": g.message} for g in t.guards],
                 "description": t.description,
             }
-            for t in workflow.TRANSITIONS
+            for t in transitions
         ],
     }

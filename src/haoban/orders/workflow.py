@@ -127,7 +127,7 @@ def _t(
     stays = targets is None  # no target: the order keeps its state, whatever the decision
     if stays:
         target_map: dict[str | None, Status] = {}
-    elif isinstance(targets, Status):
+    elif isinstance(targets, enum.Enum):  # one target (this table's Status, or another domain's)
         target_map = {None: targets}
     else:
         target_map = dict(targets)

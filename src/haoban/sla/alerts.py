@@ -1,0 +1,60 @@
+"""Which deadlines turn yellow (预警) or red (超期) now: the sweep's query, shared by every domain.
+
+A record watched by the sweep keeps three columns per deadline: the deadline, the time it turns yellow
+(``warn_at``, indexed, so the sweep reads little) and the last alert raised (None / "warning" /
+"overdue", so a second sweep raises nothing again). ``due`` finds the records whose alert must move on,
+records the new level and hands them to the caller, which notifies and supervises in its own terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+
+@dataclass(frozen=True)
+class Due:
+    record: Any
+    level: str  # "warning" / "overdue"
+    deadline: datetime
+
+    @property
+    def overdue(self) -> bool:
+        return self.level == "overdue"
+
+
+def due(
+    session: Session,
+    model: type[Any],
+    *,
+    deadline: InstrumentedAttribute[Any],
+    warn_at: InstrumentedAttribute[Any],
+    alert: InstrumentedAttribute[Any],
+    where: tuple[ColumnElement[bool], ...],
+    now: datetime,
+    limit: int,
+) -> Iterator[Due]:
+    """Rows of ``model`` matching ``where`` whose deadline alert moves on at ``now``; the alert column
+    is set to the new level before each is yielded. Rows locked by another sweep are skipped."""
+    stmt = (
+        select(model)
+        .where(*where, warn_at <= now, or_(alert.is_(None), alert == "warning"))
+        .order_by(warn_at)
+        .limit(limit)
+        .with_for_update(of=model, skip_locked=True)
+    )
+    for row in session.scalars(stmt).unique():
+        at: datetime | None = getattr(row, deadline.key)
+        if at is None:
+            continue
+        overdue = now > at
+        if not overdue and getattr(row, alert.key) is not None:
+            continue  # already warned, not yet overdue
+        level = "overdue" if overdue else "warning"
+        setattr(row, alert.key, level)
+        yield Due(row, level, at)
