@@ -4,30 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import text
 from sqlalchemy.exc import DataError, OperationalError
 
 from haoban import __version__, wiring
-from haoban.db import current
 from haoban.errors import DomainError
+from haoban.ops.middleware import RequestContext
 from haoban.responses import JSON
 from haoban.runtime import Runtime
 from haoban.security.edge import EdgeGuard
 from haoban.security.openapi import declare_statuses
-
-
-class Health(BaseModel):
-    status: str
-    version: str
-    database: str
-    schema_: str | None = Field(alias="schema", description="the Alembic revision the database is at")
-
-    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
 
 def _field_errors(exc: RequestValidationError) -> tuple[str, dict[str, str]]:
@@ -47,7 +35,15 @@ def _field_errors(exc: RequestValidationError) -> tuple[str, dict[str, str]]:
     return message, fields
 
 
-def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgrade: bool = True) -> FastAPI:
+def create_app(
+    runtime: Runtime | None = None,
+    *,
+    run_worker: bool = False,
+    upgrade: bool = True,
+    jobs_lock: str | None = None,
+) -> FastAPI:
+    """The app for ``runtime``. ``run_worker``: run the background jobs in this process;
+    ``jobs_lock``: run them only while this process holds that file lock (one of several processes)."""
     rt = wiring.wire(runtime) if runtime is not None else wiring.runtime()
 
     @asynccontextmanager
@@ -58,11 +54,18 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgr
         if upgrade:
             rt.db.upgrade()
         rt.intake = IntakeWriter(rt.db, max_batch=rt.settings.intake_batch_max)
-        if run_worker:
+        leader = worker.Leader(rt, jobs_lock) if jobs_lock else None
+        if leader is not None:
+            leader.start()
+        elif run_worker:
             worker.start(rt)
         try:
             yield
         finally:
+            # uvicorn has stopped taking requests and waited for those in flight: their orders are
+            # written. The job runner finishes the job it is running; the writer its last batch.
+            if leader is not None:
+                leader.stop()
             worker.stop(rt)
             rt.intake.close()
             rt.intake = None
@@ -114,6 +117,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgr
     from haoban.feedback.api import router as feedback_router
     from haoban.hotspots.api import router as hotspots_router
     from haoban.knowledge.api import router as knowledge_router
+    from haoban.ops.api import router as ops_router
     from haoban.orders.api import router as orders_router
     from haoban.sla.api import router as sla_router
     from haoban.tourism.api import router as tourism_router
@@ -134,21 +138,12 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False, upgr
         applications_router,
         casework_router,
         pages_router,
+        ops_router,
     ):
         app.include_router(router)
 
     app.add_middleware(EdgeGuard)  # control characters and body caps, before any route reads input
     declare_statuses(app)
-
-    @app.get("/api/v1/health", tags=["ops"], response_model=Health, summary="Liveness and database check")
-    def health() -> dict[str, Any]:
-        with rt.db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return {
-            "status": "ok",
-            "version": __version__,
-            "database": rt.db.engine.dialect.name,
-            "schema": current(rt.db.engine),
-        }
+    app.add_middleware(RequestContext)  # outermost: every answer, the guard's refusals too, is counted
 
     return app

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import json
-import logging
 import os
 import sys
 import threading
@@ -135,31 +134,72 @@ def serve(
     ] = False,
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
-    worker: Annotated[bool, typer.Option(help="Run the deadline sweep and outbox in-process")] = True,
+    worker: Annotated[bool, typer.Option(help="Run the background jobs in this server")] = True,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Server processes on this machine")] = 1,
     demo_orders: Annotated[int, typer.Option(help="Orders the demo seeds")] = 300,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+    log_level: Annotated[str, typer.Option(help="Log level (debug, info, warning, error)")] = "info",
 ) -> None:
-    """Upgrade the database, optionally seed the demo city, and serve the web app and API."""
+    """Upgrade the database, optionally seed the demo city, and serve the web app and API.
+
+    With --workers N, N processes share the port; everything they must agree on lives in the database,
+    and one of them (whichever holds the jobs lock) runs the background jobs.
+    """
+    import tempfile
+
     import uvicorn
 
-    from haoban.app import create_app
+    from haoban.ops import logs
 
     rt = cliutil.runtime()
     rt.db.upgrade()
-    load_classifier(rt)
+    logs.configure(log_level, rt.settings.log_format)
     if demo:
         os.environ["HAOBAN_DEMO"] = "1"
         rt.settings.demo = True
+        load_classifier(rt)  # route the demo's calls as the server will
         from haoban.demo.seed import seed_demo
 
         with cliutil.progress() as progress:
             task = progress.add_task("seeding the demo city", total=demo_orders)
             summary = seed_demo(rt, orders=demo_orders, progress=lambda n: progress.advance(task, n))
         _print_demo_accounts(summary)
+    console.print(f"[bold]haoban[/bold] on http://{host}:{port}/  ·  API docs http://{host}:{port}/docs")
+    options = {
+        "host": host,
+        "port": port,
+        "log_config": logs.uvicorn_log_config(log_level, rt.settings.log_format),
+        "access_log": False,  # haoban.access logs each request with its id
+        # On SIGTERM: stop accepting, let requests in flight finish (their orders are written), then
+        # the lifespan lets the job runner and the intake writer finish.
+        "timeout_graceful_shutdown": 30,
+    }
+    if workers == 1:
+        uvicorn.run(_build_served_app(rt, run_worker=worker), **options)  # type: ignore[arg-type]
+        return
+    # Every process must sign and accept the same tokens: one key for all of them.
+    os.environ.setdefault("HAOBAN_SECRET_KEY", rt.settings.secret_key)
+    shared = Path(tempfile.mkdtemp(prefix="haoban-serve-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(shared / "metrics")
+    (shared / "metrics").mkdir()
+    os.environ["HAOBAN_SERVE_JOBS_LOCK"] = str(shared / "jobs.lock") if worker else ""
+    rt.db.dispose()
+    uvicorn.run("haoban.cli:served_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+
+
+def served_app() -> object:
+    """The app of one of ``serve --workers N``'s processes (uvicorn calls this in each)."""
+    rt = cliutil.runtime()
+    return _build_served_app(rt, run_worker=False, jobs_lock=os.environ.get("HAOBAN_SERVE_JOBS_LOCK") or None)
+
+
+def _build_served_app(rt, *, run_worker: bool, jobs_lock: str | None = None) -> object:  # type: ignore[no-untyped-def]
+    from haoban.app import create_app
+    from haoban.knowledge.service import warm
+
+    load_classifier(rt)
     # Hand the GIL between the event loop and the intake writer sooner than the 5 ms default: the
     # writer's batches then close sooner and request latency drops under load.
     sys.setswitchinterval(0.0005)
-    from haoban.knowledge.service import warm
 
     def warm_then_freeze() -> None:
         # Tokenise the knowledge base now so the first search is fast, then move everything loaded
@@ -172,9 +212,7 @@ def serve(
         gc.freeze()
 
     threading.Thread(target=warm_then_freeze, name="haoban-warm", daemon=True).start()
-    app_ = create_app(rt, run_worker=worker, upgrade=False)
-    console.print(f"[bold]haoban[/bold] on http://{host}:{port}/  ·  API docs http://{host}:{port}/docs")
-    uvicorn.run(app_, host=host, port=port, log_level=log_level)
+    return create_app(rt, run_worker=run_worker, upgrade=False, jobs_lock=jobs_lock)
 
 
 def _print_demo_accounts(summary: dict[str, object]) -> None:
@@ -375,8 +413,11 @@ def worker(
             f"supervised {result.sweep.supervised}, messages sent {result.sent}"
         )
         return
-    logging.basicConfig(level=logging.INFO)
-    runner = make_runner(rt, concurrency=concurrency)
+    from haoban.metrics import observe_job
+    from haoban.ops import logs
+
+    logs.configure("info", rt.settings.log_format)
+    runner = make_runner(rt, concurrency=concurrency, observe=observe_job)
     console.print(f"{runner.kind} job worker running; Ctrl-C to stop")
     if hasattr(runner, "run_forever"):
         runner.run_forever()  # procrastinate: stops gracefully on SIGINT / SIGTERM

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # from secret_key) and the payer that charges ticket orders ("record" only records, for demos).
     tourism_ticket_key: str | None = None
     tourism_payer: str = "record"
+    # /metrics answers a bearer token equal to this (a Prometheus scraper's), or an admin's token.
+    metrics_token: str | None = None
+    # Logs: one JSON object per line (json) or plain text.
+    log_format: str = Field(default="json", pattern="^(json|text)$")
 
     @field_validator("timezone")
     @classmethod

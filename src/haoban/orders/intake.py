@@ -25,6 +25,7 @@ from haoban.db import Database, UTCDateTime, utcnow
 from haoban.dispatch.gazetteer import find_district
 from haoban.dispatch.routing import DispatchDecision, DispatchRequest
 from haoban.errors import DomainError, Invalid
+from haoban.metrics import INTAKE_BATCH
 from haoban.notifications.models import OutboxMessage
 from haoban.orders import gate
 from haoban.orders.actions import apply_action
@@ -433,6 +434,7 @@ class IntakeWriter:
             while self._pending:
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
+                INTAKE_BATCH.observe(len(batch))
                 outcomes = await loop.run_in_executor(self._executor, self._write, [p for p, _ in batch])
                 for (_, future), outcome in zip(batch, outcomes, strict=True):
                     if future.done():

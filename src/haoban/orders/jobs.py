@@ -7,6 +7,7 @@ from typing import Any
 
 from haoban import ratelimit
 from haoban.jobs import JobContext, job
+from haoban.metrics import SWEEP_ALERTS
 from haoban.orders.categorise import categorise_uncategorised
 from haoban.orders.sweep import sweep
 
@@ -22,6 +23,8 @@ def sweep_deadlines(ctx: JobContext) -> dict[str, Any]:
     with rt.db.write() as session:
         result = sweep(session, rt)
         ratelimit.forget_old(session)
+    SWEEP_ALERTS.labels("warning").inc(result.warnings)
+    SWEEP_ALERTS.labels("overdue").inc(result.overdue)
     return asdict(result)
 
 

@@ -1,0 +1,66 @@
+"""Per request: a request id (the caller's ``X-Request-ID`` or a new one, echoed back and put in every
+log line), the latency and status in Prometheus, and one structured access-log line."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from haoban.metrics import REQUEST_SECONDS, REQUESTS
+from haoban.ops.logs import REQUEST_ID
+
+access = logging.getLogger("haoban.access")
+
+
+class RequestContext:
+    """A pure ASGI middleware (cheaper than Starlette's ``BaseHTTPMiddleware`` on the hot path)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                request_id = value.decode("latin-1")[:64]
+                break
+        request_id = request_id or uuid.uuid4().hex[:16]
+        token = REQUEST_ID.set(request_id)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            REQUEST_SECONDS.labels(method, template).observe(elapsed)
+            REQUESTS.labels(method, template, str(status)).inc()
+            if access.isEnabledFor(logging.INFO):
+                access.info(
+                    "%s %s %d",
+                    method,
+                    scope["path"],
+                    status,
+                    extra={
+                        "request_id": request_id,
+                        "route": template,
+                        "status": status,
+                        "ms": round(elapsed * 1000, 2),
+                    },
+                )
+            REQUEST_ID.reset(token)
