@@ -30,14 +30,15 @@ PACKAGE_DIR = ROOT / "src" / "haoban"
 
 # Lowest first. A domain module may import units on its own floor or below; nothing above.
 FLOORS: tuple[tuple[str, ...], ...] = (
-    # foundations: no domain knowledge
-    ("config", "errors", "textutil", "wordlists", "caching", "responses", "metrics"),
+    # foundations: no domain knowledge (textsearch: the BM25 index the knowledge base and the catalogue share)
+    ("config", "errors", "textutil", "textsearch", "wordlists", "caching", "responses", "metrics"),
     ("db", "ratelimit", "security"),  # engine, sessions, migrations; rate-limit counters; the edge guard
     ("calendar",),  # pure working-day calendar
     ("auth",),  # roles, actors, accounts, passwords, tokens (a user's department is only an id)
     ("directory",),  # departments, districts, categories, the appeal vocabulary; staff administration
     ("sla", "notifications", "jobs"),  # time limits and schedules; the outbox; background jobs
-    ("dispatch", "catalog"),  # routing (classifier, catalogue); service items
+    ("dispatch", "catalog"),  # routing (classifier, catalogue); service items (事项目录)
+    ("licences",),  # electronic licences (电子证照): results of catalogue items, verifiable by code
     ("runtime",),  # the process's shared caches and lifecycle hooks
     ("orders", "bundles", "applications"),  # work orders; the bundle engine; "one thing, once" applications
     ("hotspots", "knowledge", "feedback", "analytics", "casework", "benefits", "tourism"),

@@ -35,12 +35,13 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def _seed(rt: Runtime) -> None:
-    from haoban.demo.seed import seed_accounts, seed_directory, seed_rules
+    from haoban.demo.seed import seed_accounts, seed_catalog, seed_directory, seed_rules
 
     rt.db.upgrade()
     seed_directory(rt)
     seed_rules(rt)
     seed_accounts(rt)
+    seed_catalog(rt, full=False)  # the bundles' items and the licence items (~30), not the whole list
 
 
 def _settings(url: str) -> Settings:

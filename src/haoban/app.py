@@ -112,6 +112,7 @@ def create_app(
     from haoban.auth.api import router as auth_router
     from haoban.calendar.api import router as calendar_router
     from haoban.casework.api import router as casework_router
+    from haoban.catalog.api import router as catalog_router
     from haoban.directory.api import router as directory_router
     from haoban.dispatch.api import router as dispatch_router
     from haoban.feedback.api import router as feedback_router
@@ -137,6 +138,7 @@ def create_app(
         tourism_router,
         applications_router,
         casework_router,
+        catalog_router,
         pages_router,
         ops_router,
     ):

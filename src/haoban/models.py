@@ -26,6 +26,7 @@ from haoban.benefits.models import (
     TaxRecord,
 )
 from haoban.casework.models import Case, CaseDecision, CaseDepartment, CaseEvent, CaseMeeting
+from haoban.catalog.models import ItemMaterial, ServiceItem
 from haoban.directory.models import Category, Department, District
 from haoban.dispatch.models import DispatchCorrection, DispatchRule, DispatchRuleRevision
 from haoban.feedback.models import Rating, Rectification, ReplyScore
@@ -67,6 +68,7 @@ __all__ = [
     "Grant",
     "GrantEvent",
     "Insurance",
+    "ItemMaterial",
     "JobFailure",
     "KnowledgeArticle",
     "MatchRun",
@@ -83,6 +85,7 @@ __all__ = [
     "Rectification",
     "ReplyScore",
     "Resident",
+    "ServiceItem",
     "SlaRule",
     "TaxRecord",
     "Ticket",

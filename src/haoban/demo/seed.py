@@ -92,6 +92,20 @@ def seed_rules(rt: Runtime) -> None:
     rt.invalidate()
 
 
+def seed_catalog(rt: Runtime, *, full: bool = True) -> dict[str, Any]:
+    """The demo service catalogue (idempotent: a re-run finds every item unchanged). Not ``full``: only
+    the items the shipped bundles name and those whose licences other items reuse (for tests)."""
+    from haoban.catalog.service import import_rows
+    from haoban.demo.catalog import demo_items
+
+    rows = list(enumerate(demo_items(rt.settings.data_dir, full=full), start=1))
+    with rt.db.write() as session:
+        report = import_rows(session, rows=rows, directory=rt.directory, actor=SEEDER)
+    if report.errors:  # the demo's own data must import cleanly
+        raise RuntimeError(f"demo catalogue rows refused: {report.errors[:5]}")
+    return report.as_dict()
+
+
 def seed_accounts(rt: Runtime) -> list[tuple[str, str, str | None]]:
     """Demo accounts, all with password 'demo' (demo mode only)."""
     accounts: list[tuple[str, str, str | None]] = []
@@ -385,6 +399,7 @@ def seed_demo(
     seed_directory(rt)
     seed_rules(rt)
     accounts = seed_accounts(rt)
+    seed_catalog(rt)
     from haoban.knowledge.service import seed_knowledge
 
     seed_knowledge(rt)

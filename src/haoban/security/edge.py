@@ -44,6 +44,7 @@ BODY_LIMITS: dict[str, int] = {
     "/api/v1/admin/calendar/schedules": 4 * MIB,
     "/api/v1/admin/dispatch/rules.yaml": 4 * MIB,
     "/admin/calendar": 4 * MIB,
+    "/api/v1/catalog/import": 5 * MIB,  # a city's whole service catalogue as CSV / YAML
 }
 MAX_FORM_FIELDS = 200
 MAX_FORM_FILES = 5
