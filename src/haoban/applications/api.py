@@ -324,3 +324,31 @@ def material(rt: RuntimeDep, actor: ActorDep, code: str, material_id: int) -> Re
         media_type=content_type,
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
     )
+
+
+@router.post(
+    "/applications/{code}/materials",
+    response_model=ApplicationTrack,
+    summary="Bring the material promised under 容缺受理 (multipart, field name = material key)",
+    openapi_extra=_MULTIPART,
+)
+async def supply_material(
+    request: Request, rt: RuntimeDep, actor: ActorOrCitizenDep, code: str
+) -> dict[str, Any]:
+    data, uploads = await _read(request, ResubmitIn)
+    with rt.db.write() as session:
+        app = _applicant_app(session, actor, code, data.phone_last4)
+        service.supply_material(session, rt, app=app, uploads=uploads, actor=actor)
+        return presenters.track(rt, session, app)
+
+
+@router.post(
+    "/applications/{code}/deliveries/{delivery_id}/hand-over",
+    response_model=ApplicationDetail,
+    summary="统一窗口出件: hand the results over at the window, or the parcel to the courier",
+)
+def hand_over(rt: RuntimeDep, actor: ActorDep, code: str, delivery_id: int) -> dict[str, Any]:
+    with rt.db.write() as session:
+        app = access.get_application(session, code=code, actor=actor, lock=True)
+        service.hand_over(session, rt, app=app, delivery_id=delivery_id, actor=actor)
+    return _detail(rt, code, actor)

@@ -102,6 +102,7 @@ def task_view(rt: Runtime, task: ApplicationTask, actor: Actor | None, now: date
         )
         if status not in (TaskStatus.SKIPPED, TaskStatus.CANCELLED, TaskStatus.CORRECTION)
         else None,
+        "alert": task.alert,
         "accepted_at": task.accepted_at,
         "finished_at": task.finished_at,
         "handled_by": task.handled_by,
@@ -250,8 +251,15 @@ def _line(e: ApplicationEvent, names: dict[str, tuple[str, str, str]]) -> tuple[
         case "skip":
             return f"“{zh}”因前序事项未通过而无法办理", f"{en}: cannot proceed (an earlier item was refused)"
         case "delivery_prepared":
+            if p.get("tracking_no"):
+                return (
+                    f"办理结果统一出件，邮寄到家，运单号 {p['tracking_no']}",
+                    f"Results packed for the post, tracking number {p['tracking_no']}",
+                )
             how = _DELIVERY_ZH.get(p.get("method", ""), p.get("method", ""))
             return f"办理结果统一出件（{how}）", f"Results ready for delivery ({p.get('method', '')})"
+        case "material_received":
+            return f"“{zh}”容缺材料已补交", f"{en}: the promised material arrived"
         case "delivery_posted":
             return (
                 f"结果已寄出，快递单号 {p.get('tracking_no', '')}",

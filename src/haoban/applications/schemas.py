@@ -116,6 +116,7 @@ class TaskOut(BaseModel):
     ready_at: datetime
     due_at: datetime
     deadline_state: str | None
+    alert: str | None = None  # the last alert the sweep raised: warning / overdue
     accepted_at: datetime | None
     finished_at: datetime | None
     handled_by: str | None

@@ -31,7 +31,8 @@ from haoban.auth.roles import Role
 from haoban.bundles.definitions import Definition
 from haoban.bundles.engine import BundleEngine, EngineHooks, Instance, Transition
 from haoban.db import utcnow
-from haoban.errors import Invalid, NotFound
+from haoban.errors import Conflict, Invalid, NotFound
+from haoban.notifications.service import enqueue
 from haoban.orders.casefile import GENESIS
 from haoban.orders.citizen import normalise_id_number, normalise_phone
 from haoban.runtime import Runtime
@@ -40,6 +41,8 @@ from haoban.sla.service import warn_at
 CODE_PREFIX = "BJ"
 BUNDLE_DUBAN_NOTE = "一件事超过承诺时限，系统自动督办 (the bundle passed its promise: automatic supervision)"
 CHANNELS = ("online", "window", "assisted")
+# Who hands results over at the window or gives parcels to the courier (统一窗口出件).
+HAND_OVER_ROLES: tuple[str, ...] = ("window", Role.SUPERVISOR, Role.ADMIN)
 GREEN_GROUPS = ("elderly", "disabled", "pregnant", "veteran", "minor_guardian", "serious_illness", "other")
 
 
@@ -213,22 +216,7 @@ def _duban(
     if row is not None and row.status in {
         s.value for s in (TaskStatus.PENDING, TaskStatus.ACCEPTED, TaskStatus.CORRECTION)
     }:
-
-        def level(step: gate.TaskStep) -> None:
-            step.task.supervision_level += 1
-            step.payload["level"] = step.task.supervision_level
-
-        gate.move_task(
-            rt,
-            session,
-            app,
-            row,
-            action="supervise",
-            actor=SYSTEM_ACTOR,
-            at=at,
-            payload={"note": note, "automatic": True, "due_at": due_at.isoformat() if due_at else None},
-            effect=level,
-        )
+        supervise_task(session, rt, app=app, task=row, at=at, note=note, due_at=due_at)
         return
     if scope in ("bundle", "process") or row is None:
         app.supervision_level += 1
@@ -250,6 +238,36 @@ def _duban(
         )
 
 
+def raise_level(step: gate.TaskStep) -> None:
+    """督办 on a task: one level up, recorded in the event."""
+    step.task.supervision_level += 1
+    step.payload["level"] = step.task.supervision_level
+
+
+def supervise_task(
+    session: Session,
+    rt: Runtime,
+    *,
+    app: Application,
+    task: ApplicationTask,
+    at: datetime,
+    note: str = "超过承诺时限，系统自动督办 (past its promise: automatic supervision)",
+    due_at: datetime | None = None,
+) -> None:
+    """The platform's 督办 on a late task (a BPMN timer fired, or the sweep found it overdue)."""
+    gate.move_task(
+        rt,
+        session,
+        app,
+        task,
+        action="supervise",
+        actor=SYSTEM_ACTOR,
+        at=at,
+        payload={"note": note, "automatic": True, "due_at": (due_at or task.due_at).isoformat()},
+        effect=raise_level,
+    )
+
+
 def _prepare_delivery(
     session: Session, rt: Runtime, app: Application, detail: dict[str, Any], *, at: datetime
 ) -> None:
@@ -259,9 +277,12 @@ def _prepare_delivery(
         {k: i.get(k) for k in ("task_id", "item", "name", "department", "result")}
         for i in detail.get("items", [])
     ]
+    method = method if method in ("post", "window", "licence") else "window"
     delivery = ApplicationDelivery(
         application_id=app.id,
-        method=method if method in ("post", "window", "licence") else "window",
+        method=method,
+        # The parcel's waybill number (寄递单号), printed on the label when the results are packed.
+        tracking_no=f"EMS{app.code.removeprefix(CODE_PREFIX)}" if method == "post" else None,
         items=json.dumps(items, ensure_ascii=False),
         recipient=detail.get("recipient"),
         address=detail.get("address"),
@@ -279,7 +300,25 @@ def _prepare_delivery(
         actor=SYSTEM_ACTOR,
         at=at,
         event="delivery_prepared",
-        payload={"delivery": delivery.id, "method": delivery.method, "items": [i["task_id"] for i in items]},
+        payload={
+            "delivery": delivery.id,
+            "method": delivery.method,
+            "tracking_no": delivery.tracking_no,
+            "items": [i["task_id"] for i in items],
+        },
+    )
+    body = (
+        f"您的办件 {app.code} 已办结，结果将邮寄，运单号 {delivery.tracking_no}。"
+        if method == "post"
+        else f"您的办件 {app.code} 已办结，请到政务服务中心综合窗口领取结果。"
+    )
+    enqueue(
+        session,
+        channel="sms",
+        recipient=app.applicant_phone,
+        subject="办件结果",
+        body=body,
+        dedupe_key=f"app-delivery:{app.code}:{delivery.id}",
     )
 
 
@@ -579,8 +618,8 @@ def act(
             t.reason = (data.reason or "").strip()
             step.payload["reason"] = t.reason
         elif action == "supervise":
-            t.supervision_level += 1
-            step.payload.update(note=(data.note or "").strip(), level=t.supervision_level)
+            step.payload["note"] = (data.note or "").strip()
+            raise_level(step)
 
     gate.move_task(rt, session, app, task, action=action, actor=actor, at=at, effect=effect)
     seconds = 0.0
@@ -707,3 +746,88 @@ def material_bytes(session: Session, *, app: Application, material_id: int) -> t
             .limit(1)
         )
     return m.content_type, m.filename, data or b""
+
+
+def supply_material(
+    session: Session,
+    rt: Runtime,
+    *,
+    app: Application,
+    uploads: Mapping[str, Upload],
+    actor: Actor,
+    now: datetime | None = None,
+) -> list[str]:
+    """The material promised under 容缺受理 arrives; the tasks waiting for it are told. Their task ids."""
+    at = now or utcnow()
+    if not uploads:
+        raise Invalid(
+            "attach the promised material", fields={"materials": "no file"}, message_zh="请上传材料"
+        )
+    waiting = {
+        t.tolerated_material: t
+        for t in access.tasks_of(session, app)
+        if t.tolerated_material and t.tolerated_alert != "received"
+    }
+    unknown = sorted(k for k in uploads if k not in waiting)
+    if unknown:
+        raise Invalid(
+            f"no task is waiting for {', '.join(unknown)}",
+            fields={f"materials.{k}": "not a promised (容缺) material" for k in unknown},
+            message_zh="这份材料不是容缺受理时承诺补交的材料",
+        )
+    checked = check_all(uploads)
+    _store_materials(session, app, checked, {}, actor=actor, at=at)
+    done = []
+    for key, c in checked.items():
+        for task in access.tasks_of(session, app):
+            if task.tolerated_material != key or task.tolerated_alert == "received":
+                continue
+
+            def received(step: gate.TaskStep, ref: str = c.ref) -> None:
+                step.task.tolerated_alert = "received"
+                step.payload.update(material=step.task.tolerated_material, ref=ref)
+
+            gate.move_task(
+                rt, session, app, task, action="material_received", actor=SYSTEM_ACTOR, at=at, effect=received
+            )
+            done.append(task.task_id)
+    return done
+
+
+def hand_over(
+    session: Session,
+    rt: Runtime,
+    *,
+    app: Application,
+    delivery_id: int,
+    actor: Actor,
+    now: datetime | None = None,
+) -> ApplicationDelivery:
+    """统一窗口出件: the window hands the results to the applicant, or gives the parcel to the courier."""
+    from haoban.auth.rbac import require_role
+
+    require_role(actor, *HAND_OVER_ROLES)
+    at = now or utcnow()
+    delivery = session.get(ApplicationDelivery, delivery_id)
+    if delivery is None or delivery.application_id != app.id:
+        raise NotFound(f"application {app.code} has no delivery #{delivery_id}", message_zh="没有这次出件")
+    if delivery.status != "prepared":
+        raise Conflict(
+            f"the delivery is already {delivery.status}", message_zh="已出件", status=delivery.status
+        )
+    delivery.status = "posted" if delivery.method == "post" else "handed_over"
+    delivery.delivered_at, delivery.handed_over_by = at, actor.name
+    if delivery.method != "post":
+        app.visits += 1  # one trip to collect (跑动次数)
+    gate.move_application(
+        rt,
+        session,
+        app,
+        action="note",
+        to_status=None,
+        actor=actor,
+        at=at,
+        event="delivery_posted" if delivery.method == "post" else "handed_over",
+        payload={"delivery": delivery.id, "tracking_no": delivery.tracking_no},
+    )
+    return delivery
