@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
+from haoban.applications.events import verify_all
 from tests.applications.conftest import HANDLER, NEWBORN, act, apply, finish, open_tasks
 
 
@@ -38,6 +39,8 @@ def test_newborn_one_submission_six_tasks_four_departments_ends_with_delivery(
     events = api.get(f"/api/v1/applications/{code}/events", as_="auditor").json()
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert all(e["prev_hash"] == p["hash"] for p, e in pairwise(events))
+    with installed.db.read() as session:
+        assert verify_all(session) == (1, [])
 
 
 def test_a_task_is_never_handed_out_before_what_it_depends_on(installed: Any, api: Any) -> None:

@@ -22,7 +22,7 @@ from haoban.orders.citizen import phone_last4
 
 # Staff who see every application: the call centre, auditors, the platform, and the window clerks
 # (一窗通收: any item for any department).
-CITY_WIDE_APP_ROLES: frozenset[str] = frozenset({*CITY_WIDE_ROLES, *(r for r in Role if r.value == "window")})
+CITY_WIDE_APP_ROLES: frozenset[str] = frozenset({*CITY_WIDE_ROLES, Role.WINDOW})
 
 
 def load(session: Session, code: str, *, lock: bool = False) -> Application | None:

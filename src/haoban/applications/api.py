@@ -78,7 +78,7 @@ async def _read(request: Request, model: type[BaseModel]) -> tuple[Any, dict[str
 def _channel(actor: Actor) -> str:
     if actor.role == Role.CITIZEN:
         return "online"
-    if actor.role == "window":
+    if actor.role == Role.WINDOW:
         return "window"
     return "assisted"
 

@@ -1,12 +1,13 @@
-"""The application case file (一事一档): every event appended here, hash-chained.
+"""The application case file (一事一档): written through the shared hash chain of every case file.
 
-The hashing is the orders' (``haoban.orders.casefile`` through ``haoban.orders.events.record``): one
-chain format for every case file in the city. The task an event concerns is part of the hashed payload.
+The chain writer and verifier are the orders' (``haoban.orders.events.append_chained`` /
+``verify_chains``): one format for every case file in the city. The task an event concerns is part of
+the hashed payload and kept in its own column for queries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from haoban.applications.models import Application, ApplicationEvent
 from haoban.auth.actors import Actor
-from haoban.orders.casefile import Break, chain_hash, encode_payload, verify_chain
-from haoban.orders.events import record
+from haoban.orders.casefile import Break
+from haoban.orders.events import append_chained, verify_chains
 
 
 def append(
@@ -34,42 +35,21 @@ def append(
     """Append one event to ``app``'s chain. Only the gate calls this (``haoban.applications.gate``)."""
     if app.id is None:  # an application being submitted: its first event needs its id
         session.flush()
-    seq = app.event_count + 1
     if task_id is not None:
         payload = {"task": task_id, **payload}
-    encoded = encode_payload(payload)
-    digest = chain_hash(
-        app.last_hash,
-        record(
-            code=app.code,
-            seq=seq,
-            action=action,
-            actor_name=actor.name,
-            actor_role=actor.role,
-            at=at,
-            from_status=from_status,
-            to_status=to_status,
-            payload=encoded,
-        ),
-    )
-    event = ApplicationEvent(
-        application_id=app.id,
-        seq=seq,
+    event: ApplicationEvent = append_chained(
+        session,
+        app,
+        ApplicationEvent,
+        owner="application_id",
         action=action,
-        task_id=task_id,
-        actor_id=actor.id,
-        actor_name=actor.name,
-        actor_role=actor.role,
-        at=at,
+        actor=actor,
         from_status=from_status,
         to_status=to_status,
-        payload=encoded,
-        prev_hash=app.last_hash,
-        hash=digest,
+        payload=payload,
+        at=at,
     )
-    session.add(event)
-    app.event_count = seq
-    app.last_hash = digest
+    event.task_id = task_id
     return event
 
 
@@ -83,27 +63,6 @@ def events_of(session: Session, app: Application) -> list[ApplicationEvent]:
     )
 
 
-def verify(app: Application, events: Iterable[ApplicationEvent]) -> Break | None:
-    """The first place ``app``'s chain fails to verify, or None."""
-    return verify_chain(
-        app.code,
-        (
-            (
-                record(
-                    code=app.code,
-                    seq=e.seq,
-                    action=e.action,
-                    actor_name=e.actor_name,
-                    actor_role=e.actor_role,
-                    at=e.at,
-                    from_status=e.from_status,
-                    to_status=e.to_status,
-                    payload=e.payload,
-                ),
-                e.prev_hash,
-                e.hash,
-            )
-            for e in events
-        ),
-        head_hash=app.last_hash,
-    )
+def verify_all(session: Session, *, progress: Callable[[int], None] | None = None) -> tuple[int, list[Break]]:
+    """Verify every application's chain; returns (applications checked, breaks)."""
+    return verify_chains(session, Application, ApplicationEvent, owner="application_id", progress=progress)

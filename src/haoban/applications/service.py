@@ -42,7 +42,7 @@ CODE_PREFIX = "BJ"
 BUNDLE_DUBAN_NOTE = "一件事超过承诺时限，系统自动督办 (the bundle passed its promise: automatic supervision)"
 CHANNELS = ("online", "window", "assisted")
 # Who hands results over at the window or gives parcels to the courier (统一窗口出件).
-HAND_OVER_ROLES: tuple[str, ...] = ("window", Role.SUPERVISOR, Role.ADMIN)
+HAND_OVER_ROLES: tuple[str, ...] = (Role.WINDOW, Role.SUPERVISOR, Role.ADMIN)
 GREEN_GROUPS = ("elderly", "disabled", "pregnant", "veteran", "minor_guardian", "serious_illness", "other")
 
 

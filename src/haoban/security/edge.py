@@ -118,9 +118,7 @@ def _json_problem(body: bytes) -> str | None:
 async def _form_problem(scope: Scope, body: bytes, limit: int) -> tuple[int, str] | None:
     request = Request(scope, _replay(body, _no_more))
     try:
-        form = await request.form(
-            max_fields=MAX_FORM_FIELDS, max_files=MAX_FORM_FILES, max_part_size=limit
-        )
+        form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=MAX_FORM_FILES, max_part_size=limit)
     except (MultiPartException, HTTPException) as exc:
         message = str(getattr(exc, "detail", None) or getattr(exc, "message", None) or exc)
         if "size" in message.lower():
