@@ -184,4 +184,7 @@ def test_the_time_zone_is_named_in_settings_only() -> None:
 
 def test_a_wired_runtime_has_every_domains_hooks(rt: Any) -> None:
     assert rt.hooks.sealed
-    assert rt.hooks.topics() == {"before": ["orders.answer"], "after": ["orders.reply"]}
+    assert rt.hooks.topics() == {
+        "before": ["orders.answer"],
+        "after": ["bundles.birth_registered", "orders.reply"],
+    }

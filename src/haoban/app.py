@@ -110,6 +110,7 @@ def create_app(
     from haoban.analytics.api import router as analytics_router
     from haoban.applications.api import router as applications_router
     from haoban.auth.api import router as auth_router
+    from haoban.benefits.api import router as benefits_router
     from haoban.calendar.api import router as calendar_router
     from haoban.casework.api import router as casework_router
     from haoban.catalog.api import router as catalog_router
@@ -139,6 +140,7 @@ def create_app(
         applications_router,
         casework_router,
         catalog_router,
+        benefits_router,
         pages_router,
         ops_router,
     ):

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     metrics_token: str | None = None
     # Logs: one JSON object per line (json) or plain text.
     log_format: str = Field(default="json", pattern="^(json|text)$")
+    # 免申即享: how often the worker runs the matching job (incremental; a new period is matched in full)
+    # and pays what citizens confirmed, and through which payer ("table" records payouts in a table).
+    benefits_match_seconds: float = Field(default=3600.0, gt=0)
+    benefits_pay_seconds: float = Field(default=300.0, gt=0)
+    benefits_payer: str = "table"
 
     @field_validator("timezone")
     @classmethod

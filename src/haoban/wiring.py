@@ -12,13 +12,14 @@ import importlib.util
 import pkgutil
 
 import haoban
+from haoban.benefits import hooks as benefits_hooks
 from haoban.config import Settings
 from haoban.db import Database
 from haoban.feedback import hooks as feedback_hooks
 from haoban.knowledge import hooks as knowledge_hooks
 from haoban.runtime import Runtime
 
-REGISTRARS = (feedback_hooks.register, knowledge_hooks.register)
+REGISTRARS = (feedback_hooks.register, knowledge_hooks.register, benefits_hooks.register)
 
 
 def register_jobs(extra: str = "") -> None:

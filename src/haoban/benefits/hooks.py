@@ -1,0 +1,18 @@
+"""What 免申即享 hears from the domains below it.
+
+``bundles.birth_registered`` (after): a finished newborn bundle announces the birth with a step that has
+``session`` and ``birth`` (``child_id_number``, ``child_name``, ``sex``, ``birth_date``,
+``mother_id_number`` and optionally ``father_id_number``, ``hospital``, ``district``). The child joins
+the register and is matched at once (``service.register_birth``, which any caller may also use).
+"""
+
+from __future__ import annotations
+
+from haoban.benefits.service import on_birth
+from haoban.runtime import Hooks
+
+BIRTH_TOPIC = "bundles.birth_registered"
+
+
+def register(hooks: Hooks) -> None:
+    hooks.after(BIRTH_TOPIC, on_birth)
