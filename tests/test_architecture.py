@@ -186,5 +186,5 @@ def test_a_wired_runtime_has_every_domains_hooks(rt: Any) -> None:
     assert rt.hooks.sealed
     assert rt.hooks.topics() == {
         "before": ["orders.answer"],
-        "after": ["bundles.birth_registered", "orders.reply"],
+        "after": ["applications.birth_registered", "orders.reply"],
     }

@@ -228,7 +228,7 @@ def test_a_company_looks_up_with_its_credit_code(rt: Any, client: Any, city: Cit
 
 @dataclass
 class BirthStep:
-    """What a finished newborn bundle hands the ``bundles.birth_registered`` hook."""
+    """What a finished newborn bundle hands the ``applications.birth_registered`` hook."""
 
     session: Any
     birth: dict[str, Any]
@@ -242,7 +242,7 @@ def test_a_registered_birth_is_matched_at_once(rt: Any, city: City) -> None:
     child = demo.id_number(born, True, 7)
     with rt.db.write() as session:
         rt.hooks.run_after(
-            "bundles.birth_registered",
+            "applications.birth_registered",
             BirthStep(
                 session,
                 {

@@ -403,7 +403,7 @@ def register_birth(
 
 
 def on_birth(step: Any) -> None:
-    """Hook for ``bundles.birth_registered``: ``step.session`` and ``step.birth`` (the fields above)."""
+    """Hook for ``applications.birth_registered``: ``step.session`` and ``step.birth`` (the fields above)."""
     birth = dict(step.birth)
     born = birth.pop("birth_date")
     register_birth(
