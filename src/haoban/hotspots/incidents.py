@@ -37,7 +37,7 @@ import math
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -61,13 +61,20 @@ __all__ = [
 ]
 
 # Weights of the three graded signals and the shipped threshold (set on the development split).
-W_PLACE = 0.45
+W_PLACE = 0.40
 W_KIND = 0.35
-W_WORDS = 0.20
+W_WORDS = 0.25
 THRESHOLD = 0.62
+HEAD_PLACE_FACTOR = 0.85  # place shared only outside both first sentences
+KIND_BODY = 0.6  # a problem kind shared, but not in both first sentences
+KIND_NONE = 0.3  # one of the two names no known problem
+WORDS_FULL = 0.4  # word cosine at which the words signal is full
 DEFAULT_WINDOW = timedelta(days=30)
 _MASKED_DISTRICT = re.compile(r"[A-Z]\d{1,3}[区县市]")
 _MAX_TEXT = 400
+# The first sentence (a board message's subject, a caller's opening words), at most 60 characters.
+_HEAD_CHARS = 60
+_HEAD = re.compile(r"[^。！？!?；;\n]{1,%d}" % _HEAD_CHARS)
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,8 @@ class Features:
 
     places: PlaceSet
     kinds: frozenset[str]
+    head_kinds: frozenset[str]  # kinds named in the first sentence: what the caller reports above all
+    head_keys: Collection[str]  # place keys of the first sentence
     grams: np.ndarray  # sorted unique uint32 codes of character bigrams outside place names
     district: str | None
 
@@ -151,11 +160,16 @@ class Matcher:
 
     def features(self, text: str, *, district: str | None = None) -> Features:
         text = (text or "")[: _MAX_TEXT * 2]
-        places, norm = analyse(text, blanks=self._blanks, problem_terms=self.problem_terms)
+        places, norm, spans = analyse(text, blanks=self._blanks, problem_terms=self.problem_terms)
+        head = _HEAD.match(norm)
+        head_text = head.group() if head else norm[:_HEAD_CHARS]
+        head_places = analyse(head_text, blanks=self._blanks, problem_terms=self.problem_terms)[0]
         return Features(
             places=places,
             kinds=self.kinds_of(norm),
-            grams=_bigrams(norm, places.spans),
+            head_kinds=self.kinds_of(head_text),
+            head_keys=head_places.keys,
+            grams=_bigrams(norm, spans),
             district=district or self.district_of(text),
         )
 
@@ -173,20 +187,15 @@ def default_matcher() -> Matcher:
 
 
 def _bigrams(norm: str, spans: Sequence[tuple[int, int]]) -> np.ndarray:
-    chars = list(norm)
+    """Sorted unique codes (first char << 16 | second) of the bigrams of content characters, place
+    names blanked: one numpy pass (CJK code points fit 16 bits, so a code fits 32)."""
+    arr = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).copy()
     for start, end in spans:
-        chars[start:end] = "|" * (end - start)
-    codes: set[int] = set()
-    prev = 0
-    for ch in chars:
-        o = ord(ch)
-        if 0x4E00 <= o <= 0x9FFF or 0x30 <= o <= 0x39 or 0x61 <= o <= 0x7A:
-            if prev:
-                codes.add((prev << 16) | o)
-            prev = o
-        else:
-            prev = 0
-    return np.array(sorted(codes), dtype=np.uint32)
+        arr[start:end] = 0
+    ok = ((arr >= 0x4E00) & (arr <= 0x9FFF)) | ((arr >= 0x30) & (arr <= 0x39)) | ((arr >= 0x61) & (arr <= 0x7A))
+    pair = ok[:-1] & ok[1:]
+    codes = (arr[:-1][pair] << np.uint32(16)) | arr[1:][pair]
+    return np.unique(codes)
 
 
 # --- comparing two reports -------------------------------------------------------------------------
@@ -198,34 +207,40 @@ def _spot_name_len(key: str) -> int:
 
 def place_strength(a: PlaceSet, b: PlaceSet) -> tuple[float, str | None]:
     """How surely *a* and *b* name one place (0 – 1) and the place to show."""
-    shared = a.keys & b.keys
+    shared = set(a.keys).intersection(b.keys)
     if not shared:
         return 0.0, None
-    cross = sorted(k for k in shared if k.startswith("cross:"))
-    if cross:
-        x, y = cross[0][6:].split("|")
-        return 1.0, f"{x} × {y}"
-    numbers = sorted(k for k in shared if k.startswith("no:"))
-    if numbers:
-        road, no = numbers[0][3:].split("|")
-        return 1.0, f"{road}{no}号"
-    # A road both name, unless both pin it down to different crossings or house numbers.
-    roads = set()
-    for r in a.roads & b.roads:
-        pa = {x if y == r else y for x, y in a.crossings if r in (x, y)}
-        pb = {x if y == r else y for x, y in b.crossings if r in (x, y)}
-        na = {n for rr, n in a.numbers if rr == r}
-        nb = {n for rr, n in b.numbers if rr == r}
-        if (pa and pb and not pa & pb) or (na and nb and not na & nb):
-            continue
-        roads.add(r)
-    spots = sorted((k for k in shared if k.startswith("spot:")), key=lambda k: (-len(k), k))
+    best_spot = ""
+    roads: set[str] = set()
+    for k in sorted(shared):
+        if k.startswith("cross:"):
+            x, y = k[6:].split("|", 1)
+            return 1.0, f"{x} × {y}"
+        if k.startswith("no:"):
+            road, no = k[3:].split("|", 1)
+            return 1.0, f"{road}{no}号"
+        if k.startswith("spot:"):
+            if len(k) > len(best_spot):
+                best_spot = k
+        elif k[5:] in a.roads and k[5:] in b.roads:
+            roads.add(k[5:])
+    if roads:
+        # A road both name, unless both pin it down to different crossings or house numbers.
+        ca, cb, na, nb = a.crossings, b.crossings, a.numbers, b.numbers
+        for r in list(roads):
+            pa = {x if y == r else y for x, y in ca if r in (x, y)}
+            pb = {x if y == r else y for x, y in cb if r in (x, y)}
+            sa = {n for rr, n in na if rr == r}
+            sb = {n for rr, n in nb if rr == r}
+            if (pa and pb and not pa & pb) or (sa and sb and not sa & sb):
+                roads.discard(r)
     if len(roads) >= 2:
         return 1.0, " × ".join(sorted(roads))
-    if spots and _spot_name_len(spots[0]) >= 4:
-        return 1.0, spots[0][5:]
-    if spots and _spot_name_len(spots[0]) == 3:
-        return 0.8, spots[0][5:]
+    spot_len = _spot_name_len(best_spot) if best_spot else 0
+    if spot_len >= 4:
+        return 1.0, best_spot[5:]
+    if spot_len == 3:
+        return 0.8, best_spot[5:]
     if roads:
         return 0.7, next(iter(roads))
     return 0.0, None
@@ -256,15 +271,24 @@ def compare(
     place, where = place_strength(a.places, b.places)
     if place == 0.0:
         return None
+    if set(a.head_keys).isdisjoint(b.head_keys):
+        place *= HEAD_PLACE_FACTOR  # the place both name is not in either opening: less sure
     shared = a.kinds & b.kinds
     if a.kinds and b.kinds and not shared:
         return None  # same place, another problem
+    if a.head_kinds and b.head_kinds and not a.head_kinds & b.head_kinds:
+        return None  # both open with a problem, and not the same one
     window = matcher.window(shared)
     if abs(gap) > window:
         return None
-    kind = 1.0 if shared else 0.3
+    if a.head_kinds & b.head_kinds:
+        kind = 1.0
+    elif shared:
+        kind = KIND_BODY
+    else:
+        kind = KIND_NONE
     sim = cosine(a.grams, b.grams) if words is None else words
-    score = W_PLACE * place + W_KIND * kind + W_WORDS * min(1.0, sim / 0.5)
+    score = W_PLACE * place + W_KIND * kind + W_WORDS * min(1.0, sim / WORDS_FULL)
     reasons = [Reason("place", where or "")]
     if shared:
         reasons.append(Reason("problem", "/".join(matcher.labels(shared))))
@@ -279,32 +303,47 @@ def compare(
 
 @dataclass(slots=True)
 class _Doc:
+    key: str
     at: datetime
     features: Features
     norm: float
 
 
+# Bigram document frequencies live in a fixed table of 2^20 counters indexed by a hash of the code
+# (4 MB, no per-bigram dictionary); a collision only blurs the IDF of two rare bigrams.
+_DF_BITS = 20
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _buckets(codes: np.ndarray) -> np.ndarray:
+    return ((codes.astype(np.uint64) * _GOLDEN) >> np.uint64(64 - _DF_BITS)).astype(np.int64)
+
+
 class IncidentIndex:
-    """In-memory index of open reports for incident matching; one writer, many readers."""
+    """In-memory index of open reports for incident matching; one writer, many readers.
+
+    Per report it keeps a :class:`_Doc` with the report's features in compact form: place keys and
+    roads as tuples of interned strings (reports of one place share them), kind sets interned, the
+    bigram codes as one small array; postings map a place key to one slot or a set of slots.
+    """
 
     def __init__(
         self,
         matcher: Matcher | None = None,
         *,
         threshold: float = THRESHOLD,
-        max_candidates: int = 5000,
+        max_candidates: int = 2000,
     ) -> None:
         self.matcher = matcher or default_matcher()
         self.threshold = threshold
         self.max_candidates = max_candidates
         self._docs: dict[int, _Doc] = {}
         self._slot_of: dict[str, int] = {}
-        self._key_of: dict[int, str] = {}
         self._next = 0
-        self._postings: dict[str, set[int]] = {}
-        # Bigram document frequencies: code → dense id → count. IDF = log((N + 1) / (df + 1)) + 1.
-        self._vocab: dict[int, int] = {}
-        self._df = np.zeros(1024, dtype=np.int32)
+        self._postings: dict[str, int | set[int]] = {}
+        self._df = np.zeros(1 << _DF_BITS, dtype=np.int32)
+        self._strings: dict[str, str] = {}
+        self._kindsets: dict[frozenset[str], frozenset[str]] = {}
         self._lock = threading.RLock()
 
     def __len__(self) -> int:
@@ -324,6 +363,21 @@ class IncidentIndex:
         self.add_features(key, f, at=at)
         return f
 
+    def _compact(self, f: Features) -> Features:
+        intern = self._strings.setdefault
+        kinds = self._kindsets.setdefault
+        return Features(
+            places=PlaceSet(
+                keys=tuple(intern(k, k) for k in f.places.keys),
+                roads=tuple(intern(r, r) for r in f.places.roads),
+            ),
+            kinds=kinds(f.kinds, f.kinds),
+            head_kinds=kinds(f.head_kinds, f.head_kinds),
+            head_keys=tuple(intern(k, k) for k in f.head_keys),
+            grams=f.grams,
+            district=intern(f.district, f.district) if f.district else None,
+        )
+
     def add_features(self, key: str, f: Features, *, at: datetime) -> None:
         with self._lock:
             if key in self._slot_of:
@@ -331,17 +385,17 @@ class IncidentIndex:
             slot = self._next
             self._next += 1
             self._slot_of[key] = slot
-            self._key_of[slot] = key
-            for code in f.grams.tolist():
-                i = self._vocab.get(code)
-                if i is None:
-                    i = self._vocab[code] = len(self._vocab)
-                    if i >= len(self._df):
-                        self._df = np.concatenate([self._df, np.zeros_like(self._df)])
-                self._df[i] += 1
-            self._docs[slot] = _Doc(at, f, self._norm(f.grams))
-            for k in f.places.keys:
-                self._postings.setdefault(k, set()).add(slot)
+            np.add.at(self._df, _buckets(f.grams), 1)
+            compact = self._compact(f)
+            self._docs[slot] = _Doc(key, at, compact, self._norm(f.grams))
+            for k in compact.places.keys:
+                posting = self._postings.get(k)
+                if posting is None:
+                    self._postings[k] = slot
+                elif isinstance(posting, int):
+                    self._postings[k] = {posting, slot}
+                else:
+                    posting.add(slot)
 
     def remove(self, key: str) -> None:
         with self._lock:
@@ -350,24 +404,31 @@ class IncidentIndex:
 
     def _remove_locked(self, key: str) -> None:
         slot = self._slot_of.pop(key)
-        del self._key_of[slot]
         doc = self._docs.pop(slot)
-        for code in doc.features.grams.tolist():
-            i = self._vocab.get(code)
-            if i is not None:
-                self._df[i] -= 1
+        np.add.at(self._df, _buckets(doc.features.grams), -1)
         for k in doc.features.places.keys:
             posting = self._postings.get(k)
-            if posting is not None:
-                posting.discard(slot)
-                if not posting:
+            if posting is None:
+                continue
+            if isinstance(posting, int):
+                if posting == slot:
                     del self._postings[k]
+                continue
+            posting.discard(slot)
+            if len(posting) == 1:
+                self._postings[k] = next(iter(posting))
+        if not self._docs:
+            self._strings.clear()  # nothing refers to them any more
+
+    def _posting(self, k: str) -> set[int] | tuple[int, ...]:
+        p = self._postings.get(k)
+        if p is None:
+            return ()
+        return (p,) if isinstance(p, int) else p
 
     def _idf(self, codes: np.ndarray) -> np.ndarray:
-        n = len(self._docs)
-        ids = np.fromiter((self._vocab.get(c, -1) for c in codes.tolist()), dtype=np.int64, count=len(codes))
-        df = np.where(ids >= 0, self._df[np.maximum(ids, 0)], 0)
-        return np.log((n + 1) / (df + 1)) + 1.0
+        df = self._df[_buckets(codes)]
+        return np.log((len(self._docs) + 1) / (np.maximum(df, 0) + 1)) + 1.0
 
     def _norm(self, codes: np.ndarray) -> float:
         w = self._idf(codes)
@@ -396,18 +457,25 @@ class IncidentIndex:
         with self._lock:
             slots: set[int] = set()
             # Rare keys first: a crowded road must not crowd out the estate both reports name.
-            for k in sorted(f.places.keys, key=lambda k: len(self._postings.get(k, ()))):
-                slots |= self._postings.get(k, set())
+            for k in sorted(f.places.keys, key=lambda k: len(self._posting(k))):
+                slots.update(self._posting(k))
                 if len(slots) >= self.max_candidates:
                     break
             norm_q = self._norm(f.grams)
+            # No pair is further apart than the longest window of the query's kinds (or the default).
+            horizon = max(self.matcher.window(f.kinds), DEFAULT_WINDOW)
             for slot in slots:
-                key = self._key_of[slot]
+                doc = self._docs[slot]
+                key = doc.key
                 if key == exclude:
                     continue
-                doc = self._docs[slot]
                 other = doc.features
-                if f.kinds and other.kinds and not f.kinds & other.kinds:
+                # The cheap refusals of compare() first: most candidates of a busy road end here.
+                if f.kinds and other.kinds and f.kinds.isdisjoint(other.kinds):
+                    continue
+                if f.head_kinds and other.head_kinds and f.head_kinds.isdisjoint(other.head_kinds):
+                    continue
+                if abs(at - doc.at) > horizon:
                     continue
                 if f.district and other.district and f.district != other.district:
                     continue

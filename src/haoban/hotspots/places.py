@@ -30,7 +30,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -172,6 +172,21 @@ _GENERIC: frozenset[str] = frozenset(
         "村",
     ]
 )  # fmt: skip
+# "路口" and "交叉口" are not breaks: their 路 may end a road ("红湘路口").
+_BREAK_WORDS_RE = re.compile(
+    "|".join(re.escape(w) for w in sorted(set(_BREAK_WORDS) - {"路口", "交叉口"}, key=len, reverse=True))
+)
+# One scan: breaks (anything not a content character, break characters, break words) are tried
+# before suffixes at each position; suffixes longest first ("新城小区" ends in 小区, not 区).
+_TOKEN_RE = re.compile(
+    "(?P<b>[^\u4e00-\u9fff0-9a-z]|["
+    + re.escape("".join(sorted(_BREAK_CHARS)))
+    + "]|"
+    + _BREAK_WORDS_RE.pattern
+    + ")|(?P<s>"
+    + "|".join(re.escape(x) for x, _ in _SUFFIXES)
+    + ")"
+)
 _CROSS_WORDS: tuple[str, ...] = (
     "十字路口",
     "交叉路口",
@@ -192,33 +207,41 @@ _MIN_NAME = 2
 MAX_CHARS = 400
 
 
-def _is_content(ch: str) -> bool:
-    o = ord(ch)
-    return 0x4E00 <= o <= 0x9FFF or 0x30 <= o <= 0x39 or 0x61 <= o <= 0x7A
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlaceSet:
-    """The places of one text: keys (``road:…``, ``cross:…|…``, ``no:…|…``, ``spot:…``) and surfaces."""
+    """The place keys of one text (``road:…``, ``cross:…|…``, ``no:…|…``, ``spot:…``) and its roads'
+    canonical names. Either may be a tuple (the index stores them so: a tuple is a fifth the size)."""
 
-    keys: frozenset[str]
-    roads: frozenset[str]  # road names as written (maximal names)
-    crossings: frozenset[tuple[str, str]]
-    numbers: frozenset[tuple[str, str]]  # (road key, number)
-    spans: tuple[tuple[int, int], ...]  # where place names stand in the normalised text
+    keys: Collection[str]
+    roads: Collection[str]
 
     @property
     def empty(self) -> bool:
         return not self.keys
 
+    @property
+    def crossings(self) -> set[tuple[str, str]]:
+        return {tuple(k[6:].split("|", 1)) for k in self.keys if k.startswith("cross:")}  # type: ignore[misc]
+
+    @property
+    def numbers(self) -> set[tuple[str, str]]:
+        return {tuple(k[3:].split("|", 1)) for k in self.keys if k.startswith("no:")}  # type: ignore[misc]
+
 
 def _normalise(text: str, blanks: Iterable[str]) -> str:
     text = unicodedata.normalize("NFKC", text[: MAX_CHARS * 2])
     text = _MASK_RE.sub("|", text).lower()[:MAX_CHARS]
-    for name in blanks:
-        if name in text:
-            text = text.replace(name, "|" * len(name))
+    pattern = _blank_re(tuple(blanks))
+    if pattern is not None:
+        text = pattern.sub(lambda m: "|" * len(m.group()), text)
     return text
+
+
+@lru_cache(maxsize=8)
+def _blank_re(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not names:
+        return None
+    return re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
 
 
 @lru_cache(maxsize=8)
@@ -232,45 +255,24 @@ def place_spans(text: str) -> list[tuple[int, int, int, str]]:
     """Place names in normalised *text*: (start, suffix start, end, class), left to right.
 
     ``start`` is the maximal left edge (the name may carry a prefix such as a verb: its tails fix it).
+    One regex scan finds the breaks and the suffixes; the text between them is name material.
     """
-    n = len(text)
-    barrier = 0  # a name never reaches left of this (end of the previous place, or a break word)
+    barrier = 0  # a name never reaches left of this (end of the previous place, or a break)
     out: list[tuple[int, int, int, str]] = []
-    i = 0
-    while i < n:
-        ch = text[i]
-        if not _is_content(ch) or ch in _BREAK_CHARS:
-            barrier = i + 1
-            i += 1
+    for m in _TOKEN_RE.finditer(text):
+        if m.lastgroup == "b":
+            barrier = m.end()
             continue
-        word = next((w for w in _BREAK_WORDS if text.startswith(w, i)), None)
-        if word is not None and not text.startswith(("路口", "交叉口"), i):
-            barrier = i + len(word)
-            i += len(word)
-            continue
-        found = None
-        for k in _SUFFIX_LENS:
-            s = text[i : i + k]
-            if len(s) == k and s in _SUFFIX_CLASS:
-                found = s
-                break
-        if found is None:
-            i += 1
-            continue
+        i, found = m.start(), m.group()
         cls = _SUFFIX_CLASS[found]
         start = max(barrier, i - _MAX_NAME)
         name = text[start:i]
-        if cls == "road" and found == "路" and text.startswith("路口", i) and len(name) < _MIN_NAME:
-            # "…路路口": the second 路 starts the crossing word, not a road.
-            barrier = i + 2
-            i += 2
+        if found == "路" and len(name) < _MIN_NAME and text.startswith("路口", i):
+            barrier = i + 2  # "…路路口": the second 路 starts the crossing word, not a road
             continue
         if len(name) >= _MIN_NAME and not name.isdigit():
-            out.append((start, i, i + len(found), cls))
-            barrier = i + len(found)
-            i += len(found)
-        else:
-            i += 1
+            out.append((start, i, m.end(), cls))
+            barrier = m.end()
     return out
 
 
@@ -285,13 +287,12 @@ def extract_places(
 
 def analyse(
     text: str, *, blanks: Iterable[str] = (), problem_terms: frozenset[str] = frozenset()
-) -> tuple[PlaceSet, str]:
-    """:func:`extract_places` and the normalised text its spans refer to."""
+) -> tuple[PlaceSet, str, list[tuple[int, int]]]:
+    """:func:`extract_places`, the normalised text, and where in it the place names stand."""
     norm = _normalise(text or "", blanks)
     problems = _problem_terms(problem_terms)
     keys: set[str] = set()
     roads: list[tuple[int, int, str]] = []  # (start of name, end, road key name)
-    numbers: set[tuple[str, str]] = set()
     spans: list[tuple[int, int]] = []
     for start, suf_start, end, cls in place_spans(norm):
         spans.append((start, end))
@@ -316,9 +317,7 @@ def analyse(
             roads.append((start, end, tails[0]))
             m = _NUMBER_RE.match(norm, end)
             if m:
-                numbers.add((tails[0], m.group()))
                 keys.add(f"no:{tails[0]}|{m.group()}")
-    crossings: set[tuple[str, str]] = set()
     for (_, e1, r1), (s2, e2, r2) in itertools.pairwise(roads):
         gap = norm[e1:s2]
         if len(gap) > 1 or (gap and gap not in _CONNECTORS) or r1 == r2:
@@ -328,13 +327,6 @@ def analyse(
             w in after[:5] for w in ("交叉", "交汇", "路口")
         ):
             pair = (min(r1, r2), max(r1, r2))
-            crossings.add(pair)
             keys.add(f"cross:{pair[0]}|{pair[1]}")
-    places = PlaceSet(
-        keys=frozenset(keys),
-        roads=frozenset(r for _, _, r in roads),
-        crossings=frozenset(crossings),
-        numbers=frozenset(numbers),
-        spans=tuple(spans),
-    )
-    return places, norm
+    places = PlaceSet(keys=frozenset(keys), roads=frozenset(r for _, _, r in roads))
+    return places, norm, spans

@@ -24,9 +24,16 @@ class DuplicateCheck(BaseModel):
 # --- responses ------------------------------------------------------------------------------------
 
 
+class ReasonOut(BaseModel):
+    signal: str = Field(description="place, problem, time, words or near_copy")
+    detail: str = Field(description="the evidence: the shared place, the problem, hours apart, a score")
+
+
 class Candidate(BaseModel):
     code: str
-    similarity: float
+    similarity: float = Field(description="Jaccard of 3-character shingles when a near-copy, else 0")
+    score: float = Field(description="how surely the same incident (1.0 for a near-copy)")
+    reasons: list[ReasonOut] = Field(description="each signal behind the candidate, for the operator")
     subject: str
     status: str
     status_label: str
@@ -40,6 +47,7 @@ class Candidate(BaseModel):
 class DuplicatesOut(BaseModel):
     code: str | None = None  # the order looked at (absent when checking a text being typed)
     threshold: float
+    incident_threshold: float
     window_days: int
     candidates: list[Candidate]
 

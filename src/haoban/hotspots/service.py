@@ -37,8 +37,9 @@ from haoban.config import city_tz
 from haoban.db import utcnow
 from haoban.errors import Invalid
 from haoban.hotspots.clustering import Appeal, Hotspot, find_hotspots
+from haoban.hotspots.incidents import IncidentIndex, IncidentMatch, Reason
 from haoban.hotspots.models import OrderVote
-from haoban.hotspots.neardup import DocRef, NearDuplicateIndex
+from haoban.hotspots.neardup import DocRef, Match, NearDuplicateIndex
 from haoban.orders import workflow
 from haoban.orders.access import get_order
 from haoban.orders.models import Order, OrderEvent
@@ -84,6 +85,14 @@ def _district_code(rt: Runtime, district_id: int | None) -> str | None:
     return ref.code if ref else None
 
 
+def _district_name(rt: Runtime, district_id: int | None) -> str | None:
+    """The district's name: the incident matcher compares it with names the gazetteer reads in text."""
+    if district_id is None:
+        return None
+    ref = rt.directory.districts_by_id.get(district_id)
+    return ref.name if ref else None
+
+
 @dataclass
 class _Tracked:
     district: str | None
@@ -92,10 +101,13 @@ class _Tracked:
 
 @dataclass
 class OpenOrderIndex:
-    """The near-duplicate index of one process's open orders, kept in step with the case file."""
+    """The indexes of one process's open orders, kept in step with the case file: near-copies
+    (:class:`NearDuplicateIndex`) and incidents — one problem at one place in other words
+    (:class:`IncidentIndex`)."""
 
     rt: Runtime
     index: NearDuplicateIndex
+    incidents: IncidentIndex = field(default_factory=IncidentIndex)
     built: bool = False
     last_event_id: int = 0
     gaps: dict[int, float] = field(default_factory=dict)
@@ -160,21 +172,21 @@ class OpenOrderIndex:
     def _apply(self, row: Any) -> None:
         if row.status not in OPEN_STATUSES:
             if self.tracked.pop(row.id, None) is not None:
-                self.index.remove(self.codes.pop(row.id))
+                code = self.codes.pop(row.id)
+                self.index.remove(code)
+                self.incidents.remove(code)
             return
         sig = _Tracked(_district_code(self.rt, row.district_id), top_category(self.rt, row.category_id))
         if self.tracked.get(row.id) == sig:
             return
         self.tracked[row.id] = sig
         self.codes[row.id] = row.code
+        text = order_text(row.subject, row.content)
         self.index.add(
-            DocRef(
-                key=row.code,
-                text=order_text(row.subject, row.content),
-                at=row.received_at,
-                district=sig.district,
-                category=sig.category,
-            )
+            DocRef(key=row.code, text=text, at=row.received_at, district=sig.district, category=sig.category)
+        )
+        self.incidents.add(
+            row.code, text, at=row.received_at, district=_district_name(self.rt, row.district_id)
         )
 
 
@@ -204,7 +216,28 @@ def open_order_index(rt: Runtime) -> OpenOrderIndex:
     )
 
 
-def _candidates(session: Session, rt: Runtime, matches: Sequence[Any]) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class _Hit:
+    key: str
+    similarity: float  # Jaccard of the shingles when a near-copy, else 0
+    score: float  # how surely one incident: the incident score, 1.0 for a near-copy
+    reasons: tuple[Reason, ...]
+
+
+def _merge_hits(copies: Sequence[Match], incidents: Sequence[IncidentMatch], limit: int) -> list[_Hit]:
+    """Near-copies and incident matches as one list, best first; a near-copy keeps its incident
+    reasons too when both indexes found it."""
+    by: dict[str, _Hit] = {}
+    for m in incidents:
+        by[m.key] = _Hit(m.key, 0.0, m.score, m.reasons)
+    for c in copies:
+        hit = by.get(c.key)
+        reasons = (Reason("near_copy", f"{c.similarity:.2f}"), *(hit.reasons if hit else ()))
+        by[c.key] = _Hit(c.key, c.similarity, 1.0, reasons)
+    return sorted(by.values(), key=lambda h: (-h.score, -h.similarity, h.key))[:limit]
+
+
+def _candidates(session: Session, rt: Runtime, matches: Sequence[_Hit]) -> list[dict[str, Any]]:
     if not matches:
         return []
     orders = {
@@ -219,6 +252,8 @@ def _candidates(session: Session, rt: Runtime, matches: Sequence[Any]) -> list[d
             {
                 "code": o.code,
                 "similarity": m.similarity,
+                "score": m.score,
+                "reasons": [{"signal": r.signal, "detail": r.detail} for r in m.reasons],
                 "subject": o.subject,
                 "status": o.status,
                 "status_label": workflow.STATUS_LABELS[workflow.Status(o.status)][0],
@@ -247,7 +282,10 @@ def order_duplicates(
         district=_district_code(rt, order.district_id),
         category=top_category(rt, order.category_id),
     )
-    matches = [m for m in ix.index.query(doc, limit=limit + 1) if m.key != order.code][:limit]
+    copies = [m for m in ix.index.query(doc, limit=limit + 1) if m.key != order.code]
+    f = ix.incidents.features(doc.text, district=order.district.name if order.district else None)
+    found = ix.incidents.query(f, at=order.received_at, exclude=order.code, limit=limit + 1)
+    matches = _merge_hits(copies, found, limit + 1)
     if order.master_id is not None:
         # A merged order's master is no news: it is listed separately.
         master_code = order.master.code if order.master else None
@@ -255,8 +293,9 @@ def order_duplicates(
     return {
         "code": order.code,
         "threshold": ix.index.threshold,
+        "incident_threshold": ix.incidents.threshold,
         "window_days": ix.index.window.days,
-        "candidates": _candidates(session, rt, matches),
+        "candidates": _candidates(session, rt, matches[:limit]),
     }
 
 
@@ -285,11 +324,14 @@ def check_duplicates(
     ix = open_order_index(rt)
     ix.sync(session)
     doc = DocRef(key="", text=text, at=at or utcnow(), district=district_code, category=category_top)
-    matches = ix.index.query(doc, limit=limit)
+    copies = ix.index.query(doc, limit=limit)
+    f = ix.incidents.features(text, district=dref.name if dref else None)
+    found = ix.incidents.query(f, at=doc.at, limit=limit)
     return {
         "threshold": ix.index.threshold,
+        "incident_threshold": ix.incidents.threshold,
         "window_days": ix.index.window.days,
-        "candidates": _candidates(session, rt, matches),
+        "candidates": _candidates(session, rt, _merge_hits(copies, found, limit)),
     }
 
 

@@ -397,6 +397,18 @@ STRINGS.update(
     }
 )
 
+# incident matching (同一事件): the reasons shown with each similar order
+STRINGS.update(
+    {
+        "incident_score": ("同一事件的把握", "How surely the same incident"),
+        "reason_place": ("地点", "Place"),
+        "reason_problem": ("问题", "Problem"),
+        "reason_time": ("相隔", "Apart"),
+        "reason_words": ("用词相似", "Wording"),
+        "reason_near_copy": ("几乎相同", "Near copy"),
+    }
+)
+
 # urgency_normal, urgency_urgent: the words of ``directory.vocabulary``, for templates' t("urgency_…").
 STRINGS.update({f"urgency_{k}": v for k, v in URGENCY_LABELS.items()})
 

@@ -98,8 +98,14 @@
         const data = await postJSON("/api/v1/duplicates/check", { text, district });
         const hits = ((data && data.candidates) || []).slice(0, 5);
         if (!hits.length) { similar.innerHTML = none; return; }
-        similar.innerHTML = hits.map((h) => `<li><a class="mono" href="/orders/${esc(h.code)}">${esc(h.code)}</a> ${esc(h.subject || "")}
-          ${h.similarity != null ? `<span class="pill">${Math.round(h.similarity * 100)}%</span>` : ""}</li>`).join("");
+        // Each candidate with its reasons (place, problem, time apart, wording, near copy).
+        const reason = (r) => {
+          const key = "reason" + r.signal.replace(/(^|_)(\w)/g, (_, __, c) => c.toUpperCase());
+          return `<span class="reason reason-${esc(r.signal)}">${esc(similar.dataset[key] || r.signal)}: ${esc(r.detail)}</span>`;
+        };
+        similar.innerHTML = hits.map((h) => `<li data-code="${esc(h.code)}"><a class="mono" href="/orders/${esc(h.code)}">${esc(h.code)}</a> ${esc(h.subject || "")}
+          <span class="pill">${Math.round((h.score != null ? h.score : h.similarity) * 100)}%</span>
+          <span class="reasons muted small">${(h.reasons || []).map(reason).join(" · ")}</span></li>`).join("");
       }, 700));
     }
   }
