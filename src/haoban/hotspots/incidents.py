@@ -74,7 +74,7 @@ _MASKED_DISTRICT = re.compile(r"[A-Z]\d{1,3}[区县市]")
 _MAX_TEXT = 400
 # The first sentence (a board message's subject, a caller's opening words), at most 60 characters.
 _HEAD_CHARS = 60
-_HEAD = re.compile(r"[^。！？!?；;\n]{1,%d}" % _HEAD_CHARS)
+_HEAD = re.compile(rf"[^。！？!?；;\n]{{1,{_HEAD_CHARS}}}")
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,8 @@ def _bigrams(norm: str, spans: Sequence[tuple[int, int]]) -> np.ndarray:
     arr = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).copy()
     for start, end in spans:
         arr[start:end] = 0
-    ok = ((arr >= 0x4E00) & (arr <= 0x9FFF)) | ((arr >= 0x30) & (arr <= 0x39)) | ((arr >= 0x61) & (arr <= 0x7A))
+    cjk = (arr >= 0x4E00) & (arr <= 0x9FFF)
+    ok = cjk | ((arr >= 0x30) & (arr <= 0x39)) | ((arr >= 0x61) & (arr <= 0x7A))
     pair = ok[:-1] & ok[1:]
     codes = (arr[:-1][pair] << np.uint32(16)) | arr[1:][pair]
     return np.unique(codes)
