@@ -81,6 +81,8 @@ def create_app(
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSON:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        if "retry_after" in exc.detail:
+            headers = {"Retry-After": str(exc.detail["retry_after"])}
         return JSON(exc.to_dict(), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -109,6 +111,7 @@ def create_app(
 
     from haoban.analytics.api import router as analytics_router
     from haoban.applications.api import router as applications_router
+    from haoban.auth.api import admin_router as auth_admin_router
     from haoban.auth.api import router as auth_router
     from haoban.benefits.api import router as benefits_router
     from haoban.calendar.api import router as calendar_router
@@ -127,6 +130,7 @@ def create_app(
 
     for router in (
         auth_router,
+        auth_admin_router,
         orders_router,
         directory_router,
         dispatch_router,

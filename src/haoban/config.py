@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import secrets
+import time
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The city's time zone: calendars, local days and times shown to people. Storage is always UTC.
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -22,8 +26,9 @@ class Settings(BaseSettings):
         default="sqlite:///./haoban.db",
         description="SQLAlchemy URL; PostgreSQL: postgresql+psycopg://user@host/db",
     )
-    # A random key per process means tokens die with the process; production sets HAOBAN_SECRET_KEY.
-    secret_key: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
+    # Signs the tokens. When not set, a key is generated once into ``<data_dir>/.secret_key`` (mode 0600)
+    # and read from there after, so a restart does not log everyone out and every process agrees.
+    secret_key: str = Field(default="", repr=False)
     token_minutes: int = 12 * 60
     demo: bool = False
     data_dir: Path = PROJECT_ROOT / "data"
@@ -79,9 +84,47 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {v!r}; use an IANA name such as Asia/Shanghai") from None
         return v
 
+    @model_validator(mode="after")
+    def _persisted_secret(self) -> Settings:
+        if not self.secret_key:
+            self.secret_key = persisted_secret(self.data_dir / SECRET_FILE)
+        return self
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+SECRET_FILE = ".secret_key"
+
+
+def persisted_secret(path: Path) -> str:
+    """The key in ``path``, created (exclusively, mode 0600) when missing; a per-process key if the
+    directory cannot be written, with a warning, since tokens then die with the process."""
+    for _ in range(3):
+        try:
+            value = path.read_text(encoding="ascii").strip()
+            if value:
+                return value
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("cannot read %s (%s): tokens will not survive a restart", path, exc)
+            return secrets.token_urlsafe(48)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            time.sleep(0.05)  # another process is writing it: read it next time round
+            continue
+        except OSError as exc:
+            log.warning("cannot create %s (%s): tokens will not survive a restart", path, exc)
+            return secrets.token_urlsafe(48)
+        value = secrets.token_urlsafe(48)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(value + "\n")
+        return value
+    raise RuntimeError(f"{path} exists but stays empty; remove it or set HAOBAN_SECRET_KEY")
 
 
 @lru_cache

@@ -32,8 +32,8 @@ async def get_actor(
     token = token or request.cookies.get("haoban_token")
     if not token:
         raise Unauthorized("log in first: POST /api/v1/auth/token, then send 'Authorization: Bearer <token>'")
-    user_id = decode_token(token, secret=rt.settings.secret_key)
-    return rt.actors.get(rt.db.session, user_id)
+    user_id, version = decode_token(token, secret=rt.settings.secret_key)
+    return rt.actors.get(rt.db.session, user_id, version)
 
 
 async def get_actor_or_citizen(

@@ -10,7 +10,7 @@ from haoban.applications.models import (
     ApplicationTask,
     BundleDefinitionRow,
 )
-from haoban.auth.models import User
+from haoban.auth.models import LoginEvent, LoginThrottle, User
 from haoban.benefits.models import (
     BenefitImport,
     Birth,
@@ -71,6 +71,8 @@ __all__ = [
     "ItemMaterial",
     "JobFailure",
     "KnowledgeArticle",
+    "LoginEvent",
+    "LoginThrottle",
     "MatchRun",
     "Order",
     "OrderCoHandler",

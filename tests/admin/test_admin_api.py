@@ -46,10 +46,10 @@ def test_users(api: Api) -> None:
     r = api.post(
         "/api/v1/admin/users",
         as_="admin",
-        json={"username": "h_new", "password": "pw1234", "role": "handler", "department_code": "cgj"},
+        json={"username": "h_new", "password": "lamp-post-7781", "role": "handler", "department_code": "cgj"},
     )
     assert r.status_code == 201
-    r = api.client.post("/api/v1/auth/token", data={"username": "h_new", "password": "pw1234"})
+    r = api.client.post("/api/v1/auth/token", data={"username": "h_new", "password": "lamp-post-7781"})
     assert r.status_code == 200
     r = api.post(
         "/api/v1/admin/users", as_="admin", json={"username": "x", "password": "pw1234", "role": "king"}

@@ -22,15 +22,15 @@ def _token(seconds: float, sub: str = "7") -> str:
 
 def test_valid_token_twice() -> None:
     token = _token(60)
-    assert decode_token(token, secret=SECRET) == 7
-    assert decode_token(token, secret=SECRET) == 7  # from the cache
+    assert decode_token(token, secret=SECRET) == (7, 0)
+    assert decode_token(token, secret=SECRET) == (7, 0)  # from the cache
 
 
 def test_expired_and_tampered_tokens_are_refused() -> None:
     with pytest.raises(Unauthorized):
         decode_token(_token(-1), secret=SECRET)
     token = _token(2)
-    assert decode_token(token, secret=SECRET) == 7
+    assert decode_token(token, secret=SECRET) == (7, 0)
     signature = token.split(".")[2]
     forged = jwt.encode(
         {"sub": "1", "exp": datetime.now(UTC) + timedelta(hours=1)}, "x" * 40, algorithm=ALGORITHM

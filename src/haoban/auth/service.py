@@ -63,51 +63,74 @@ _DUMMY_HASH = _hasher.hash("not a real password")
 
 def issue_token(user: User, *, secret: str, minutes: int) -> str:
     now = datetime.now(UTC)
-    claims = {"sub": str(user.id), "role": user.role, "iat": now, "exp": now + timedelta(minutes=minutes)}
+    claims = {
+        "sub": str(user.id),
+        "role": user.role,
+        "ver": user.token_version or 0,
+        "iat": now,
+        "exp": now + timedelta(minutes=minutes),
+    }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-_verified: dict[tuple[str, str], tuple[int, float]] = {}  # (secret, token) → (user id, expiry)
+_verified: dict[tuple[str, str], tuple[int, int, float]] = {}  # (secret, token) → (user, version, expiry)
+_REQUIRED_CLAIMS = ["exp", "iat", "sub"]
 
 
-def decode_token(token: str, *, secret: str) -> int:
-    """The user id in a valid token. Verified tokens are remembered until they expire: checking the
+def decode_token(token: str, *, secret: str) -> tuple[int, int]:
+    """``(user id, token version)`` of a valid token. A token must carry ``exp``: one without is as
+    invalid as a forged one (401). Verified tokens are remembered until they expire: checking the
     signature on every request is a measurable share of a request's time."""
     hit = _verified.get((secret, token))
-    if hit is not None and hit[1] > time.time():
-        return hit[0]
+    if hit is not None and hit[2] > time.time():
+        return hit[0], hit[1]
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM])
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": _REQUIRED_CLAIMS})
         user_id = int(claims["sub"])
-    except (jwt.PyJWTError, KeyError, ValueError):
+        version = int(claims.get("ver", 0))
+        expires = float(claims["exp"])
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError, OverflowError):
         raise Unauthorized("invalid or expired token; log in again") from None
     if len(_verified) > 50_000:
         _verified.clear()
-    _verified[(secret, token)] = (user_id, float(claims["exp"]))
-    return user_id
+    _verified[(secret, token)] = (user_id, version, expires)
+    return user_id, version
+
+
+def revoke_tokens(user: User) -> None:
+    """Every token issued to ``user`` so far stops working (logout, new password, new role, disabled)."""
+    user.token_version = (user.token_version or 0) + 1
 
 
 class ActorCache:
-    """Resolves user ids to actors; a short TTL bounds how long a disabled account keeps working."""
+    """Resolves user ids to actors; a short TTL bounds how long a disabled account or a revoked token
+    keeps working in another process (this process forgets at once: ``forget``)."""
 
     def __init__(self, ttl: float = 5.0) -> None:
         self._ttl = ttl
-        self._items: dict[int, tuple[float, Actor | None]] = {}
+        self._items: dict[int, tuple[float, Actor | None, int]] = {}
         self._lock = threading.Lock()
 
-    def get(self, session_factory: Callable[[], Session], user_id: int) -> Actor:
+    def get(self, session_factory: Callable[[], Session], user_id: int, version: int = 0) -> Actor:
         hit = self._items.get(user_id)
         now = time.monotonic()
         if hit is None or now - hit[0] > self._ttl:
             with session_factory() as session:
                 user = session.get(User, user_id)
                 actor = actor_for(user) if user is not None and user.active else None
+                current = (user.token_version or 0) if user is not None else -1
             with self._lock:
-                self._items[user_id] = (now, actor)
-            hit = (now, actor)
+                self._items[user_id] = (now, actor, current)
+            hit = (now, actor, current)
         if hit[1] is None:
             raise Unauthorized("this account no longer exists or is disabled")
+        if hit[2] != version:
+            raise Unauthorized("this token was revoked (logout, new password or role); log in again")
         return hit[1]
+
+    def forget(self, user_id: int) -> None:
+        with self._lock:
+            self._items.pop(user_id, None)
 
     def clear(self) -> None:
         with self._lock:

@@ -67,6 +67,7 @@ class UserPatch(BaseModel):
     active: bool | None = None
     password: str | None = Field(default=None, min_length=4, max_length=200)
     display_name: str | None = Field(default=None, max_length=100)
+    role: str | None = Field(default=None, max_length=20, description="a new role revokes the tokens")
 
 
 class UserOut(BaseModel):

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from haoban.auth.actors import Actor
 from haoban.auth.models import User
+from haoban.auth.passwords import password_problem
 from haoban.auth.rbac import require_role
 from haoban.auth.roles import ADMIN_ROLES, READ_CONFIG_ROLES, STAFF_ROLES, Role
-from haoban.auth.service import hash_password
+from haoban.auth.service import hash_password, revoke_tokens
 from haoban.directory.models import Category, Department, District
 from haoban.errors import Conflict, Invalid, NotFound
 
@@ -295,8 +296,9 @@ def create_user(
     staff = [str(r) for r in STAFF_ROLES]
     if role not in staff:
         errors["role"] = f"unknown role {role!r}; one of {', '.join(staff)}"
-    if len(password) < 4:
-        errors["password"] = "at least 4 characters"
+    problem = password_problem(password, username=username, role=role)
+    if problem:
+        errors["password"] = problem
     if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").isalnum():
         errors["username"] = "1–64 letters, digits, '-' or '_'"
     dept_id = None
@@ -332,18 +334,38 @@ def update_user(
     active: bool | None = None,
     password: str | None = None,
     display_name: str | None = None,
+    role: str | None = None,
 ) -> User:
-    """Disable, enable or reset an account; nobody disables their own."""
+    """Disable, enable, reset or re-role an account; nobody disables their own.
+
+    A new password, a new role or disabling revokes every token the account holds.
+    """
     require_role(actor, *ADMIN_ROLES)
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise NotFound(f"no user {username!r}")
+    if role is not None and role != user.role:
+        staff = [str(r) for r in STAFF_ROLES]
+        if role not in staff:
+            raise Invalid("cannot change role", fields={"role": f"unknown role; one of {', '.join(staff)}"})
+        if role == Role.HANDLER and user.department_id is None:
+            raise Invalid("cannot change role", fields={"role": "a handler belongs to a department"})
+        if user.id == actor.id:
+            raise Conflict("you cannot change your own role")
+        user.role = role
+        revoke_tokens(user)
     if active is not None:
         if not active and user.id == actor.id:
             raise Conflict("you cannot disable your own account")
+        if not active and user.active:
+            revoke_tokens(user)
         user.active = active
     if password:
+        problem = password_problem(password, username=user.username, role=user.role)
+        if problem:
+            raise Invalid("the password does not meet the policy", fields={"password": problem})
         user.password_hash = hash_password(password)
+        revoke_tokens(user)
     if display_name:
         user.display_name = display_name
     session.flush()

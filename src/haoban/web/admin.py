@@ -88,6 +88,7 @@ def _save(request: Request, tab: str, form: dict[str, Any]) -> Response:
         with rt.db.write() as session:
             _apply(session, rt, actor, tab, values, form, lang)
         rt.invalidate()
+        rt.actors.clear()  # a disabled account or a new password takes effect in this process at once
     except (Invalid, Conflict) as exc:
         errors = exc.detail.get("fields", {}) if isinstance(exc, Invalid) else {}
         return _page(

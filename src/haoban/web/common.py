@@ -66,8 +66,8 @@ def current_actor(request: Request) -> Actor | None:
         return None
     rt = runtime(request)
     try:
-        user_id = decode_token(token, secret=rt.settings.secret_key)
-        return rt.actors.get(rt.db.session, user_id)
+        user_id, version = decode_token(token, secret=rt.settings.secret_key)
+        return rt.actors.get(rt.db.session, user_id, version)
     except Unauthorized:
         return None
 

@@ -394,6 +394,17 @@ STRINGS.update(
             "提交的内容无法接受（过大、字段过多或含有控制字符），请修改后重试。",
             "The request could not be accepted (too large, too many fields or control characters).",
         ),
+        "login_locked": (
+            "登录失败次数过多，请 {seconds} 秒后再试。",
+            "Too many failed logins; try again in {seconds} seconds.",
+        ),
+        "login_need_otp": (
+            "请输入身份验证器中的 6 位动态码。",
+            "Enter the 6-digit code from your authenticator app.",
+        ),
+        "login_wrong_otp": ("动态码错误或已过期。", "Wrong or expired one-time code."),
+        "otp": ("动态码", "One-time code"),
+        "login_audit": ("登录日志", "Login audit"),
     }
 )
 

@@ -12,10 +12,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 
+from haoban.auth.login import SecondFactorNeeded, log_in
 from haoban.auth.models import User
 from haoban.auth.roles import Role
-from haoban.auth.service import authenticate, issue_token
-from haoban.errors import NotFound, Unauthorized
+from haoban.auth.service import revoke_tokens
+from haoban.deps import client_address
+from haoban.errors import NotFound, RateLimited, Unauthorized
 from haoban.web import admin, board, console, dashboard, orders, portal, tourism
 from haoban.web.common import (
     HERE,
@@ -83,21 +85,42 @@ def _login(request: Request, form: dict[str, Any]) -> Response:
         for k, v in (("username", username), ("password", password))
         if not v
     }
-    error = None
+    otp = str(form.get("otp") or "").strip() or None
+    error, status, need_otp = None, 401, bool(otp)
     if not errors:
         try:
-            with rt.db.read() as session:
-                user = authenticate(session, username=username, password=password)
-                token = issue_token(user, secret=rt.settings.secret_key, minutes=rt.settings.token_minutes)
-                role = user.role
+            done = log_in(
+                rt.db,
+                username=username,
+                password=password,
+                otp=otp,
+                address=client_address(request),
+                via="web",
+                secret=rt.settings.secret_key,
+                minutes=rt.settings.token_minutes,
+            )
+            token, role = done.token, done.role
+        except RateLimited as exc:
+            error, status = translate("login_locked", lang).format(seconds=exc.detail.get("retry_after")), 429
+        except SecondFactorNeeded:
+            error, need_otp = translate("login_need_otp", lang), True
         except Unauthorized as exc:
-            error = translate("login_disabled" if "disabled" in exc.message else "login_failed", lang)
+            key = "login_disabled" if "disabled" in exc.message else "login_failed"
+            if exc.detail.get("second_factor"):
+                key, need_otp = "login_wrong_otp", True
+            error = translate(key, lang)
     if errors or error:
         return render(
             request,
             "login.html",
-            {"next": nxt, "values": {"username": username}, "errors": errors, "error": error},
-            status_code=401 if error else 422,
+            {
+                "next": nxt,
+                "values": {"username": username},
+                "errors": errors,
+                "error": error,
+                "need_otp": need_otp,
+            },
+            status_code=status if error else 422,
             actor=None,
         )
     response = redirect(nxt or HOME_BY_ROLE.get(role, "/"))
@@ -120,6 +143,15 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
+    # Revoke, not only forget: a copied cookie must not outlive the logout.
+    actor = current_actor(request)
+    if actor is not None and actor.id is not None:
+        rt = runtime(request)
+        with rt.db.write() as session:
+            user = session.get(User, actor.id)
+            if user is not None:
+                revoke_tokens(user)
+        rt.actors.forget(actor.id)
     response = redirect("/login", bye="1")
     response.delete_cookie(TOKEN_COOKIE)
     return response
