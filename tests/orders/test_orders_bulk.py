@@ -112,10 +112,14 @@ def test_user_create_cli(rt: Any, monkeypatch: Any) -> None:
         "--department",
         "cgj",
         "--password",
-        "s3cret",
+        "river-lamp-9931",
     )
     assert result.exit_code == 0, result.output
-    bad = _cli(rt, monkeypatch, "user", "create", "x2", "--role", "handler", "--password", "s3cret")
+    weak = _cli(rt, monkeypatch, "user", "create", "x3", "--role", "operator", "--password", "1234")
+    assert weak.exit_code == 2 and "password" in weak.output  # the policy holds on the command line too
+    bad = _cli(rt, monkeypatch, "user", "create", "x2", "--role", "handler", "--password", "river-lamp-9931")
     assert bad.exit_code == 2 and "department" in bad.output
-    dup = _cli(rt, monkeypatch, "user", "create", "newbie", "--role", "operator", "--password", "s3cret")
+    dup = _cli(
+        rt, monkeypatch, "user", "create", "newbie", "--role", "operator", "--password", "river-lamp-9931"
+    )
     assert dup.exit_code == 2 and "already exists" in dup.output
