@@ -1,7 +1,7 @@
 """auth security: token versions and TOTP secrets on users; login throttles and the login audit
 
-Revision ID: 0010_auth_security
-Revises: 0009_applications
+Revision ID: 0013_auth_security
+Revises: 0012_catalog_items
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 from haoban.db import UTCDateTime
 
-revision = "0010_auth_security"
-down_revision = "0009_applications"
+revision = "0013_auth_security"
+down_revision = "0012_catalog_items"
 branch_labels = None
 depends_on = None
 
