@@ -41,19 +41,27 @@ def create_app(
     run_worker: bool = False,
     upgrade: bool = True,
     jobs_lock: str | None = None,
+    follow: bool = False,
 ) -> FastAPI:
     """The app for ``runtime``. ``run_worker``: run the background jobs in this process;
-    ``jobs_lock``: run them only while this process holds that file lock (one of several processes)."""
+    ``jobs_lock``: run them only while this process holds that file lock (one of several processes);
+    ``follow``: keep the in-memory indexes in step with the database in the background (the change
+    feed; ``haoban serve`` does)."""
     rt = wiring.wire(runtime) if runtime is not None else wiring.runtime()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from haoban import worker
+        from haoban.ops.feed import ChangeFeed
         from haoban.orders.intake import IntakeWriter
 
         if upgrade:
             rt.db.upgrade()
         rt.intake = IntakeWriter(rt.db, max_batch=rt.settings.intake_batch_max)
+        feed = ChangeFeed(rt) if follow else None
+        app.state.feed = feed
+        if feed is not None:
+            feed.start()
         leader = worker.Leader(rt, jobs_lock) if jobs_lock else None
         if leader is not None:
             leader.start()
@@ -67,6 +75,8 @@ def create_app(
             if leader is not None:
                 leader.stop()
             worker.stop(rt)
+            if feed is not None:
+                feed.stop()
             rt.intake.close()
             rt.intake = None
 
@@ -77,6 +87,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = rt
+    app.state.feed = None
 
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSON:

@@ -214,7 +214,7 @@ def _build_served_app(rt, *, run_worker: bool, jobs_lock: str | None = None) -> 
         gc.freeze()
 
     threading.Thread(target=warm_then_freeze, name="haoban-warm", daemon=True).start()
-    return create_app(rt, run_worker=run_worker, upgrade=False, jobs_lock=jobs_lock)
+    return create_app(rt, run_worker=run_worker, upgrade=False, jobs_lock=jobs_lock, follow=True)
 
 
 def _print_demo_accounts(summary: dict[str, object]) -> None:

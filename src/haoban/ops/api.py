@@ -54,6 +54,14 @@ class JobsInfo(BaseModel):
     error: str | None = None
 
 
+class FeedInfo(BaseModel):
+    alive: bool
+    last_event_id: int
+    open_orders_indexed: int
+    seconds_since_sync: float | None = None
+    notifications: int
+
+
 class Health(BaseModel):
     status: str = Field(description="ok, or degraded when the database does not answer")
     version: str
@@ -62,6 +70,7 @@ class Health(BaseModel):
     process: ProcessInfo
     db: DatabaseInfo
     jobs: JobsInfo
+    change_feed: FeedInfo | None = Field(default=None, description="the in-memory indexes' follower")
 
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
@@ -75,8 +84,9 @@ class Probe(BaseModel):
 @router.get(
     "/api/v1/health", response_model=Health, summary="Which process answered, its database and job queue"
 )
-def health(rt: RuntimeDep) -> dict[str, Any]:
+def health(rt: RuntimeDep, request: Request) -> dict[str, Any]:
     db = database_info(rt)
+    feed = request.app.state.feed
     return {
         "status": "ok" if db["ok"] else "degraded",
         "version": __version__,
@@ -85,6 +95,7 @@ def health(rt: RuntimeDep) -> dict[str, Any]:
         "process": process_info(),
         "db": db,
         "jobs": jobs_info(rt),
+        "change_feed": feed.stats() if feed is not None else None,
     }
 
 
