@@ -1,15 +1,15 @@
 """change feed: on PostgreSQL, NOTIFY haoban_changes when case-file events or knowledge articles commit
 
-Revision ID: 0012_change_feed
-Revises: 0011_casework_cases
+Revision ID: 0014_change_feed
+Revises: 0013_auth_security
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0012_change_feed"
-down_revision = "0011_casework_cases"
+revision = "0014_change_feed"
+down_revision = "0013_auth_security"
 branch_labels = None
 depends_on = None
 
