@@ -133,6 +133,7 @@ def create_app(
     from haoban.feedback.api import router as feedback_router
     from haoban.hotspots.api import router as hotspots_router
     from haoban.knowledge.api import router as knowledge_router
+    from haoban.licences.api import router as licences_router
     from haoban.ops.api import router as ops_router
     from haoban.orders.api import router as orders_router
     from haoban.sla.api import router as sla_router
@@ -156,6 +157,7 @@ def create_app(
         casework_router,
         catalog_router,
         benefits_router,
+        licences_router,
         pages_router,
         ops_router,
     ):

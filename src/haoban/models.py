@@ -33,6 +33,7 @@ from haoban.feedback.models import Rating, Rectification, ReplyScore
 from haoban.hotspots.models import OrderVote
 from haoban.jobs.models import JobFailure
 from haoban.knowledge.models import KnowledgeArticle
+from haoban.licences.models import Licence, LicenceUse
 from haoban.notifications.models import DeliveredMessage, OutboxMessage
 from haoban.orders.models import CodeCounter, Order, OrderCoHandler, OrderEvent
 from haoban.ratelimit import RateCounter
@@ -71,6 +72,8 @@ __all__ = [
     "ItemMaterial",
     "JobFailure",
     "KnowledgeArticle",
+    "Licence",
+    "LicenceUse",
     "LoginEvent",
     "LoginThrottle",
     "MatchRun",

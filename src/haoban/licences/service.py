@@ -1,0 +1,418 @@
+"""Licence rules: issue, verify (public), revoke, and "does the government already hold it?".
+
+Issuing is a plain function the applications call when a department approves an item with a result
+(``issue``); it is idempotent by ``source_ref``. Verification needs only the code and answers
+valid / expired / revoked / unknown with the hash, the licence's name, the issuing department, the
+dates and the holder's masked name — nothing else personal. A holder's downloaded copy (``document``)
+can be checked against the register: any change to it changes its hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from haoban.auth import rbac
+from haoban.auth.actors import Actor
+from haoban.auth.roles import ADMIN_ROLES, Role
+from haoban.catalog.models import ItemMaterial, ServiceItem
+from haoban.config import city_tz
+from haoban.db import utcnow
+from haoban.errors import Conflict, Forbidden, Invalid, NotFound
+from haoban.licences.models import Licence, LicenceUse
+
+# Verification codes: 16 characters of an alphabet without look-alikes (0/O, 1/I/L), ~80 bits.
+_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 16
+CANONICAL_FIELDS = (
+    "code",
+    "kind",
+    "name",
+    "number",
+    "holder_id",
+    "holder_name",
+    "department",
+    "issued_on",
+    "valid_from",
+    "valid_until",
+    "payload",
+)
+# Who may see a licence in full (with the holder) and look up what the government holds.
+READ_ROLES = (Role.ADMIN, Role.AUDITOR, Role.SYSTEM, Role.HANDLER, Role.WINDOW)
+
+
+def city_day(at: datetime | None = None) -> date:
+    return (at or utcnow()).astimezone(city_tz()).date()
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(code: str) -> str:
+    """Codes are read aloud and typed: ignore case, spaces and dashes."""
+    return "".join(c for c in code.upper() if c.isalnum())
+
+
+def canonical(fields: dict[str, Any]) -> str:
+    """The canonical form the hash is taken over: the licence's fields as JSON with sorted keys, no
+    spaces, UTF-8 characters as themselves, dates as ISO days."""
+    body = {k: fields.get(k) for k in CANONICAL_FIELDS}
+    for k in ("issued_on", "valid_from", "valid_until"):
+        if isinstance(body[k], date):
+            body[k] = body[k].isoformat()
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def digest(fields: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(fields).encode("utf-8")).hexdigest()
+
+
+def fields_of(lic: Licence) -> dict[str, Any]:
+    """The licence's content as issued (what ``sha256`` covers)."""
+    return {
+        "code": lic.code,
+        "kind": lic.kind,
+        "name": lic.name,
+        "number": lic.number,
+        "holder_id": lic.holder_id,
+        "holder_name": lic.holder_name,
+        "department": lic.department.code,
+        "issued_on": lic.issued_on.isoformat(),
+        "valid_from": lic.valid_from.isoformat(),
+        "valid_until": lic.valid_until.isoformat() if lic.valid_until else None,
+        "payload": json.loads(lic.payload or "{}"),
+    }
+
+
+def status_of(lic: Licence, *, today: date | None = None) -> str:
+    day = today or city_day()
+    if lic.revoked_at is not None:
+        return "revoked"
+    if lic.valid_from > day:
+        return "not_yet_valid"
+    if lic.valid_until is not None and lic.valid_until < day:
+        return "expired"
+    return "valid"
+
+
+def intact(lic: Licence) -> bool:
+    """Does the stored row still hash to what was issued? (A changed row does not.)"""
+    return digest(fields_of(lic)) == lic.sha256
+
+
+def mask_name(name: str) -> str:
+    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+
+
+# --- views ---------------------------------------------------------------------------------------------
+
+
+def document(lic: Licence) -> dict[str, Any]:
+    """The holder's copy: the licence's content and its hash (checkable with ``verify_document``)."""
+    return {**fields_of(lic), "sha256": lic.sha256}
+
+
+def licence_view(lic: Licence, *, today: date | None = None) -> dict[str, Any]:
+    """Staff's view: everything, with the state and the integrity check."""
+    return {
+        **fields_of(lic),
+        "item_name": lic.item.name,
+        "department_name": lic.department.name,
+        "sha256": lic.sha256,
+        "status": status_of(lic, today=today),
+        "intact": intact(lic),
+        "issued_at": lic.issued_at,
+        "issued_by": lic.issued_by,
+        "revoked_at": lic.revoked_at,
+        "revoked_by": lic.revoked_by,
+        "revoke_reason": lic.revoke_reason,
+    }
+
+
+def public_view(lic: Licence | None, code: str, *, today: date | None = None) -> dict[str, Any]:
+    """What anyone with the code learns: no ID number, the holder's name masked."""
+    if lic is None:
+        return {"code": normalise_code(code), "status": "unknown"}
+    ok = intact(lic)
+    return {
+        "code": lic.code,
+        # A row that no longer matches its hash is not vouched for, whatever its dates say.
+        "status": status_of(lic, today=today) if ok else "tampered",
+        "intact": ok,
+        "sha256": lic.sha256,
+        "kind": lic.kind,
+        "name": lic.name,
+        "number": lic.number,
+        "holder": mask_name(lic.holder_name),
+        "department": lic.department.code,
+        "department_name": lic.department.name,
+        "issued_on": lic.issued_on,
+        "valid_from": lic.valid_from,
+        "valid_until": lic.valid_until,
+        "revoked_at": lic.revoked_at.astimezone(city_tz()).date() if lic.revoked_at else None,
+    }
+
+
+# --- issue, find, verify, revoke -------------------------------------------------------------------------
+
+
+def _may_act_for(actor: Actor, department_id: int) -> bool:
+    if actor.role in ADMIN_ROLES:
+        return True
+    return actor.role == Role.HANDLER and actor.department_id == department_id
+
+
+def issue(
+    session: Session,
+    *,
+    kind: str,
+    holder_id: str,
+    holder_name: str,
+    actor: Actor,
+    number: str | None = None,
+    payload: dict[str, Any] | None = None,
+    valid_from: date | None = None,
+    valid_until: date | None = None,
+    source_ref: str | None = None,
+    now: datetime | None = None,
+) -> Licence:
+    """Issue the electronic licence that is the result of catalogue item ``kind`` to a holder.
+
+    Called by the applications when a department approves an item (actor: the approving handler of the
+    item's department, or the platform). With ``source_ref`` it is idempotent: the same step issues once.
+    """
+    errors: dict[str, str] = {}
+    holder_id = (holder_id or "").strip().upper()
+    holder_name = (holder_name or "").strip()
+    if not holder_id or len(holder_id) > 40 or not holder_id.isalnum():
+        errors["holder_id"] = "an ID number or unified social credit code (letters and digits)"
+    if not holder_name or len(holder_name) > 100:
+        errors["holder_name"] = "required, at most 100 characters"
+    if number is not None and not (0 < len(number.strip()) <= 64):
+        errors["number"] = "1 to 64 characters"
+    if valid_from and valid_until and valid_until < valid_from:
+        errors["valid_until"] = "before valid_from"
+    item = session.scalars(select(ServiceItem).where(ServiceItem.code == kind)).unique().first()
+    if item is None or not item.active:
+        errors["kind"] = f"no active catalogue item {kind!r}"
+    if errors:
+        raise Invalid("the licence cannot be issued", fields=errors)
+    assert item is not None
+    if not _may_act_for(actor, item.department_id):
+        raise Forbidden("only the item's department (or an administrator) issues its licence")
+    if source_ref:
+        existing = session.scalars(select(Licence).where(Licence.source_ref == source_ref)).unique().first()
+        if existing is not None:
+            if existing.kind != kind or existing.holder_id != holder_id:
+                raise Conflict(f"{source_ref!r} already issued a different licence", code=existing.code)
+            return existing
+    now = now or utcnow()
+    today = city_day(now)
+    code = new_code()
+    while session.scalar(select(Licence.id).where(Licence.code == code)) is not None:
+        code = new_code()  # ~80 bits: practically never
+    number = number.strip() if number else f"{item.department.code.upper()}{today:%Y%m%d}{code[:6]}"
+    if session.scalar(select(Licence.id).where(Licence.item_id == item.id, Licence.number == number)):
+        raise Conflict(f"a {item.result_name or item.name} numbered {number} already exists", number=number)
+    lic = Licence(
+        code=code,
+        item_id=item.id,
+        kind=item.code,
+        name=item.result_name or item.name,
+        number=number,
+        holder_id=holder_id,
+        holder_name=holder_name,
+        department_id=item.department_id,
+        issued_on=today,
+        valid_from=valid_from or today,
+        valid_until=valid_until,
+        payload=json.dumps(payload or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+        source_ref=source_ref,
+        issued_at=now,
+        issued_by=actor.name,
+    )
+    lic.item = item
+    lic.department = item.department
+    lic.sha256 = digest(fields_of(lic))
+    session.add(lic)
+    session.flush()
+    return lic
+
+
+def find(session: Session, code: str) -> Licence | None:
+    return session.scalars(select(Licence).where(Licence.code == normalise_code(code))).unique().first()
+
+
+def get(session: Session, *, code: str, actor: Actor) -> Licence:
+    """A licence in full, for staff: administrators and auditors; handlers of the issuing department."""
+    rbac.require_role(actor, *READ_ROLES)
+    lic = find(session, code)
+    if lic is None or (actor.role == Role.HANDLER and actor.department_id != lic.department_id):
+        raise NotFound(f"no licence {normalise_code(code)}")
+    return lic
+
+
+def verify(session: Session, *, code: str, today: date | None = None) -> dict[str, Any]:
+    """Public: the state of the licence with this code (unknown when there is none)."""
+    return public_view(find(session, code), code, today=today)
+
+
+def verify_document(session: Session, *, doc: dict[str, Any], today: date | None = None) -> dict[str, Any]:
+    """Public: is this copy exactly what was issued? Its recomputed hash must equal the register's."""
+    code = str(doc.get("code") or "")
+    if not code:
+        raise Invalid("the document has no code", fields={"code": "required"})
+    lic = find(session, code)
+    view = public_view(lic, code, today=today)
+    presented = digest(doc)
+    view["presented_sha256"] = presented
+    view["matches"] = lic is not None and presented == lic.sha256 and view["intact"]
+    return view
+
+
+def revoke(session: Session, *, code: str, reason: str, actor: Actor, now: datetime | None = None) -> Licence:
+    """Revoke (注销/吊销) a licence: the issuing department or an administrator, with a reason. Its
+    content and hash stay; verification answers "revoked" from now on."""
+    lic = find(session, code)
+    if lic is None:
+        raise NotFound(f"no licence {normalise_code(code)}")
+    if not _may_act_for(actor, lic.department_id):
+        raise Forbidden("only the issuing department (or an administrator) revokes a licence")
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("say why the licence is revoked", fields={"reason": "required"})
+    if lic.revoked_at is not None:
+        raise Conflict(f"licence {lic.code} was already revoked", revoked_at=lic.revoked_at.isoformat())
+    lic.revoked_at = now or utcnow()
+    lic.revoked_by = actor.name
+    lic.revoke_reason = reason[:2000]
+    session.flush()
+    return lic
+
+
+# --- what the government already holds (材料复用) ---------------------------------------------------------
+
+
+def held(
+    session: Session, *, holder_id: str, kinds: Iterable[str], today: date | None = None
+) -> dict[str, Licence]:
+    """The holder's valid licences of these kinds (the newest of each kind), by kind."""
+    day = today or city_day()
+    wanted = list(dict.fromkeys(kinds))
+    if not wanted:
+        return {}
+    rows = session.scalars(
+        select(Licence)
+        .where(
+            Licence.holder_id == holder_id.strip().upper(),
+            Licence.kind.in_(wanted),
+            Licence.revoked_at.is_(None),
+            Licence.valid_from <= day,
+        )
+        .order_by(Licence.issued_at.desc(), Licence.id.desc())
+    ).unique()
+    out: dict[str, Licence] = {}
+    for lic in rows:
+        if lic.valid_until is not None and lic.valid_until < day:
+            continue
+        if lic.kind not in out and intact(lic):
+            out[lic.kind] = lic
+    return out
+
+
+def reusable_materials(
+    session: Session, *, item_code: str, holder_id: str, today: date | None = None
+) -> list[dict[str, Any]]:
+    """For each material of the item: whether the government already holds it for this person, and by
+    which licence. A held material is not asked for again (免提交)."""
+    materials = list(
+        session.scalars(
+            select(ItemMaterial)
+            .join(ServiceItem, ServiceItem.id == ItemMaterial.item_id)
+            .where(ServiceItem.code == item_code)
+            .order_by(ItemMaterial.position)
+        )
+    )
+    if not materials and session.scalar(select(ServiceItem.id).where(ServiceItem.code == item_code)) is None:
+        raise NotFound(f"no service item {item_code!r}")
+    have = held(
+        session, holder_id=holder_id, kinds=[m.licence_kind for m in materials if m.licence_kind], today=today
+    )
+    out = []
+    for m in materials:
+        lic = have.get(m.licence_kind) if m.licence_kind else None
+        out.append(
+            {
+                "material": m.name,
+                "licence_kind": m.licence_kind,
+                "reused": lic is not None,
+                "licence_code": lic.code if lic else None,
+                "licence_name": lic.name if lic else None,
+            }
+        )
+    return out
+
+
+def record_use(
+    session: Session,
+    *,
+    licence_code: str,
+    item_code: str,
+    material: str,
+    ref: str,
+    now: datetime | None = None,
+) -> bool:
+    """Record that a licence stood in for a material of an application (idempotent by licence, ref and
+    material). Returns whether a new use was recorded."""
+    lic = find(session, licence_code)
+    if lic is None:
+        raise NotFound(f"no licence {normalise_code(licence_code)}")
+    exists = session.scalar(
+        select(LicenceUse.id).where(
+            LicenceUse.licence_id == lic.id, LicenceUse.ref == ref, LicenceUse.material == material
+        )
+    )
+    if exists:
+        return False
+    session.add(
+        LicenceUse(licence_id=lic.id, item_code=item_code, material=material, ref=ref, at=now or utcnow())
+    )
+    session.flush()
+    return True
+
+
+def metrics(session: Session, *, today: date | None = None) -> dict[str, Any]:
+    """Licences issued, by kind, revoked, and materials reused instead of asked for."""
+    day = today or city_day()
+    total = session.scalar(select(func.count(Licence.id))) or 0
+    revoked = session.scalar(select(func.count(Licence.id)).where(Licence.revoked_at.is_not(None))) or 0
+    expired = (
+        session.scalar(
+            select(func.count(Licence.id)).where(
+                Licence.revoked_at.is_(None), Licence.valid_until.is_not(None), Licence.valid_until < day
+            )
+        )
+        or 0
+    )
+    by_kind = session.execute(
+        select(Licence.kind, Licence.name, func.count(Licence.id))
+        .group_by(Licence.kind, Licence.name)
+        .order_by(func.count(Licence.id).desc(), Licence.kind)
+    ).all()
+    uses = session.scalar(select(func.count(LicenceUse.id))) or 0
+    return {
+        "licences": total,
+        "valid": total - revoked - expired,
+        "revoked": revoked,
+        "expired": expired,
+        "materials_reused": uses,
+        "by_kind": [{"kind": k, "name": n, "licences": c} for k, n, c in by_kind],
+    }
