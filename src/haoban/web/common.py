@@ -134,6 +134,7 @@ NAV: list[tuple[str, str, tuple[str, ...] | frozenset[Role] | None]] = [
     ("admin", "/admin", READ_CONFIG_ROLES),
     ("tour", "/tour", None),
     ("tour_gate", "/tour/gate", GATE_ROLES),
+    ("benefits", "/admin/benefits", DASHBOARD_ROLES),
 ]
 
 

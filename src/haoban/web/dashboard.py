@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from haoban.analytics import service as analytics
 from haoban.auth.roles import DASHBOARD_ROLES
+from haoban.benefits import service as benefits
 from haoban.db import utcnow
 from haoban.directory.vocabulary import CHANNEL_LABELS
 from haoban.errors import Invalid
@@ -61,6 +62,7 @@ def dashboard(request: Request) -> Response:
         first = last = None
     with rt.db.read() as session:
         data = analytics.dashboard(session, scope=scope, now=now, directory=rt.directory, bucket=bucket)  # type: ignore[arg-type]
+        benefit_figures = benefits.figures(session, actor=actor)
     shown_first = analytics.today_local(scope.start)
     shown_last = (scope.end.astimezone(rt.settings.tz) - timedelta(days=1)).date()
     params = {"from": shown_first.isoformat(), "to": shown_last.isoformat(), "bucket": bucket}
@@ -83,6 +85,7 @@ def dashboard(request: Request) -> Response:
             "chart_json": orjson.dumps(data, default=str).decode().replace("</", "<\\/"),
             "channel_labels": {k: v[1] if lang == "en" else v[0] for k, v in CHANNEL_LABELS.items()},
             "hotspots_url": "/api/v1/hotspots?" + urlencode(_hotspot_params(params)),
+            "benefits": benefit_figures,
         },
         actor=actor,
     )

@@ -420,6 +420,90 @@ STRINGS.update(
     }
 )
 
+# benefits (免申即享, issue 14): the portal page, the staff page, the dashboard's figures
+STRINGS.update(
+    {
+        "benefits": ("免申即享", "Benefits"),
+        "bn_portal_title": ("免申即享 · 惠民惠企政策", "Benefits without applying"),
+        "bn_portal_lead": (
+            "符合条件的补贴、津贴和返还，由政府根据已有数据主动推送，无需申请。核对后确认领取即可。",
+            "Subsidies, allowances and refunds you qualify for are pushed to you from the data the "
+            "government already holds: no application. Check and confirm.",
+        ),
+        "bn_person": ("个人", "People"),
+        "bn_company": ("企业", "Companies"),
+        "bn_notice_code": ("通知码", "Notice code"),
+        "bn_phone_last4": ("手机号后四位", "Last four digits of your phone"),
+        "bn_credit_code": ("统一社会信用代码", "Unified social credit code"),
+        "bn_contact_last4": ("联系人手机号后四位", "Last four digits of the contact phone"),
+        "bn_look_up": ("查询", "Look up"),
+        "bn_missing": (
+            "没有找到：请核对通知码（或信用代码）和手机号后四位。",
+            "Nothing found: check the code and the phone digits.",
+        ),
+        "bn_pushed": ("推送给您的政策", "Pushed to you"),
+        "bn_account_on_file": ("登记的收款账户", "Account on file"),
+        "bn_no_account": ("未登记", "none"),
+        "bn_none": ("暂无推送。", "Nothing pushed yet."),
+        "bn_pushed_at": ("推送于", "pushed"),
+        "bn_paid_at": ("发放于", "paid"),
+        "bn_to_account": ("收款账户", "to"),
+        "bn_under_review": (
+            "数据有更正，正在复核，暂不能确认或发放。",
+            "Under review after a data correction.",
+        ),
+        "bn_account": ("收款银行账号", "Bank account for the payout"),
+        "bn_other_account": ("改用其他账号（可不填）", "Another account (optional)"),
+        "bn_confirm": ("确认领取", "Confirm"),
+        "bn_decline": ("放弃", "Decline"),
+        "bn_done_confirmed": (
+            "已确认，将按时发放到所示账户。",
+            "Confirmed: it will be paid to the account shown.",
+        ),
+        "bn_done_declined": ("已放弃该项政策。", "Declined."),
+        "bn_portal_note": (
+            "通知码见推送短信。示范数据均为虚构。",
+            "The notice code is in the SMS you received. Demo data is invented.",
+        ),
+        "bn_figures": ("免申即享", "Benefits without applying"),
+        "bn_policy": ("政策", "Policy"),
+        "bn_eligible": ("符合条件", "Eligible"),
+        "bn_confirmed": ("已确认", "Confirmed"),
+        "bn_paid": ("已发放", "Paid"),
+        "bn_paid_yuan": ("发放金额（元）", "Paid (yuan)"),
+        "bn_under_review_n": ("待复核", "Under review"),
+        "bn_days_to_payment": ("推送到发放平均天数", "Days from eligibility to payment"),
+        "bn_total": ("合计", "Total"),
+        "bn_no_grants": ("尚未推送。", "Nothing pushed yet."),
+        "bn_figures_note": (
+            "符合条件=已推送的政策（每项政策、对象、周期一次）；天数为已发放者的平均值。",
+            "Eligible = grants pushed (once per policy, subject and period); "
+            "days are the mean over paid grants.",
+        ),
+        "bn_admin_title": ("免申即享管理", "Benefits administration"),
+        "bn_problems": ("无法接受，原因如下（未保存任何内容）", "Refused; nothing was stored"),
+        "bn_row": ("行", "Row"),
+        "bn_column": ("列", "Column"),
+        "bn_reason": ("原因", "Reason"),
+        "bn_policies": ("政策（DMN 决策表）", "Policies (DMN decision tables)"),
+        "bn_version": ("版本", "Version"),
+        "bn_period_unit": ("周期", "Period"),
+        "bn_uploaded": ("上传", "Uploaded"),
+        "bn_upload_dmn": ("上传 DMN 决策表（新版本）", "Upload a DMN table (a new version)"),
+        "bn_upload": ("上传", "Upload"),
+        "bn_sources": ("数据源", "Data sources"),
+        "bn_source": ("数据源", "Source"),
+        "bn_import": ("导入", "Import"),
+        "bn_full": ("全量匹配", "Full match"),
+        "bn_run_match": ("立即匹配并发放", "Match and pay now"),
+        "bn_review_queue": ("待复核（数据更正）", "Flagged for review (data corrections)"),
+        "bn_review_none": ("没有待复核的政策。", "Nothing flagged."),
+        "bn_note": ("复核意见", "Note"),
+        "bn_uphold": ("维持", "Uphold"),
+        "bn_withdraw": ("撤销", "Withdraw"),
+    }
+)
+
 # urgency_normal, urgency_urgent: the words of ``directory.vocabulary``, for templates' t("urgency_…").
 STRINGS.update({f"urgency_{k}": v for k, v in URGENCY_LABELS.items()})
 
