@@ -47,6 +47,17 @@ class Settings(BaseSettings):
     duplicate_window_days: int = Field(default=30, ge=1)
     # A 差评 rating opens a rectification (整改) due this many working days later.
     rectification_working_days: int = Field(default=5, ge=1, le=60)
+    # AI游衡阳 (tourism): the e-ticket signing key (base64 of a 32-byte Ed25519 seed; default: derived
+    # from secret_key) and the payer that charges ticket orders ("record" only records, for demos).
+    tourism_ticket_key: str | None = None
+    tourism_payer: str = "record"
+    # Where visitors' complaints about scenic spots and venues go (the city's culture and tourism bureau,
+    # 文旅); complaints about hotels, food and products go to the place's district government.
+    tourism_department: str = "wlj"
+    # The map's tile source (a Leaflet URL template such as https://tile.example/{z}/{x}/{y}.png) and its
+    # attribution. Empty: no tiles, the map draws places on a plain background and works offline.
+    map_tiles: str = ""
+    map_attribution: str = ""
     # Machine-learning dispatch: "auto" loads the shipped model (training it if missing), "off" routes
     # with catalogue rules only, anything else is a path to a model file.
     dispatch_model: str = "auto"
@@ -61,10 +72,6 @@ class Settings(BaseSettings):
     job_stalled_seconds: float = Field(default=30.0, gt=0)
     # The outbox's sender ("record" keeps what would be sent in delivered_messages).
     outbox_sender: str = "record"
-    # AI游衡阳 (tourism): the e-ticket signing key (base64 of a 32-byte Ed25519 seed; default: derived
-    # from secret_key) and the payer that charges ticket orders ("record" only records, for demos).
-    tourism_ticket_key: str | None = None
-    tourism_payer: str = "record"
     # /metrics answers a bearer token equal to this (a Prometheus scraper's), or an admin's token.
     metrics_token: str | None = None
     # Logs: one JSON object per line (json) or plain text.

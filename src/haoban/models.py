@@ -38,7 +38,15 @@ from haoban.notifications.models import DeliveredMessage, OutboxMessage
 from haoban.orders.models import CodeCounter, Order, OrderCoHandler, OrderEvent
 from haoban.ratelimit import RateCounter
 from haoban.sla.models import CalendarSchedule, SlaRule
-from haoban.tourism.models import Place, Ticket, TicketOrder, TicketPayment, TicketPlan, TicketSlot
+from haoban.tourism.models import (
+    Place,
+    PlaceComplaint,
+    Ticket,
+    TicketOrder,
+    TicketPayment,
+    TicketPlan,
+    TicketSlot,
+)
 
 __all__ = [
     "Application",
@@ -84,6 +92,7 @@ __all__ = [
     "OutboxMessage",
     "Payment",
     "Place",
+    "PlaceComplaint",
     "Policy",
     "RateCounter",
     "Rating",

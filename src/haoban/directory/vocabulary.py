@@ -32,6 +32,7 @@ class Channel(enum.StrEnum):
     WINDOW = "window"
     EMAIL = "email"
     OPEN311 = "open311"
+    TOURISM = "tourism"  # AI游衡阳: a visitor's complaint from a place's page
 
 
 # value → (zh, en)
@@ -55,6 +56,7 @@ CHANNEL_LABELS: dict[str, tuple[str, str]] = {
     Channel.WINDOW: ("窗口", "Window"),
     Channel.EMAIL: ("邮件", "Email"),
     Channel.OPEN311: ("Open311", "Open311"),
+    Channel.TOURISM: ("AI游衡阳", "Visit Hengyang"),
 }
 # The Chinese type names people type or import ("投诉") → the value.
 TYPE_BY_LABEL: dict[str, str] = {zh: str(value) for value, (zh, _en) in TYPE_LABELS.items()}

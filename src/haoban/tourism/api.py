@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.datastructures import UploadFile
 
-from haoban.deps import ActorDep, RuntimeDep
+from haoban.deps import ActorDep, RuntimeDep, client_address
 from haoban.errors import Invalid
-from haoban.tourism import places, tickets
+from haoban.ratelimit import check_rate
+from haoban.tourism import complaints, dashboard, places, tickets
 from haoban.tourism.schemas import (
     BookedOut,
     BookIn,
     CheckInIn,
     CheckInOut,
+    ComplaintIn,
+    ComplaintOut,
+    DashboardOut,
     ImportResult,
     PlaceList,
     PlaceOut,
@@ -24,8 +28,10 @@ from haoban.tourism.schemas import (
     PlanOut,
     PublicKeyOut,
     RefundIn,
+    ReplyOut,
     SlotsOut,
     TicketOrderOut,
+    WalkOut,
 )
 from haoban.tourism.vocabulary import PlaceKind
 
@@ -165,3 +171,63 @@ def check_in(rt: RuntimeDep, actor: ActorDep, data: CheckInIn) -> dict[str, Any]
 )
 def public_key(rt: RuntimeDep) -> dict[str, str]:
     return tickets.public_key(rt)
+
+
+# --- complaints, the walk, the dashboard -------------------------------------------------------------
+
+COMPLAINT_RATE_PER_MINUTE = 10
+
+
+@router.post(
+    "/places/{code}/complaints",
+    status_code=201,
+    response_model=ComplaintOut,
+    summary="A visitor's complaint about a place: becomes a 12345 order (channel tourism)",
+)
+def complain(rt: RuntimeDep, request: Request, code: str, data: ComplaintIn) -> dict[str, Any]:
+    check_rate(
+        rt.db,
+        scope="file",
+        client=client_address(request),
+        limit=COMPLAINT_RATE_PER_MINUTE,
+        message="too many complaints from your address; wait a minute",
+    )
+    with rt.db.write() as session:
+        return complaints.file_complaint(
+            session,
+            rt,
+            place_code=code,
+            content=data.content,
+            phone=data.phone,
+            name=data.name,
+            publish=data.publish,
+        )
+
+
+@router.get("/places/{code}/replies", response_model=list[ReplyOut], summary="The city's published replies")
+def replies(rt: RuntimeDep, code: str) -> list[dict[str, Any]]:
+    with rt.db.read() as session:
+        place = places.get_place(session, code=code)
+        return complaints.published_replies(session, place_id=place.id)
+
+
+@router.get("/walks/nanyue", response_model=WalkOut, summary="A suggested walking order for a day at 南岳")
+def nanyue_walk(rt: RuntimeDep) -> dict[str, Any]:
+    with rt.db.read() as session:
+        stops = places.nanyue_day(session, rt, today=_today(rt))
+    return {"total_km": round(sum(s["leg_km"] for s in stops), 2), "stops": stops}
+
+
+@router.get(
+    "/dashboard", response_model=DashboardOut, summary="Visitors vs capacity, sales, check-ins, complaints"
+)
+def tourism_dashboard(
+    rt: RuntimeDep, actor: ActorDep, start: date | None = None, end: date | None = None
+) -> dict[str, Any]:
+    today = _today(rt)
+    start = start or today - timedelta(days=6)
+    end = end or today + timedelta(days=7)
+    if end < start:
+        raise Invalid("the end lies before the start", fields={"end": "before start"})
+    with rt.db.read() as session:
+        return dashboard.figures(session, rt, actor=actor, start=start, end=end)

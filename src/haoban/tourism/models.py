@@ -140,3 +140,16 @@ class TicketPayment(Base):
     payer: Mapped[str] = mapped_column(String(20))
     reference: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PlaceComplaint(Base):
+    """A visitor's complaint from a place's page: the 12345 order it became, and whether the visitor
+    lets the place's page show the city's reply."""
+
+    __tablename__ = "tourism_complaints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("tourism_places.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    publish: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -352,3 +352,54 @@ def list_places(
         views = [v for v in views if "distance_km" in v]
         views.sort(key=lambda v: v["distance_km"])
     return views[:limit]
+
+
+def walking_order(stops: list[dict[str, Any]], *, start: str | None = None) -> list[dict[str, Any]]:
+    """A suggested order to visit ``stops`` (place views with coordinates) on foot in one day.
+
+    Nearest neighbour from ``start`` (a code; default the first stop), then 2-opt until no swap of two
+    legs shortens the walk: for a handful of stops this finds the shortest open path or one very close.
+    Each stop gains ``leg_km`` (from the previous stop).
+    """
+    pts = [s for s in stops if s.get("latitude") is not None and s.get("longitude") is not None]
+    if len(pts) < 2:
+        return pts
+
+    def d(a: dict[str, Any], b: dict[str, Any]) -> float:
+        return distance_km(a["latitude"], a["longitude"], b["latitude"], b["longitude"])
+
+    first = next((p for p in pts if p["code"] == start), pts[0])
+    route, rest = [first], [p for p in pts if p is not first]
+    while rest:
+        nxt = min(rest, key=lambda p: d(route[-1], p))
+        route.append(nxt)
+        rest.remove(nxt)
+    improved = True
+    while improved:
+        improved = False
+        for i in range(1, len(route) - 1):
+            for j in range(i + 1, len(route)):
+                # Reverse route[i..j]: the start stays, the end may change (an open path).
+                before = d(route[i - 1], route[i]) + (d(route[j], route[j + 1]) if j + 1 < len(route) else 0)
+                after = d(route[i - 1], route[j]) + (d(route[i], route[j + 1]) if j + 1 < len(route) else 0)
+                if after < before - 1e-9:
+                    route[i : j + 1] = reversed(route[i : j + 1])
+                    improved = True
+    out = []
+    for k, p in enumerate(route):
+        out.append({**p, "leg_km": round(d(route[k - 1], p), 2) if k else 0.0})
+    return out
+
+
+NANYUE_DAY_TAG = "南岳一日"
+
+
+def nanyue_day(session: Session, rt: Runtime, *, today: date, lang: str = "zh") -> list[dict[str, Any]]:
+    """A day at 南岳 on foot: the 南岳 district's spots and venues marked for the day, from the Grand Temple
+    (南岳大庙, where the old pilgrims' path begins) up the mountain."""
+    views = list_places(session, rt, today=today, district="nanyue", lang=lang, limit=500)
+    stops = [v for v in views if v["kind"] in ("spot", "venue") and v["code"] != "nanyue-hengshan"]
+    marked = [
+        v for v in stops if NANYUE_DAY_TAG in v["tags"] or v["code"] in ("nanyue-damiao", "zhurong-peak")
+    ]
+    return walking_order(marked or stops, start="nanyue-damiao")

@@ -317,3 +317,82 @@ class PublicKeyOut(BaseModel):
     public_key: str = Field(description="raw 32-byte Ed25519 public key, base64")
     pem: str
     format: str
+
+
+# --- complaints, map, dashboard -------------------------------------------------------------------
+
+
+class ComplaintIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    content: str = Field(min_length=5, max_length=5000, description="what happened")
+    phone: str = Field(min_length=5, max_length=32, description="for the call-back")
+    name: str | None = Field(default=None, max_length=50)
+    publish: bool = Field(default=False, description="let the place's page show the city's reply")
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str) -> str:
+        from haoban.orders.citizen import normalise_phone
+
+        return normalise_phone(v)
+
+
+class ComplaintOut(BaseModel):
+    code: str = Field(description="the 12345 tracking code")
+    department: str
+    category: str
+
+
+class ReplyOut(BaseModel):
+    code: str
+    subject: str
+    reply: str
+    replied_at: datetime | None
+
+
+class WalkStop(BaseModel):
+    code: str
+    name: str
+    latitude: float
+    longitude: float
+    leg_km: float
+    today: HoursToday
+
+
+class WalkOut(BaseModel):
+    total_km: float
+    stops: list[WalkStop]
+
+
+class VisitorsDay(BaseModel):
+    place: str
+    place_name: str
+    day: date
+    capacity: int
+    booked: int
+    checked_in: int
+    fill: float | None
+    check_in_rate: float | None
+
+
+class SalesRow(BaseModel):
+    place: str
+    place_name: str
+    net_fen: int = Field(description="charges minus refunds")
+    orders: int
+
+
+class ComplaintsRow(BaseModel):
+    place: str
+    place_name: str
+    complaints: int
+
+
+class DashboardOut(BaseModel):
+    start: date
+    end: date
+    visitors: list[VisitorsDay]
+    sales: list[SalesRow]
+    complaints: list[ComplaintsRow]
+    totals: dict[str, Any]

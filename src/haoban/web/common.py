@@ -135,6 +135,7 @@ NAV: list[tuple[str, str, tuple[str, ...] | frozenset[Role] | None]] = [
     ("tour", "/tour", None),
     ("tour_gate", "/tour/gate", GATE_ROLES),
     ("benefits", "/admin/benefits", DASHBOARD_ROLES),
+    ("tour_dashboard", "/tour/dashboard", DASHBOARD_ROLES),
 ]
 
 

@@ -384,6 +384,28 @@ STRINGS.update(
         ),
         "tour_gate_ok": ("检票通过", "Checked in"),
         "tour_first_scan": ("首次检票", "First scanned"),
+        "tour_replies": ("政府回复", "The city's replies"),
+        "tour_no_replies": ("暂无公开的回复。", "No published reply yet."),
+        "tour_complain": ("投诉与建议（12345）", "Complain (12345)"),
+        "tour_complain_lead": (
+            "你的投诉会作为 12345 工单派给文旅部门或属地政府办理，可凭受理编号查询进度。",
+            "Your complaint becomes a 12345 work order for the tourism bureau or the district; track it "
+            "with its code.",
+        ),
+        "tour_complaint_filed": ("已受理，编号", "Received; your code is"),
+        "tour_publish": ("同意在本页公开政府的回复", "Show the city's reply on this page"),
+        "tour_send_complaint": ("提交投诉", "Send"),
+        "tour_map": ("地图", "Map"),
+        "tour_near_me": ("我附近", "Near me"),
+        "tour_walk": ("南岳一日步行路线", "A day at Nanyue on foot"),
+        "tour_walk_lead": ("从南岳大庙出发的建议顺序，总步行约", "From the Grand Temple, on foot, about"),
+        "tour_dashboard": ("文旅看板", "Tourism dashboard"),
+        "tour_booked": ("预约人数", "Booked"),
+        "tour_check_in_rate": ("检票率", "Check-in rate"),
+        "tour_sales": ("销售额", "Sales"),
+        "tour_complaints": ("投诉", "Complaints"),
+        "tour_visitors": ("各景点每日预约与容量", "Visitors per spot and day vs capacity"),
+        "tour_fill": ("预约率", "Filled"),
     }
 )
 

@@ -12,11 +12,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from haoban.auth.roles import GATE_ROLES
+from haoban.auth.roles import DASHBOARD_ROLES, GATE_ROLES
+from haoban.deps import client_address
 from haoban.errors import Conflict, Invalid, NotFound
-from haoban.tourism import places, tickets
+from haoban.ratelimit import check_rate
+from haoban.tourism import complaints, dashboard, places, tickets
 from haoban.tourism.models import TicketPlan
-from haoban.tourism.schemas import BookIn
+from haoban.tourism.schemas import BookIn, ComplaintIn
 from haoban.tourism.vocabulary import KIND_LABELS, PlaceKind
 from haoban.web import forms
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime
@@ -106,7 +108,110 @@ def tour_place(request: Request, code: str) -> Response:
         view = places.place_view(place, calendar=rt.calendar, today=_today(request), lang=lang)
         plan = session.get(TicketPlan, place.id)
         sells = plan is not None and plan.active
-    return render(request, "tour_place.html", {**tour_context(request), "p": view, "sells": sells})
+        replies = complaints.published_replies(session, place_id=place.id)
+    return render(
+        request,
+        "tour_place.html",
+        {**tour_context(request), "p": view, "sells": sells, "replies": replies, "values": {}, "errors": {}},
+    )
+
+
+def _complain(request: Request, code: str, form: dict[str, Any]) -> Response:
+    rt = runtime(request)
+    lang = lang_of(request)
+    values = forms.clean(form)
+    errors = forms.check_required(values, ["content", "phone"], lang)
+    filed: dict[str, Any] | None = None
+    message = None
+    if not errors:
+        try:
+            data = ComplaintIn.model_validate(
+                {
+                    "content": values["content"],
+                    "phone": values["phone"],
+                    "name": values.get("name"),
+                    "publish": values.get("publish") == "1",
+                }
+            )
+            check_rate(
+                rt.db,
+                scope="file",
+                client=client_address(request),
+                limit=10,
+                message="too many complaints from your address; wait a minute",
+            )
+            with rt.db.write() as session:
+                filed = complaints.file_complaint(
+                    session,
+                    rt,
+                    place_code=code,
+                    content=data.content,
+                    phone=data.phone,
+                    name=data.name,
+                    publish=data.publish,
+                )
+        except ValidationError as exc:
+            errors = forms.pydantic_errors(exc)
+        except Invalid as exc:
+            errors, message = exc.detail.get("fields", {}), exc.message
+    with rt.db.read() as session:
+        place = places.get_place(session, code=code)
+        view = places.place_view(place, calendar=rt.calendar, today=_today(request), lang=lang)
+        plan = session.get(TicketPlan, place.id)
+        replies = complaints.published_replies(session, place_id=place.id)
+    return render(
+        request,
+        "tour_place.html",
+        {
+            **tour_context(request),
+            "p": view,
+            "sells": plan is not None and plan.active,
+            "replies": replies,
+            "values": {} if filed else values,
+            "errors": errors,
+            "filed": filed,
+            "message": message,
+            "focus": "complain",
+        },
+        status_code=201 if filed else 422,
+    )
+
+
+@router.post("/tour/places/{code}/complain")
+async def complain_submit(request: Request, code: str) -> Response:
+    form = dict(await request.form())
+    return await run_in_threadpool(_complain, request, code, form)
+
+
+@router.get("/tour/map")
+def tour_map(request: Request) -> Response:
+    rt = runtime(request)
+    lang = lang_of(request)
+    with rt.db.read() as session:
+        walk = places.nanyue_day(session, rt, today=_today(request), lang=lang)
+    return render(
+        request,
+        "tour_map.html",
+        {
+            **tour_context(request),
+            "walk": walk,
+            "walk_km": round(sum(s["leg_km"] for s in walk), 2),
+            "tiles": rt.settings.map_tiles,
+            "attribution": rt.settings.map_attribution,
+        },
+    )
+
+
+@router.get("/tour/dashboard")
+def tour_dashboard(request: Request) -> Response:
+    actor = require_actor(request, *DASHBOARD_ROLES)
+    rt = runtime(request)
+    today = _today(request)
+    with rt.db.read() as session:
+        figs = dashboard.figures(
+            session, rt, actor=actor, start=today - timedelta(days=6), end=today + timedelta(days=7)
+        )
+    return render(request, "tour_dashboard.html", {**tour_context(request), "f": figs}, actor=actor)
 
 
 # --- booking ------------------------------------------------------------------------------------------
