@@ -18,6 +18,8 @@ from haoban.casework.models import Case, CaseEvent
 from haoban.orders.casefile import Break
 from haoban.orders.events import append_chained, verify_chains
 
+# Events that leave the status alone and are not state-table moves.
+NOTES = frozenset({"decision_overdue"})
 # Fields that identify a complainant: refused in any case-file payload (checked on every append).
 IDENTITY_FIELDS = frozenset(
     {"complainant_name", "complainant_phone", "complainant_id_number", "company_name", "company_uscc"}
