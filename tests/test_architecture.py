@@ -87,7 +87,7 @@ def test_only_the_gate_changes_an_orders_status() -> None:
     # Other records with a status of their own: rectifications, outbox messages, knowledge articles,
     # an application's deliveries (prepared → posted / handed over).
     # A difficult-matter case has a state table of its own, and its own gate.
-    others = {"rect", "msg", "article", "delivery"}
+    others = {"rect", "msg", "article", "delivery", "proposal"}
     found = [(f, who) for f, _line, who in _assignments_to("status") if who not in others]
     assert sorted(found) == [
         ("applications/gate.py", "app"),

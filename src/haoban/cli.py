@@ -16,6 +16,7 @@ from rich.table import Table
 from haoban import cliutil
 from haoban.benefits.cli import app as benefits_app
 from haoban.calendar.cli import app as calendar_app
+from haoban.casework.cli import app as cases_app
 from haoban.catalog.cli import app as catalog_app
 from haoban.cliutil import console, err, fail
 from haoban.dispatch import cli as dispatch_cli
@@ -46,6 +47,7 @@ app.add_typer(dispatch_cli.app, name="dispatch")
 app.add_typer(tourism_app, name="tourism")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(benefits_app, name="benefits")
+app.add_typer(cases_app, name="cases")
 app.add_typer(catalog_app, name="catalog")
 
 

@@ -25,7 +25,14 @@ from haoban.benefits.models import (
     Resident,
     TaxRecord,
 )
-from haoban.casework.models import Case, CaseDecision, CaseDepartment, CaseEvent, CaseMeeting
+from haoban.casework.models import (
+    Case,
+    CaseDecision,
+    CaseDepartment,
+    CaseEvent,
+    CaseMeeting,
+    ReformProposal,
+)
 from haoban.catalog.models import ItemMaterial, ServiceItem
 from haoban.directory.models import Category, Department, District
 from haoban.dispatch.models import DispatchCorrection, DispatchRule, DispatchRuleRevision
@@ -97,6 +104,7 @@ __all__ = [
     "RateCounter",
     "Rating",
     "Rectification",
+    "ReformProposal",
     "ReplyScore",
     "Resident",
     "ServiceItem",

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from haoban.auth.actors import Actor
 from haoban.auth.roles import Role
 from haoban.calendar import DurationUnit
-from haoban.casework import access, gate, workflow
+from haoban.casework import access, gate, reform, workflow
 from haoban.casework.gate import CaseStep
 from haoban.casework.models import Case, CaseDecision, CaseDepartment, CaseMeeting
 from haoban.casework.schemas import CaseAction
@@ -247,6 +247,19 @@ def _on_conclude(step: CaseStep) -> None:
     case.proposal_text = data.proposal if step.decision == "proposal" else None
     case.concluded_at = step.at
     step.payload.update(explanation=data.explanation, proposal=case.proposal_text)
+    if case.proposal_text:  # the proposal goes onto the reform list, owned by the lead department
+        proposal = reform.create_proposal(
+            step.session,
+            step.rt,
+            actor=step.actor,
+            title=case.proposal_text,
+            obstacle=case.obstacle,
+            item=case.item,
+            owner=step.rt.directory.department_code(case.lead_department_id),
+            source_case=case,
+            at=step.at,
+        )
+        step.payload["proposal_id"] = proposal.id
 
 
 def _on_follow_up(step: CaseStep) -> None:

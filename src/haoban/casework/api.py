@@ -5,14 +5,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from haoban.auth.actors import CITIZEN_ACTOR
-from haoban.casework import access, obstacles, presenters, service
+from haoban.casework import access, obstacles, presenters, reform, service
 from haoban.casework.actions import apply_action
 from haoban.casework.schemas import (
     CaseAction,
@@ -21,6 +22,10 @@ from haoban.casework.schemas import (
     CaseEventOut,
     CasePage,
     ObstacleOut,
+    ProposalCreate,
+    ProposalOut,
+    ProposalUpdate,
+    ReformListOut,
 )
 from haoban.deps import ActorDep, RuntimeDep, client_address
 from haoban.errors import Invalid
@@ -192,3 +197,87 @@ def _detail(rt: Any, actor: Any, code: str) -> dict[str, Any]:
     with rt.db.read() as session:
         case = access.get_case(session, code=code, actor=actor)
         return presenters.case_detail(case, actor=actor, warning_ratio=rt.settings.warning_ratio)
+
+
+# --- the reform list ------------------------------------------------------------------------------
+
+ByQuery = Annotated[str, Query(description="obstacle / item / department")]
+MonthsQuery = Annotated[int, Query(ge=1, le=36, description="calendar months up to ``until``")]
+
+
+@router.get(
+    "/reform/list", response_model=ReformListOut, summary="The reform list: obstacles from cases and 12345"
+)
+def reform_list(
+    rt: RuntimeDep,
+    actor: ActorDep,
+    by: ByQuery = "obstacle",
+    months: MonthsQuery = 6,
+    until: date | None = None,
+) -> dict[str, Any]:
+    with rt.db.read() as session:
+        return reform.reform_list(session, rt, actor=actor, by=by, months=months, until=until)
+
+
+@router.get(
+    "/reform/list.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "UTF-8 CSV with a BOM, one group a row"}},
+    summary="The reform list as CSV",
+)
+def reform_csv(
+    rt: RuntimeDep,
+    actor: ActorDep,
+    by: ByQuery = "obstacle",
+    months: MonthsQuery = 6,
+    until: date | None = None,
+) -> StreamingResponse:
+    with rt.db.read() as session:
+        report = reform.reform_list(session, rt, actor=actor, by=by, months=months, until=until)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(reform.CSV_COLUMNS)
+    writer.writerows(reform.csv_rows(report))
+    return StreamingResponse(
+        iter(["\ufeff" + buf.getvalue()]),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f"attachment; filename=reform-list-{by}.csv"},
+    )
+
+
+@router.post(
+    "/reform/proposals", status_code=201, response_model=ProposalOut, summary="Put a proposal on the list"
+)
+def create_proposal(rt: RuntimeDep, actor: ActorDep, data: ProposalCreate) -> dict[str, Any]:
+    with rt.db.write() as session:
+        p = reform.create_proposal(
+            session,
+            rt,
+            actor=actor,
+            title=data.title,
+            obstacle=data.obstacle,
+            item=data.item,
+            owner=data.owner,
+            note=data.note,
+        )
+        return reform.proposal_view(p)
+
+
+@router.patch("/reform/proposals/{proposal_id}", response_model=ProposalOut, summary="Move a proposal on")
+def update_proposal(
+    rt: RuntimeDep,
+    actor: ActorDep,
+    proposal_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    data: ProposalUpdate,
+) -> dict[str, Any]:
+    with rt.db.write() as session:
+        p = reform.update_proposal(
+            session,
+            rt,
+            actor=actor,
+            proposal_id=proposal_id,
+            status=data.status,
+            owner=data.owner,
+            note=data.note,
+        )
+        return reform.proposal_view(p)

@@ -157,3 +157,26 @@ class CaseEvent(Base):
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ReformProposal(Base):
+    """A proposal on the reform list (改革清单): a recurring obstacle turned into a change, with an owner
+    department and a status. Made from a case concluded as a policy proposal, or from the list itself."""
+
+    __tablename__ = "reform_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    obstacle: Mapped[str | None] = mapped_column(String(24), index=True)
+    item: Mapped[str | None] = mapped_column(String(200))
+    owner_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    # proposed / accepted / in_progress / done / rejected
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    source_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    owner_department: Mapped[Department | None] = relationship(lazy="joined")
+    source_case: Mapped[Case | None] = relationship(lazy="joined")

@@ -1,7 +1,7 @@
 """The obstacle taxonomy (堵点分类): why a matter could not get done. Pure.
 
 Window staff file each case under one obstacle; the reform list counts 12345 orders under the same
-codes by the words people use for them (``ORDER_WORDS``), so that cases and calls add up.
+codes by the words people use for them (``Obstacle.words``), so that cases and calls add up.
 """
 
 from __future__ import annotations

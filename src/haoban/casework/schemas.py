@@ -252,3 +252,73 @@ class CaseEventOut(EventOut):
 class ObstacleOut(BaseModel):
     code: str
     label: Label
+
+
+# --- the reform list ------------------------------------------------------------------------------
+
+
+class ProposalOut(BaseModel):
+    id: int
+    title: str
+    obstacle: str | None
+    obstacle_label: str | None
+    item: str | None
+    owner: str | None
+    owner_name: str | None
+    status: str
+    status_label: str
+    note: str | None
+    source_case: str | None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProposalCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str = Field(min_length=1, max_length=300)
+    obstacle: str | None = Field(default=None, max_length=24)
+    item: str | None = Field(default=None, max_length=200)
+    owner: str | None = Field(default=None, max_length=40, description="the owning department's code")
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class ProposalUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    status: str | None = Field(
+        default=None, description="proposed / accepted / in_progress / done / rejected"
+    )
+    owner: str | None = Field(default=None, max_length=40)
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class ReformExample(BaseModel):
+    kind: str = Field(description="case / order")
+    code: str
+    subject: str
+    outcome: str | None
+
+
+class ReformGroup(BaseModel):
+    key: str
+    label: str
+    cases: int
+    orders: int
+    total: int
+    trend: str = Field(description="rising / falling / steady: the last month against the months before")
+    by_month: list[int]
+    examples: list[ReformExample]
+    proposals: list[ProposalOut]
+
+
+class ReformListOut(BaseModel):
+    by: str
+    months: list[str]
+    from_: datetime = Field(alias="from")
+    to: datetime
+    groups: list[ReformGroup]
+    proposals: list[ProposalOut]
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
