@@ -328,7 +328,13 @@ def update_proposal(
     note: str | None = None,
 ) -> ReformProposal:
     require_role(actor, *WRITE_ROLES)
-    proposal = session.get(ReformProposal, proposal_id, with_for_update=True)
+    proposal = (
+        session.scalars(
+            select(ReformProposal).where(ReformProposal.id == proposal_id).with_for_update(of=ReformProposal)
+        )
+        .unique()
+        .first()
+    )
     if proposal is None:
         raise NotFound(f"no proposal {proposal_id}")
     if status is not None and status not in PROPOSAL_STATUSES:

@@ -159,8 +159,12 @@ def _decisions(session: Session, rt: Runtime, *, now: datetime, limit: int, resu
         limit=limit,
     ):
         decision: CaseDecision = found.record
-        case = session.get(Case, decision.case_id, with_for_update=True)
-        assert case is not None
+        # FOR UPDATE OF the case alone: PostgreSQL refuses it across the eager outer joins.
+        case = (
+            session.scalars(select(Case).where(Case.id == decision.case_id).with_for_update(of=Case))
+            .unique()
+            .one()
+        )
         owner = decision.owner_department.code
         key = f"decision-{found.level}:{decision.id}:{found.deadline.isoformat()}"
         if found.overdue:
