@@ -1,7 +1,7 @@
 """casework: reform proposals (改革清单), each with an owner department and a status
 
-Revision ID: 0013_casework_reform
-Revises: 0012_catalog_items
+Revision ID: 0014_casework_reform
+Revises: 0013_auth_security
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import haoban.db
 
-revision = "0013_casework_reform"
-down_revision = "0012_catalog_items"
+revision = "0014_casework_reform"
+down_revision = "0013_auth_security"
 branch_labels = None
 depends_on = None
 
