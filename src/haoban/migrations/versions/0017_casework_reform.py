@@ -1,7 +1,7 @@
 """casework: reform proposals (改革清单), each with an owner department and a status
 
-Revision ID: 0014_casework_reform
-Revises: 0013_auth_security
+Revision ID: 0017_casework_reform
+Revises: 0016_tourism_complaints
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import haoban.db
 
-revision = "0014_casework_reform"
-down_revision = "0013_auth_security"
+revision = "0017_casework_reform"
+down_revision = "0016_tourism_complaints"
 branch_labels = None
 depends_on = None
 
