@@ -9,13 +9,15 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from haoban.auth.rbac import require_role
-from haoban.auth.roles import READ_CONFIG_ROLES
+from haoban.auth.roles import CALL_CENTRE, READ_CONFIG_ROLES
 from haoban.deps import ActorDep, OptionalRecordId, RecordId, RuntimeDep
-from haoban.dispatch import catalogue
+from haoban.dispatch import catalogue, emergency
 from haoban.dispatch.models import DispatchCorrection
 from haoban.dispatch.routing import DispatchRequest
 from haoban.dispatch.schemas import (
     CorrectionOut,
+    EmergencyCheckIn,
+    EmergencyOut,
     ExplainIn,
     ExplainOut,
     ModelOut,
@@ -216,3 +218,13 @@ def model_info(rt: RuntimeDep, actor: ActorDep) -> dict[str, Any]:
         "threshold": rt.classifier.threshold,
         "metadata": rt.classifier.metadata,
     }
+
+
+@router.post(
+    "/emergency/check",
+    response_model=EmergencyOut,
+    summary="While the operator types: is this a life-safety emergency for 110/119/120/122?",
+)
+def check_emergency(rt: RuntimeDep, actor: ActorDep, data: EmergencyCheckIn) -> dict[str, Any]:
+    require_role(actor, *sorted(CALL_CENTRE))
+    return emergency.as_dict(emergency.detect(data.text))

@@ -105,3 +105,20 @@ class ModelOut(BaseModel):
     labels: list[str] = []
     threshold: float | None = None
     metadata: dict[str, Any] | None = None
+
+
+class EmergencyCheckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=10_000, description="what the caller says")
+
+
+class EmergencyOut(BaseModel):
+    emergency: bool = Field(description="life-safety content: transfer at once")
+    kinds: list[str] = Field(
+        description="gas, fire, trapped, drowning, live_wire, violence, medical, traffic"
+    )
+    line: str | None = Field(description="the line to transfer to first (110 / 119 / 120 / 122)")
+    lines: list[str] = Field(description="every line the kinds suggest, first one first")
+    label_zh: str | None
+    label_en: str | None
+    evidence: list[str] = Field(description="the words that raised it")

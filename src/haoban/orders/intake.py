@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from haoban.auth.actors import SYSTEM_ACTOR, Actor
 from haoban.db import Database, UTCDateTime, utcnow
+from haoban.dispatch.emergency import detect as detect_emergency
 from haoban.dispatch.gazetteer import find_district
 from haoban.dispatch.routing import DispatchDecision, DispatchRequest
 from haoban.errors import DomainError, Invalid
@@ -103,6 +104,11 @@ def prepare_order(
         raise Invalid("the order cannot be registered", fields=errors)
 
     subject = data.subject or data.content.strip().splitlines()[0][:40]
+    # A call about danger happening now is urgent (same-day terms) even if the operator had no time to
+    # say so; board messages and imports are not calls for help, so only the phone channel counts.
+    emergency = detect_emergency(data.content) if data.channel.value == "phone" else None
+    if emergency is not None and data.urgency.value != "urgent":
+        data = data.model_copy(update={"urgency": type(data.urgency)("urgent")})
     request = DispatchRequest(
         subject=subject,
         content=data.content,
@@ -175,6 +181,7 @@ def prepare_order(
         "content_sha256": _sha256(data.content),
         "handle_deadline": handle.at.isoformat(),
         "provisional": handle.provisional or None,
+        "emergency": ",".join(emergency.kinds) if emergency else None,
     }
     draft = Draft()
     journal = DraftJournal([])

@@ -439,6 +439,9 @@ STRINGS.update(
         "reason_time": ("相隔", "Apart"),
         "reason_words": ("用词相似", "Wording"),
         "reason_near_copy": ("几乎相同", "Near copy"),
+        "emergency_banner": ("紧急警情：请立即转接", "Emergency: transfer now"),
+        "emergency_transfer": ("一键转", "Transfer to"),
+        "emergency_urgent_set": ("已标为紧急。", "Marked urgent."),
     }
 )
 

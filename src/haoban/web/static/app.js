@@ -43,6 +43,29 @@
         if (r) { ev.preventDefault(); r.checked = true; r.dispatchEvent(new Event("change", { bubbles: true })); }
       }
     });
+    // Life-safety content: a red banner, urgency set, one press hands the call to 110/119/120/122.
+    const banner = $("#emergency-banner");
+    if (banner) {
+      const en = document.documentElement.lang === "en";
+      const check = debounce(async () => {
+        const text = content.value.trim();
+        const data = text.length >= 2 ? await postJSON("/api/v1/emergency/check", { text }) : null;
+        if (!data || !data.emergency) { banner.hidden = true; return; }
+        $("#emergency-kind").textContent = (en ? data.label_en : data.label_zh) + " → " + data.lines.join(" / ");
+        const box = $(".lines", banner);
+        $$("button[data-line]", banner).forEach((b) => b.classList.toggle("suggested", data.lines.includes(b.dataset.line)));
+        data.lines.slice().reverse().forEach((l) => { const b = $(`button[data-line="${l}"]`, banner); if (b) box.prepend(b); });
+        $("#urgency", reg).value = "urgent";
+        banner.hidden = false;
+      }, 250);
+      content.addEventListener("input", check);
+      $$("button[data-line]", banner).forEach((b) => b.addEventListener("click", () => {
+        $("#target", reg).value = b.dataset.line;
+        $("#urgency", reg).value = "urgent";
+        const primary = $("#btn-transfer", reg);
+        if (reg.requestSubmit) reg.requestSubmit(primary); else primary.click();
+      }));
+    }
     const box = $("#suggest");
     const explain = debounce(async () => {
       const text = content.value.trim();
