@@ -287,3 +287,47 @@ def test_sigterm_keeps_every_acknowledged_order(db_url: str, rt: Any, tmp_path: 
     assert len(acknowledged) == len(set(acknowledged)) >= 40
     assert sorted(stored) == sorted(acknowledged)
     assert breaks == [] and checked >= len(acknowledged)
+
+
+def test_a_lockout_reached_through_a_holds_on_b(db_url: str, tmp_path: Path) -> None:
+    from haoban.auth import throttle
+
+    a, b = Server(db_url, tmp_path / "a.log"), Server(db_url, tmp_path / "b.log")
+    with running(a, b):
+        for _ in range(throttle.ACCOUNT_LIMIT):
+            wrong = httpx.post(
+                a.base + "/api/v1/auth/token", data={"username": "dispatcher", "password": "nope"}
+            )
+            assert wrong.status_code == 401
+        right_on_b = httpx.post(
+            b.base + "/api/v1/auth/token", data={"username": "dispatcher", "password": "demo"}
+        )
+        assert right_on_b.status_code == 429, right_on_b.text
+        assert "too many failed logins" in right_on_b.json()["message"]
+        assert int(right_on_b.headers["Retry-After"]) >= 1
+        # Another account is not affected, on either process.
+        assert httpx.post(
+            b.base + "/api/v1/auth/token", data={"username": "supervisor", "password": "demo"}
+        ).is_success
+
+
+def test_a_token_revoked_through_a_is_refused_by_b(db_url: str, tmp_path: Path) -> None:
+    a, b = Server(db_url, tmp_path / "a.log"), Server(db_url, tmp_path / "b.log")
+    with running(a, b):
+        headers = {"Authorization": f"Bearer {a.token('supervisor')}"}
+        assert (
+            httpx.get(b.base + "/api/v1/auth/me", headers=headers).status_code == 200
+        )  # B caches the account
+        assert httpx.post(a.base + "/api/v1/auth/logout", headers=headers).status_code == 204
+        t0 = time.monotonic()
+        refused = wait_for(
+            lambda: (r := httpx.get(b.base + "/api/v1/auth/me", headers=headers)).status_code == 401 and r,
+            timeout=6.0,
+            what="B to refuse the revoked token",
+            every=0.05,
+        )
+        took = time.monotonic() - t0
+        assert "revoked" in refused.json()["message"]
+        # B's follower dropped its cached accounts on the users NOTIFY: well inside the cache's 5 s TTL.
+        assert took < 2.0, f"B refused the revoked token only after {took:.2f} s"
+        assert httpx.get(a.base + "/api/v1/auth/me", headers=headers).status_code == 401

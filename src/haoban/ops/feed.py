@@ -3,8 +3,9 @@
 The near-duplicate index of open orders already catches up before every look-up (the case-file events
 after the last id it saw); this follower does the same in the background, so a look-up never pays for
 a long catch-up and an order filed on any process is a candidate on this one within a second. On
-PostgreSQL a statement trigger on ``order_events`` and ``knowledge_articles`` sends ``NOTIFY
-haoban_changes`` when a write commits, and the follower, ``LISTEN``-ing, wakes at once; without a
+PostgreSQL a statement trigger on ``order_events``, ``knowledge_articles`` and ``users`` sends ``NOTIFY
+haoban_changes`` when a write commits, and the follower, ``LISTEN``-ing, wakes at once (a changed
+account drops the process's cached accounts: a revoked token is refused everywhere); without a
 notification (SQLite, a lost connection) it looks every ``interval`` seconds. Memory stays bounded: the
 index holds open orders inside the duplicate window only, and the follower keeps a cursor, not rows.
 """
@@ -52,7 +53,7 @@ class ChangeFeed:
             "notifications": self.wakeups,
         }
 
-    def sync(self, *, knowledge: bool = False) -> None:
+    def sync(self, *, knowledge: bool = False, accounts: bool = False) -> None:
         """Apply what changed since the last call. The index is built by the first look-up that needs
         it (a process that never answers one never pays for it); from then on it is followed here."""
         from haoban.hotspots.service import open_order_index
@@ -64,6 +65,8 @@ class ChangeFeed:
                 ix.sync(session)
         if knowledge:
             knowledge_cache(self.rt).mark_stale()
+        if accounts:  # a token revoked, an account disabled or its role changed on any process
+            self.rt.actors.clear()
         self.synced_at = time.monotonic()
         RESIDENT_BYTES.labels(str(os.getpid())).set(resident_bytes())
 
@@ -99,4 +102,4 @@ class ChangeFeed:
                     self._stop.wait(pause)
                 tables |= {n.payload for n in conn.notifies(timeout=0.0)}
                 self.wakeups += bool(tables)
-                self.sync(knowledge="knowledge_articles" in tables)
+                self.sync(knowledge="knowledge_articles" in tables, accounts="users" in tables)
