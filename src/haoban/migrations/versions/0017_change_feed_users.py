@@ -1,15 +1,15 @@
 """change feed: NOTIFY haoban_changes when accounts change (revoked tokens, disabled accounts, roles)
 
-Revision ID: 0015_change_feed_users
-Revises: 0014_change_feed
+Revision ID: 0017_change_feed_users
+Revises: 0016_tourism_complaints
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0015_change_feed_users"
-down_revision = "0014_change_feed"
+revision = "0017_change_feed_users"
+down_revision = "0016_tourism_complaints"
 branch_labels = None
 depends_on = None
 
