@@ -1,15 +1,15 @@
 """change feed: NOTIFY haoban_changes when accounts change (revoked tokens, disabled accounts, roles)
 
-Revision ID: 0017_change_feed_users
-Revises: 0016_tourism_complaints
+Revision ID: 0018_change_feed_users
+Revises: 0017_casework_reform
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0017_change_feed_users"
-down_revision = "0016_tourism_complaints"
+revision = "0018_change_feed_users"
+down_revision = "0017_casework_reform"
 branch_labels = None
 depends_on = None
 
