@@ -12,17 +12,22 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ValidationError
 
-from haoban.applications import access, presenters, queries, registry, service
+from haoban.applications import access, assistance, presenters, queries, registry, service
 from haoban.applications.materials import MAX_BYTES, Upload
+from haoban.applications.materials import check as check_upload
 from haoban.applications.schemas import (
+    AccompanyIn,
     AppEventOut,
     ApplicationCreate,
     ApplicationDetail,
     ApplicationPage,
     ApplicationTrack,
+    AssistanceKpis,
     BundleDetail,
     BundleOut,
     BundleUploaded,
+    ConsentCodeIn,
+    ConsentCodeOut,
     InboxPage,
     ResubmitIn,
     TaskActionIn,
@@ -33,6 +38,7 @@ from haoban.auth.roles import Role
 from haoban.db import utcnow
 from haoban.deps import ActorDep, ActorOrCitizenDep, RuntimeDep, client_address
 from haoban.errors import Forbidden, Invalid
+from haoban.orders.citizen import mask_phone
 from haoban.ratelimit import check_rate
 from haoban.runtime import Runtime
 
@@ -76,11 +82,18 @@ async def _read(request: Request, model: type[BaseModel]) -> tuple[Any, dict[str
 
 
 def _channel(actor: Actor) -> str:
+    """Online (the citizen), at the window (a walk-in, in person), or 帮代办 (on someone's behalf)."""
     if actor.role == Role.CITIZEN:
         return "online"
     if actor.role == Role.WINDOW:
         return "window"
-    return "assisted"
+    if actor.role in assistance.HELPER_ROLES:
+        return "assisted"
+    raise Forbidden(
+        f"role {actor.role!r} does not apply for people",
+        message_zh="当前角色不能代为申请",
+        roles_allowed=sorted({Role.WINDOW, *assistance.HELPER_ROLES}),
+    )
 
 
 # -- bundles ---------------------------------------------------------------------------------------
@@ -158,26 +171,40 @@ def _track(rt: Runtime, code: str, last4: str) -> dict[str, Any]:
 )
 async def create_application(request: Request, rt: RuntimeDep, actor: ActorOrCitizenDep) -> dict[str, Any]:
     data, uploads = await _read(request, ApplicationCreate)
+    channel = _channel(actor)
     if actor.role == Role.CITIZEN:
         check_rate(
             rt.db, scope="apply", client=client_address(request), limit=rt.settings.track_rate_per_minute
         )
-    elif actor.role == Role.AUDITOR:
-        raise Forbidden("auditors read, they do not apply", message_zh="审计人员不能代为申请")
-    with rt.db.write() as session:
-        app, _ = service.submit(
-            session,
-            rt,
-            bundle=data.bundle,
-            form=data.form,
-            applicant=service.Applicant(data.applicant.name, data.applicant.phone, data.applicant.id_number),
-            actor=actor,
-            uploads=uploads,
-            reuse=data.reuse,
-            channel=_channel(actor),
-            green_channel=data.green_channel,
+    signature = uploads.pop("consent_signature", None)
+    consent = None
+    if data.consent is not None:
+        consent = assistance.Consent(
+            data.consent.method, data.consent.code, check_upload(signature) if signature else None
         )
-        return presenters.track(rt, session, app)
+    try:
+        with rt.db.write() as session:
+            app, _ = service.submit(
+                session,
+                rt,
+                bundle=data.bundle,
+                form=data.form,
+                applicant=service.Applicant(
+                    data.applicant.name, data.applicant.phone, data.applicant.id_number
+                ),
+                actor=actor,
+                uploads=uploads,
+                reuse=data.reuse,
+                channel=channel,
+                green_channel=data.green_channel,
+                consent=consent,
+                note=data.note,
+            )
+            return presenters.track(rt, session, app)
+    except assistance.WrongCode as wrong:
+        with rt.db.write() as session:  # a wrong code counts towards the limit; nothing else is kept
+            assistance.count_failed_attempt(session, wrong.code_id)
+        raise
 
 
 @router.get("/applications", response_model=ApplicationPage, summary="Applications you may see")
@@ -352,3 +379,43 @@ def hand_over(rt: RuntimeDep, actor: ActorDep, code: str, delivery_id: int) -> d
         app = access.get_application(session, code=code, actor=actor, lock=True)
         service.hand_over(session, rt, app=app, delivery_id=delivery_id, actor=actor)
     return _detail(rt, code, actor)
+
+
+# -- 帮代办 -------------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/assistance/consent-codes",
+    status_code=201,
+    response_model=ConsentCodeOut,
+    tags=["assistance"],
+    summary="帮代办: send a one-time consent code to the person's phone",
+)
+def consent_code(rt: RuntimeDep, actor: ActorDep, data: ConsentCodeIn) -> dict[str, Any]:
+    with rt.db.write() as session:
+        row = assistance.request_code(session, phone=data.phone, actor=actor)
+        return {"phone": mask_phone(row.phone) or "", "expires_at": row.expires_at}
+
+
+@router.post(
+    "/applications/{code}/accompany",
+    response_model=ApplicationDetail,
+    tags=["assistance"],
+    summary="陪同办: log that a helper went along with the applicant",
+)
+def accompany(rt: RuntimeDep, actor: ActorDep, code: str, data: AccompanyIn) -> dict[str, Any]:
+    with rt.db.write() as session:
+        app = access.get_application(session, code=code, actor=actor, lock=True)
+        assistance.accompany(rt, session, app=app, actor=actor, note=data.note)
+    return _detail(rt, code, actor)
+
+
+@router.get(
+    "/assistance/kpis",
+    response_model=AssistanceKpis,
+    tags=["assistance"],
+    summary="帮代办 counts per helper and per green-channel group",
+)
+def assistance_kpis(rt: RuntimeDep, actor: ActorDep) -> dict[str, Any]:
+    with rt.db.read() as session:
+        return assistance.kpis(session, actor=actor)

@@ -190,3 +190,41 @@ class ApplicationCodeCounter(Base):
 
     day: Mapped[str] = mapped_column(String(8), primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+class ApplicationAssistance(Base):
+    """帮代办: who applied for whom with what consent (代办), or who went along (陪同办)."""
+
+    __tablename__ = "application_assistance"
+    __table_args__ = (Index("ix_application_assistance_helper", "helper_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # proxy (代办) / accompany (陪同办)
+    helper_id: Mapped[int | None] = mapped_column(Integer)
+    helper_name: Mapped[str] = mapped_column(String(100))
+    helper_role: Mapped[str] = mapped_column(String(20))
+    person_name: Mapped[str] = mapped_column(String(100))
+    person_phone: Mapped[str] = mapped_column(String(32))
+    green_group: Mapped[str | None] = mapped_column(String(24))
+    consent_method: Mapped[str | None] = mapped_column(String(16))  # signature / otp
+    consent_ref: Mapped[str | None] = mapped_column(String(80))  # signature sha256, or the code's id
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ConsentCode(Base):
+    """A one-time code sent to a person's phone so that they consent to someone applying for them."""
+
+    __tablename__ = "consent_codes"
+    __table_args__ = (Index("ix_consent_codes_phone_created", "phone", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the code with the phone: never the code
+    requested_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

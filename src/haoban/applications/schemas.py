@@ -16,6 +16,16 @@ class ApplicantIn(BaseModel):
     id_number: str | None = Field(default=None, max_length=18)
 
 
+class ConsentIn(BaseModel):
+    """帮代办 consent: ``otp`` with the code the person received, or ``signature`` with an image sent as
+    the file part ``consent_signature``."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    method: str = Field(pattern=r"^(otp|signature)$")
+    code: str | None = Field(default=None, max_length=12)
+
+
 class ApplicationCreate(BaseModel):
     """One submission: the bundle, the shared form, who applies. Materials travel as multipart files
     (field name = material key) or, when the city already holds them, as ``reuse`` digests."""
@@ -27,6 +37,46 @@ class ApplicationCreate(BaseModel):
     applicant: ApplicantIn
     reuse: dict[str, str] = Field(default_factory=dict, description="material key → sha256 held before")
     green_channel: str | None = Field(default=None, description="elderly, disabled, pregnant, veteran, …")
+    consent: ConsentIn | None = Field(default=None, description="required when applying on someone's behalf")
+    note: str | None = Field(default=None, max_length=1000, description="帮代办: the helper's note")
+
+
+class ConsentCodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    phone: str = Field(min_length=5, max_length=32)
+
+
+class ConsentCodeOut(BaseModel):
+    phone: str
+    expires_at: datetime
+
+
+class AccompanyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    note: str = Field(min_length=1, max_length=1000)
+
+
+class HelperCount(BaseModel):
+    helper: str
+    role: str
+    proxy: int
+    accompany: int
+
+
+class GroupCount(BaseModel):
+    group: str
+    label: str
+    label_en: str
+    applications: int
+
+
+class AssistanceKpis(BaseModel):
+    helpers: list[HelperCount]
+    groups: list[GroupCount]
+    assisted_applications: int
+    green_channel_applications: int
 
 
 class TaskActionIn(BaseModel):

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
-from haoban.applications import access, gate, registry
+from haoban.applications import access, assistance, gate, registry
 from haoban.applications.materials import CheckedUpload, Upload, check_all
 from haoban.applications.models import (
     Application,
@@ -429,9 +429,14 @@ def submit(
     reuse: Mapping[str, str] | None = None,
     channel: str = "online",
     green_channel: str | None = None,
+    consent: assistance.Consent | None = None,
+    note: str | None = None,
     now: datetime | None = None,
 ) -> tuple[Application, Outcome]:
-    """One submission with the shared form and its materials starts the bundle at every department."""
+    """One submission with the shared form and its materials starts the bundle at every department.
+
+    ``channel`` "assisted" (帮代办) needs the person's ``consent``, recorded with the application.
+    """
     at = now or utcnow()
     if channel not in CHANNELS:
         raise Invalid(f"channel must be one of {', '.join(CHANNELS)}", fields={"channel": "unknown"})
@@ -441,6 +446,11 @@ def submit(
             fields={"green_channel": "unknown group"},
         )
     who = _check_applicant(applicant)
+    proxy = (
+        assistance.check_consent(session, consent=consent, phone=who.phone, at=at)
+        if channel == "assisted"
+        else None
+    )
     row = registry.require_latest(session, bundle)
     definition = registry.definition_of(rt, row)
     checked = check_all(uploads or {})
@@ -491,6 +501,10 @@ def submit(
         },
     )
     _store_materials(session, app, checked, reused, actor=actor, at=at)
+    if proxy is not None:
+        assistance.record_proxy(
+            rt, session, app, actor=actor, method=proxy[0], ref=proxy[1], at=at, note=note
+        )
     _apply(session, rt, app, definition, tr, at=at)
     _store(rt, app, instance)
     return app, Outcome(app.code, app.status, tr.engine_seconds)

@@ -21,6 +21,7 @@ class Role(enum.StrEnum):
     CITIZEN = "citizen"  # 市民, no account
     GATE = "gate"  # 检票员: checks visitors' e-tickets in at a scenic spot's gate (AI游衡阳)
     WINDOW = "window"  # 窗口工作人员: the service centre's windows (办不成事, 营商环境投诉, applications)
+    VOLUNTEER = "volunteer"  # 帮代办员: staff or registered volunteer applying on someone's behalf
 
 
 R = Role
@@ -33,6 +34,7 @@ STAFF_ROLES: tuple[Role, ...] = (
     R.AUDITOR,
     R.GATE,
     R.WINDOW,
+    R.VOLUNTEER,
 )
 ROLE_LABELS: dict[str, tuple[str, str]] = {
     R.OPERATOR: ("话务员", "Operator"),
@@ -45,6 +47,7 @@ ROLE_LABELS: dict[str, tuple[str, str]] = {
     R.CITIZEN: ("市民", "Citizen"),
     R.GATE: ("检票员", "Gate staff"),
     R.WINDOW: ("窗口人员", "Window clerk"),
+    R.VOLUNTEER: ("帮代办员", "Assistant (帮代办)"),
 }
 
 # The hotline centre (受理 / 派单 / 督办) and the administrators.

@@ -46,6 +46,7 @@ STAFF = [
     ("auditor", "auditor", "审计员 赵静"),
     ("gate", "gate", "检票员 孙丽"),
     ("window", "window", "窗口人员 周敏"),
+    ("volunteer", "volunteer", "帮代办员 黄欣"),
 ]
 # TipDM masks the city as A市 and its districts as A1区 … A9市; map them onto Hengyang.
 PLACE_MAP = {
