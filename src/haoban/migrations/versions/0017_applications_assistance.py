@@ -1,7 +1,7 @@
 """applications: 帮代办 — who applied for whom with what consent, 陪同办; one-time consent codes
 
-Revision ID: 0014_applications_assistance
-Revises: 0013_auth_security
+Revision ID: 0017_applications_assistance
+Revises: 0016_tourism_complaints
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 from haoban.db import UTCDateTime
 
-revision = "0014_applications_assistance"
-down_revision = "0013_auth_security"
+revision = "0017_applications_assistance"
+down_revision = "0016_tourism_complaints"
 branch_labels = None
 depends_on = None
 
