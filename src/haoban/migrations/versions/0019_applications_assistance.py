@@ -1,7 +1,7 @@
 """applications: 帮代办 — who applied for whom with what consent, 陪同办; one-time consent codes
 
-Revision ID: 0017_applications_assistance
-Revises: 0016_tourism_complaints
+Revision ID: 0019_applications_assistance
+Revises: 0018_change_feed_users
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 from haoban.db import UTCDateTime
 
-revision = "0017_applications_assistance"
-down_revision = "0016_tourism_complaints"
+revision = "0019_applications_assistance"
+down_revision = "0018_change_feed_users"
 branch_labels = None
 depends_on = None
 
