@@ -31,6 +31,15 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+if ! command -v espeak-ng >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "== installing Debian's espeak-ng for the spoken tourism guides"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null
+  else
+    echo "warning: espeak-ng is missing and apt-get is not usable here; the spoken-guide tests are skipped" >&2
+  fi
+fi
+
 echo "== ruff"
 "$VENV/bin/ruff" check src tests bench
 

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     # attribution. Empty: no tiles, the map draws places on a plain background and works offline.
     map_tiles: str = ""
     map_attribution: str = ""
+    # Spoken guides: the espeak-ng voice (cmn = Mandarin), where generated audio is kept (a shared volume
+    # when several machines run jobs), and how often the job speaks guides not cached yet.
+    tourism_voice: str = "cmn"
+    media_dir: Path = Path("media")
+    tourism_guides_seconds: float = Field(default=300.0, gt=0)
     # Machine-learning dispatch: "auto" loads the shipped model (training it if missing), "off" routes
     # with catalogue rules only, anything else is a path to a model file.
     dispatch_model: str = "auto"

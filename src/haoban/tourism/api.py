@@ -12,8 +12,9 @@ from starlette.datastructures import UploadFile
 from haoban.deps import ActorDep, RuntimeDep, client_address
 from haoban.errors import Invalid
 from haoban.ratelimit import check_rate
-from haoban.tourism import complaints, dashboard, places, tickets
+from haoban.tourism import complaints, dashboard, places, qa, tickets
 from haoban.tourism.schemas import (
+    AskOut,
     BookedOut,
     BookIn,
     CheckInIn,
@@ -84,7 +85,9 @@ def get_place(
 ) -> dict[str, Any]:
     with rt.db.read() as session:
         place = places.get_place(session, code=code)
-        return places.place_view(place, calendar=rt.calendar, today=_today(rt), lang=lang)
+        return places.place_view(
+            place, calendar=rt.calendar, today=_today(rt), lang=lang, settings=rt.settings
+        )
 
 
 @router.post(
@@ -231,3 +234,9 @@ def tourism_dashboard(
         raise Invalid("the end lies before the start", fields={"end": "before start"})
     with rt.db.read() as session:
         return dashboard.figures(session, rt, actor=actor, start=start, end=end)
+
+
+@router.get("/ask", response_model=AskOut, summary="Ask about places: answers with their source, or 12345")
+def ask(rt: RuntimeDep, q: Annotated[str, Query(min_length=1, max_length=200)]) -> dict[str, Any]:
+    with rt.db.read() as session:
+        return qa.ask(session, rt, question=q, today=_today(rt))

@@ -73,3 +73,33 @@ def search_cmd(
         return
     for i in items:
         console.print(f"{i['score']:.2f}  {i['code']}  {i['name']}")
+
+
+@app.command("guides")
+def guides_cmd() -> None:
+    """Speak every place's guide not cached yet (espeak-ng), now — the job does it on its timer too."""
+    from haoban.jobs.registry import run_once
+    from haoban.tourism.guides import espeak_available
+
+    if not espeak_available():
+        raise _fail("espeak-ng is not installed: apt-get install espeak-ng")
+    rt = cliutil.runtime()
+    result = run_once(rt, "tourism.guides")
+    console.print(
+        f"guides spoken: {result['made']} new, {result['cached']} already cached, {result['failed']} failed"
+    )
+
+
+@app.command("ask")
+def ask_cmd(question: Annotated[str, typer.Argument(help="e.g. 南岳大庙几点开门")]) -> None:
+    """Ask the question box (retrieval over guides, hours and tickets)."""
+    from haoban.tourism.qa import ask
+
+    rt = cliutil.runtime()
+    with rt.db.read() as session:
+        got = ask(session, rt, question=question, today=datetime.now(rt.settings.tz).date())
+    if not got["known"]:
+        console.print("不知道 — please call 12345")
+        return
+    for a in got["answers"]:
+        console.print(f"{a['score']:.2f}  {a['place_name']} · {a['kind_label']}: {a['text']}")

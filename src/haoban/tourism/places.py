@@ -30,10 +30,12 @@ from haoban.auth import rbac
 from haoban.auth.actors import Actor
 from haoban.auth.roles import ADMIN_ROLES
 from haoban.calendar import WorkCalendar
+from haoban.config import Settings
 from haoban.db import utcnow
 from haoban.errors import Invalid, NotFound
 from haoban.knowledge.search import Article, KnowledgeIndex
 from haoban.runtime import Runtime
+from haoban.tourism.guides import audio_url
 from haoban.tourism.models import Place
 from haoban.tourism.schemas import ImportProblem, ImportResult, PlaceIn
 from haoban.tourism.vocabulary import KIND_LABELS, WEEKDAYS
@@ -73,7 +75,10 @@ def _json_list(text: str | None) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def place_view(place: Place, *, calendar: WorkCalendar, today: date, lang: str = "zh") -> dict[str, Any]:
+def place_view(
+    place: Place, *, calendar: WorkCalendar, today: date, lang: str = "zh", settings: Settings | None = None
+) -> dict[str, Any]:
+    """A place as pages and the API show it; with ``settings``, the URL of its spoken guide if made."""
     hours = json.loads(place.hours or "{}")
     zh, en = KIND_LABELS.get(place.kind, (place.kind, place.kind))
     return {
@@ -100,6 +105,7 @@ def place_view(place: Place, *, calendar: WorkCalendar, today: date, lang: str =
         "phone": place.phone,
         "demo": place.demo,
         "score": None,
+        "guide_audio": audio_url(settings, place.guide) if settings is not None else None,
     }
 
 
@@ -341,7 +347,7 @@ def list_places(
         ordered = sorted(places.values(), key=lambda p: (p.kind, p.code))
     views = []
     for p in ordered:
-        view = place_view(p, calendar=calendar, today=today, lang=lang)
+        view = place_view(p, calendar=calendar, today=today, lang=lang, settings=rt.settings)
         if open_today and not view["today"]["open"]:
             continue
         view["score"] = scores.get(p.id)

@@ -125,6 +125,7 @@ class PlaceOut(BaseModel):
     demo: bool
     score: float | None = Field(default=None, description="search relevance, when searched")
     distance_km: float | None = Field(default=None, description="from the given lat / lon, when given")
+    guide_audio: str | None = Field(default=None, description="the spoken guide (WAV), once it is made")
 
 
 class PlaceList(BaseModel):
@@ -396,3 +397,20 @@ class DashboardOut(BaseModel):
     sales: list[SalesRow]
     complaints: list[ComplaintsRow]
     totals: dict[str, Any]
+
+
+class AskAnswer(BaseModel):
+    place: str
+    place_name: str
+    kind: str = Field(description="guide / hours / tickets / visit")
+    kind_label: str
+    text: str
+    score: float
+    source: str = Field(description="the place's page")
+
+
+class AskOut(BaseModel):
+    question: str
+    known: bool = Field(description="false: nothing fits; ask 12345")
+    answers: list[AskAnswer]
+    fallback: dict[str, str] | None

@@ -406,6 +406,15 @@ STRINGS.update(
         "tour_complaints": ("投诉", "Complaints"),
         "tour_visitors": ("各景点每日预约与容量", "Visitors per spot and day vs capacity"),
         "tour_fill": ("预约率", "Filled"),
+        "tour_ask": ("问一问", "Ask"),
+        "tour_ask_hint": ("关于景点、开放时间和门票的问题", "A question about places, hours or tickets"),
+        "tour_ask_go": ("提问", "Ask"),
+        "tour_source": ("来源", "Source"),
+        "tour_ask_unknown": (
+            "抱歉，我不知道。可以拨打 12345 或在网上留言：",
+            "Sorry, I don't know. Call 12345 or write to the hotline:",
+        ),
+        "tour_audio_pending": ("语音导览正在生成。", "The spoken guide is being made."),
     }
 )
 

@@ -9,14 +9,14 @@ from typing import Any
 import segno
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 
 from haoban.auth.roles import DASHBOARD_ROLES, GATE_ROLES
 from haoban.deps import client_address
 from haoban.errors import Conflict, Invalid, NotFound
 from haoban.ratelimit import check_rate
-from haoban.tourism import complaints, dashboard, places, tickets
+from haoban.tourism import complaints, dashboard, guides, places, qa, tickets
 from haoban.tourism.models import TicketPlan
 from haoban.tourism.schemas import BookIn, ComplaintIn
 from haoban.tourism.vocabulary import KIND_LABELS, PlaceKind
@@ -105,7 +105,9 @@ def tour_place(request: Request, code: str) -> Response:
     lang = lang_of(request)
     with rt.db.read() as session:
         place = places.get_place(session, code=code)
-        view = places.place_view(place, calendar=rt.calendar, today=_today(request), lang=lang)
+        view = places.place_view(
+            place, calendar=rt.calendar, today=_today(request), lang=lang, settings=rt.settings
+        )
         plan = session.get(TicketPlan, place.id)
         sells = plan is not None and plan.active
         replies = complaints.published_replies(session, place_id=place.id)
@@ -156,7 +158,9 @@ def _complain(request: Request, code: str, form: dict[str, Any]) -> Response:
             errors, message = exc.detail.get("fields", {}), exc.message
     with rt.db.read() as session:
         place = places.get_place(session, code=code)
-        view = places.place_view(place, calendar=rt.calendar, today=_today(request), lang=lang)
+        view = places.place_view(
+            place, calendar=rt.calendar, today=_today(request), lang=lang, settings=rt.settings
+        )
         plan = session.get(TicketPlan, place.id)
         replies = complaints.published_replies(session, place_id=place.id)
     return render(
@@ -393,3 +397,30 @@ def _gate(request: Request, form: dict[str, Any]) -> Response:
 async def gate_submit(request: Request) -> Response:
     form = dict(await request.form())
     return await run_in_threadpool(_gate, request, form)
+
+
+# --- spoken guides and the question box ---------------------------------------------------------------
+
+
+@router.get("/tour/audio/{name}")
+def guide_audio(request: Request, name: str) -> Response:
+    """A spoken guide from the cache; only bare ``<sha256>.wav`` names are served."""
+    path = (
+        guides.audio_path(runtime(request).settings, name.removesuffix(".wav"))
+        if name.endswith(".wav")
+        else None
+    )
+    if path is None:
+        raise NotFound("no such guide audio")
+    return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/tour/ask")
+def ask_page(request: Request) -> Response:
+    rt = runtime(request)
+    q = (request.query_params.get("q") or "").strip()[:200]
+    got = None
+    if q:
+        with rt.db.read() as session:
+            got = qa.ask(session, rt, question=q, today=_today(request))
+    return render(request, "tour_ask.html", {**tour_context(request), "q": q, "got": got})

@@ -48,6 +48,10 @@
             list.appendChild(li);
           });
           status.textContent = en ? "Nearest places:" : "离你最近的地点：";
+          // The spoken guide of the nearest place that has one, ready to play.
+          var withAudio = data.items.filter(function (p) { return p.guide_audio; })[0];
+          var player = document.getElementById("near-audio");
+          if (withAudio) { player.src = withAudio.guide_audio; player.hidden = false; player.title = label(withAudio); }
           map.setView([lat, lon], 13);
         });
     }, function () { status.textContent = en ? "Location was refused." : "定位被拒绝。"; });
