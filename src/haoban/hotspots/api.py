@@ -11,7 +11,7 @@ from haoban.auth import rbac
 from haoban.auth.roles import CALL_CENTRE
 from haoban.deps import ActorDep, RuntimeDep
 from haoban.hotspots import service
-from haoban.hotspots.schemas import DuplicateCheck, DuplicatesOut, HotspotsOut
+from haoban.hotspots.schemas import DuplicateCheck, DuplicatesOut, HotspotsOut, MergeAllIn, MergeAllOut
 
 router = APIRouter(prefix="/api/v1", tags=["hotline intelligence"])
 READ_ROLES = service.READ_ROLES
@@ -50,6 +50,17 @@ def check_duplicates(rt: RuntimeDep, actor: ActorDep, data: DuplicateCheck) -> d
             at=data.received_at,
             limit=data.limit,
         )
+
+
+@router.post(
+    "/incidents/merge",
+    response_model=MergeAllOut,
+    summary="Merge all: a candidate group under one master, in one action (each merge through the gate)",
+)
+def merge_all(rt: RuntimeDep, actor: ActorDep, data: MergeAllIn) -> dict[str, Any]:
+    rbac.require_role(actor, *sorted(CALL_CENTRE))
+    with rt.db.write() as session:
+        return service.merge_all(session, rt, master=data.master, duplicates=data.duplicates, actor=actor)
 
 
 @router.get(

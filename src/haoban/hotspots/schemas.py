@@ -21,6 +21,15 @@ class DuplicateCheck(BaseModel):
     limit: int = Field(default=5, ge=1, le=20)
 
 
+class MergeAllIn(BaseModel):
+    """A candidate group merged in one action (并单): every duplicate goes under the master."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    master: str = Field(min_length=1, max_length=24, description="the order the others follow")
+    duplicates: list[str] = Field(min_length=1, max_length=50, description="orders to merge under it")
+
+
 # --- responses ------------------------------------------------------------------------------------
 
 
@@ -85,3 +94,8 @@ class HotspotsOut(BaseModel):
     orders: int
     seed: int
     hotspots: list[HotspotOut]
+
+
+class MergeAllOut(BaseModel):
+    master: str
+    merged: list[str]

@@ -42,7 +42,9 @@ from haoban.hotspots.models import OrderVote
 from haoban.hotspots.neardup import DocRef, Match, NearDuplicateIndex
 from haoban.orders import workflow
 from haoban.orders.access import get_order
+from haoban.orders.actions import apply_action
 from haoban.orders.models import Order, OrderEvent
+from haoban.orders.schemas import ActionRequest
 from haoban.runtime import Runtime
 from haoban.textutil import extract_districts
 
@@ -333,6 +335,46 @@ def check_duplicates(
         "window_days": ix.index.window.days,
         "candidates": _candidates(session, rt, _merge_hits(copies, found, limit)),
     }
+
+
+# --- one answer for all callers: merge a candidate group ------------------------------------------
+
+# States an order may be merged from (the state table's "merge" transition).
+MERGEABLE = frozenset(s.value for s in workflow.BY_ACTION["merge"].sources if s is not None)
+
+
+def group_master(members: Sequence[dict[str, Any]]) -> tuple[str | None, list[str]]:
+    """The master of a candidate group and the members to merge under it.
+
+    The master is the member furthest along (already signed or replied: a department works on it),
+    else the first received; every other member that may still be merged follows it.
+    """
+    callback = workflow.Status.CALLBACK.value
+    open_ = [m for m in members if m["status"] in OPEN_STATUSES and m["status"] != callback]
+    if len(open_) < 2:
+        return None, []
+    ahead = [m for m in open_ if m["status"] not in MERGEABLE]
+    master = min(ahead or open_, key=lambda m: (m["received_at"], m["code"]))
+    rest = [m["code"] for m in open_ if m["code"] != master["code"] and m["status"] in MERGEABLE]
+    return master["code"], rest
+
+
+def merge_all(
+    session: Session, rt: Runtime, *, master: str, duplicates: Sequence[str], actor: Actor
+) -> dict[str, Any]:
+    """Merge every duplicate under ``master`` (并单) in one go: each through the orders' gate, all in
+    this transaction — one refused merge (state, role, scope) refuses them all."""
+    codes = list(dict.fromkeys(c.strip() for c in duplicates if c and c.strip()))
+    errors: dict[str, str] = {}
+    if not codes:
+        errors["duplicates"] = "name at least one order to merge"
+    if master in codes:
+        errors["duplicates"] = f"{master} is the master; it cannot be merged into itself"
+    if errors:
+        raise Invalid("cannot merge", fields=errors)
+    for code in codes:
+        apply_action(session, rt, code=code, action="merge", data=ActionRequest(master=master), actor=actor)
+    return {"master": master, "merged": codes}
 
 
 # --- votes ----------------------------------------------------------------------------------------

@@ -179,6 +179,8 @@ def track_view(order: Order, events: Iterable[OrderEvent]) -> dict[str, Any]:
         "handle_deadline": order.handle_deadline,
         "answer": order.answer_text,
         "reply": order.reply_text if reply_visible else None,
+        # A merged caller is answered by its master (并单): show which order that is.
+        "master": order.master.code if order.master_id and order.master else None,
         "timeline": [
             {"at": e.at, "action": e.action, "status": e.to_status, "status_label": status_label(e.to_status)}
             for e in events

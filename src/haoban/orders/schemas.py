@@ -247,6 +247,7 @@ class TrackOut(BaseModel):
     handle_deadline: datetime
     answer: str | None
     reply: str | None
+    master: str | None = Field(default=None, description="the order this one was merged into (并单)")
     timeline: list[TrackEvent]
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from haoban.auth.actors import Actor
 from haoban.db import utcnow
 from haoban.dispatch.routing import TRANSFER_TARGETS
-from haoban.errors import Conflict, Invalid
+from haoban.errors import Conflict, Forbidden, Invalid, NotFound
 from haoban.orders import presenters, queries
 from haoban.orders.access import STAFF_INTAKE_ROLES as INTAKE_ROLES
 from haoban.orders.intake import create_order, register_and_act
@@ -129,6 +129,7 @@ def queue(request: Request, page: int = 1) -> Response:
         items = [presenters.order_detail(o, rt, actor=actor, now=now) for o in rows]
         for item in items:
             item["similar"] = panels.similar_orders(session, rt, code=item["code"], actor=actor)
+            item["merge_group"] = panels.merge_group(item, item["similar"])
     return render(
         request,
         "queue.html",
@@ -138,8 +139,30 @@ def queue(request: Request, page: int = 1) -> Response:
             "page": page,
             "pages": max(1, -(-total // 20)),
             "done": request.query_params.get("done"),
+            "merged": request.query_params.get("merged"),
+            "error": request.query_params.get("error"),
             "done_code": request.query_params.get("code"),
             **directory_choices(rt),
         },
         actor=actor,
     )
+
+
+def _merge_all(request: Request, form: dict[str, Any]) -> Response:
+    actor = require_actor(request, *INTAKE_ROLES)
+    rt = runtime(request)
+    master = str(form.get("master") or "").strip()
+    duplicates = [c for c in str(form.get("duplicates") or "").split(",") if c.strip()]
+    try:
+        with rt.db.write() as session:
+            done = panels.merge_all(session, rt, master=master, duplicates=duplicates, actor=actor)
+    except (Invalid, Conflict, Forbidden, NotFound) as exc:
+        return redirect("/console/queue", error=exc.message)
+    return redirect("/console/queue", merged=",".join(done["merged"]), code=done["master"])
+
+
+@router.post("/console/queue/merge_all")
+async def merge_all(request: Request) -> Response:
+    """Merge all: one press puts a candidate group under its master (each merge through the gate)."""
+    form = dict(await request.form())
+    return await run_in_threadpool(_merge_all, request, form)

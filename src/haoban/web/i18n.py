@@ -448,6 +448,13 @@ STRINGS.update(
         "reason_time": ("相隔", "Apart"),
         "reason_words": ("用词相似", "Wording"),
         "reason_near_copy": ("几乎相同", "Near copy"),
+        "merge_all": ("全部并单", "Merge all"),
+        "merged_all": ("已并单", "Merged"),
+        "merged_into": ("并入主工单", "Merged into"),
+        "merged_into_note": (
+            "同一事件由主工单统一办理，答复和回访会同步给您。",
+            "One incident, handled under this order: its reply and the call-back reach you too.",
+        ),
         "emergency_banner": ("紧急警情：请立即转接", "Emergency: transfer now"),
         "emergency_transfer": ("一键转", "Transfer to"),
         "emergency_urgent_set": ("已标为紧急。", "Marked urgent."),

@@ -30,3 +30,21 @@ def reply_score(session: Session, *, code: str, actor: Actor) -> dict[str, Any] 
     if actor.role not in feedback.SCORE_READ_ROLES:
         return None
     return feedback.reply_scores(session, code=code, actor=actor)["latest"] or {}
+
+
+def merge_group(item: dict[str, Any], similar: list[dict[str, Any]] | None) -> dict[str, Any] | None:
+    """The "merge all" offer of a queue card: the master and the orders that would follow it."""
+    if not similar:
+        return None
+    members = [{"code": item["code"], "status": item["status"], "received_at": item["received_at"]}]
+    members += [{"code": c["code"], "status": c["status"], "received_at": c["received_at"]} for c in similar]
+    master, duplicates = hotspots.group_master(members)
+    if master is None or not duplicates:
+        return None
+    return {"master": master, "duplicates": duplicates}
+
+
+def merge_all(
+    session: Session, rt: Runtime, *, master: str, duplicates: list[str], actor: Actor
+) -> dict[str, Any]:
+    return hotspots.merge_all(session, rt, master=master, duplicates=duplicates, actor=actor)
