@@ -8,8 +8,13 @@ falls back to an asyncio httpx client and says so.
 
     apt-get install wrk
     .venv/bin/python bench/intake.py --seconds 15 --clients 16 64 --db sqlite postgresql [--write]
+    .venv/bin/python bench/intake.py --workers 1 2 --clients 16 --db postgresql --simulate 3000 --write
 
-``--write`` replaces the "## Intake" section of bench/RESULTS.md.
+``--write`` replaces the "## Intake" section of bench/RESULTS.md (with ``--workers``: the
+"## Intake scale-out" section). ``--workers 1 2`` runs the bare ceiling and haoban with each number
+of server processes (``uvicorn --workers`` / ``haoban serve --workers``). ``--simulate N`` then runs two
+``haoban serve`` processes on different ports against one PostgreSQL database, spreads N creates over
+both, and checks that every acknowledged order exists exactly once and every case file verifies.
 """
 
 from __future__ import annotations
@@ -76,7 +81,7 @@ def wait_up(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"server at {url} did not come up")
 
 
-def start_bare(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_bare(tmp: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     (tmp / "bare_app.py").write_text(BARE_APP)
     port = free_port()
     proc = subprocess.Popen(
@@ -87,6 +92,8 @@ def start_bare(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
             "bare_app:app",
             "--port",
             str(port),
+            "--workers",
+            str(workers),
             "--log-level",
             "warning",
             "--no-access-log",
@@ -112,24 +119,34 @@ def prepare_db(db: str, tmp: Path) -> str:
     return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
 
 
-def start_haoban(url: str) -> tuple[subprocess.Popen[bytes], str]:
-    env = {
+def haoban_env(url: str) -> dict[str, str]:
+    return {
         **os.environ,
         "HAOBAN_DATABASE_URL": url,
         "HAOBAN_SECRET_KEY": "bench-secret-key-0123456789abcdef0123",
     }
+
+
+def seed(url: str) -> None:
     subprocess.run(
         [PY, "-m", "haoban.cli", "demo", "seed", "--orders", "0"],
-        env=env,
+        env=haoban_env(url),
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def start_haoban(url: str, workers: int = 1, *, seeded: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+    if not seeded:
+        seed(url)
     port = free_port()
+    args = ["serve", "--port", str(port), "--workers", str(workers), "--no-worker", "--log-level", "warning"]
     proc = subprocess.Popen(
-        [PY, "-m", "haoban.cli", "serve", "--port", str(port), "--no-worker", "--log-level", "warning"],
-        env=env,
+        [PY, "-m", "haoban.cli", *args],
+        env=haoban_env(url),
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     wait_up(base + "/api/v1/health")
@@ -247,7 +264,12 @@ def main() -> None:
     ap.add_argument("--clients", type=int, nargs="+", default=[16, 64])
     ap.add_argument("--db", nargs="+", default=["sqlite", "postgresql"])
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--workers", type=int, nargs="+", help="server processes to compare, e.g. 1 2")
+    ap.add_argument("--simulate", type=int, default=0, help="creates over two servers, then checked")
     args = ap.parse_args()
+    if args.workers:
+        scale_out(args)
+        return
     use_wrk = shutil.which("wrk") is not None
     if not use_wrk:
         print("wrk not found: falling back to the httpx client (it, not the server, will be the limit)")
@@ -329,6 +351,174 @@ def main() -> None:
             ]
         )
         write_section(ROOT / "bench" / "RESULTS.md", "## Intake", section)
+
+
+def simulate(n: int, tmp: Path, clients: int = 16) -> dict[str, object]:
+    """Two ``serve`` processes on different ports, one PostgreSQL database; ``n`` creates spread over
+    both by an asyncio client; then every acknowledged order must exist exactly once and every case
+    file verify."""
+    from sqlalchemy import create_engine, text
+
+    url = prepare_db("postgresql", tmp)
+    seed(url)
+    (pa, a), (pb, b) = start_haoban(url, seeded=True), start_haoban(url, seeded=True)
+    acknowledged: list[str] = []
+    failures = 0
+    try:
+        token = httpx.post(
+            a + "/api/v1/auth/token", data={"username": "operator", "password": "demo"}
+        ).json()["access_token"]
+
+        async def go() -> float:
+            nonlocal failures
+            counter = iter(range(n))
+            limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+            async with httpx.AsyncClient(
+                limits=limits, timeout=30, headers={"Authorization": f"Bearer {token}"}
+            ) as client:
+
+                async def worker(seed_: int) -> None:
+                    nonlocal failures
+                    rng = random.Random(seed_)
+                    for i in counter:
+                        base = a if i % 2 == 0 else b
+                        try:
+                            r = await client.post(base + "/api/v1/orders", json=order_body(rng))
+                        except httpx.HTTPError:
+                            failures += 1
+                            continue
+                        if r.status_code == 201:
+                            acknowledged.append(r.json()["code"])
+                        else:
+                            failures += 1
+
+                start = time.perf_counter()
+                await asyncio.gather(*(worker(i) for i in range(clients)))
+                return time.perf_counter() - start
+
+        elapsed = asyncio.run(go())
+    finally:
+        for p in (pa, pb):
+            p.terminate()
+            p.wait()
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT code FROM orders")).scalars().all()
+    engine.dispose()
+    verdict = verify(url, a, 0)
+    return {
+        "requests": n,
+        "acknowledged": len(acknowledged),
+        "failed": failures,
+        "distinct": len(set(acknowledged)),
+        "stored": len(stored),
+        "missing": len(set(acknowledged) - set(stored)),
+        "unacknowledged_extra": len(set(stored) - set(acknowledged)),
+        "rate": n / elapsed,
+        "verify": verdict,
+    }
+
+
+def scale_out(args: argparse.Namespace) -> None:
+    use_wrk = shutil.which("wrk") is not None
+    if not use_wrk:
+        raise SystemExit("the scale-out run needs wrk (apt-get install wrk): a Python client saturates first")
+    tmp = Path(tempfile.mkdtemp(prefix="haboan-scale-"))
+    cores = os.cpu_count() or 1
+    rows: list[str] = []
+    notes: list[str] = []
+    load_before = os.getloadavg()
+    results: dict[tuple[str, int, int], dict[str, float]] = {}
+
+    def row(label: str, w: int, r: dict[str, float], extra: str) -> None:
+        rows.append(
+            f"| {label} | {w} | {r['clients']} | {r['n']} | {r['rate']:.0f} | {r['p50_ms']:.1f} "
+            f"| {r['p99_ms']:.1f} | {r['failed']} | {extra} |"
+        )
+        print(rows[-1], flush=True)
+
+    try:
+        for w in args.workers:
+            bare, bare_base = start_bare(tmp, w)
+            try:
+                run_wrk(bare_base + "/noop", seconds=5, clients=16, token=None, tmp=tmp)  # warm-up
+                for k in args.clients:
+                    r = run_wrk(bare_base + "/noop", seconds=args.seconds, clients=k, token=None, tmp=tmp)
+                    results[("bare", w, k)] = r
+                    row("bare FastAPI POST (ceiling)", w, r, "–")
+            finally:
+                bare.terminate()
+                bare.wait()
+        for db in args.db:
+            for w in args.workers:
+                url = prepare_db(db, tmp)
+                proc, base = start_haoban(url, w)
+                try:
+                    token = httpx.post(
+                        base + "/api/v1/auth/token", data={"username": "operator", "password": "demo"}
+                    ).json()["access_token"]
+                    for k in args.clients:
+                        r = run_wrk(
+                            base + "/api/v1/orders", seconds=args.seconds, clients=k, token=token, tmp=tmp
+                        )
+                        results[(db, w, k)] = r
+                        one = results.get((db, args.workers[0], k))
+                        speedup = r["rate"] / one["rate"] if one else 1.0
+                        share = r["rate"] / results[("bare", w, k)]["rate"] * 100
+                        row(
+                            f"full create, {db}",
+                            w,
+                            r,
+                            f"{share:.0f}% of ceiling; ×{speedup:.2f} vs {args.workers[0]} worker(s), "
+                            f"{speedup / min(w, cores) * 100:.0f}% per core",
+                        )
+                finally:
+                    proc.terminate()
+                    proc.wait()
+                notes.append(f"case files after {db} with {w} worker(s): {verify(url, base, 0)}")
+                print(notes[-1], flush=True)
+        sim = simulate(args.simulate, tmp) if args.simulate else None
+        if sim:
+            print(f"simulation: {sim}", flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    load_after = os.getloadavg()
+    if not args.write:
+        return
+    lines = [
+        "## Intake scale-out",
+        "",
+        f"Machine: {machine()}. Client wrk (1 thread) and servers share the machine. Load average "
+        f"before / after the run: {load_before[0]:.1f} / {load_after[0]:.1f} "
+        "(other sessions share the 2 cores).",
+        f"Command: `.venv/bin/python bench/intake.py --workers {' '.join(map(str, args.workers))} --seconds "
+        f"{args.seconds} --clients {' '.join(map(str, args.clients))} --db {' '.join(args.db)}"
+        + (f" --simulate {args.simulate}" if args.simulate else "")
+        + " --write`",
+        "",
+        "Each worker count runs the bare FastAPI ceiling (`uvicorn --workers N`) and haoban "
+        "(`haoban serve --workers N --no-worker`): the same full create as above (validated, dispatched, "
+        "both deadlines, committed durably with its case-file events and the SMS receipt), each process "
+        "with its own group-commit writer. Per core: the speed-up over the first worker count divided "
+        "by the cores the processes can use.",
+        "",
+        "| endpoint | workers | clients | requests | per second | p50 ms | p99 ms | failed | notes |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        *[f"- {n}" for n in notes],
+    ]
+    if sim:
+        lines += [
+            "",
+            f"Two-machine simulation on loopback: two `haoban serve` processes on different ports, one "
+            f"PostgreSQL database, {sim['requests']} creates alternating between them from 16 asyncio "
+            f"connections ({sim['rate']:.0f}/s, the Python client is the limit here): acknowledged "
+            f"{sim['acknowledged']}, failed {sim['failed']}, distinct codes {sim['distinct']}, stored "
+            f"{sim['stored']}, acknowledged but missing {sim['missing']}, stored but never acknowledged "
+            f"{sim['unacknowledged_extra']}; `haoban audit verify`: {sim['verify']}.",
+        ]
+    write_section(ROOT / "bench" / "RESULTS.md", "## Intake scale-out", "\n".join(lines) + "\n")
 
 
 def write_section(path: Path, heading: str, section: str) -> None:
