@@ -349,7 +349,7 @@ def orders_export(
     try:
         writer = csv.writer(handle)
         writer.writerow(EXPORT_COLUMNS)
-        with rt.db.read() as session:
+        with rt.db.read_only() as session:
             for order in iter_orders(session, rt, actor=SYSTEM_ACTOR, filters=OrderFilter(status=status)):
                 writer.writerow(export_row(order))
                 count += 1

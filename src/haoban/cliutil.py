@@ -31,7 +31,8 @@ def runtime(database_url: str | None = None) -> Runtime:
     from haoban.db import Database
 
     settings = get_settings()
-    return wiring.runtime(Database(database_url or settings.database_url), settings)
+    db = Database(database_url or settings.database_url, replica_url=settings.read_replica_url)
+    return wiring.runtime(db, settings)
 
 
 def acting_user(rt: Runtime, username: str) -> Actor:

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
         default="sqlite:///./haoban.db",
         description="SQLAlchemy URL; PostgreSQL: postgresql+psycopg://user@host/db",
     )
+    # A streaming replica of the database: dashboards, analytics CSVs and exports read from it.
+    read_replica_url: str | None = None
     # Signs the tokens. When not set, a key is generated once into ``<data_dir>/.secret_key`` (mode 0600)
     # and read from there after, so a restart does not log everyone out and every process agrees.
     secret_key: str = Field(default="", repr=False)

@@ -101,10 +101,18 @@ def make_engine(url: str | None = None, *, echo: bool | None = None) -> Engine:
 class Database:
     """One engine and its session factories; the app and the CLI each hold one."""
 
-    def __init__(self, url: str | None = None, *, echo: bool | None = None) -> None:
+    def __init__(
+        self, url: str | None = None, *, echo: bool | None = None, replica_url: str | None = None
+    ) -> None:
         self.engine = make_engine(url, echo=echo)
         self.url = str(self.engine.url)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        # Read-only work that may lag the primary a little (dashboards, exports) goes to a replica
+        # when one is configured (HAOBAN_READ_REPLICA_URL), and to the primary otherwise.
+        self.replica = make_engine(replica_url, echo=echo) if replica_url else None
+        self._replica_reader = (
+            sessionmaker(self.replica, expire_on_commit=False) if self.replica else self._reader
+        )
         writer_bind = self.engine.execution_options(sqlite_immediate=True)
         self._writer = sessionmaker(writer_bind, expire_on_commit=False)
 
@@ -121,6 +129,13 @@ class Database:
             yield session
 
     @contextmanager
+    def read_only(self) -> Iterator[Session]:
+        """A session for reads that may be served by the read replica (never for anything that must
+        see a write just made, and never for writes: a replica refuses them)."""
+        with self._replica_reader() as session:
+            yield session
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: committed on success, rolled back on any error."""
         with self._writer() as session, session.begin():
@@ -131,6 +146,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.replica is not None:
+            self.replica.dispose()
 
 
 # --- migrations (Alembic, run programmatically: ``haoban db upgrade``; ``serve`` upgrades itself) ------

@@ -82,7 +82,7 @@ class Hooks:
 class Runtime:
     def __init__(self, db: Database | None = None, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
-        self.db = db or Database(self.settings.database_url)
+        self.db = db or Database(self.settings.database_url, replica_url=self.settings.read_replica_url)
         self.actors = ActorCache()
         self.hooks = Hooks()
         self._directory = Timed(self._load_directory, ttl=10.0)

@@ -67,7 +67,7 @@ def figure_rows(
     scope = _scope(
         rt, now=now, first=first, last=last, district=district, department=department, bucket=bucket
     )
-    with rt.db.read() as session:
+    with rt.db.read_only() as session:
         if figure == "kpis":
             return service.kpis(session, scope=scope, now=now)
         if figure == "trend":
@@ -132,7 +132,7 @@ def dashboard(rt: RuntimeDep, actor: ActorDep, f: FiltersDep) -> dict[str, Any]:
         department=f["department"],
         bucket=f["bucket"],
     )
-    with rt.db.read() as session:
+    with rt.db.read_only() as session:
         return service.dashboard(session, scope=scope, now=now, directory=rt.directory, bucket=f["bucket"])  # type: ignore[arg-type]
 
 

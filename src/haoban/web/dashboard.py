@@ -60,7 +60,7 @@ def dashboard(request: Request) -> Response:
         district = None
         scope = analytics.resolve_scope(rt.directory, now=now)
         first = last = None
-    with rt.db.read() as session:
+    with rt.db.read_only() as session:
         data = analytics.dashboard(session, scope=scope, now=now, directory=rt.directory, bucket=bucket)  # type: ignore[arg-type]
         benefit_figures = benefits.figures(session, actor=actor)
     shown_first = analytics.today_local(scope.start)
