@@ -126,6 +126,7 @@ def action_label(action: str, lang: str) -> str:
 NAV: list[tuple[str, str, tuple[str, ...] | frozenset[Role] | None]] = [
     # (key, href, roles that see the link; None = everyone) — the same groups the pages require
     ("portal", "/portal", None),
+    ("services", "/services", None),
     ("console", "/console", CALL_CENTRE),
     ("queue", "/console/queue", CALL_CENTRE),
     ("inbox", "/inbox", (Role.HANDLER,)),

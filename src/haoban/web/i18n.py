@@ -545,6 +545,114 @@ STRINGS.update(
     }
 )
 
+# service catalogue (办事) and electronic licences (电子证照)
+STRINGS.update(
+    {
+        "services": ("办事", "Services"),
+        "svc_title": ("办事服务", "Government services"),
+        "svc_lead": (
+            "搜索事项、阅读办事指南：要带什么材料、多久办好、能否网上办。",
+            "Find a service and read its guide: what to bring, how long it takes, whether it is online.",
+        ),
+        "svc_search": ("您要办什么事？", "What do you need to do?"),
+        "svc_search_hint": ("例如：新生儿落户、开公司、二手房过户", "e.g. 新生儿落户, 开公司, 二手房过户"),
+        "svc_results_for": ("搜索", "Results for"),
+        "svc_none": ("没有找到相关事项，换个说法试试。", "No matching service; try other words."),
+        "svc_all": ("全部事项", "All services"),
+        "svc_by_event": ("按人生事件", "By life event"),
+        "svc_by_department": ("按部门", "By department"),
+        "svc_event": ("人生事件", "Life event"),
+        "svc_items_total": ("事项总数", "Services"),
+        "svc_items": ("事项数", "Services"),
+        "svc_prev": ("上一页", "Previous"),
+        "svc_next": ("下一页", "Next"),
+        "svc_same_day": ("当场办结", "Same day"),
+        "svc_promised": ("承诺", "Promised"),
+        "svc_workdays": ("个工作日", "working days"),
+        "svc_guide": ("办事指南", "Service guide"),
+        "svc_code": ("事项编码", "Code"),
+        "svc_basics": ("基本信息", "At a glance"),
+        "svc_department": ("实施部门", "Department"),
+        "svc_kind": ("办件类型", "Kind"),
+        "svc_statutory": ("法定时限", "Legal time limit"),
+        "svc_promised_limit": ("承诺时限", "Promised time limit"),
+        "svc_saved": ("比法定时限少", "Shorter than the law by"),
+        "svc_online": ("办理方式", "How to apply"),
+        "svc_fee": ("收费", "Fee"),
+        "svc_result": ("办理结果", "You receive"),
+        "svc_result_licence": ("（电子证照，可在线核验）", "(an electronic licence, verifiable online)"),
+        "svc_form": ("申请表", "Application form"),
+        "svc_where": ("办理地点", "Where"),
+        "svc_when": ("办理时间", "When"),
+        "svc_conditions": ("受理条件", "Who may apply"),
+        "svc_materials": ("申请材料", "Materials"),
+        "svc_material": ("材料名称", "Material"),
+        "svc_form_kind": ("原件/复印件", "Original / copy"),
+        "svc_count": ("份数", "Copies"),
+        "svc_notes": ("说明", "Notes"),
+        "svc_held": ("免提交", "Not needed"),
+        "svc_held_by": ("政府已有电子证照：", "the government holds it as:"),
+        "svc_held_help": (
+            "标“免提交”的材料由政府从电子证照库调取，无需您提供。",
+            "Materials marked “not needed” are taken from the licence store; you need not bring them.",
+        ),
+        "svc_tolerance": ("可容缺", "May follow later"),
+        "svc_tolerance_help": (
+            "标“可容缺”的材料暂缺时可先受理，书面承诺后补交。",
+            "Materials marked “may follow later” can be brought after acceptance, on a written promise.",
+        ),
+        "svc_no_materials": ("无需提交材料。", "No materials needed."),
+        "svc_basis": ("设定依据", "Legal basis"),
+        "svc_source": ("来源", "Source"),
+        "svc_metrics": ("事项目录指标", "Catalogue figures"),
+        "svc_online_rate": ("网上可办率", "Available online"),
+        "svc_full_online_rate": ("全程网办率", "Fully online"),
+        "svc_compression": ("承诺时限压缩率", "Time limits shortened by"),
+        "svc_immediate_rate": ("即办件占比", "Decided on the spot"),
+        "svc_reuse_rate": ("材料可免提交比例", "Materials the government holds"),
+        "svc_reused_count": ("材料复用次数", "Materials reused"),
+        "svc_metrics_note": (
+            "网上可办率 = (全程网办 + 网上预约+窗口) ÷ 在用事项；"
+            "压缩率 = 1 − Σ承诺时限 ÷ Σ法定时限（工作日）。演示目录的时限、材料等为演示数据。",
+            "Available online = (fully online + booked online) ÷ active services; "
+            "shortened = 1 − Σ promised ÷ Σ legal limits (working days). "
+            "The demo catalogue's limits and materials are demo values.",
+        ),
+        "lic_verify_title": ("电子证照核验", "Verify a licence"),
+        "lic_verify_lead": (
+            "输入证照上的核验码，查看证照是否有效及其指纹（SHA-256）。",
+            "Enter the verification code printed on the licence to see whether it is valid, and its hash.",
+        ),
+        "lic_code": ("核验码", "Verification code"),
+        "lic_verify": ("核验", "Verify"),
+        "lic_number": ("证照编号", "Number"),
+        "lic_holder": ("持证人", "Holder"),
+        "lic_department": ("发证部门", "Issued by"),
+        "lic_issued_on": ("发证日期", "Issued on"),
+        "lic_valid": ("有效期", "Valid"),
+        "lic_no_limit": ("长期", "no end date"),
+        "lic_revoked_on": ("注销日期", "Revoked on"),
+        "lic_hash_help": (
+            "持证人下载的证照副本的 SHA-256 应与此一致；不一致说明副本被改动过。",
+            "The SHA-256 of the holder's downloaded copy must equal this one; "
+            "otherwise the copy was altered.",
+        ),
+        "lic_unknown_help": (
+            "没有这个核验码的证照。请核对后重新输入。",
+            "No licence has this code. Check it and try again.",
+        ),
+        "lic_status_valid": ("有效", "Valid"),
+        "lic_status_not_yet_valid": ("尚未生效", "Not yet valid"),
+        "lic_status_expired": ("已过期", "Expired"),
+        "lic_status_revoked": ("已注销", "Revoked"),
+        "lic_status_tampered": ("记录异常，不予核验", "Record altered: not vouched for"),
+        "lic_status_unknown": ("未找到", "Unknown"),
+        "lic_issued": ("已发电子证照", "Licences issued"),
+        "lic_revoked": ("已注销", "revoked"),
+        "lic_expired": ("已过期", "expired"),
+    }
+)
+
 # urgency_normal, urgency_urgent: the words of ``directory.vocabulary``, for templates' t("urgency_…").
 STRINGS.update({f"urgency_{k}": v for k, v in URGENCY_LABELS.items()})
 
