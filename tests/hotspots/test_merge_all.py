@@ -80,6 +80,10 @@ def test_merge_all_api_is_all_or_nothing(api: Api) -> None:
     r = api.post("/api/v1/incidents/merge", as_="operator", json={"master": a, "duplicates": [b, c]})
     assert r.status_code == 200, r.text
     assert r.json() == {"master": a, "merged": [b, c]}
+    # Hotspots see one incident with three callers.
+    spots = api.get("/api/v1/hotspots", as_="supervisor").json()["hotspots"]
+    group = [h for h in spots if a in h["members"]]
+    assert group and {a, b, c} <= set(group[0]["members"]) and group[0]["incidents"] == 1
     d, e = (api.create(content=t, district="蒸湘区")["code"] for t in BURST[2:4])
     # b is merged already: the whole request is refused and e stays as it was.
     r = api.post("/api/v1/incidents/merge", as_="operator", json={"master": a, "duplicates": [e, b]})
@@ -93,3 +97,20 @@ def test_merge_all_api_is_all_or_nothing(api: Api) -> None:
         api.post("/api/v1/incidents/merge", as_="h_cgj", json={"master": a, "duplicates": [d]}).status_code
         == 403
     )
+
+
+def test_clustering_keeps_one_incident_together_whatever_the_words() -> None:
+    from datetime import datetime, timedelta
+
+    from haoban.hotspots.clustering import Appeal, cluster_appeals
+
+    t0 = datetime(2026, 11, 30, 9, 0)
+    appeals = [
+        Appeal("m", "红湘路口爆管", BURST[0], t0),
+        Appeal("x", "咨询公积金", "咨询住房公积金贷款需要准备哪些材料，首付比例是多少", t0),
+        Appeal(
+            "d", "家里没水", "家里一早就没水用了，到底什么时候来水", t0 + timedelta(hours=1), incident="m"
+        ),
+    ]
+    labels, _ = cluster_appeals(appeals)
+    assert labels[0] == labels[2] != labels[1]

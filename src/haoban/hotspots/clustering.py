@@ -77,6 +77,9 @@ class Appeal:
     votes: int = 0
     against: int = 0
     user: str | None = None  # who wrote it: distinct writers measure spread
+    # The incident it belongs to (并单): its master's key once merged. Appeals of one incident always
+    # share a cluster, whatever their words.
+    incident: str | None = None
 
 
 @dataclass
@@ -98,6 +101,7 @@ class Hotspot:
     district: str | None = None  # the district most members name, if any
     days: int = 0  # distinct calendar days with an appeal
     districts: list[str] = field(default_factory=list)
+    incidents: int = 0  # distinct incidents among the members (merged callers count once)
 
 
 @dataclass(frozen=True)
@@ -334,6 +338,21 @@ def _top_k_rows(x: sp.csr_matrix, k: int) -> sp.csr_matrix:
     return (sp.diags((1.0 / norms).astype(np.float32)) @ y).tocsr()
 
 
+def _join_incidents(appeals: Sequence[Appeal], labels: np.ndarray) -> np.ndarray:
+    """Every appeal of one incident (a master and the orders merged under it) in the master's cluster."""
+    groups: dict[str, list[int]] = {}
+    for k, a in enumerate(appeals):
+        groups.setdefault(a.incident or a.key, []).append(k)
+    index = {a.key: k for k, a in enumerate(appeals)}
+    out = labels.copy()
+    for head, members in groups.items():
+        if len(members) < 2:
+            continue
+        anchor = index.get(head, members[0])
+        out[members] = out[anchor]
+    return _relabel(out)
+
+
 def cluster_appeals(
     appeals: Sequence[Appeal],
     *,
@@ -385,6 +404,7 @@ def cluster_appeals(
         labels = _relabel(np.where(in_bad, sub + int(labels.max()) + 1, labels))
     labels = _merge_clusters(y, labels, dist, p)
     labels = _attach_strays(y, labels, dist, p)
+    labels = _join_incidents(appeals, labels)
     del y
     # Centrality: how strongly each member is tied to the rest of its cluster.
     same = labels[i] == labels[j]
@@ -511,6 +531,7 @@ def find_hotspots(
                 district=dom_district,
                 days=int(stats["days"]),
                 districts=sorted({a.district for a in members if a.district}),
+                incidents=len({a.incident or a.key for a in members}),
             )
         )
     return out

@@ -78,6 +78,7 @@ class HotspotOut(BaseModel):
     end: str
     days: int
     size: int
+    incidents: int = Field(description="distinct incidents among the members: merged callers count once")
     spread: int
     votes: int
     growth: float

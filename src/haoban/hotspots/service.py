@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from haoban.auth.actors import Actor
 from haoban.auth.roles import CALL_CENTRE, Role
@@ -516,6 +516,7 @@ def load_appeals(
     session: Session, rt: Runtime, *, since: datetime, until: datetime, district_id: int | None = None
 ) -> list[Appeal]:
     """Orders received in [since, until) as appeals: local times, votes, writers, districts."""
+    master = aliased(Order)
     stmt = (
         select(
             Order.code,
@@ -527,8 +528,10 @@ def load_appeals(
             OrderVote.votes_up,
             OrderVote.votes_down,
             OrderVote.writer,
+            master.code.label("master_code"),
         )
         .outerjoin(OrderVote, OrderVote.order_id == Order.id)
+        .outerjoin(master, master.id == Order.master_id)
         .where(Order.received_at >= since, Order.received_at < until)
         .order_by(Order.received_at, Order.id)
     )
@@ -552,6 +555,7 @@ def load_appeals(
                 votes=row.votes_up or 0,
                 against=row.votes_down or 0,
                 user=row.writer or row.citizen_phone,
+                incident=row.master_code,
             )
         )
     return out
@@ -575,6 +579,7 @@ def hotspot_view(h: Hotspot, subjects: dict[str, str], *, max_members: int = 200
         "end": h.end.isoformat(),
         "days": h.days,
         "size": h.size,
+        "incidents": h.incidents,
         "spread": h.spread,
         "votes": h.votes,
         "growth": h.growth,
@@ -639,8 +644,20 @@ def hotspots(
         raise Invalid("cannot compute hotspots", fields=errors)
 
     marker = session.execute(select(func.count(Order.id), func.max(Order.id))).one()
+    # A merge (并单) changes the incident groups without adding an order.
+    merged = session.scalar(select(func.count(Order.id)).where(Order.master_id.is_not(None)))
     votes = session.execute(select(func.count(), func.max(OrderVote.updated_at)).select_from(OrderVote)).one()
-    key = (start, end, district_ref.id if district_ref else None, top, seed, min_size, *marker, *votes)
+    key = (
+        start,
+        end,
+        district_ref.id if district_ref else None,
+        top,
+        seed,
+        min_size,
+        *marker,
+        merged,
+        *votes,
+    )
     cache = _hotspot_cache(rt)
     with cache.lock:
         hit = cache.items.get(key)
