@@ -125,7 +125,9 @@ def phase_change(url: str, residents: int, companies: int) -> dict[str, Any]:
             elif roll < 0.6:
                 row["phone"] = f"1990009{rng.randrange(10000):04d}"
             else:
-                row["district"] = rng.choice(("珠晖区", "雁峰区", "石鼓区", "蒸湘区"))
+                row["district"] = rng.choice(
+                    [d for d in ("珠晖区", "雁峰区", "石鼓区", "蒸湘区") if d != r.district]
+                )
             changed.append(row)
         report = sources.store_rows(
             session, source=sources.RESIDENTS, rows=changed, filename="1%", actor=SYSTEM_ACTOR
@@ -139,7 +141,10 @@ def phase_change(url: str, residents: int, companies: int) -> dict[str, Any]:
         ).scalars()
         erows = []
         for e in emp:
-            layoffs = min(e.insured_start, e.layoffs + rng.randrange(0, max(2, e.insured_start // 5)))
+            # A corrected headcount of leavers: up or down, never the same figure.
+            layoffs = e.layoffs + 1 if e.layoffs < e.insured_start else e.layoffs - 1
+            if rng.random() < 0.5 and e.insured_start >= 5:
+                layoffs = min(e.insured_start, e.layoffs + rng.randrange(1, max(2, e.insured_start // 5)))
             erows.append(
                 {
                     "credit_code": e.credit_code,

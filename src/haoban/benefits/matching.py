@@ -145,12 +145,13 @@ def _match_policy(
     q = subject_query(table.subject_kind, ref=ref, dialect=dialect)
     used = table.used_facts()
     row_expr = table.row_case(q.facts)
-    scope = []
     if since is not None:
-        scope.append(q.seq_col > since)
-    if ids is not None:
-        scope.append(q.id_col.in_(ids))
-    evaluated = session.scalar(select(func.count()).select_from(q.table).where(*scope)) or 0
+        # Only what changed: the subject ids first (the seq index), then the facts of those alone, so
+        # neither database is tempted to join the whole register.
+        ids = list(session.scalars(select(q.id_col).where(q.seq_col > since)))
+    evaluated = (
+        len(ids) if ids is not None else session.scalar(select(func.count()).select_from(q.table)) or 0
+    )
     if progress:
         progress(table.code, 0, evaluated)
     stmt = (
@@ -162,21 +163,20 @@ def _match_policy(
             *[q.facts[n].label(n) for n in used],
         )
         .select_from(q.select_from(used))
-        .where(row_expr.is_not(None), *scope)
+        .where(row_expr.is_not(None))
     )
-    eligible = session.execute(stmt).all()
-    held = set(
-        session.scalars(
-            select(Grant.subject_id).where(
-                Grant.policy_code == table.code,
-                Grant.period == period,
-                Grant.subject_kind == table.subject_kind,
-            )
-        )
-    )
+    if ids is None:
+        eligible = list(session.execute(stmt).all())
+    else:
+        eligible = []
+        for i in range(0, len(ids), CHUNK):
+            eligible += session.execute(stmt.where(q.id_col.in_(ids[i : i + CHUNK]))).all()
+    held = _held(session, table, period=period, among=None if mode == FULL else [e.sid for e in eligible])
     fresh = [e for e in eligible if e.sid not in held]
     granted = _push(session, loaded, fresh, used=used, period=period, ref=ref, actor=actor, progress=progress)
-    flagged = _review(session, table, period=period, dialect=dialect, ids=ids)
+    flagged = _review(
+        session, table, period=period, dialect=dialect, ids=ids if mode == SUBJECT else None, since=since
+    )
     session.add(
         MatchRun(
             policy_code=table.code,
@@ -206,6 +206,19 @@ def _match_policy(
         flagged=flagged,
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def _held(session: Session, table: PolicyTable, *, period: str, among: list[int] | None) -> set[int]:
+    """The subjects already holding a grant of this policy and period (all, or ``among`` these)."""
+    stmt = select(Grant.subject_id).where(
+        Grant.policy_code == table.code, Grant.period == period, Grant.subject_kind == table.subject_kind
+    )
+    if among is None:
+        return set(session.scalars(stmt))
+    held: set[int] = set()
+    for i in range(0, len(among), CHUNK):
+        held.update(session.scalars(stmt.where(Grant.subject_id.in_(among[i : i + CHUNK]))))
+    return held
 
 
 def _push(
@@ -293,8 +306,20 @@ def _push(
     return done
 
 
-def _review(session: Session, table: PolicyTable, *, period: str, dialect: str, ids: list[int] | None) -> int:
-    """Flag the grants of this period whose subject's corrected data no longer gives the same outcome."""
+def _review(
+    session: Session,
+    table: PolicyTable,
+    *,
+    period: str,
+    dialect: str,
+    ids: list[int] | None,
+    since: int | None,
+) -> int:
+    """Flag the grants of this period whose subject's corrected data no longer gives the same outcome.
+
+    An incremental run looks only at subjects changed since the last run (``since``): every earlier
+    change was checked by that run or one before it, so the subject's ``seq`` index narrows the search.
+    """
     q0 = subject_query(table.subject_kind, ref=date.today(), dialect=dialect)
     stmt = (
         select(
@@ -315,6 +340,8 @@ def _review(session: Session, table: PolicyTable, *, period: str, dialect: str, 
     )
     if ids is not None:
         stmt = stmt.where(Grant.subject_id.in_(ids))
+    if since is not None:
+        stmt = stmt.where(q0.seq_col > since)
     candidates = session.execute(stmt).all()
     if not candidates:
         return 0
@@ -337,15 +364,21 @@ def _review(session: Session, table: PolicyTable, *, period: str, dialect: str, 
                     .where(q.id_col.in_([c.subject_id for c in part]))
                 )
             }
+            outcome: dict[int, tuple[Any, dict[str, Any], int | None, int | None]] = {}
             for c in part:
                 now_row = current.get(c.subject_id)
                 facts = {n: _plain(getattr(now_row, n)) for n in used} if now_row is not None else {}
                 row = now_row.row if now_row is not None else None
                 amount = table.rule(row).amount(facts) if row is not None else None
-                if row == c.rule_row and amount == c.amount_fen:
+                if row != c.rule_row or amount != c.amount_fen:
+                    outcome[c.id] = (now_row, facts, row, amount)
+            # The grants to flag, loaded together rather than one query each.
+            to_flag = {g.id: g for g in session.scalars(select(Grant).where(Grant.id.in_(list(outcome))))}
+            for c in part:
+                if c.id not in outcome:
                     continue
-                grant = session.get(Grant, c.id)
-                assert grant is not None
+                _now_row, facts, row, amount = outcome[c.id]
+                grant = to_flag[c.id]
                 shown = ", ".join(f"{k}={v}" for k, v in facts.items())
                 if row is None:
                     reason = f"数据更正后不再符合条件 / no longer eligible after a data correction: {shown}"
