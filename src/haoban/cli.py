@@ -228,6 +228,11 @@ def _print_demo_accounts(summary: dict[str, object]) -> None:
         table.add_row(username, role, dept or "")
     console.print(table)
     console.print(f"demo orders in the database: {summary['orders']}")
+    for policy, sample in dict(summary.get("benefits") or {}).items():  # type: ignore[call-overload]
+        console.print(
+            f"免申即享 {policy}: /portal/benefits with notice code {sample['code']} "
+            f"and phone digits {sample['phone_last4']}"
+        )
 
 
 @demo_app.command("seed")

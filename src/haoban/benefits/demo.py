@@ -228,3 +228,40 @@ def _flush_companies(session: Session, comp: list[Any], tax: list[Any], emp: lis
         if rows:
             session.execute(insert(model), rows)
             rows.clear()
+
+
+def seed_demo_city(
+    session: Session, *, actor: Actor, today: date, residents_n: int = 5_000, companies_n: int = 500
+) -> dict[str, Any]:
+    """The demo's 免申即享: install the shipped policies, a small synthetic city and a first match.
+
+    Idempotent: a city already in the register is left as it is (the match then pushes nothing new).
+    Returns a sample notice code and phone digits to try on ``/portal/benefits``.
+    """
+    from sqlalchemy import func, select
+
+    from haoban.benefits import matching, store
+    from haoban.benefits.models import Grant
+
+    store.install_shipped(session, actor=actor)
+    if not session.scalar(select(func.count()).select_from(Resident)):
+        generate(session, residents_n=residents_n, companies_n=companies_n, today=today, actor=actor)
+    matching.match(session, today=today, actor=actor)
+    sample: dict[str, Any] = {}
+    for policy in ("childcare_subsidy", "elderly_allowance"):
+        grant = session.scalar(
+            select(Grant)
+            .where(Grant.policy_code == policy, Grant.status == "pushed")
+            .order_by(Grant.id)
+            .limit(1)
+        )
+        if grant is None:
+            continue
+        person = session.get(Resident, grant.subject_id)
+        phone = person.phone if person else None
+        if person is not None and person.guardian_id_number:
+            guardian = session.scalar(select(Resident).where(Resident.id_number == person.guardian_id_number))
+            phone = guardian.phone if guardian else None
+        if phone:
+            sample[policy] = {"code": grant.code, "phone_last4": phone[-4:]}
+    return sample

@@ -407,6 +407,11 @@ def seed_demo(
     from haoban.tourism.tickets import seed_demo_places
 
     seed_demo_places(rt, actor=SEEDER)
+    from haoban.benefits.demo import seed_demo_city
+
+    with rt.db.write() as session:
+        today = datetime.now(rt.settings.tz).date()
+        benefits = seed_demo_city(session, actor=SEEDER, today=today)
     total = seed_orders(rt, count=orders, progress=progress)
     total += seed_queue(rt)
-    return {"accounts": accounts, "orders": total}
+    return {"accounts": accounts, "orders": total, "benefits": benefits}
