@@ -74,3 +74,11 @@ def test_staff_page_dashboard_and_upload(rt: Any, client: Any, city: City) -> No
     assert r.status_code == 200 and "v2" in r.text
     r = client.post("/admin/benefits/match", data={})
     assert r.status_code == 200 and "paid 0" in r.text
+
+
+def test_grant_page_shows_the_case_file(rt: Any, client: Any, city: City) -> None:
+    g = _pushed(rt, city)
+    _login(client, "supervisor")
+    r = client.get(f"/admin/benefits/grants/{g.code}")
+    assert r.status_code == 200 and "age=88" in r.text and 'id="bn-events"' in r.text
+    assert client.get("/admin/benefits/grants/MS99999999").status_code == 404

@@ -221,6 +221,15 @@ def _post(request: Request, form: dict[str, Any], what: str) -> Response:
     return _staff(request, message=message, ok=True)
 
 
+@router.get("/admin/benefits/grants/{code}")
+def grant_page(request: Request, code: str) -> Response:
+    actor = require_actor(request, *DASHBOARD_ROLES)
+    rt = runtime(request)
+    with rt.db.read() as session:
+        g = service.grant_detail(session, code=code, actor=actor)
+    return render(request, "benefits_grant.html", {"g": g}, actor=actor)
+
+
 @router.post("/admin/benefits/{what}")
 async def post(request: Request, what: str) -> Response:
     form = dict(await request.form())

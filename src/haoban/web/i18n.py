@@ -542,6 +542,11 @@ STRINGS.update(
         "bn_note": ("复核意见", "Note"),
         "bn_uphold": ("维持", "Uphold"),
         "bn_withdraw": ("撤销", "Withdraw"),
+        "bn_subject": ("对象", "Subject"),
+        "bn_rule": ("命中规则", "Rule"),
+        "bn_facts": ("判定依据", "Facts"),
+        "bn_amount": ("金额", "Amount"),
+        "bn_case_file": ("档案（一事一档）", "Case file"),
     }
 )
 
