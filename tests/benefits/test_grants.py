@@ -82,7 +82,7 @@ def test_the_database_refuses_a_second_payment(rt: Any, client: Any, city: City)
     _idn, g = _elder(city, rt)
     client.post(f"/api/v1/benefits/grants/{g.code}/confirm", json={"phone_last4": "1234"})
     _pay(rt)
-    with pytest.raises(IntegrityError), rt.db.write() as session:
+    with pytest.raises(IntegrityError, match="grant_id"), rt.db.write() as session:
         session.execute(
             insert(Payment),
             [
