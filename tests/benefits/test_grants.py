@@ -299,3 +299,17 @@ def test_upload_policy_and_import_source_over_the_api(rt: Any, api: Any, city: C
     assert r.status_code == 422 and r.json()["problems"][0]["line"] == 2
     m = api.post("/api/v1/benefits/match", as_="admin")
     assert m.status_code == 200 and {x["policy"] for x in m.json()["runs"]} >= {"elderly_allowance"}
+
+
+def test_the_worker_jobs_match_and_pay(rt: Any, client: Any, city: City) -> None:
+    from haoban.jobs import get
+    from haoban.jobs.registry import run_once
+
+    city.resident(birthday(95), phone="13800002222", bank_account="6217000099998888")
+    assert get("benefits.match").interval(rt.settings) == rt.settings.benefits_match_seconds
+    runs = {r["policy"]: r for r in run_once(rt, "benefits.match")}
+    assert runs["elderly_allowance"]["granted"] == 1
+    assert sum(r["granted"] for r in run_once(rt, "benefits.match")) == 0
+    g = _grant(rt, "elderly_allowance")
+    client.post(f"/api/v1/benefits/grants/{g.code}/confirm", json={"phone_last4": "2222"})
+    assert run_once(rt, "benefits.pay") == 1 and run_once(rt, "benefits.pay") == 0 and _payments(rt) == 1
