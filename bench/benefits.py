@@ -236,14 +236,13 @@ def report(all_results: list[dict[str, Any]], residents: int, companies: int, lo
     lines = [
         "## 免申即享 matching (`bench/benefits.py`)",
         "",
-        f"Machine: {machine()}. Load average before the run: {load} (the machine is shared by several",
-        "engineers; times are wall-clock under that load). "
+        f"Machine: {machine()}. Load average before the run:",
+        f"{load} (the machine is shared by several engineers; times are wall-clock under that load). "
         f"Command: `{command}`. Run on {date.today().isoformat()}.",
         "",
         f"{residents:,} synthetic residents and {companies:,} companies (`haoban.benefits.demo`),",
         "the four shipped policies (育儿补贴, 高龄津贴, 稳岗返还, 新生儿医保参保), matched as of 2026-11-30.",
-        "Each phase ran in a",
-        "fresh process; memory is that process's peak resident set (VmHWM).",
+        "Each phase ran in a fresh process; memory is that process's peak resident set (VmHWM).",
         "",
         "| database | full match | grants pushed | peak memory | 1% change (import) "
         "| incremental match | flagged | again (nothing changed) | targets met |",
