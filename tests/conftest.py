@@ -121,7 +121,25 @@ def client(app: Any) -> Iterator[Any]:
     from fastapi.testclient import TestClient
 
     with TestClient(app) as c:
+        with_csrf(c)
         yield c
+
+
+def with_csrf(c: Any, seed: str = "test-csrf-seed") -> Any:
+    """Let a test client post pages' forms as a page of this site would: the CSRF cookie, and its token
+    as a header (tests/security/test_csrf_headers.py checks what happens without them)."""
+    from haoban.security import csrf
+
+    c.cookies.set(csrf.COOKIE, seed)
+    c.headers[csrf.HEADER] = csrf.token_for(c.app.state.runtime.settings.secret_key, seed)
+    clear = c.cookies.clear
+
+    def clear_but_keep_the_csrf_cookie(*args: Any, **kwargs: Any) -> None:
+        clear(*args, **kwargs)  # tests "log out" by clearing cookies; the browser's seed stays
+        c.cookies.set(csrf.COOKIE, seed)
+
+    c.cookies.clear = clear_but_keep_the_csrf_cookie
+    return c
 
 
 class Api:

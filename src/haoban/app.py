@@ -85,6 +85,9 @@ def create_app(
         version=__version__,
         description="12345 hotline work orders, dispatch and service delivery for a city.",
         lifespan=lifespan,
+        # /docs and /redoc are the pages router's: served with the app's own copies of the assets.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = rt
     app.state.feed = None

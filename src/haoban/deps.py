@@ -15,6 +15,7 @@ from haoban.auth.actors import CITIZEN_ACTOR, Actor
 from haoban.auth.service import decode_token
 from haoban.errors import Unauthorized
 from haoban.runtime import Runtime
+from haoban.security import csrf
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -28,8 +29,22 @@ async def get_actor(
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Actor:
     rt: Runtime = request.app.state.runtime
-    # Pages authenticate with the same token kept in an HttpOnly cookie.
-    token = token or request.cookies.get("haoban_token")
+    # Pages authenticate with the same token kept in an HttpOnly cookie, for reading only: a change
+    # through the JSON API needs the bearer header, which another site's page cannot send. The two
+    # read-only queries the pages' scripts POST also need the page's CSRF token.
+    if not token and request.method not in csrf.SAFE_METHODS:
+        cookie = request.cookies.get("haoban_token")
+        if cookie and request.url.path in csrf.COOKIE_QUERY_POSTS:
+            if csrf.valid(
+                request.app.state.runtime.settings.secret_key,
+                csrf.seed_of(request.scope),
+                request.headers.get(csrf.HEADER),
+            ):
+                token = cookie
+        elif cookie:
+            raise Unauthorized("changes through the API need 'Authorization: Bearer <token>', not the cookie")
+    elif not token:
+        token = request.cookies.get("haoban_token")
     if not token:
         raise Unauthorized("log in first: POST /api/v1/auth/token, then send 'Authorization: Bearer <token>'")
     user_id, version = decode_token(token, secret=rt.settings.secret_key)

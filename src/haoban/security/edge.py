@@ -24,7 +24,9 @@ import orjson
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
+
+from haoban.security import csrf
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -115,7 +117,8 @@ def _json_problem(body: bytes) -> str | None:
     return None
 
 
-async def _form_problem(scope: Scope, body: bytes, limit: int) -> tuple[int, str] | None:
+async def _form_problem(scope: Scope, body: bytes, limit: int) -> tuple[int, str] | str | None:
+    """(status, message) for a form that cannot be taken; else the CSRF token it carries (or None)."""
     request = Request(scope, _replay(body, _no_more))
     try:
         form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=MAX_FORM_FILES, max_part_size=limit)
@@ -130,9 +133,10 @@ async def _form_problem(scope: Scope, body: bytes, limit: int) -> tuple[int, str
         for key, value in form.multi_items():
             if has_control(key) or (not isinstance(value, UploadFile) and has_control(value)):
                 return 400, f"control characters (such as NUL) are not allowed in the field {key[:40]!r}"
+        token = form.get(csrf.FIELD)
+        return token if isinstance(token, str) else None
     finally:
         await form.close()
-    return None
 
 
 async def _no_more() -> Message:
@@ -174,6 +178,14 @@ def _too_large(limit: int) -> Refused:
     return Refused(413, "too_large", f"the request body is too large (at most {shown} here)")
 
 
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())}
+
+
+def _secret(scope: Scope) -> str:
+    return scope["app"].state.runtime.settings.secret_key
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", ()):
         if key.lower() == name:
@@ -191,7 +203,7 @@ async def refuse(scope: Scope, send: Send, status: int, code: str, message: str)
         body = (
             f'<!doctype html><meta charset="utf-8"><title>{status}</title>'
             f"<p>请求未被接受 The request was refused ({status}): {safe}</p>"
-            '<p><a href="javascript:history.back()">返回 Back</a></p>'
+            '<p><a href="/">首页 Home</a></p>'
         ).encode()
         ctype = b"text/html; charset=utf-8"
     headers = [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]
@@ -211,19 +223,41 @@ class EdgeGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        try:
-            receive = await self._check(scope, receive)
-        except Refused as exc:
-            await refuse(scope, send, exc.status, exc.code, exc.message)
-            return
-        await self.app(scope, receive, send)
+        seed = cookie_parser(_header(scope, b"cookie") or "").get(csrf.COOKIE)
+        new_seed = None
+        if not seed or len(seed) > 64:
+            seed = new_seed = csrf.new_seed()
+        scope.setdefault("state", {})["csrf_seed"] = seed
+        extra = csrf.security_headers(scope)
+        if new_seed and not scope["path"].startswith("/api/"):
+            secure = "; Secure" if scope.get("scheme") == "https" else ""
+            cookie = f"{csrf.COOKIE}={new_seed}; Path=/; HttpOnly; SameSite=Strict{secure}"
+            extra.append((b"set-cookie", cookie.encode("latin-1")))
 
-    async def _check(self, scope: Scope, receive: Receive) -> Receive:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                headers.extend((k, v) for k, v in extra if k == b"set-cookie" or k not in names)
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            receive = await self._check(scope, receive, seed)
+        except Refused as exc:
+            await refuse(scope, send_with_headers, exc.status, exc.code, exc.message)
+            return
+        await self.app(scope, receive, send_with_headers)
+
+    async def _check(self, scope: Scope, receive: Receive, seed: str) -> Receive:
         problem = _address_problem(scope)
         if problem:
             raise Refused(400, "bad_request", problem)
         if scope["method"] not in BODY_METHODS:
             return receive
+        page = not scope["path"].startswith("/api/")
+        if page and not csrf.same_origin(scope, _headers(scope)):
+            raise Refused(403, "forbidden", "this form was sent from another site; open the page here")
         limit = body_limit(scope["path"])
         declared = _header(scope, b"content-length")
         if declared is not None:
@@ -234,15 +268,23 @@ class EdgeGuard:
                 raise Refused(400, "bad_request", "the Content-Length header is not a number") from None
         body = await _read(receive, limit)
         ctype = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        token = _header(scope, csrf.HEADER.encode())
         if ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             found = await _form_problem(scope, body, limit)
-            if found:
+            if isinstance(found, tuple):
                 status, message = found
                 raise Refused(status, "too_large" if status == 413 else "invalid", message)
+            token = token or found
         elif body and (ctype == "application/json" or ctype.endswith("+json") or not ctype):
             problem = _json_problem(body)
             if problem:
                 raise Refused(400, "bad_request", problem)
         elif body and (ctype.startswith("text/") or ctype.endswith("yaml")) and _RAW_CONTROL.search(body):
             raise Refused(400, "bad_request", "control characters are not allowed in the request body")
+        if page and not csrf.valid(_secret(scope), seed, token):
+            raise Refused(
+                403,
+                "forbidden",
+                "the form has expired or did not come from this site; reload the page and retry",
+            )
         return _replay(body, receive)

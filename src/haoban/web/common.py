@@ -33,6 +33,7 @@ from haoban.directory.vocabulary import CHANNEL_LABELS, TYPE_LABELS
 from haoban.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited, Unauthorized
 from haoban.orders import workflow
 from haoban.runtime import Runtime
+from haoban.security import csrf
 from haoban.web import i18n
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,9 @@ TOKEN_COOKIE = "haoban_token"
 LANG_COOKIE = "haoban_lang"
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+# Every POST form carries {{ csrf_field() }}: see haoban.security.csrf for how the check works.
+templates.env.globals["csrf_field"] = csrf.csrf_field
+templates.env.globals["csrf_meta"] = csrf.csrf_meta
 
 
 class LoginRequired(Exception):

@@ -6,10 +6,11 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 import plotly
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy import select
 
 from haoban.auth.login import SecondFactorNeeded, log_in
@@ -38,6 +39,13 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 STATIC = HERE / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+# Swagger UI and ReDoc as shipped by the fastapi-offline package: the docs load nothing from a CDN.
+DOCS_STATIC = Path(fastapi_offline.__file__).parent / "static"
+DOCS_ASSETS = frozenset({"swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "favicon.png"})
+_DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>haoban 好办 API</title>
+<link rel="icon" href="/static/vendor/docs/favicon.png">{head}</head>
+<body>{body}</body></html>"""
 HOME_BY_ROLE = {
     Role.OPERATOR: "/console",
     Role.DISPATCHER: "/console/queue",
@@ -169,12 +177,38 @@ def set_lang(request: Request, lang: str) -> Response:
 def static(path: str) -> Response:
     if path == "vendor/plotly.min.js":
         file = PLOTLY_JS
+    elif path.startswith("vendor/docs/") and path.removeprefix("vendor/docs/") in DOCS_ASSETS:
+        file = DOCS_STATIC / path.removeprefix("vendor/docs/")
     else:
         file = (STATIC / path).resolve()
         if STATIC.resolve() not in file.parents or not file.is_file():
             raise NotFound(f"no static file {path!r}")
     media_type = mimetypes.guess_type(str(file))[0] or "application/octet-stream"
     return FileResponse(file, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})
+
+
+@router.get("/docs")
+def docs() -> Response:
+    """Swagger UI; the start-up script is a static file (the CSP allows no inline script)."""
+    return HTMLResponse(
+        _DOCS_PAGE.format(
+            head='<link rel="stylesheet" href="/static/vendor/docs/swagger-ui.css">',
+            body='<div id="swagger-ui" data-url="/openapi.json"></div>'
+            '<script src="/static/vendor/docs/swagger-ui-bundle.js"></script>'
+            '<script src="/static/docs-init.js"></script>',
+        )
+    )
+
+
+@router.get("/redoc")
+def redoc() -> Response:
+    return HTMLResponse(
+        _DOCS_PAGE.format(
+            head="",
+            body='<redoc spec-url="/openapi.json"></redoc>'
+            '<script src="/static/vendor/docs/redoc.standalone.js"></script>',
+        )
+    )
 
 
 @router.get("/me")

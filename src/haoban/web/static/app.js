@@ -13,8 +13,11 @@
       return await r.json();
     } catch (e) { return null; }
   }
+  // The session cookie alone does not authorise a POST: the page's CSRF token goes along as a header.
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  const csrfToken = csrfMeta ? csrfMeta.content : "";
   function postJSON(url, body) {
-    return getJSON(url, { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify(body) });
+    return getJSON(url, { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrfToken }, body: JSON.stringify(body) });
   }
   function debounce(fn, ms) { let t; return function () { const a = arguments; clearTimeout(t); t = setTimeout(() => fn.apply(null, a), ms); }; }
 
@@ -148,4 +151,12 @@
     }, 700));
   }
 
+  // Supervisor board: "all departments" reveals the hidden rows (no inline handlers: the CSP forbids them).
+  const moreDepts = $("#more-depts");
+  if (moreDepts) {
+    moreDepts.addEventListener("click", () => {
+      $$("#by-dept .more-row").forEach((r) => { r.hidden = false; });
+      moreDepts.remove();
+    });
+  }
 })();
