@@ -176,6 +176,9 @@ def serve(
         # On SIGTERM: stop accepting, let requests in flight finish (their orders are written), then
         # the lifespan lets the job runner and the intake writer finish.
         "timeout_graceful_shutdown": 30,
+        # X-Forwarded-For is read by haoban.deps.client_address, from HAOBAN_TRUSTED_PROXIES only:
+        # uvicorn's own default would believe any header sent from 127.0.0.1.
+        "proxy_headers": False,
     }
     if workers == 1:
         uvicorn.run(_build_served_app(rt, run_worker=worker), **options)  # type: ignore[arg-type]

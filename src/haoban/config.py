@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -40,6 +41,9 @@ class Settings(BaseSettings):
     warning_ratio: float = 0.8
     sweep_seconds: float = 30.0
     outbox_seconds: float = 5.0
+    # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, e.g.
+    # "10.0.0.5,10.1.0.0/16"). Default none: the address counted is the peer's, whatever a client sends.
+    trusted_proxies: str = ""
     # Citizen tracking: requests per minute per client address.
     track_rate_per_minute: int = 20
     # Intake batching: the writer commits up to this many creates together.
@@ -103,6 +107,22 @@ class Settings(BaseSettings):
         if not self.secret_key:
             self.secret_key = persisted_secret(self.data_dir / SECRET_FILE)
         return self
+
+    @property
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        parts = [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
+        return tuple(ipaddress.ip_network(p, strict=False) for p in parts)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: str) -> str:
+        for part in v.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"not an address or network: {part.strip()!r}") from None
+        return v
 
     @property
     def tz(self) -> ZoneInfo:

@@ -6,7 +6,8 @@ Both are ``async`` so FastAPI calls them on the event loop instead of a worker t
 
 from __future__ import annotations
 
-from typing import Annotated
+import ipaddress
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -62,8 +63,29 @@ async def get_actor_or_citizen(
 
 
 def client_address(request: Request) -> str:
-    """The caller's address, the key of citizens' rate limits."""
-    return request.client.host if request.client else "unknown"
+    """The caller's address, the key of rate limits and the login audit.
+
+    ``X-Forwarded-For`` counts only when the peer is one of ``HAOBAN_TRUSTED_PROXIES``; then the
+    right-most address not itself a trusted proxy is the client (what a client writes further left
+    is its own claim).
+    """
+    peer = request.client.host if request.client else "unknown"
+    networks = request.app.state.runtime.settings.trusted_networks
+    if not networks or not _trusted(peer, networks):
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, networks):
+            return hop[:64]
+    return peer
+
+
+def _trusted(address: str, networks: tuple[Any, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
 
 
 # Integers in paths and queries are bounded: ids are 32-bit on PostgreSQL (``integer``), and a number

@@ -25,7 +25,7 @@ def test_wrong_password_is_401_with_a_message(client: Any) -> None:
 
 def test_create_returns_code_status_department_and_deadlines(api: Api) -> None:
     order = api.create()
-    assert order["code"].startswith("HB") and len(order["code"]) == 16
+    assert order["code"].startswith("HB") and len(order["code"]) == 19
     assert order["status"] == "dispatched"
     assert order["department"] == "cgj"  # the 路灯 keyword rule
     assert order["deadlines"]["handle"]["at"]

@@ -294,11 +294,18 @@ def rating_view(rating: Rating, rectification: Rectification | None, *, code: st
 
 
 def citizen_rating(session: Session, *, code: str, last4: str) -> dict[str, Any]:
-    """The citizen's own rating of their appeal (404 when none, or when code and digits do not match)."""
-    order = queries.load_for_citizen(session, code=code, last4=last4)
+    """The citizen's own rating of their appeal (404 when none, or when code and digits do not match).
+
+    Both 404s read the same: a right code with no rating must not answer differently from a wrong one.
+    """
+    missing = "no rated appeal matches this code and phone number"
+    try:
+        order = queries.load_for_citizen(session, code=code, last4=last4)
+    except NotFound:
+        raise NotFound(missing) from None
     rating = session.scalar(select(Rating).where(Rating.order_id == order.id))
     if rating is None:
-        raise NotFound("this appeal has not been rated yet")
+        raise NotFound(missing)
     rect = session.scalar(select(Rectification).where(Rectification.rating_id == rating.id))
     return rating_view(rating, rect, code=order.code)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -265,7 +266,11 @@ def reserve_numbers(session: Session, key: str, count: int) -> int:
 def _next_codes(session: Session, day: str, count: int) -> list[str]:
     """Reserve ``count`` tracking codes for the city's ``day``."""
     last = reserve_numbers(session, day, count)
-    return [f"{CODE_PREFIX}{day}{n:06d}" for n in range(last - count + 1, last + 1)]
+    # Day and sequence keep codes readable and sorted; three random digits at the end mean one code
+    # says nothing about the next, so codes cannot be walked (codes issued before stay valid).
+    return [
+        f"{CODE_PREFIX}{day}{n:06d}{secrets.randbelow(1000):03d}" for n in range(last - count + 1, last + 1)
+    ]
 
 
 ORDERS = Order.__table__
