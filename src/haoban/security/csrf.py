@@ -32,7 +32,9 @@ FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # Scripts on the pages call these read-only JSON queries with the session cookie (and the header).
-COOKIE_QUERY_POSTS = frozenset({"/api/v1/dispatch/explain", "/api/v1/duplicates/check"})
+COOKIE_QUERY_POSTS = frozenset(
+    {"/api/v1/dispatch/explain", "/api/v1/duplicates/check", "/api/v1/emergency/check"}
+)
 
 
 def new_seed() -> str:
