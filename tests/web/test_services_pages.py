@@ -72,3 +72,13 @@ def test_verify_page(client: Any, rt: Any) -> None:
     assert "张**" in r.text and "430402202611300011" not in r.text and "张小宝" not in r.text
     r = client.get("/verify", params={"code": code, "lang": "en"})
     assert "Valid" in r.text and "Verify a licence" in r.text
+
+
+def test_the_city_dashboard_shows_the_catalogue_figures(client: Any) -> None:
+    from tests.web.test_pages_access import login
+
+    login(client, "supervisor")
+    r = client.get("/dashboard")
+    assert r.status_code == 200 and 'id="catalog-figures"' in r.text
+    online = re.search(r'id="kpi-svc-online-rate">.*?class="kpi-value">([^<]+)<', r.text, re.S)
+    assert online and online.group(1).endswith("%")

@@ -12,9 +12,11 @@ from fastapi.responses import Response
 from haoban.analytics import service as analytics
 from haoban.auth.roles import DASHBOARD_ROLES
 from haoban.benefits import service as benefits
+from haoban.catalog import service as catalog
 from haoban.db import utcnow
 from haoban.directory.vocabulary import CHANNEL_LABELS
 from haoban.errors import Invalid
+from haoban.licences import service as licences
 from haoban.web.common import PageRoute, lang_of, render, require_actor, runtime
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -63,6 +65,7 @@ def dashboard(request: Request) -> Response:
     with rt.db.read_only() as session:
         data = analytics.dashboard(session, scope=scope, now=now, directory=rt.directory, bucket=bucket)  # type: ignore[arg-type]
         benefit_figures = benefits.figures(session, actor=actor)
+        catalog_figures = {"m": catalog.metrics(session), "lm": licences.metrics(session)}
     shown_first = analytics.today_local(scope.start)
     shown_last = (scope.end.astimezone(rt.settings.tz) - timedelta(days=1)).date()
     params = {"from": shown_first.isoformat(), "to": shown_last.isoformat(), "bucket": bucket}
@@ -86,6 +89,7 @@ def dashboard(request: Request) -> Response:
             "channel_labels": {k: v[1] if lang == "en" else v[0] for k, v in CHANNEL_LABELS.items()},
             "hotspots_url": "/api/v1/hotspots?" + urlencode(_hotspot_params(params)),
             "benefits": benefit_figures,
+            "catalog": catalog_figures,
         },
         actor=actor,
     )
