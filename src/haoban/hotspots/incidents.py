@@ -333,7 +333,7 @@ class IncidentIndex:
         matcher: Matcher | None = None,
         *,
         threshold: float = THRESHOLD,
-        max_candidates: int = 2000,
+        max_candidates: int = 1000,
     ) -> None:
         self.matcher = matcher or default_matcher()
         self.threshold = threshold
