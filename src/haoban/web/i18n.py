@@ -465,6 +465,7 @@ STRINGS.update(
 STRINGS.update(
     {
         "benefits": ("免申即享", "Benefits"),
+        "bn_landing": ("市民和企业：确认推送给您的补贴", "People and companies: confirm what was pushed"),
         "bn_portal_title": ("免申即享 · 惠民惠企政策", "Benefits without applying"),
         "bn_portal_lead": (
             "符合条件的补贴、津贴和返还，由政府根据已有数据主动推送，无需申请。核对后确认领取即可。",
