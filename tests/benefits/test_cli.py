@@ -47,3 +47,22 @@ def test_upload_refused_with_the_row(rt: Any, tmp_path: Path, monkeypatch: Any) 
     path.write_text(text.replace("[90..100)", "[85..100)"), "utf-8")
     r = _cli(rt, monkeypatch, "upload", str(path))
     assert r.exit_code == 2 and "row 2" in r.output and "overlaps row 1" in r.output
+
+
+def test_list_the_eligible_as_csv(rt: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    import csv
+
+    _cli(rt, monkeypatch, "install")
+    born = birthday(91)
+    good = tmp_path / "residents.csv"
+    good.write_text(
+        f"id_number,name,sex,birth_date\n{demo.id_number(born, True, 11)},示例长者,M,{born}\n", "utf-8"
+    )
+    _cli(rt, monkeypatch, "import", "residents", str(good))
+    _cli(rt, monkeypatch, "match", "--date", "2026-11-30")
+    out = tmp_path / "eligible.csv"
+    r = _cli(rt, monkeypatch, "list", "--policy", "elderly_allowance", "-o", str(out))
+    assert r.exit_code == 0, r.output
+    (row,) = list(csv.DictReader(out.open(encoding="utf-8-sig")))
+    assert (row["rule_row"], row["amount_fen"], row["subject"]) == ("2", "20000", "示***")
+    assert json.loads(row["facts"]) == {"age": 91, "hukou_status": "active"}

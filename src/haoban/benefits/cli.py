@@ -157,6 +157,40 @@ def match(
     console.print(table)
 
 
+@app.command("list")
+def list_grants(
+    policy: Annotated[str | None, typer.Option(help="Only this policy code")] = None,
+    period: Annotated[str | None, typer.Option(help="Only this period (2026-11, 2026, once)")] = None,
+    flagged: Annotated[
+        bool | None, typer.Option("--flagged/--not-flagged", help="Only flagged, or unflagged")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="CSV file (default: standard output)")
+    ] = None,
+) -> None:
+    """The eligible, as CSV: each grant's rule row, the facts that made it, amount (fen), status."""
+    import csv
+    import sys
+
+    from haoban.benefits import service
+
+    rt = cliutil.runtime()
+    out = output.open("w", newline="", encoding="utf-8-sig") if output else sys.stdout
+    try:
+        writer = csv.DictWriter(out, fieldnames=service.EXPORT_COLUMNS)
+        writer.writeheader()
+        n = 0
+        with rt.db.read() as session:
+            for row in service.export_rows(session, policy=policy, period=period, flagged=flagged):
+                writer.writerow(row)
+                n += 1
+    finally:
+        if output:
+            out.close()
+    if output:
+        console.print(f"{n} grants written to {output}")
+
+
 @app.command("demo")
 def demo_city(
     residents: Annotated[int, typer.Option(help="How many synthetic residents")] = 20_000,

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -316,6 +317,63 @@ def review(session: Session, *, code: str, decision: str, note: str, actor: Acto
             session, grant, action="withdraw", actor=actor, at=utcnow(), payload={"note": note.strip()}
         )
     return staff_view(session, grant, _policy_names(session), actor=actor)
+
+
+# --- the list of the eligible (export) -----------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "code",
+    "policy",
+    "period",
+    "subject_kind",
+    "subject",
+    "rule_row",
+    "rule_label",
+    "facts",
+    "amount_fen",
+    "status",
+    "review_reason",
+)
+
+
+def export_rows(
+    session: Session, *, policy: str | None = None, period: str | None = None, flagged: bool | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every grant with the rule row and the facts that made its subject eligible; names masked,
+    companies by name. Streams in id order (a city's whole list fits no page)."""
+    people = Resident.__table__
+    firms = Company.__table__
+    t = Grant.__table__
+    stmt = (
+        select(
+            t,
+            people.c.name.label("person"),
+            firms.c.name.label("firm"),
+        )
+        .outerjoin(people, (t.c.subject_kind == RESIDENT) & (people.c.id == t.c.subject_id))
+        .outerjoin(firms, (t.c.subject_kind == COMPANY) & (firms.c.id == t.c.subject_id))
+        .order_by(t.c.id)
+    )
+    if policy:
+        stmt = stmt.where(t.c.policy_code == policy)
+    if period:
+        stmt = stmt.where(t.c.period == period)
+    if flagged is not None:
+        stmt = stmt.where(t.c.review_reason.is_not(None) if flagged else t.c.review_reason.is_(None))
+    for r in session.execute(stmt.execution_options(yield_per=5000)):
+        yield {
+            "code": r.code,
+            "policy": r.policy_code,
+            "period": r.period,
+            "subject_kind": r.subject_kind,
+            "subject": r.firm if r.subject_kind == COMPANY else mask_name(r.person),
+            "rule_row": r.rule_row,
+            "rule_label": r.rule_label,
+            "facts": r.facts,
+            "amount_fen": r.amount_fen,
+            "status": r.status,
+            "review_reason": r.review_reason or "",
+        }
 
 
 # --- figures for the dashboard -------------------------------------------------------------------------
