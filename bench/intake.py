@@ -421,6 +421,17 @@ def simulate(n: int, tmp: Path, clients: int = 16) -> dict[str, object]:
     }
 
 
+def resident(base: str, workers: int) -> list[int]:
+    """Resident memory of each server process, from /api/v1/health (whichever process answers)."""
+    seen: dict[int, int] = {}
+    for _ in range(20 * workers):
+        process = httpx.get(base + "/api/v1/health", timeout=10).json()["process"]
+        seen[process["pid"]] = process["resident_bytes"]
+        if len(seen) == workers:
+            break
+    return sorted(seen.values())
+
+
 def scale_out(args: argparse.Namespace) -> None:
     use_wrk = shutil.which("wrk") is not None
     if not use_wrk:
@@ -474,10 +485,14 @@ def scale_out(args: argparse.Namespace) -> None:
                             f"{share:.0f}% of ceiling; ×{speedup:.2f} vs {args.workers[0]} worker(s), "
                             f"{speedup / min(w, cores) * 100:.0f}% per core",
                         )
+                    memory = resident(base, w)
                 finally:
                     proc.terminate()
                     proc.wait()
-                notes.append(f"case files after {db} with {w} worker(s): {verify(url, base, 0)}")
+                notes.append(
+                    f"{db} with {w} worker(s): resident memory per server process after the run "
+                    f"{', '.join(f'{m / 2**20:.0f} MB' for m in memory)}; case files: {verify(url, base, 0)}"
+                )
                 print(notes[-1], flush=True)
         sim = simulate(args.simulate, tmp) if args.simulate else None
         if sim:

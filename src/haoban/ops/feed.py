@@ -70,6 +70,11 @@ class ChangeFeed:
         self.synced_at = time.monotonic()
         RESIDENT_BYTES.labels(str(os.getpid())).set(resident_bytes())
 
+    def _index_built(self) -> bool:
+        from haoban.hotspots.service import open_order_index
+
+        return bool(open_order_index(self.rt).built)
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
@@ -95,11 +100,15 @@ class ChangeFeed:
             conn.execute(f"LISTEN {CHANNEL}")
             while not self._stop.is_set():
                 # Wake at the first notification (or after interval), then gather what else came in
-                # during a short pause: under load, one catch-up serves many commits.
+                # during a short pause.
                 tables = {n.payload for n in conn.notifies(timeout=self.interval, stop_after=1)}
+                # Under load, one catch-up per MIN_GAP serves many commits; a process whose index is
+                # not built yet has nothing to catch up on but accounts and articles.
                 pause = MIN_GAP - (time.monotonic() - self.synced_at)
                 if tables and pause > 0:
                     self._stop.wait(pause)
                 tables |= {n.payload for n in conn.notifies(timeout=0.0)}
+                if tables == {"order_events"} and not self._index_built():
+                    continue
                 self.wakeups += bool(tables)
                 self.sync(knowledge="knowledge_articles" in tables, accounts="users" in tables)
