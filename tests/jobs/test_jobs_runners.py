@@ -131,3 +131,44 @@ def test_procrastinate_runs_a_deferred_job_and_retries_a_failing_one_then_marks_
     assert "cannot do it: no gateway" in rows[-1].error
     with rt.db.read() as s:
         assert s.scalar(text("SELECT count(*) FROM procrastinate_workers")) == 0  # unregistered on stop
+
+
+@needs_pg
+def test_jobs_that_succeeded_more_than_a_day_ago_are_pruned_failed_ones_kept(rt: Any) -> None:
+    import asyncio
+
+    from haoban.jobs.pg import PRUNE, build_app
+
+    with rt.db.write() as session:
+        defer(session, rt, "tests.note", key="old")
+        defer(session, rt, "tests.note", key="recent")
+        defer(session, rt, "tests.always_fails", why="kept")
+    app = build_app(rt, {k: get(k) for k in ("tests.note", "tests.always_fails")})
+
+    async def work(*, prune: bool) -> None:
+        async with app.open_async():
+            if prune:
+                await app.tasks[PRUNE].defer_async(timestamp=0)
+            await app.run_worker_async(wait=False, install_signal_handlers=False, queues=["default"])
+
+    asyncio.run(work(prune=False))
+    for _ in range(5):  # the failing job's retries come due after their back-off
+        time.sleep(1.2)
+        asyncio.run(work(prune=False))
+    with rt.db.write() as s:
+        s.execute(
+            text(
+                "UPDATE procrastinate_events SET at = at - interval '2 days' WHERE job_id IN "
+                "(SELECT id FROM procrastinate_jobs "
+                "WHERE args->>'key' = 'old' OR task_name = 'tests.always_fails')"
+            )
+        )
+    asyncio.run(work(prune=True))
+    with rt.db.read() as s:
+        left = s.execute(
+            text(
+                "SELECT task_name, status::text FROM procrastinate_jobs "
+                "WHERE task_name LIKE 'tests.%' ORDER BY id"
+            )
+        ).all()
+    assert [tuple(r) for r in left] == [("tests.note", "succeeded"), ("tests.always_fails", "failed")]

@@ -11,6 +11,7 @@
   periodic) puts its jobs back in the queue, where another worker picks them up. Job functions are
   written so that running one again after a crash has its effect once (each unit of work commits
   with the mark that it is done).
+- ``jobs.prune`` deletes jobs that succeeded more than a day ago, every hour.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from haoban.jobs.registry import REGISTRY, Job, JobContext, record_failure
 
 log = logging.getLogger(__name__)
 RECOVER = "jobs.recover_stalled"
+PRUNE = "jobs.prune"
+KEEP_HOURS = 24
 
 
 def conninfo(database_url: str) -> str:
@@ -62,6 +65,13 @@ def build_app(rt: Any, jobs: dict[str, Job] | None = None, *, observe: Any = Non
             log.warning("job %s #%s was left by a stalled worker; queued again", job.task_name, job.id)
             await context.app.job_manager.retry_job(job)
         return len(list(stalled))
+
+    @app.periodic(cron="17 * * * *")
+    @app.task(name=PRUNE, lock=PRUNE, pass_context=True)
+    async def prune(context: Any, timestamp: int) -> None:
+        # Finished jobs are history, not queue: keep a day of it (failed jobs stay, with their errors
+        # in job_failures), or a periodic job every few seconds grows the table without end.
+        await context.app.job_manager.delete_old_jobs(nb_hours=KEEP_HOURS)
 
     return app
 
