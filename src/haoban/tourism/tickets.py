@@ -5,8 +5,9 @@ No overselling: a slot's ``sold`` only grows through one conditional UPDATE,
 write transaction holds the database's write lock (BEGIN IMMEDIATE); on PostgreSQL the UPDATE locks the
 row and re-checks the condition on the latest version (READ COMMITTED), so concurrent buyers queue on
 the row and the one that would exceed the capacity changes nothing and is told "sold out". The same
-transaction charges the payer and writes the order, its tickets and the ledger: any failure undoes the
-seats too. One live ticket per person per slot is a unique (slot, holder_key) constraint.
+transaction writes the order and its tickets (before the UPDATE, so the row is locked only briefly),
+charges the payer and writes the ledger (after it): any failure undoes the seats too. One live ticket
+per person per slot is a unique (slot, holder_key) constraint.
 """
 
 from __future__ import annotations
@@ -200,18 +201,12 @@ def book(
                 f"visitors.{ids.index(i)}.id_number": "already holds a ticket for this slot" for i in live
             },
         )
-    seats = session.execute(
-        update(TicketSlot)
-        .where(TicketSlot.id == slot.id, TicketSlot.sold + count <= TicketSlot.capacity)
-        .values(sold=TicketSlot.sold + count)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if seats != 1:
+    if slot.sold + count > slot.capacity:
+        # A fast refusal from what this transaction read; the conditional UPDATE below is the guarantee.
         raise Conflict("sold out: not enough places left in this time slot", reason="sold_out")
     payer = get_payer(rt.settings.tourism_payer)
     code = "TK" + now.astimezone(rt.settings.tz).strftime("%Y%m%d") + _serial(6)
     total = plan.price_fen * count
-    reference = payer.charge(order_code=code, amount_fen=total) if total else "free"
     order = TicketOrder(
         code=code,
         access_key=secrets.token_urlsafe(18),
@@ -221,7 +216,7 @@ def book(
         total_fen=total,
         refunded_fen=0,
         payer=payer.name,
-        payment_ref=reference,
+        payment_ref=None,
         status=OrderStatus.PAID,
         created_at=now,
     )
@@ -240,6 +235,26 @@ def book(
                 status=TicketStatus.VALID,
             )
         )
+    try:
+        session.flush()
+    except IntegrityError:
+        # Two orders raced for the same person and slot: this one loses entirely.
+        raise Conflict(
+            "one ticket per person per slot: a visitor already holds a ticket for this slot",
+            reason="already_holds",
+        ) from None
+    # The seats are taken last, so the slot's row stays locked (PostgreSQL) only from here to the commit,
+    # not while the order and tickets are written; a buyer who finds it full undoes them all.
+    seats = session.execute(
+        update(TicketSlot)
+        .where(TicketSlot.id == slot.id, TicketSlot.sold + count <= TicketSlot.capacity)
+        .values(sold=TicketSlot.sold + count)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if seats != 1:
+        raise Conflict("sold out: not enough places left in this time slot", reason="sold_out")
+    # Charged once the seats are certain; a payer that refuses (raises) undoes the seats and the order.
+    order.payment_ref = payer.charge(order_code=code, amount_fen=total) if total else "free"
     if total:
         session.add(
             TicketPayment(
@@ -247,18 +262,11 @@ def book(
                 kind="charge",
                 amount_fen=total,
                 payer=payer.name,
-                reference=reference,
+                reference=order.payment_ref,
                 at=now,
             )
         )
-    try:
-        session.flush()
-    except IntegrityError:
-        # Two orders raced for the same person and slot: this one loses entirely (seats included).
-        raise Conflict(
-            "one ticket per person per slot: a visitor already holds a ticket for this slot",
-            reason="already_holds",
-        ) from None
+    session.flush()
     session.refresh(order)
     return order
 
