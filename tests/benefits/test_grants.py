@@ -313,3 +313,25 @@ def test_the_worker_jobs_match_and_pay(rt: Any, client: Any, city: City) -> None
     g = _grant(rt, "elderly_allowance")
     client.post(f"/api/v1/benefits/grants/{g.code}/confirm", json={"phone_last4": "2222"})
     assert run_once(rt, "benefits.pay") == 1 and run_once(rt, "benefits.pay") == 0 and _payments(rt) == 1
+
+
+def test_a_declined_grant_is_not_flagged(rt: Any, client: Any, city: City) -> None:
+    idn, g = _elder(city, rt)
+    client.post(f"/api/v1/benefits/grants/{g.code}/decline", json={"phone_last4": "1234"})
+    with rt.db.read() as session:
+        r = session.scalar(select(Resident).where(Resident.id_number == idn))
+    assert r is not None
+    cols = (
+        "id_number",
+        "name",
+        "sex",
+        "birth_date",
+        "district",
+        "phone",
+        "bank_account",
+        "guardian_id_number",
+    )
+    city.store("residents", [{**{c: getattr(r, c) for c in cols}, "hukou_status": "deceased"}])
+    _match(rt)
+    with rt.db.read() as session:
+        assert session.get(Grant, g.id).review_reason is None  # type: ignore[union-attr]

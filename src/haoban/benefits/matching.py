@@ -39,6 +39,7 @@ from haoban.benefits.facts import subject_query
 from haoban.benefits.models import BenefitImport, Grant, GrantEvent, MatchRun
 from haoban.benefits.policy import PolicyTable
 from haoban.benefits.store import Loaded, in_force
+from haoban.benefits.workflow import GrantStatus
 from haoban.db import utcnow
 from haoban.notifications.models import OutboxMessage
 
@@ -336,6 +337,8 @@ def _review(
             Grant.period == period,
             Grant.subject_kind == table.subject_kind,
             q0.seq_col > Grant.checked_seq,
+            # Declined or withdrawn grants pay nothing: a correction there needs no review.
+            Grant.status.in_((GrantStatus.PUSHED.value, GrantStatus.CONFIRMED.value, GrantStatus.PAID.value)),
         )
     )
     if ids is not None:
