@@ -25,6 +25,7 @@ from haoban.dispatch.training import load_default
 from haoban.hotspots.cli import app as hotspots_app
 from haoban.jobs.cli import app as jobs_app
 from haoban.knowledge.cli import app as knowledge_app
+from haoban.licences.cli import app as licences_app
 from haoban.tourism.cli import app as tourism_app
 
 app = typer.Typer(
@@ -49,6 +50,7 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(benefits_app, name="benefits")
 app.add_typer(cases_app, name="cases")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(licences_app, name="licences")
 
 
 def load_classifier(rt) -> None:  # type: ignore[no-untyped-def]

@@ -173,3 +173,33 @@ def test_the_demo_catalogue_covers_every_bundle_item_with_its_department(rt: Any
     assert seed_catalog(rt)["unchanged"] == len(items)  # idempotent
     departments = {i["department"] for i in items.values()}
     assert len(departments) >= 25
+
+
+def test_api_import_refuses_a_file_with_a_bad_row_whole_unless_asked_not_to(api: Api, rt: Any) -> None:
+    text = (
+        "code,name,department,kind,statutory_days,promised_days,online\n"
+        "t-a,甲事项,gaj,immediate,1,0,full\n"
+        "t-b,乙事项,mars,immediate,1,0,full\n"
+    )
+    headers = {**api.headers("admin"), "Content-Type": "text/csv"}
+    before = _count(rt)
+    r = api.client.post("/api/v1/catalog/import", content=text.encode(), headers=headers)
+    assert r.status_code == 422, r.text
+    assert r.json()["fields"] == {"row 3": "department: unknown department 'mars'"}
+    assert "nothing was imported" in r.text
+    assert _count(rt) == before
+    r = api.client.post(
+        "/api/v1/catalog/import", content=text.encode(), headers=headers, params={"strict": "false"}
+    )
+    assert r.status_code == 200 and r.json()["created"] == 1 and r.json()["errors"][0]["row"] == 3
+    assert _count(rt) == before + 1
+    yaml_text = (
+        "- {code: t-c, name: 丙, department: gaj, kind: 即办件, statutory_days: 1, promised_days: 0,"
+        " online: 全程网办}\n"
+    )
+    r = api.client.post(
+        "/api/v1/catalog/import",
+        content=yaml_text.encode(),
+        headers={**api.headers("admin"), "Content-Type": "application/yaml"},
+    )
+    assert r.status_code == 200 and r.json()["created"] == 1

@@ -237,3 +237,28 @@ def test_materials_the_government_holds_are_not_asked_again(api: Api, rt: Any) -
     assert {m["material"] for m in again if m["reused"]} == {"结婚证"}
     m = api.get("/api/v1/licences/metrics", as_="supervisor").json()
     assert (m["licences"], m["revoked"], m["valid"], m["materials_reused"]) == (2, 1, 1, 1)
+
+
+def test_cli_verifies_a_code_and_a_copy(api: Api, rt: Any, tmp_path: Any, monkeypatch: Any) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from haoban import cli, cliutil
+
+    monkeypatch.setattr(cliutil, "runtime", lambda *a, **k: rt)
+    run = CliRunner()
+    lic = _issue(api)
+    r = run.invoke(cli.app, ["licences", "verify", lic["code"], "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["sha256"] == lic["sha256"]
+    r = run.invoke(cli.app, ["licences", "verify", "ABCDEFGHJKMNPQRS"])
+    assert r.exit_code == 1 and "unknown" in r.stdout
+    doc = api.get(f"/api/v1/licences/{lic['code']}/document", as_="h_gaj").json()
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    bad.write_text(json.dumps({**doc, "holder_name": "李四"}, ensure_ascii=False), encoding="utf-8")
+    assert run.invoke(cli.app, ["licences", "verify", "--document", str(good)]).exit_code == 0
+    r = run.invoke(cli.app, ["licences", "verify", "--document", str(bad)])
+    assert r.exit_code == 1 and "altered" in r.stdout
+    r = run.invoke(cli.app, ["licences", "metrics"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["licences"] == 1

@@ -162,7 +162,7 @@ def withdraw_item(rt: RuntimeDep, actor: ActorDep, code: str) -> dict[str, Any]:
 @router.post(
     "/import",
     response_model=ImportReportOut,
-    summary="Import a CSV or YAML catalogue (administrators); bad rows are reported by number",
+    summary="Import a CSV or YAML catalogue (administrators); bad rows are named by number",
     openapi_extra={
         "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}, "application/yaml": {}}}
     },
@@ -172,6 +172,10 @@ async def import_items(
     rt: RuntimeDep,
     actor: ActorDep,
     format: Annotated[Literal["csv", "yaml"] | None, Query(description="default: from Content-Type")] = None,
+    strict: Annotated[
+        bool,
+        Query(description="any bad row refuses the whole file (422, nothing stored); false keeps good rows"),
+    ] = True,
 ) -> dict[str, Any]:
     body = await request.body()  # at most 5 MB: the edge guard's cap for this route
     fmt = format or ("yaml" if "yaml" in request.headers.get("content-type", "") else "csv")
@@ -183,7 +187,9 @@ async def import_items(
     def run() -> dict[str, Any]:
         rows = bulk.read_text(text, fmt=fmt)
         with rt.db.write() as session:
-            report = service.import_rows(session, rows=rows, directory=rt.directory, actor=actor)
+            report = service.import_rows(
+                session, rows=rows, directory=rt.directory, actor=actor, strict=strict
+            )
         catalog_index(rt).mark_stale()
         return report.as_dict()
 

@@ -22,9 +22,10 @@ app = typer.Typer(
 def import_cmd(
     file: Annotated[Path, typer.Argument(help="A .csv or .yaml catalogue")],
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Any bad row: import nothing")] = False,
 ) -> None:
     """Import items (idempotent: an equal item is left unchanged). Bad rows are listed by number and the
-    command exits with status 1; good rows are kept."""
+    command exits with status 1; good rows are kept (with --strict, nothing is)."""
     from haoban.auth.actors import SYSTEM_ACTOR
     from haoban.catalog import bulk, service
     from haoban.errors import DomainError
@@ -34,7 +35,9 @@ def import_cmd(
     try:
         rows = bulk.read_file(file)
         with rt.db.write() as session:
-            report = service.import_rows(session, rows=rows, directory=rt.directory, actor=SYSTEM_ACTOR)
+            report = service.import_rows(
+                session, rows=rows, directory=rt.directory, actor=SYSTEM_ACTOR, strict=strict
+            )
     except DomainError as exc:
         raise _fail(exc.message, exc.detail.get("fields")) from None
     if json_out:

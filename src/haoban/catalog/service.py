@@ -428,10 +428,12 @@ def import_rows(
     rows: Iterable[tuple[int, dict[str, Any]]],
     directory: DirectorySnapshot,
     actor: Actor,
+    strict: bool = False,
     now: datetime | None = None,
 ) -> ImportReport:
     """Import (row number, fields) pairs. A bad row is reported by its number and changes nothing; good
-    rows are kept. A material may name a licence issued by an item later in the same file."""
+    rows are kept — or, ``strict``, any bad row refuses the whole file (``Invalid`` naming every row).
+    A material may name a licence issued by an item later in the same file."""
     rbac.require_role(actor, *ADMIN_ROLES)
     report = ImportReport()
     parsed: list[tuple[int, ItemIn]] = []
@@ -485,6 +487,13 @@ def import_rows(
         setattr(report, outcome, getattr(report, outcome) + 1)
     session.flush()
     report.errors.sort(key=lambda e: e[0])
+    if strict and report.errors:
+        # All or nothing: the caller's transaction rolls back, so no row of the file is stored.
+        raise Invalid(
+            f"{len(report.errors)} of {report.total} rows refused; nothing was imported",
+            fields={f"row {r}": m for r, _c, m in report.errors},
+            errors=report.as_dict()["errors"],
+        )
     return report
 
 
