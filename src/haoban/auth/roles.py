@@ -53,7 +53,8 @@ ROLE_LABELS: dict[str, tuple[str, str]] = {
 # The hotline centre (受理 / 派单 / 督办) and the administrators.
 CALL_CENTRE: frozenset[Role] = frozenset({R.OPERATOR, R.DISPATCHER, R.SUPERVISOR, R.ADMIN})
 # Roles that see every order: the call centre, auditors (who read but never act), the platform.
-CITY_WIDE_ROLES: frozenset[Role] = CALL_CENTRE | {R.AUDITOR, R.SYSTEM}
+# The window reads orders too (never acts on them): it takes stuck ones on as difficult-matter cases.
+CITY_WIDE_ROLES: frozenset[Role] = CALL_CENTRE | {R.AUDITOR, R.SYSTEM, R.WINDOW}
 # Who may change the configuration: administrators, and the platform itself when the command line or
 # the demo seeding sets a city up (the system actor has no account, so no request can act as it).
 ADMIN_ROLES: tuple[Role, ...] = (R.ADMIN, R.SYSTEM)

@@ -5,21 +5,38 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from haoban.auth.actors import Actor
+from haoban.auth.rbac import require_role
 from haoban.auth.roles import Role
-from haoban.casework import access, gate, origins
+from haoban.casework import access, gate, obstacles, origins
 from haoban.casework.models import Case, CaseEvent
 from haoban.casework.schemas import CaseCreate
+from haoban.casework.workflow import HANDLING_STATUSES, OPEN_STATUSES, CaseStatus
 from haoban.db import utcnow
 from haoban.errors import Invalid
 from haoban.orders.casefile import GENESIS
 from haoban.orders.intake import reserve_numbers
+from haoban.orders.models import Order
+from haoban.orders.workflow import OPEN_STATUSES as ORDER_OPEN
 from haoban.runtime import Runtime
 
+HANDLING = [s.value for s in HANDLING_STATUSES]
+# Who reads the case figures (the dashboard's readers and the window).
+FIGURE_ROLES = (
+    Role.WINDOW,
+    Role.OPERATOR,
+    Role.DISPATCHER,
+    Role.SUPERVISOR,
+    Role.ADMIN,
+    Role.AUDITOR,
+    Role.SYSTEM,
+)
 CODE_PREFIX = "BC"  # 办不成事 / business complaints: BC + yyyymmdd + 4 digits
 
 
@@ -143,3 +160,66 @@ def case_events(session: Session, *, code: str, actor: Actor) -> list[CaseEvent]
     return list(
         session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq))
     )
+
+
+def figures(session: Session, *, actor: Actor, now: datetime | None = None) -> dict[str, Any]:
+    """Case figures by obstacle for the dashboard: open, overdue, solved on the spot, closed, 办成."""
+    require_role(actor, *FIGURE_ROLES)
+    now = now or utcnow()
+    overdue = (Case.deadline.is_not(None)) & (Case.deadline < now) & Case.status.in_(HANDLING)
+    rows = session.execute(
+        select(
+            Case.obstacle,
+            func.count(),
+            func.sum(case_when(Case.status != CaseStatus.CLOSED.value, 1)),
+            func.sum(case_when(overdue, 1)),
+            func.sum(case_when(Case.on_spot_note.is_not(None), 1)),
+            func.sum(case_when(Case.status == CaseStatus.CLOSED.value, 1)),
+            func.sum(case_when(Case.outcome == "done", 1)),
+        ).group_by(Case.obstacle)
+    ).all()
+    out = []
+    for obstacle, total, open_, late, on_spot, closed, done in rows:
+        out.append(
+            {
+                "obstacle": obstacle,
+                "label": obstacles.label(obstacle) if obstacle else "未注明",
+                "total": total,
+                "open": int(open_ or 0),
+                "overdue": int(late or 0),
+                "on_spot": int(on_spot or 0),
+                "closed": int(closed or 0),
+                "done": int(done or 0),
+            }
+        )
+    out.sort(key=lambda r: (-r["total"], r["label"]))
+    keys = ("total", "open", "overdue", "on_spot", "closed", "done")
+    return {"by_obstacle": out, "totals": {k: sum(r[k] for r in out) for k in keys}}
+
+
+def case_when(condition: Any, value: int) -> Any:
+    return sql_case((condition, value), else_=0)
+
+
+def stuck_orders(session: Session, *, limit: int = 20, now: datetime | None = None) -> list[Order]:
+    """12345 orders a window might take on as cases: open past their deadline, supervised, or found
+    unsatisfied at the call-back; without an open case already."""
+    now = now or utcnow()
+    taken = select(Case.origin_code).where(
+        Case.origin_kind == "order", Case.status.in_([s.value for s in OPEN_STATUSES])
+    )
+    stmt = (
+        select(Order)
+        .where(
+            Order.status.in_([s.value for s in ORDER_OPEN]),
+            or_(
+                Order.handle_deadline < now,
+                Order.supervision_level > 0,
+                Order.callback_result == "unsatisfied",
+            ),
+            Order.code.not_in(taken),
+        )
+        .order_by(Order.handle_deadline)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt).unique())

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from haoban.analytics import service as analytics
 from haoban.auth.roles import REVIEW_ROLES
+from haoban.casework import access as case_access
+from haoban.casework import presenters as case_presenters
+from haoban.casework import service as case_service
 from haoban.db import utcnow
 from haoban.orders import presenters, queries
 from haoban.web import panels
@@ -37,6 +42,7 @@ def board(request: Request, department: str | None = None) -> Response:
         ext_rows, ext_total = queries.pending_extensions(session, actor=actor, limit=LIMIT)
         extensions = ([presenters.order_detail(o, rt, actor=actor, now=now) for o in ext_rows], ext_total)
         scores = {o["code"]: panels.reply_score(session, code=o["code"], actor=actor) for o in replies[0]}
+        board_cases = _overdue_cases(session, rt, actor, now)
     return render(
         request,
         "board.html",
@@ -51,8 +57,23 @@ def board(request: Request, department: str | None = None) -> Response:
                 ("callbacks_due", "callback", callbacks),
             ],
             "scores": scores,
+            "board_cases": board_cases,
             "done": request.query_params.get("done"),
             "done_code": request.query_params.get("code"),
         },
         actor=actor,
     )
+
+
+def _overdue_cases(session: Any, rt: Any, actor: Any, now: Any) -> tuple[list[dict[str, Any]], int]:
+    """Cases past their 限时 deadline (the window's difficult matters), with whether 督办 is offered."""
+    rows, total = case_service.list_cases(
+        session, rt, actor=actor, filters=case_service.CaseFilter(overdue=True), page_size=LIMIT, now=now
+    )
+    ratio = rt.settings.warning_ratio
+    out = []
+    for c in rows:
+        view = case_presenters.case_summary(c, warning_ratio=ratio, now=now)
+        view["allowed"] = case_access.allowed_actions(c, actor, now=now)
+        out.append(view)
+    return out, total

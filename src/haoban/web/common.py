@@ -29,6 +29,7 @@ from haoban.auth.roles import (
     Role,
 )
 from haoban.auth.service import decode_token
+from haoban.casework.reform import READ_ROLES as REFORM_READ_ROLES
 from haoban.directory.vocabulary import CHANNEL_LABELS, TYPE_LABELS
 from haoban.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited, Unauthorized
 from haoban.orders import workflow
@@ -141,6 +142,8 @@ NAV: list[tuple[str, str, tuple[str, ...] | frozenset[Role] | None]] = [
     ("tour_gate", "/tour/gate", GATE_ROLES),
     ("benefits", "/admin/benefits", DASHBOARD_ROLES),
     ("tour_dashboard", "/tour/dashboard", DASHBOARD_ROLES),
+    ("cases", "/cases", (Role.WINDOW, Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR, Role.HANDLER)),
+    ("reform", "/reform", REFORM_READ_ROLES),
 ]
 
 

@@ -13,6 +13,7 @@ from haoban.analytics import service as analytics
 from haoban.auth.roles import DASHBOARD_ROLES
 from haoban.benefits import service as benefits
 from haoban.catalog import service as catalog
+from haoban.casework import service as case_service
 from haoban.db import utcnow
 from haoban.directory.vocabulary import CHANNEL_LABELS
 from haoban.errors import Invalid
@@ -66,6 +67,7 @@ def dashboard(request: Request) -> Response:
         data = analytics.dashboard(session, scope=scope, now=now, directory=rt.directory, bucket=bucket)  # type: ignore[arg-type]
         benefit_figures = benefits.figures(session, actor=actor)
         catalog_figures = {"m": catalog.metrics(session), "lm": licences.metrics(session)}
+        case_figures = case_service.figures(session, actor=actor, now=now)
     shown_first = analytics.today_local(scope.start)
     shown_last = (scope.end.astimezone(rt.settings.tz) - timedelta(days=1)).date()
     params = {"from": shown_first.isoformat(), "to": shown_last.isoformat(), "bucket": bucket}
@@ -90,6 +92,7 @@ def dashboard(request: Request) -> Response:
             "hotspots_url": "/api/v1/hotspots?" + urlencode(_hotspot_params(params)),
             "benefits": benefit_figures,
             "catalog": catalog_figures,
+            "cases": case_figures,
         },
         actor=actor,
     )

@@ -19,7 +19,7 @@ from haoban.auth.roles import Role
 from haoban.auth.service import revoke_tokens
 from haoban.deps import client_address
 from haoban.errors import NotFound, RateLimited, Unauthorized
-from haoban.web import admin, benefits, board, console, dashboard, orders, portal, services, tourism
+from haoban.web import admin, benefits, board, cases, console, dashboard, orders, portal, services, tourism
 from haoban.web.common import (
     HERE,
     LANG_COOKIE,
@@ -54,6 +54,7 @@ HOME_BY_ROLE = {
     Role.ADMIN: "/admin",
     Role.AUDITOR: "/dashboard",
     Role.GATE: "/tour/gate",
+    Role.WINDOW: "/cases",
 }
 
 
@@ -219,5 +220,5 @@ def me(request: Request) -> Response:
     return redirect(HOME_BY_ROLE.get(actor.role, "/"))
 
 
-for _module in (portal, console, orders, board, admin, dashboard, tourism, benefits, services):
+for _module in (portal, console, orders, board, admin, dashboard, tourism, benefits, services, cases):
     router.include_router(_module.router)
