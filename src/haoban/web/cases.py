@@ -118,7 +118,10 @@ def _list_context(
 def _open(request: Request, form: FormData) -> Response:
     actor = require_actor(request, *access.OPEN_ROLES)
     rt = runtime(request)
-    data = forms.clean(dict(form))
+    # Only the case's own fields (the form also carries its CSRF token).
+    data: dict[str, Any] = {
+        k: v for k, v in forms.clean(dict(form)).items() if k in CaseCreate.model_fields or k == "origin_code"
+    }
     data["anonymous"] = "anonymous" in form
     origin = data.pop("origin_code", None)
     if origin:
