@@ -12,8 +12,8 @@ from fastapi.responses import Response
 from haoban.analytics import service as analytics
 from haoban.auth.roles import DASHBOARD_ROLES
 from haoban.benefits import service as benefits
-from haoban.catalog import service as catalog
 from haoban.casework import service as case_service
+from haoban.catalog import service as catalog
 from haoban.db import utcnow
 from haoban.directory.vocabulary import CHANNEL_LABELS
 from haoban.errors import Invalid
