@@ -12,6 +12,7 @@ from haoban.auth.rbac import require_role
 from haoban.auth.roles import CALL_CENTRE, READ_CONFIG_ROLES
 from haoban.deps import ActorDep, OptionalRecordId, RecordId, RuntimeDep
 from haoban.dispatch import catalogue, emergency
+from haoban.dispatch.gazetteer import find_district
 from haoban.dispatch.models import DispatchCorrection
 from haoban.dispatch.routing import DispatchRequest
 from haoban.dispatch.schemas import (
@@ -147,6 +148,12 @@ def corrections(
 def explain(rt: RuntimeDep, actor: ActorDep, data: ExplainIn) -> dict[str, Any]:
     directory = rt.directory
     district = directory.district(data.district) if data.district else None
+    from_text = None
+    if district is None:
+        # The caller named the district: intake would find it too, so route (and fill the form) with it.
+        found = find_district(data.text)
+        district = directory.district(found.district) if found else None
+        from_text = district.code if district else None
     category = directory.category(data.category) if data.category else None
     request = DispatchRequest(
         subject="",
@@ -173,6 +180,7 @@ def explain(rt: RuntimeDep, actor: ActorDep, data: ExplainIn) -> dict[str, Any]:
             {"rule": r.name, "position": r.position, "matched": why is None, "why_not": why}
             for r, why in trace
         ],
+        "district_from_text": from_text,
     }
 
 

@@ -80,6 +80,9 @@ class TraceStep(BaseModel):
 class ExplainOut(BaseModel):
     decision: DecisionOut
     trace: list[TraceStep]
+    district_from_text: str | None = Field(
+        default=None, description="the district the text names (gazetteer) when none was given: its code"
+    )
 
 
 class PredictIn(BaseModel):

@@ -77,6 +77,9 @@
       const district = $("#district", reg).value || null;
       const data = await postJSON("/api/v1/dispatch/explain", { text, order_type: type, district });
       if (!data) { $("#suggest-panel").hidden = true; return; }
+      // The caller named the district: fill the form's district (the operator can still change it).
+      const dsel = $("#district", reg);
+      if (data.district_from_text && !dsel.value) { dsel.value = data.district_from_text; dsel.classList.add("from-text"); }
       $("#suggest-panel").hidden = false;
       const d = data.decision || {};
       const pct = Math.round((d.confidence || 0) * 100);
