@@ -137,6 +137,7 @@ def create_app(
     from haoban.hotspots.api import router as hotspots_router
     from haoban.knowledge.api import router as knowledge_router
     from haoban.licences.api import router as licences_router
+    from haoban.open311.api import router as open311_router
     from haoban.ops.api import router as ops_router
     from haoban.orders.api import router as orders_router
     from haoban.sla.api import router as sla_router
@@ -163,6 +164,7 @@ def create_app(
         licences_router,
         pages_router,
         ops_router,
+        open311_router,
     ):
         app.include_router(router)
 

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     # Citizen tracking: requests per minute per client address.
     track_rate_per_minute: int = 20
+    # Open311 GeoReport v2 (anonymous reads and client apps' posts): requests per minute per address.
+    open311_rate_per_minute: int = 120
     # Intake batching: the writer commits up to this many creates together.
     intake_batch_max: int = 256
     # Near-duplicate orders (并单 candidates): Jaccard of character 3-shingles, and how far apart in time.

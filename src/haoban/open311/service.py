@@ -1,0 +1,206 @@
+"""Open311 GeoReport v2 over the hotline: services from the category tree and the dispatch catalogue,
+service requests from orders. Plain functions; what they return is shaped like ``schemas``.
+
+What a request shows is public by the spec's design (anyone may ``GET requests``), so it carries no
+personal data: no name, phone, ID number, street address or the citizen's own words; only the service,
+the collapsed status, the department, the dates, the district and the reply the hotline approved.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from haoban.db import utcnow
+from haoban.directory.service import CategoryRef, DirectorySnapshot
+from haoban.directory.vocabulary import OrderType
+from haoban.dispatch.catalogue import list_rules
+from haoban.orders.models import Order
+from haoban.orders.workflow import OPEN_STATUSES, Status
+
+SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
+MAX_RANGE = timedelta(days=90)  # the spec: start_date and end_date at most 90 days apart
+MAX_RESULTS = 1000  # the spec's default cap on a GET requests answer
+CHANGESET = "2026-11-30T00:00:00+00:00"  # when this endpoint's behaviour last changed
+# Never published: 举报 (whistle-blowing reports are confidential) and orders handed to 110/119/120/122.
+_HIDDEN_TYPES = (str(OrderType.REPORT),)
+_HIDDEN_STATUSES = (str(Status.TRANSFERRED),)
+# Orders whose reply the hotline has approved (审核通过): before that the department's draft is internal.
+_REPLY_PUBLIC = frozenset({Status.CALLBACK, Status.CLOSED, Status.ARCHIVED})
+
+
+class Open311Error(Exception):
+    """An answer in the spec's error form: ``[{code, description}]`` with this HTTP status."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.http_status = status
+        self.description = description
+
+    def body(self) -> list[dict[str, Any]]:
+        return [{"code": self.http_status, "description": self.description}]
+
+
+def discovery(*, base_url: str) -> dict[str, Any]:
+    return {
+        "changeset": CHANGESET,
+        "contact": "12345 政务服务便民热线 (Hengyang 12345 hotline)",
+        "key_service": "API keys for POST requests are issued by the hotline's administrators.",
+        "endpoints": [
+            {
+                "specification": SPEC_URL,
+                "url": base_url.rstrip("/"),
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+
+
+def _keywords_by_category(session: Session) -> dict[str, list[str]]:
+    """The dispatch catalogue's keywords, under the category each enabled rule names."""
+    out: dict[str, list[str]] = {}
+    for rule in list_rules(session):
+        if rule.enabled and rule.category_code and rule.keywords:
+            words = out.setdefault(rule.category_code, [])
+            words.extend(k for k in rule.keywords.split(",") if k and k not in words)
+    return out
+
+
+def _group(ref: CategoryRef, directory: DirectorySnapshot) -> str:
+    root = directory.category(ref.ancestors[0]) if ref.ancestors else None
+    return root.name if root else ref.name
+
+
+def services(session: Session, *, directory: DirectorySnapshot) -> list[dict[str, Any]]:
+    """Every category of the tree as a service, grouped under its top-level category."""
+    keywords = _keywords_by_category(session)
+    refs = sorted(directory.categories_by_id.values(), key=lambda r: r.path)
+    return [
+        {
+            "service_code": ref.code,
+            "service_name": ref.name,
+            "description": ref.path,
+            "metadata": False,  # no extra attributes are asked for yet
+            "type": "realtime",
+            "keywords": ", ".join(keywords.get(ref.code, [])),
+            "group": _group(ref, directory),
+        }
+        for ref in refs
+    ]
+
+
+def collapsed_status(status: str) -> str:
+    return "open" if Status(status) in OPEN_STATUSES else "closed"
+
+
+def request_view(order: Order, *, directory: DirectorySnapshot) -> dict[str, Any]:
+    status = Status(order.status)
+    cat = directory.categories_by_id.get(order.category_id) if order.category_id else None
+    dept = directory.departments_by_id.get(order.lead_department_id) if order.lead_department_id else None
+    district = directory.districts_by_id.get(order.district_id) if order.district_id else None
+    notes = order.reply_text if status in _REPLY_PUBLIC else None
+    if status == Status.ANSWERED:
+        notes = order.answer_text  # the hotline's own answer (即时答复), given on the call
+    return {
+        "service_request_id": order.code,
+        "status": collapsed_status(order.status),
+        "status_notes": notes,
+        "service_name": cat.name if cat else None,
+        "service_code": cat.code if cat else None,
+        "agency_responsible": dept.name if dept else None,
+        "service_notice": None,
+        "requested_datetime": order.received_at,
+        "updated_datetime": order.updated_at,
+        "expected_datetime": order.handle_deadline,
+        # Only the district: a street address or exact point may be the citizen's home.
+        "address": district.name if district else None,
+        "zipcode": None,
+    }
+
+
+def _public() -> Any:
+    return select(Order).where(Order.order_type.not_in(_HIDDEN_TYPES), Order.status.not_in(_HIDDEN_STATUSES))
+
+
+def get_request(session: Session, *, directory: DirectorySnapshot, request_id: str) -> dict[str, Any]:
+    order = session.scalars(_public().where(Order.code == request_id)).first()
+    if order is None:
+        raise Open311Error(404, f"no service request {request_id!r}")
+    return request_view(order, directory=directory)
+
+
+def parse_date(raw: str | None, *, name: str) -> datetime | None:
+    """A W3C date-time (``2026-11-01T00:00:00Z``); a time without an offset is taken as UTC."""
+    if raw is None or raw == "":
+        return None
+    value = None
+    # A "+08:00" offset sent unencoded in a query string arrives as " 08:00": try with the plus back.
+    for text in (raw.strip(), re.sub(r" (\d\d:?\d\d)$", r"+\1", raw.strip())):
+        try:
+            value = datetime.fromisoformat(text)
+            break
+        except ValueError:
+            continue
+    if value is None:
+        raise Open311Error(400, f"{name} {raw!r} is not a W3C date-time; use e.g. 2026-11-01T00:00:00Z")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def find_requests(
+    session: Session,
+    *,
+    directory: DirectorySnapshot,
+    ids: str | None = None,
+    service_code: str | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    status: str | None = None,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """GET requests: by ids (the other filters then do not apply, as the spec says), else by service,
+    status and a date window of at most 90 days (the last 90 days when none is given)."""
+    query = _public()
+    if ids:
+        codes = [c.strip() for c in ids.split(",") if c.strip()][:MAX_RESULTS]
+        orders = session.scalars(query.where(Order.code.in_(codes)).order_by(Order.received_at.desc()))
+        return [request_view(o, directory=directory) for o in orders]
+    start = parse_date(start_date, name="start_date")
+    end = parse_date(end_date, name="end_date")
+    if start and end:
+        if end < start:
+            raise Open311Error(400, "end_date is before start_date")
+        if end - start > MAX_RANGE:
+            raise Open311Error(400, "start_date and end_date may be at most 90 days apart")
+    elif start:
+        end = start + MAX_RANGE
+    elif end:
+        start = end - MAX_RANGE
+    else:
+        end = now or utcnow()
+        start = end - MAX_RANGE
+    query = query.where(Order.received_at >= start, Order.received_at <= end)
+    if service_code:
+        ref = directory.category(service_code)
+        if ref is None:
+            raise Open311Error(400, f"unknown service_code {service_code!r}; see services.json")
+        # A service covers its sub-categories too (a group asked for means everything under it).
+        ids_under = [r.id for r in directory.categories_by_id.values() if ref.code in r.ancestors]
+        query = query.where(Order.category_id.in_(ids_under))
+    if status:
+        wanted = {s.strip() for s in status.split(",") if s.strip()}
+        if not wanted <= {"open", "closed"}:
+            raise Open311Error(400, f"status {status!r}: use open, closed or both (open,closed)")
+        if wanted == {"open"}:
+            query = query.where(Order.status.in_([str(s) for s in OPEN_STATUSES]))
+        elif wanted == {"closed"}:
+            query = query.where(Order.status.not_in([str(s) for s in OPEN_STATUSES]))
+    orders = session.scalars(query.order_by(Order.received_at.desc()).limit(MAX_RESULTS))
+    return [request_view(o, directory=directory) for o in orders]
