@@ -77,6 +77,7 @@ def speak(text: str, *, voice: str, out: Path) -> int:
         size = Path(tmp).stat().st_size
         if size <= 44:  # a WAV header and no sound
             raise RuntimeError(f"espeak-ng produced no audio for voice {voice!r}")
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a static file server may serve the cache
         os.replace(tmp, out)  # readers see the whole file or none
         return size
     finally:

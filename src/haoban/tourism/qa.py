@@ -66,7 +66,11 @@ def _passages(text: str, size: int = 120) -> list[str]:
             cur = ""
         cur += s
     if cur:
-        out.append(cur)
+        # A short tail joins the passage before it: alone it would outrank it on length, saying less.
+        if out and len(cur) < size // 3:
+            out[-1] += cur
+        else:
+            out.append(cur)
     return out
 
 
