@@ -162,3 +162,21 @@ def test_bad_filters_answer_400_with_the_spec_error_list(client: Any) -> None:
     assert client.get(f"{BASE}/requests.json?status=pending").status_code == 400
     r = client.get(f"{BASE}/requests.json?start_date={end}&end_date={start}")
     assert r.status_code == 400 and "before" in r.json()[0]["description"]
+
+
+def test_a_service_definition_and_an_unknown_service(client: Any, rt: Runtime) -> None:
+    code = _category(rt)[0]
+    assert client.get(f"{BASE}/services/{code}.json").json() == {"service_code": code, "attributes": []}
+    root = _xml(client.get(f"{BASE}/services/{code}.xml").text)
+    assert root.tag == "service_definition" and root.findtext("service_code") == code
+    r = client.get(f"{BASE}/services/NOPE.xml")
+    assert r.status_code == 404 and _xml(r.text).findtext("error/code") == "404"
+
+
+def test_too_many_calls_from_one_address_answer_429_in_the_spec_form(client: Any, rt: Runtime) -> None:
+    rt.settings.open311_rate_per_minute = 3
+    for _ in range(3):
+        assert client.get(f"{BASE}/discovery.json").status_code == 200
+    r = client.get(f"{BASE}/services.xml")
+    assert r.status_code == 429
+    assert _xml(r.text).findtext("error/code") == "429"

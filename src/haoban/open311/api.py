@@ -11,7 +11,13 @@ from fastapi import APIRouter, Query, Request, Response
 from haoban.deps import RuntimeDep, client_address
 from haoban.errors import DomainError
 from haoban.open311 import service, xml
-from haoban.open311.schemas import DiscoveryOut, Open311ErrorOut, ServiceOut, ServiceRequestOut
+from haoban.open311.schemas import (
+    DiscoveryOut,
+    Open311ErrorOut,
+    ServiceDefinitionOut,
+    ServiceOut,
+    ServiceRequestOut,
+)
 from haoban.ratelimit import check_rate
 from haoban.responses import JSON
 from haoban.runtime import Runtime
@@ -85,6 +91,19 @@ def services(request: Request, rt: RuntimeDep, fmt: str) -> Response:
             return service.services(session, directory=rt.directory)
 
     return _answer(request, rt, fmt, "services", "service", build)
+
+
+@router.get(
+    "/services/{service_code}.{fmt}",
+    response_model=ServiceDefinitionOut,
+    responses=_responses("A service's definition: the extra attributes it asks for"),
+    summary="Open311 service definition",
+)
+def definition(request: Request, rt: RuntimeDep, service_code: str, fmt: str) -> Response:
+    def build() -> Any:
+        return service.definition(directory=rt.directory, service_code=service_code)
+
+    return _answer(request, rt, fmt, "service_definition", None, build)
 
 
 @router.get(

@@ -32,6 +32,18 @@ class ServiceOut(BaseModel):
     group: str
 
 
+class AttributeOut(BaseModel):
+    code: str
+    datatype: str
+    required: bool
+    description: str
+
+
+class ServiceDefinitionOut(BaseModel):
+    service_code: str
+    attributes: list[AttributeOut]
+
+
 class ServiceRequestOut(BaseModel):
     service_request_id: str
     status: str  # open / closed

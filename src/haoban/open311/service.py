@@ -95,6 +95,14 @@ def services(session: Session, *, directory: DirectorySnapshot) -> list[dict[str
     ]
 
 
+def definition(*, directory: DirectorySnapshot, service_code: str) -> dict[str, Any]:
+    """A service's definition. No service asks for extra attributes yet (``metadata`` is false)."""
+    ref = directory.category(service_code)
+    if ref is None:
+        raise Open311Error(404, f"no service {service_code!r}; see services.json")
+    return {"service_code": ref.code, "attributes": []}
+
+
 def collapsed_status(status: str) -> str:
     return "open" if Status(status) in OPEN_STATUSES else "closed"
 
