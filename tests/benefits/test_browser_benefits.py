@@ -11,7 +11,7 @@ from haoban.auth.actors import SYSTEM_ACTOR
 from haoban.benefits import matching, sources, store
 from haoban.benefits.models import Grant
 from tests.benefits.conftest import TODAY, birthday
-from tests.web.test_browser import PHONE, SHOTS, Browse, LiveServer, browser, live  # noqa: F401
+from tests.web.test_browser import PHONE, SHOTS, Browse, LiveServer, live  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

@@ -18,7 +18,6 @@ from tests.web.test_browser import PHONE, SHOTS, Browse, LiveServer
 
 pytestmark = pytest.mark.browser
 # The web journey's fixtures: Debian's Chromium and a live server on the test database.
-browser = web.browser
 live = web.live
 
 

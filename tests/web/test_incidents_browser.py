@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.test_browser import Browse, LiveServer, browser, live  # noqa: F401  (fixtures)
+from tests.web.test_browser import Browse, LiveServer, live  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ import pytest
 
 from haoban.auth.actors import SYSTEM_ACTOR
 from haoban.licences import service as licences
-from tests.web.test_browser import PHONE, SHOTS, Browse, LiveServer, browser, live  # noqa: F401
+from tests.web.test_browser import PHONE, SHOTS, Browse, LiveServer, live  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
