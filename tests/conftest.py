@@ -8,7 +8,9 @@ an unreachable PostgreSQL fails the run instead of skipping it.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -25,6 +27,35 @@ from haoban.runtime import Runtime
 from haoban.wiring import runtime as wired_runtime
 
 PG_URL = os.environ.get("HAOBAN_TEST_DATABASE_URL", "")
+# Personal data the suite's orders carry: none of it may reach a log line (issue 10).
+_PERSONAL = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|(?<![0-9A-Za-z])\d{17}[\dX](?![0-9A-Za-z])")
+
+
+class _LogScan(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = self.format(record)
+        if _PERSONAL.search(line):
+            self.leaks.append(line[:500])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_personal_data_in_logs() -> Iterator[None]:
+    """Scan every log line the whole run writes (any logger, any level, tracebacks included); the run
+    fails if one carries a phone or ID number."""
+    scan = _LogScan()
+    root = logging.getLogger()
+    root.addHandler(scan)
+    previous = root.level
+    root.setLevel(min(previous, logging.INFO) or logging.INFO)
+    yield
+    root.removeHandler(scan)
+    root.setLevel(previous)
+    assert not scan.leaks, "personal data in log lines:\n" + "\n".join(scan.leaks[:10])
 BACKEND = "postgresql" if PG_URL.startswith("postgresql") else "sqlite"
 
 

@@ -16,6 +16,7 @@ from haoban.responses import JSON
 from haoban.runtime import Runtime
 from haoban.security.edge import EdgeGuard
 from haoban.security.openapi import declare_statuses
+from haoban.security.privacy import install_log_masking
 
 
 def _field_errors(exc: RequestValidationError) -> tuple[str, dict[str, str]]:
@@ -48,6 +49,7 @@ def create_app(
     ``follow``: keep the in-memory indexes in step with the database in the background (the change
     feed; ``haoban serve`` does)."""
     rt = wiring.wire(runtime) if runtime is not None else wiring.runtime()
+    install_log_masking()  # no phone or ID number in any log line, whoever logs it
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

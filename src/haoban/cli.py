@@ -408,6 +408,47 @@ def audit_verify(json_out: Annotated[bool, typer.Option("--json")] = False) -> N
 
 
 @app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="Where to write it (its manifest FILE.json goes beside it)")],
+) -> None:
+    """Back up the database (SQLite online backup; pg_dump on PostgreSQL) and verify the copy."""
+    from haoban.ops.backup import BackupError
+    from haoban.ops.backup import backup as run_backup
+
+    rt = cliutil.runtime()
+    try:
+        manifest = run_backup(rt.settings.database_url, file)
+    except BackupError as exc:
+        raise fail(str(exc)) from None
+    rows = sum(manifest["tables"].values())
+    console.print(
+        f"backup {file} ({manifest['format']}, schema {manifest['schema']}): "
+        f"{len(manifest['tables'])} tables, {rows} rows, sha256 {manifest['sha256'][:16]}…"
+    )
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A file written by 'haoban backup'")],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing database")] = False,
+) -> None:
+    """Restore a backup into HAOBAN_DATABASE_URL, then verify row counts and every case file."""
+    from haoban.ops.backup import BackupError
+    from haoban.ops.backup import restore as run_restore
+
+    rt = cliutil.runtime()
+    rt.db.dispose()
+    try:
+        result = run_restore(file, rt.settings.database_url, force=force)
+    except BackupError as exc:
+        raise fail(str(exc)) from None
+    console.print(
+        f"restored {file}: {len(result.tables)} tables, {sum(result.tables.values())} rows as in the "
+        f"manifest; {result.case_files} case files verified, {result.broken} broken"
+    )
+
+
+@app.command()
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Run the periodic jobs once, then exit")] = False,
     concurrency: Annotated[int, typer.Option(help="Jobs run at the same time (PostgreSQL)")] = 1,

@@ -89,13 +89,16 @@ def make_engine(url: str | None = None, *, echo: bool | None = None) -> Engine:
         engine = create_engine(
             url,
             echo=echo,
+            hide_parameters=True,  # a failed write's message must not carry names, phones, ID numbers
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=16,
             max_overflow=48,
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_size=20, max_overflow=60, pool_pre_ping=True)
+    return create_engine(
+        url, echo=echo, pool_size=20, max_overflow=60, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 class Database:

@@ -18,6 +18,7 @@ from haoban.db import Database
 from haoban.feedback import hooks as feedback_hooks
 from haoban.knowledge import hooks as knowledge_hooks
 from haoban.runtime import Runtime
+from haoban.security.privacy import install_log_masking
 
 REGISTRARS = (feedback_hooks.register, knowledge_hooks.register, benefits_hooks.register)
 
@@ -34,6 +35,7 @@ def register_jobs(extra: str = "") -> None:
 
 def wire(rt: Runtime) -> Runtime:
     """Register every domain's hooks on ``rt`` and seal them (a second call changes nothing)."""
+    install_log_masking()  # every process that builds a runtime logs no phone or ID number
     register_jobs(rt.settings.job_modules)
     if not rt.hooks.sealed:
         for register in REGISTRARS:

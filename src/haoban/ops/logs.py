@@ -12,6 +12,8 @@ import sys
 import time
 from typing import Any
 
+from haoban.security.privacy import install_log_masking
+
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("haoban_request_id", default=None)
 HOST = socket.gethostname()
 # LogRecord attributes that are not extra fields.
@@ -35,12 +37,14 @@ class JsonFormatter(logging.Formatter):
             if key not in _STANDARD and key not in out and not key.startswith("_"):
                 out[key] = value
         if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
+            # exc_text, when set, is the traceback with personal data masked (haoban.security.privacy).
+            out["exc"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
 def configure(level: str = "info", fmt: str = "json") -> None:
     """Send every logger (uvicorn's, procrastinate's, ours) to stderr in ``fmt`` (json or text)."""
+    install_log_masking()
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())

@@ -25,6 +25,7 @@ from haoban.orders.intake import prepare_order, write_prepared
 from haoban.orders.models import Order
 from haoban.orders.schemas import OrderCreate
 from haoban.runtime import Runtime
+from haoban.security.privacy import mask_text
 
 # Column names accepted on import: English field names, common Chinese headers, the TipDM headers.
 HEADER_ALIASES: dict[str, str] = {
@@ -229,7 +230,7 @@ def export_row(order: Order) -> list[Any]:
         order.order_type,
         order.urgency,
         order.received_at.isoformat(),
-        order.subject,
+        mask_text(order.subject),  # free text: phone and ID numbers masked like the fields below
         order.district.name if order.district else "",
         order.category.path if order.category else "",
         order.lead_department.code if order.lead_department else "",

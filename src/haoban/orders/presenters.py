@@ -18,6 +18,7 @@ from haoban.orders.citizen import mask_id_number, mask_name, mask_phone
 from haoban.orders.models import Order, OrderEvent
 from haoban.orders.workflow import STATUS_LABELS, Status
 from haoban.runtime import Runtime
+from haoban.security.privacy import mask_text
 from haoban.sla.service import state_of
 
 # Case-file actions a citizen sees on the tracking page (the rest is the hotline's internal work).
@@ -93,7 +94,7 @@ def order_summary(order: Order, rt: Runtime, *, now: datetime | None = None) -> 
         if order.order_type in TYPE_LABELS
         else order.order_type,
         "urgency": order.urgency,
-        "subject": order.subject,
+        "subject": mask_text(order.subject),  # lists show free text with phone and ID numbers masked
         "citizen_name": mask_name(order.citizen_name),
         "citizen_phone": mask_phone(order.citizen_phone),
         "district": order.district.name if order.district else None,
@@ -113,7 +114,8 @@ def order_detail(order: Order, rt: Runtime, *, actor: Actor, now: datetime | Non
     out = order_summary(order, rt, now=now)
     masked = actor.role == Role.AUDITOR
     out.update(
-        content=order.content,
+        subject=mask_text(order.subject) if masked else order.subject,
+        content=mask_text(order.content) if masked else order.content,
         citizen_name=mask_name(order.citizen_name) if masked else order.citizen_name,
         citizen_phone=mask_phone(order.citizen_phone) if masked else order.citizen_phone,
         citizen_id_number=mask_id_number(order.citizen_id_number),
