@@ -42,7 +42,7 @@ from haoban.jobs.models import JobFailure
 from haoban.knowledge.models import KnowledgeArticle
 from haoban.licences.models import Licence, LicenceUse
 from haoban.notifications.models import DeliveredMessage, OutboxMessage
-from haoban.orders.models import CodeCounter, Order, OrderCoHandler, OrderEvent
+from haoban.orders.models import CodeCounter, Order, OrderCoHandler, OrderEvent, PersonalDataView
 from haoban.ratelimit import RateCounter
 from haoban.sla.models import CalendarSchedule, SlaRule
 from haoban.tourism.models import (
@@ -98,6 +98,7 @@ __all__ = [
     "OrderVote",
     "OutboxMessage",
     "Payment",
+    "PersonalDataView",
     "Place",
     "PlaceComplaint",
     "Policy",

@@ -44,9 +44,7 @@ def test_a_failed_write_does_not_log_personal_data(rt: Any, caplog: pytest.LogCa
     log = logging.getLogger("haoban.test")
     with pytest.raises(IntegrityError) as failed, rt.db.write() as session:
         session.execute(
-            text(
-                "INSERT INTO users (username, display_name, password_hash, role) VALUES (:u, :n, :p, 'x')"
-            ),
+            text("INSERT INTO users (username, display_name, password_hash, role) VALUES (:u, :n, :p, 'x')"),
             {"u": "admin", "n": f"李四 {PHONE} {ID_NUMBER}", "p": "x"},
         )
     assert PHONE not in str(failed.value) and ID_NUMBER not in str(failed.value)
@@ -55,3 +53,25 @@ def test_a_failed_write_does_not_log_personal_data(rt: Any, caplog: pytest.LogCa
         log.warning("caller %s id %s", PHONE, ID_NUMBER)
     assert PHONE not in caplog.text and ID_NUMBER not in caplog.text
     assert "139****4321" in caplog.text
+
+
+def test_every_view_of_unmasked_personal_data_is_recorded(api: Api, client: Any) -> None:
+    order = api.create(content=CONTENT, citizen_phone=PHONE, citizen_id_number=ID_NUMBER)
+    code = order["code"]
+    assert (
+        api.get(f"/api/v1/orders/{code}", as_="supervisor", params={"purpose": "回访核实"}).status_code == 200
+    )
+    assert api.get(f"/api/v1/orders/{code}", as_="operator").status_code == 200
+    assert api.get(f"/api/v1/orders/{code}", as_="auditor").status_code == 200  # masked: not a view
+    client.cookies.set("haoban_token", api.token("dispatcher"))
+    assert client.get(f"/orders/{code}").status_code == 200
+    report = api.get("/api/v1/audit/personal-data-views", as_="auditor", params={"code": code})
+    assert report.status_code == 200
+    rows = report.json()
+    assert [(r["username"], r["via"]) for r in rows] == [
+        ("dispatcher", "web"),
+        ("operator", "api"),
+        ("supervisor", "api"),
+    ]
+    assert rows[2]["purpose"] == "回访核实" and rows[1]["purpose"].startswith("handling") and rows[0]["at"]
+    assert api.get("/api/v1/audit/personal-data-views", as_="operator").status_code == 403

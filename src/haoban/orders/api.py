@@ -15,7 +15,7 @@ from fastapi.responses import StreamingResponse
 from haoban.auth.actors import Actor
 from haoban.db import utcnow
 from haoban.deps import ActorDep, RuntimeDep, client_address
-from haoban.orders import access, presenters, queries
+from haoban.orders import access, pii, presenters, queries
 from haoban.orders.actions import apply_action
 from haoban.orders.bulk import EXPORT_COLUMNS, export_row
 from haoban.orders.intake import CreatedOrder, create_order, prepare_order
@@ -27,6 +27,7 @@ from haoban.orders.schemas import (
     OrderCreate,
     OrderDetail,
     OrderPage,
+    PersonalDataViewOut,
     TrackOut,
     WorkflowOut,
 )
@@ -138,10 +139,44 @@ def export(
 @router.get(
     "/orders/{code}", response_model=OrderDetail, summary="One order, with the actions you may take now"
 )
-def get_order(rt: RuntimeDep, actor: ActorDep, code: str) -> dict[str, Any]:
+def get_order(
+    rt: RuntimeDep,
+    actor: ActorDep,
+    code: str,
+    purpose: Annotated[
+        str | None, Query(max_length=200, description="why you look (recorded with the view)")
+    ] = None,
+) -> dict[str, Any]:
     with rt.db.read() as session:
         order = access.get_order(session, code=code, actor=actor)
-        return presenters.order_detail(order, rt, actor=actor)
+        detail = presenters.order_detail(order, rt, actor=actor)
+        shown = pii.shows_personal_data(order, actor)
+        order_id = order.id
+    if shown:  # the citizen's name, phone or ID number went out unmasked: record who, when and why
+        with rt.db.write() as session:
+            pii.record_view(session, order_id=order_id, actor=actor, purpose=purpose, via="api")
+    return detail
+
+
+@router.get(
+    "/audit/personal-data-views",
+    response_model=list[PersonalDataViewOut],
+    tags=["audit"],
+    summary="Auditors: every view of an order's unmasked personal data (who, when, why)",
+)
+def personal_data_views(
+    rt: RuntimeDep,
+    actor: ActorDep,
+    code: Annotated[str | None, Query(max_length=24)] = None,
+    username: Annotated[str | None, Query(max_length=64)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    with rt.db.read() as session:
+        return pii.views_report(
+            session, actor=actor, code=code, username=username, since=since, until=until, limit=limit
+        )
 
 
 @router.post(

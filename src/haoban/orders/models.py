@@ -131,3 +131,26 @@ class CodeCounter(Base):
 
     day: Mapped[str] = mapped_column(String(8), primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+class PersonalDataView(Base):
+    """One look at an order's unmasked personal data (个人信息查阅记录): who, when, why, through which door.
+
+    The Personal Information Protection Law expects access to be recorded; auditors read the report
+    (``GET /api/v1/audit/personal-data-views``). Append-only in practice: nothing updates or deletes it.
+    """
+
+    __tablename__ = "personal_data_views"
+    __table_args__ = (
+        Index("ix_personal_data_views_at", "at"),
+        Index("ix_personal_data_views_order_id", "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(200))
+    via: Mapped[str] = mapped_column(String(10))  # api / web

@@ -281,3 +281,12 @@ class TransitionOut(BaseModel):
 class WorkflowOut(BaseModel):
     statuses: dict[str, Label]
     actions: list[TransitionOut]
+
+
+class PersonalDataViewOut(BaseModel):
+    at: datetime
+    code: str
+    username: str
+    role: str
+    purpose: str
+    via: str

@@ -12,7 +12,7 @@ from haoban.auth.actors import Actor
 from haoban.auth.roles import STAFF_ROLES, Role
 from haoban.db import utcnow
 from haoban.errors import Conflict, Forbidden, Invalid
-from haoban.orders import access, presenters, queries
+from haoban.orders import access, pii, presenters, queries
 from haoban.orders.actions import apply_action
 from haoban.orders.workflow import HANDLING_STATUSES
 from haoban.web import forms, panels
@@ -55,9 +55,13 @@ def order_context(
     with rt.db.read() as session:
         order = access.get_order(session, code=code, actor=actor)
         detail = presenters.order_detail(order, rt, actor=actor)
+        shown, order_id = pii.shows_personal_data(order, actor), order.id
         events = [presenters.event_view(e) for e in queries.order_events(session, code=code, actor=actor)]
         similar = panels.similar_orders(session, rt, code=code, actor=actor)
         score = panels.reply_score(session, code=code, actor=actor) if detail.get("reply") else None
+    if shown:  # the page shows the citizen's personal data: recorded like the API's views
+        with rt.db.write() as session:
+            pii.record_view(session, order_id=order_id, actor=actor, purpose=None, via="web")
     return {
         "o": detail,
         "dept_names": {d.code: d.name for d in rt.directory.departments_by_id.values()},
