@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.builders import make_order
-from tests.web.test_browser import PHONE, SHOTS, Browse, LiveServer, browser, live  # noqa: F401
+from tests.web.test_browser import PHONE, SHOTS, Browse, LiveServer, live  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +20,7 @@ def _shot(b: Browse, name: str) -> None:
 
 
 def test_window_clerk_opens_a_case_from_a_stuck_order_holds_a_meeting_and_closes_it(
-    browser: Any,  # noqa: F811 - the fixture imported above
+    browser: Any,
     live: LiveServer,  # noqa: F811
 ) -> None:
     order = make_order(live.rt, status="callback_unsatisfied")
