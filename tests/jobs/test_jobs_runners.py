@@ -4,6 +4,8 @@ a job deferred in a transaction exists only if that transaction commits."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +21,24 @@ from tests.conftest import BACKEND
 from tests.jobs import jobmods  # noqa: F401  (registers the tests' jobs)
 
 needs_pg = pytest.mark.skipif(BACKEND != "postgresql", reason="procrastinate runs on PostgreSQL only")
+
+
+def run_off_thread(coro: Any) -> None:
+    """asyncio.run in a thread of its own: a browser test's Playwright loop may be running in this one."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coro)
+        except BaseException as e:  # re-raised in the test's thread
+            errors.append(e)
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join()
+    if errors:
+        raise errors[0]
+
 
 
 def wait_for(check: Callable[[], Any], *, timeout: float = 20.0, what: str = "condition") -> Any:
@@ -135,7 +155,6 @@ def test_procrastinate_runs_a_deferred_job_and_retries_a_failing_one_then_marks_
 
 @needs_pg
 def test_jobs_that_succeeded_more_than_a_day_ago_are_pruned_failed_ones_kept(rt: Any) -> None:
-    import asyncio
 
     from haoban.jobs.pg import PRUNE, build_app
 
@@ -151,10 +170,10 @@ def test_jobs_that_succeeded_more_than_a_day_ago_are_pruned_failed_ones_kept(rt:
                 await app.tasks[PRUNE].defer_async(timestamp=0)
             await app.run_worker_async(wait=False, install_signal_handlers=False, queues=["default"])
 
-    asyncio.run(work(prune=False))
+    run_off_thread(work(prune=False))
     for _ in range(5):  # the failing job's retries come due after their back-off
         time.sleep(1.2)
-        asyncio.run(work(prune=False))
+        run_off_thread(work(prune=False))
     with rt.db.write() as s:
         s.execute(
             text(
@@ -163,7 +182,7 @@ def test_jobs_that_succeeded_more_than_a_day_ago_are_pruned_failed_ones_kept(rt:
                 "WHERE args->>'key' = 'old' OR task_name = 'tests.always_fails')"
             )
         )
-    asyncio.run(work(prune=True))
+    run_off_thread(work(prune=True))
     with rt.db.read() as s:
         left = s.execute(
             text(
