@@ -32,6 +32,13 @@ _SIGNATURES: tuple[tuple[bytes, str, str | None], ...] = (
 )
 
 
+class TooLarge(Invalid):
+    """A material over ``MAX_BYTES``: 413, naming the field."""
+
+    status_code = 413
+    code = "too_large"
+
+
 @dataclass(frozen=True)
 class Upload:
     """One file as received: the material key it answers, its name and bytes."""
@@ -72,7 +79,7 @@ def check(upload: Upload) -> CheckedUpload:
             message_zh=f"材料 {upload.key} 是空文件",
         )
     if len(upload.data) > MAX_BYTES:
-        raise Invalid(
+        raise TooLarge(
             f"{field}: the file is larger than {MAX_BYTES // (1024 * 1024)} MB",
             fields={field: f"larger than {MAX_BYTES // (1024 * 1024)} MB"},
             message_zh=f"材料 {upload.key} 超过 {MAX_BYTES // (1024 * 1024)} MB",

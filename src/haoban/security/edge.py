@@ -9,7 +9,9 @@
   small, uploads are larger, everything else gets the default (``BODY_LIMITS``).
 - **Form limits**: too many fields or a field over the cap → 413 / 422, never a 500.
 
-A route that needs a larger body (an upload) adds its path prefix to ``BODY_LIMITS``.
+A route that needs a larger body adds its path prefix to ``BODY_LIMITS``; a route that takes files
+(materials) is declared in ``UPLOAD_ROUTES`` with how many files it takes and how large each may be:
+a file over its cap is refused with 413 naming the field, before the route reads anything.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -50,6 +53,32 @@ BODY_LIMITS: dict[str, int] = {
 }
 MAX_FORM_FIELDS = 200
 MAX_FORM_FILES = 5
+
+
+@dataclass(frozen=True)
+class UploadRoute:
+    """A route that takes files: the whole body, the number of files and each file's cap."""
+
+    pattern: re.Pattern[str]
+    body: int
+    files: int
+    file_bytes: int
+    field_prefix: str = ""  # how the route's errors name a file field (e.g. "materials.")
+
+
+# Application materials (PDF / JPEG / PNG, at most 10 MB each: haoban.applications.materials.MAX_BYTES),
+# several per submission (a bundle's materials and a consent signature), 40 MiB in all.
+_MATERIAL_BYTES = 10 * 1024 * 1024
+UPLOAD_ROUTES: tuple[UploadRoute, ...] = (
+    UploadRoute(
+        re.compile(r"^/api/v1/applications(/[^/]+/(resubmit|materials))?/?$"),
+        40 * MIB,
+        16,
+        _MATERIAL_BYTES,
+        "materials.",
+    ),
+    UploadRoute(re.compile(r"^/api/v1/bundles/?$"), 8 * MIB, 4, 4 * MIB),  # BPMN, schema, mapping, meta
+)
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 # Text may carry tab, line feed and carriage return; no other control character has a use in it.
@@ -61,7 +90,14 @@ def has_control(text: str) -> bool:
     return CONTROL.search(text) is not None
 
 
+def upload_route(path: str) -> UploadRoute | None:
+    return next((u for u in UPLOAD_ROUTES if u.pattern.match(path)), None)
+
+
 def body_limit(path: str) -> int:
+    upload = upload_route(path)
+    if upload is not None:
+        return upload.body
     best, limit = -1, DEFAULT_BODY_LIMIT
     for prefix, value in BODY_LIMITS.items():
         if path.startswith(prefix) and len(prefix) > best:
@@ -117,15 +153,23 @@ def _json_problem(body: bytes) -> str | None:
     return None
 
 
+def _size(n: int) -> str:
+    return f"{n / MIB:.1f} MB" if n >= MIB else f"{n / KIB:.0f} KiB"
+
+
 async def _form_problem(scope: Scope, body: bytes, limit: int) -> tuple[int, str] | str | None:
     """(status, message) for a form that cannot be taken; else the CSRF token it carries (or None)."""
     request = Request(scope, _replay(body, _no_more))
+    upload = upload_route(scope.get("path", ""))
+    max_files = upload.files if upload else MAX_FORM_FILES
     try:
-        form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=MAX_FORM_FILES, max_part_size=limit)
+        form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=max_files, max_part_size=limit)
     except (MultiPartException, HTTPException) as exc:
         message = str(getattr(exc, "detail", None) or getattr(exc, "message", None) or exc)
         if "size" in message.lower():
             return 413, f"a form field is too large (at most {limit // KIB} KiB)"
+        if "files" in message.lower():
+            return 422, f"too many files in one form (at most {max_files})"
         return 422, f"the form cannot be read: {message}"
     try:
         if len(form.multi_items()) > MAX_FORM_FIELDS:
@@ -133,6 +177,15 @@ async def _form_problem(scope: Scope, body: bytes, limit: int) -> tuple[int, str
         for key, value in form.multi_items():
             if has_control(key) or (not isinstance(value, UploadFile) and has_control(value)):
                 return 400, f"control characters (such as NUL) are not allowed in the field {key[:40]!r}"
+            if isinstance(value, UploadFile) and value.size is not None:
+                cap = upload.file_bytes if upload else limit
+                if value.size > cap:
+                    name = (value.filename or key)[:80]
+                    prefix = upload.field_prefix if upload else ""
+                    return 413, (
+                        f"{prefix}{key[:40]}: the file {name!r} is {_size(value.size)}; "
+                        f"each file may be at most {_size(cap)} (文件过大)"
+                    )
         token = form.get(csrf.FIELD)
         return token if isinstance(token, str) else None
     finally:
