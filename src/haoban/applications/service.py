@@ -36,6 +36,7 @@ from haoban.notifications.service import enqueue
 from haoban.orders.casefile import GENESIS
 from haoban.orders.citizen import normalise_id_number, normalise_phone
 from haoban.runtime import Runtime
+from haoban.security.codes import public_code
 from haoban.sla.service import warn_at
 
 CODE_PREFIX = "BJ"
@@ -102,7 +103,7 @@ def _next_code(session: Session, rt: Runtime, at: datetime) -> str:
         ),
         {"day": day},
     ).scalar_one()
-    return f"{CODE_PREFIX}{day}{value:06d}"
+    return public_code(CODE_PREFIX, day, int(value), width=6)
 
 
 def _task_row(session: Session, app: Application, task_id: str) -> ApplicationTask | None:

@@ -25,6 +25,7 @@ from haoban.orders.intake import reserve_numbers
 from haoban.orders.models import Order
 from haoban.orders.workflow import OPEN_STATUSES as ORDER_OPEN
 from haoban.runtime import Runtime
+from haoban.security.codes import public_code
 
 HANDLING = [s.value for s in HANDLING_STATUSES]
 # Who reads the case figures (the dashboard's readers and the window).
@@ -37,14 +38,14 @@ FIGURE_ROLES = (
     Role.AUDITOR,
     Role.SYSTEM,
 )
-CODE_PREFIX = "BC"  # 办不成事 / business complaints: BC + yyyymmdd + 4 digits
+CODE_PREFIX = "BC"  # 办不成事 / business complaints: BC + yyyymmdd + 4 digits + 3 random digits
 
 
 def _next_code(session: Session, rt: Runtime, at: datetime) -> str:
     day = at.astimezone(rt.settings.tz).strftime("%Y%m%d")
     # The orders' counter table, under keys of our own ("C" + yymmdd) so the sequences never meet.
     n = reserve_numbers(session, "C" + day[2:], 1)
-    return f"{CODE_PREFIX}{day}{n:04d}"
+    return public_code(CODE_PREFIX, day, n, width=4)
 
 
 def open_case(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,6 +35,7 @@ from haoban.orders.events import DraftJournal, PendingEvent, chain_rows
 from haoban.orders.models import Order, OrderCoHandler, OrderEvent
 from haoban.orders.schemas import ActionRequest, OrderCreate
 from haoban.runtime import Runtime
+from haoban.security.codes import public_code
 from haoban.sla.service import handle_deadline, sign_deadline, warn_at
 
 log = logging.getLogger(__name__)
@@ -268,9 +268,7 @@ def _next_codes(session: Session, day: str, count: int) -> list[str]:
     last = reserve_numbers(session, day, count)
     # Day and sequence keep codes readable and sorted; three random digits at the end mean one code
     # says nothing about the next, so codes cannot be walked (codes issued before stay valid).
-    return [
-        f"{CODE_PREFIX}{day}{n:06d}{secrets.randbelow(1000):03d}" for n in range(last - count + 1, last + 1)
-    ]
+    return [public_code(CODE_PREFIX, day, n, width=6) for n in range(last - count + 1, last + 1)]
 
 
 ORDERS = Order.__table__
