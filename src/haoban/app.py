@@ -6,8 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
 from sqlalchemy.exc import DataError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from haoban import __version__, wiring
 from haoban.errors import DomainError
@@ -100,6 +103,15 @@ def create_app(
         if "retry_after" in exc.detail:
             headers = {"Retry-After": str(exc.detail["retry_after"])}
         return JSON(exc.to_dict(), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # An unknown page or a wrong method: a browser gets the site's error page, the API its JSON.
+        from haoban.web.common import error_page, wants_page
+
+        if exc.status_code < 500 and wants_page(request):
+            return error_page(request, exc)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSON:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from datetime import date
 
@@ -70,3 +72,11 @@ def phone_last4(phone: str | None) -> str | None:
     if not phone:
         return None
     return phone.replace("-", "")[-4:]
+
+
+def track_token(secret: str, *, code: str, last4: str) -> str:
+    """The key of a bookmarkable tracking link: proves the code and phone digits without showing them.
+
+    Derived, never stored: it changes only if the order's phone changes (or the site's secret)."""
+    mac = hmac.new(secret.encode(), f"track|{code.upper()}|{last4}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:24]

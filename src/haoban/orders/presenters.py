@@ -41,6 +41,51 @@ CITIZEN_ACTIONS = frozenset(
 )
 
 
+# What each step of the case file means to the citizen, in plain words (zh, en). Keyed by action, or by
+# (action, status reached) where one action can end two ways.
+CITIZEN_STEPS: dict[str | tuple[str, str], tuple[str, str]] = {
+    "register": ("已收到您的诉求", "We received your appeal"),
+    "answer": ("已当场答复您", "Answered on the spot"),
+    "transfer": ("已转交 110/119/120/122 处理", "Passed to the emergency services"),
+    "dispatch": ("已交给承办部门", "Sent to the department that will handle it"),
+    "sign": ("承办部门已接手，正在办理", "The department took it on and is working on it"),
+    "reply": (
+        "承办部门已答复，热线正在审核答复",
+        "The department replied; the hotline is checking the reply",
+    ),
+    ("review_reply", "callback"): (
+        "答复已审核通过，我们会回访您",
+        "The reply was approved; we will call you back",
+    ),
+    ("review_reply", "signed"): (
+        "答复不够完整，已退回部门继续办理",
+        "The reply was not complete; the department is working on it again",
+    ),
+    ("callback", "closed"): ("已回访，诉求办结", "We called you back; the appeal is closed"),
+    ("callback", "callback"): (
+        "已回访，您对结果不满意，热线将决定重新办理",
+        "We called you back; you were not satisfied, the hotline decides on further work",
+    ),
+    "callback": ("已回访", "We called you back"),
+    "reopen": ("重新办理", "Taken up again"),
+    "close": ("诉求已办结", "The appeal is closed"),
+    "archive": ("已存档", "Filed away"),
+    "merge": ("与反映同一问题的诉求合并办理", "Joined with an appeal about the same problem"),
+    "follow_master": ("合并办理的诉求已答复", "The appeal yours was joined with was answered"),
+}
+
+
+def citizen_step(action: str, status: str | None) -> tuple[str, str]:
+    """The plain words for one case-file step (zh, en)."""
+    hit = CITIZEN_STEPS.get((action, status or "")) or CITIZEN_STEPS.get(action)
+    if hit:
+        return hit
+    try:
+        return STATUS_LABELS[Status(status or "")]
+    except ValueError:
+        return (action, action)
+
+
 def status_label(status: str, lang: str = "zh") -> str:
     zh, en = STATUS_LABELS[Status(status)]
     return en if lang == "en" else zh
@@ -176,15 +221,27 @@ def track_view(order: Order, events: Iterable[OrderEvent]) -> dict[str, Any]:
         "status_label": STATUS_LABELS[status][0],
         "status_label_en": STATUS_LABELS[status][1],
         "subject": order.subject,
+        # The citizen's own words in full; phone and ID numbers masked (the page may be bookmarked).
+        "content": mask_text(order.content),
+        "type": order.order_type,
         "received_at": order.received_at,
         "department": order.lead_department.name if order.lead_department else None,
+        "department_en": (order.lead_department.name_en or None) if order.lead_department else None,
         "handle_deadline": order.handle_deadline,
+        "open": status in workflow.OPEN_STATUSES,
         "answer": order.answer_text,
         "reply": order.reply_text if reply_visible else None,
         # A merged caller is answered by its master (并单): show which order that is.
         "master": order.master.code if order.master_id and order.master else None,
         "timeline": [
-            {"at": e.at, "action": e.action, "status": e.to_status, "status_label": status_label(e.to_status)}
+            {
+                "at": e.at,
+                "action": e.action,
+                "status": e.to_status,
+                "status_label": status_label(e.to_status),
+                "text": citizen_step(e.action, e.to_status)[0],
+                "text_en": citizen_step(e.action, e.to_status)[1],
+            }
             for e in events
             if e.action in CITIZEN_ACTIONS
         ],

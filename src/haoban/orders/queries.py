@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,7 @@ from haoban.auth.actors import Actor
 from haoban.db import utcnow
 from haoban.errors import Invalid, NotFound
 from haoban.orders import access, presenters, workflow
-from haoban.orders.citizen import phone_last4
+from haoban.orders.citizen import phone_last4, track_token
 from haoban.orders.models import Order, OrderEvent
 from haoban.orders.workflow import Status
 from haoban.runtime import Runtime
@@ -150,7 +151,42 @@ def load_for_citizen(session: Session, *, code: str, last4: str, lock: bool = Fa
     return order
 
 
+def _with_master(session: Session, order: Order, view: dict[str, Any]) -> dict[str, Any]:
+    """A merged caller's view carries its master's progress: status, steps and (approved) reply.
+
+    Never the master's words or caller: those belong to another citizen."""
+    if order.master_id and order.master is not None:
+        master = presenters.track_view(order.master, _events_of(session, order.master))
+        view["master_view"] = {
+            k: master[k]
+            for k in ("code", "status", "status_label", "status_label_en", "department", "department_en",
+                      "handle_deadline", "reply", "timeline")
+        }  # fmt: skip
+    return view
+
+
 def track(session: Session, *, code: str, last4: str) -> dict[str, Any]:
     """What a citizen may see with the code and the last four digits of the phone they gave."""
     order = load_for_citizen(session, code=code, last4=last4)
-    return presenters.track_view(order, _events_of(session, order))
+    return _with_master(session, order, presenters.track_view(order, _events_of(session, order)))
+
+
+def citizen_proof(session: Session, *, code: str, token: str, secret: str) -> tuple[str, str]:
+    """(code, last4) for a tracking link's key; NotFound when it does not match (same answer as ever)."""
+    order = access.load(session, code.strip().upper())
+    last4 = phone_last4(order.citizen_phone) if order is not None else None
+    if (
+        order is None
+        or not last4
+        or not hmac.compare_digest(token.encode(), track_token(secret, code=order.code, last4=last4).encode())
+    ):
+        raise NotFound("no order matches this code and phone number")
+    return order.code, last4
+
+
+def master_of(session: Session, *, code: str, last4: str) -> dict[str, Any]:
+    """The master's progress as its merged caller may see it (404 unless ``code`` is merged)."""
+    view = track(session, code=code, last4=last4)
+    if "master_view" not in view:
+        raise NotFound("this appeal was not merged into another")
+    return view["master_view"]

@@ -214,7 +214,7 @@ def error_page(request: Request, exc: Exception) -> Response:
     if isinstance(exc, LoginRequired | Unauthorized):
         path_qs = request.url.path + (("?" + request.url.query) if request.url.query else "")
         return redirect("/login", next=path_qs)
-    if isinstance(exc, NotFound):
+    if isinstance(exc, NotFound) or (isinstance(exc, HTTPException) and exc.status_code == 404):
         key, status = "not_found", 404
     elif isinstance(exc, Forbidden):
         key, status = "forbidden", 403
@@ -260,3 +260,11 @@ class PageRoute(APIRoute):
                 return error_page(request, exc)
 
         return page_handler
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page (not the API, not a script): errors answer with the HTML page."""
+    path = request.url.path
+    if path.startswith(("/api/", "/static/", "/open311/")) or path == "/api":
+        return False
+    return "text/html" in request.headers.get("accept", "")

@@ -461,6 +461,18 @@ STRINGS.update(
     }
 )
 
+# citizen intake (issue 13): tracking links, plain progress, photos, the map, nearby appeals, my appeals
+STRINGS.update(
+    {
+        "pt_bookmark": ("收藏此链接即可随时查看进度。", "Bookmark this link to check the progress any time."),
+        "pt_this_link": ("本诉求的进度链接", "This appeal's progress link"),
+        "pt_progress": ("办理进度", "Progress"),
+        "pt_master_title": ("合并办理的诉求", "The appeal yours was joined with"),
+        "pt_master_status": ("合并后的办理状态", "Status of the joined appeal"),
+        "pt_back_mine": ("返回我的诉求", "Back to my appeal"),
+    }
+)
+
 # benefits (免申即享, issue 14): the portal page, the staff page, the dashboard's figures
 STRINGS.update(
     {

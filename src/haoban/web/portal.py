@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -16,12 +17,13 @@ from haoban.feedback import service as feedback
 from haoban.feedback.schemas import RATING_LEVELS, RatingIn
 from haoban.hotspots import service as hotspots
 from haoban.orders import queries
+from haoban.orders.citizen import track_token
 from haoban.orders.intake import create_order
 from haoban.orders.schemas import OrderCreate
 from haoban.ratelimit import check_rate
 from haoban.responses import JSON
 from haoban.web import forms
-from haoban.web.common import PageRoute, lang_of, render, runtime
+from haoban.web.common import PageRoute, lang_of, redirect, render, runtime
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -68,6 +70,28 @@ def portal(request: Request) -> Response:
     return _portal(request)
 
 
+# Redirect after POST: a reload or the language switch on a page reached by a form only ever GETs.
+@router.get("/portal/file")
+@router.get("/portal/rate")
+def back_to_portal(request: Request) -> Response:
+    return redirect("/portal")
+
+
+def track_url(request: Request, code: str, last4: str, **params: str) -> str:
+    """The bookmarkable link of an appeal's progress: the code and a key, never the phone digits."""
+    key = track_token(runtime(request).settings.secret_key, code=code, last4=last4)
+    url = f"/portal/track/{code}?k={key}"
+    return url + "".join(f"&{k}={v}" for k, v in params.items())
+
+
+def _proof(request: Request, code: str) -> tuple[str, str]:
+    rt = runtime(request)
+    with rt.db.read() as session:
+        return queries.citizen_proof(
+            session, code=code, token=request.query_params.get("k", ""), secret=rt.settings.secret_key
+        )
+
+
 def _file(request: Request, form: dict[str, Any]) -> Response:
     rt = runtime(request)
     lang = lang_of(request)
@@ -95,8 +119,19 @@ def _file(request: Request, form: dict[str, Any]) -> Response:
             request, values=values, errors=exc.detail.get("fields", {}), message=exc.message, status_code=422
         )
     phone = str(getattr(data, "citizen_phone", "") or "").replace("-", "")
+    key = track_token(rt.settings.secret_key, code=created.code, last4=phone[-4:])
+    return redirect(f"/portal/filed/{created.code}", k=key)
+
+
+@router.get("/portal/filed/{code}")
+def filed(request: Request, code: str) -> Response:
+    """The receipt: a GET, so reloading it never files the appeal twice."""
+    code, last4 = _proof(request, code)
     return render(
-        request, "portal_filed.html", {"code": created.code, "last4": phone[-4:]}, actor=None, status_code=201
+        request,
+        "portal_filed.html",
+        {"code": code, "track_href": track_url(request, code, last4)},
+        actor=None,
     )
 
 
@@ -123,12 +158,46 @@ def _track(request: Request, form: dict[str, Any]) -> Response:
             found = queries.track(session, code=values["code"], last4=last4)
     except NotFound:
         return _portal(request, track_values=values, track_missing=True, status_code=404, focus="track")
-    return render(
-        request,
-        "portal_track.html",
-        {"o": found, "last4": last4, **_rating_context(rt, found, last4)},
-        actor=None,
-    )
+    return redirect(track_url(request, found["code"], last4))
+
+
+def _track_page(request: Request, found: dict[str, Any], last4: str, **ctx: Any) -> dict[str, Any]:
+    rt = runtime(request)
+    link = track_url(request, found["code"], last4)
+    other = "en" if lang_of(request) == "zh" else "zh"
+    out = {
+        "o": found,
+        "last4": last4,
+        "track_href": link,
+        # The language switch returns to this appeal's link, whichever form drew the page.
+        "lang_href": f"/lang/{other}?next={quote(link, safe='')}",
+        **_rating_context(rt, found, last4),
+    }
+    if found.get("master_view"):
+        out["master_href"] = track_url(request, found["code"], last4, master="1")
+    out.update(ctx)
+    return out
+
+
+@router.get("/portal/track")
+def track_get(request: Request) -> Response:
+    return redirect("/portal#track")
+
+
+@router.get("/portal/track/{code}")
+def track_link(request: Request, code: str) -> Response:
+    """An appeal's progress by its bookmarkable link; ``master=1``: the order it was merged into."""
+    rt = runtime(request)
+    code, last4 = _proof(request, code)
+    with rt.db.read() as session:
+        found = queries.track(session, code=code, last4=last4)
+    if request.query_params.get("master") == "1":
+        if not found.get("master_view"):
+            raise NotFound("this appeal was not merged into another")
+        ctx = {"m": found["master_view"], "o": found, "track_href": track_url(request, code, last4)}
+        return render(request, "portal_master.html", ctx, actor=None)
+    ctx = _track_page(request, found, last4, rated_now=request.query_params.get("rated") == "1")
+    return render(request, "portal_track.html", ctx, actor=None)
 
 
 @router.post("/portal/track")
@@ -193,14 +262,14 @@ def _rate(request: Request, form: dict[str, Any]) -> Response:
             found = queries.track(session, code=code, last4=last4)
     except NotFound:
         return _portal(request, track_values=values, track_missing=True, status_code=404, focus="track")
-    ctx: dict[str, Any] = {"o": found, "last4": last4, **_rating_context(rt, found, last4)}
+    ctx = _track_page(request, found, last4)
     if not errors:
         try:
             data = forms.build(
                 RatingIn, {k: values.get(k) for k in ("code", "phone_last4", "level", "comment")}
             )
             with rt.db.write() as session:
-                rating, rect = feedback.submit_rating(
+                feedback.submit_rating(
                     session,
                     rt,
                     code=data.code,
@@ -208,9 +277,7 @@ def _rate(request: Request, form: dict[str, Any]) -> Response:
                     level=data.level,
                     comment=data.comment,
                 )
-                view = feedback.rating_view(rating, rect, code=found["code"])
-            ctx.update(rating=view, rateable=False, rated_now=True)
-            return render(request, "portal_track.html", ctx, actor=None, status_code=201)
+            return redirect(track_url(request, found["code"], last4, rated="1"))
         except Invalid as exc:
             errors = exc.detail.get("fields", {})
         except Conflict as exc:
