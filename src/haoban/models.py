@@ -36,7 +36,14 @@ from haoban.casework.models import (
 from haoban.catalog.models import ItemMaterial, ServiceItem
 from haoban.directory.models import Category, Department, District
 from haoban.dispatch.models import DispatchCorrection, DispatchRule, DispatchRuleRevision
-from haoban.feedback.models import Rating, Rectification, ReplyScore
+from haoban.feedback.models import (
+    Rating,
+    Rectification,
+    ReplyScore,
+    ServiceRating,
+    ServiceRectification,
+    ServiceVisit,
+)
 from haoban.hotspots.models import OrderVote
 from haoban.jobs.models import JobFailure
 from haoban.knowledge.models import KnowledgeArticle
@@ -109,6 +116,9 @@ __all__ = [
     "ReplyScore",
     "Resident",
     "ServiceItem",
+    "ServiceRating",
+    "ServiceRectification",
+    "ServiceVisit",
     "SlaRule",
     "TaxRecord",
     "Ticket",

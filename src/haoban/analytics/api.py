@@ -24,11 +24,15 @@ from haoban.auth.roles import DASHBOARD_ROLES
 from haoban.db import utcnow
 from haoban.deps import ActorDep, RuntimeDep
 from haoban.errors import Invalid, NotFound
+from haoban.feedback import service_ratings
+from haoban.feedback.schemas import RatingFigureRow, ServiceRatingFigures
 from haoban.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
 FIGURES = ("kpis", "trend", "categories", "districts", "channels", "departments")
+# 好差评 of applications and window visits, one figure per breakdown (haoban.feedback.service_ratings).
+RATING_FIGURES = {f"service_ratings_{d}": d for d in service_ratings.DIMENSIONS}
 
 
 def _scope(
@@ -61,7 +65,7 @@ def figure_rows(
 ) -> Any:
     """One figure's data (a dict for ``kpis``, a list of rows for the others)."""
     if figure not in FIGURES:
-        raise NotFound(f"no figure {figure!r}; figures are: {', '.join(FIGURES)}")
+        raise NotFound(f"no figure {figure!r}; figures are: {', '.join((*FIGURES, *RATING_FIGURES))}")
     now = utcnow()
     directory = rt.directory
     scope = _scope(
@@ -138,7 +142,28 @@ def dashboard(rt: RuntimeDep, actor: ActorDep, f: FiltersDep) -> dict[str, Any]:
 
 def _figure(rt: Any, actor: Any, name: str, f: Filters) -> Any:
     require_role(actor, *DASHBOARD_ROLES)
+    if name in RATING_FIGURES:
+        return _service_rating_figures(rt, actor, f)[RATING_FIGURES[name]]
     return figure_rows(rt, figure=name, **f)
+
+
+def _service_rating_figures(rt: Any, actor: Any, f: Filters) -> dict[str, Any]:
+    """Ratings given in the period (by local day), optionally of one department; ``district`` does not
+    apply (applications and visits are not placed in a district)."""
+    now = utcnow()
+    scope = _scope(
+        rt, now=now, first=f["first"], last=f["last"], district=None, department=f["department"], bucket="day"
+    )
+    with rt.db.read_only() as session:
+        return service_ratings.figures(
+            session,
+            rt,
+            actor=actor,
+            start=scope.start,
+            end=scope.end,
+            department_id=scope.department_id,
+            now=now,
+        )
 
 
 @router.get("/kpis", response_model=Kpis, summary="The headline KPIs and the counts behind them")
@@ -176,10 +201,39 @@ def departments(rt: RuntimeDep, actor: ActorDep, f: FiltersDep) -> Any:
 
 
 @router.get(
+    "/service-ratings",
+    response_model=ServiceRatingFigures,
+    summary="好差评 of applications and window visits per department, item, window clerk and channel",
+)
+def service_rating_figures(rt: RuntimeDep, actor: ActorDep, f: FiltersDep) -> Any:
+    require_role(actor, *DASHBOARD_ROLES)
+    return _service_rating_figures(rt, actor, f)
+
+
+def _rating_route(name: str) -> Any:
+    def route(rt: RuntimeDep, actor: ActorDep, f: FiltersDep) -> Any:
+        return _figure(rt, actor, name, f)
+
+    route.__name__ = name
+    return route
+
+
+for _name, _dimension in RATING_FIGURES.items():
+    router.add_api_route(
+        f"/{_name}",
+        _rating_route(_name),
+        methods=["GET"],
+        response_model=list[RatingFigureRow],
+        summary=f"好差评 per {_dimension[:-1]}",
+    )
+
+
+@router.get(
     "/{figure}.csv",
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "the figure as CSV (UTF-8 with BOM)"}},
-    summary="One figure as CSV: kpis, trend, categories, districts, channels, departments",
+    summary="One figure as CSV: kpis, trend, categories, districts, channels, departments, "
+    "service_ratings_{departments,items,clerks,channels}",
 )
 def figure_csv(rt: RuntimeDep, actor: ActorDep, figure: str, f: FiltersDep) -> Response:
     data = _figure(rt, actor, figure, f)
@@ -194,4 +248,4 @@ def figure_csv(rt: RuntimeDep, actor: ActorDep, figure: str, f: FiltersDep) -> R
 @router.get("/{figure}", include_in_schema=False)
 def unknown_figure(rt: RuntimeDep, actor: ActorDep, figure: str) -> None:
     require_role(actor, *DASHBOARD_ROLES)
-    raise NotFound(f"no figure {figure!r}; figures are: {', '.join(FIGURES)}")
+    raise NotFound(f"no figure {figure!r}; figures are: {', '.join((*FIGURES, *RATING_FIGURES))}")

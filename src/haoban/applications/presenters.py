@@ -271,6 +271,15 @@ def _line(e: ApplicationEvent, names: dict[str, tuple[str, str, str]]) -> tuple[
             return "结果已在窗口领取", "Results collected at the window"
         case "withdraw":
             return "申请已撤回", "Application withdrawn"
+        # 好差评 (haoban.feedback.service_ratings): the rating, its rectification and the result.
+        case "rate":
+            level = p.get("level", "")
+            return f"您的评价：{p.get('label', level)}", f"Your rating: {p.get('label_en', level)}"
+        case "rectification_open":
+            due = p.get("deadline", "")[:10]
+            return f"差评已转承办部门整改，整改期限 {due}", f"Sent to the department to put right, by {due}"
+        case "rectification_review" if p.get("decision") == "accept":
+            return f"整改结果：{p.get('answer', '')}", f"Rectification done: {p.get('answer', '')}"
         case "task" | "tick":
             label = APP_STATUS_LABELS[AppStatus(e.to_status)]
             if e.to_status in (AppStatus.RUNNING, AppStatus.AWAITING_CORRECTION):

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from haoban.auth import rbac
 from haoban.auth.actors import CITIZEN_ACTOR, Actor
 from haoban.auth.roles import Role
-from haoban.calendar import DurationUnit
+from haoban.calendar import Deadline, DurationUnit
 from haoban.db import utcnow
 from haoban.errors import Conflict, Invalid, NotFound
 from haoban.feedback.models import Rating, Rectification, ReplyScore
@@ -231,17 +231,28 @@ def submit_rating(
         payload["comment"] = comment
     events.note(session, order, action="rate", actor=CITIZEN_ACTOR, payload=payload, at=now)
     rectification = None
-    if score <= BAD_SCORE:
+    if is_bad(score):
         rectification = _open_rectification(session, rt, order=order, rating=rating, now=now)
     session.flush()
     return rating, rectification
 
 
+def is_bad(score: int) -> bool:
+    """差评: 不满意 or 非常不满意 — the ratings that open a rectification (orders and services alike)."""
+    return score <= BAD_SCORE
+
+
+def rectification_due(rt: Runtime, now: datetime) -> tuple[int, Deadline]:
+    """When a rectification opened at ``now`` is due: ``rectification_working_days`` working days later
+    on the city's calendar (holidays and 调休 included). The one rule for orders' and services' 差评."""
+    days = rt.settings.rectification_working_days
+    return days, rt.calendar.add(now, days, DurationUnit.WORKING_DAYS)
+
+
 def _open_rectification(
     session: Session, rt: Runtime, *, order: Order, rating: Rating, now: datetime
 ) -> Rectification:
-    days = rt.settings.rectification_working_days
-    due = rt.calendar.add(now, days, DurationUnit.WORKING_DAYS)
+    days, due = rectification_due(rt, now)
     rect = Rectification(
         order_id=order.id,
         rating_id=rating.id,
