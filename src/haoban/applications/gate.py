@@ -56,6 +56,9 @@ class AppStep:
     to_status: AppStatus
     payload: dict[str, Any] = field(default_factory=dict)
     event: ApplicationEvent | None = None
+    # For ``applications.birth_registered``: the child and parents (personal data: handed to the
+    # listeners, never written to the case file).
+    birth: dict[str, Any] | None = None
 
 
 def move_task(
@@ -113,6 +116,7 @@ def move_application(
     at: datetime,
     payload: dict[str, Any] | None = None,
     event: str | None = None,
+    birth: dict[str, Any] | None = None,
 ) -> AppStep:
     """Move ``app`` (``to_status`` None: it keeps its status) along ``workflow.APPLICATION_MOVES``.
 
@@ -130,7 +134,7 @@ def move_application(
     if not move.targets and target != current:
         raise Conflict(f"{action} leaves the application's status alone", status=app.status)
     name = event or action
-    step = AppStep(rt, session, app, name, actor, at, current, target, dict(payload or {}))
+    step = AppStep(rt, session, app, name, actor, at, current, target, dict(payload or {}), birth=birth)
     topic = f"applications.{name}"
     rt.hooks.run_before(topic, step)
     app.status = target.value

@@ -266,7 +266,16 @@ def _line(e: ApplicationEvent, names: dict[str, tuple[str, str, str]]) -> tuple[
                 f"Results posted, tracking number {p.get('tracking_no', '')}",
             )
         case "licence_issued":
-            return "电子证照已签发", "Electronic licence issued"
+            name, code = p.get("name", ""), p.get("licence", "")
+            return (
+                f"电子证照“{name}”已签发，核验码 {code}",
+                f"Electronic licence “{name}” issued, verification code {code}",
+            )
+        case "birth_registered":
+            return (
+                "新生儿信息已推送，相关待遇免申即享",
+                "The birth was passed on: the benefits it brings follow without applying",
+            )
         case "handed_over":
             return "结果已在窗口领取", "Results collected at the window"
         case "withdraw":

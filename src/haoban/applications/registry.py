@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from haoban.applications.items import item_departments
+from haoban.applications.items import STORED, catalogue_items, item_departments
 from haoban.applications.models import BundleDefinitionRow
 from haoban.auth.actors import Actor
 from haoban.auth.rbac import require_role
@@ -49,9 +49,7 @@ class DefinitionCache:
         with self._lock:
             found = self._by_key.get(key)
             if found is None:
-                found = load_definition(
-                    files=files_of(row), version=row.version, known_items=item_departments()
-                )
+                found = load_definition(files=files_of(row), version=row.version, known_items=STORED)
                 self._by_key[key] = found
             return found
 
@@ -115,7 +113,10 @@ def definition_of(rt: Runtime, row: BundleDefinitionRow) -> Definition:
 def upload(
     session: Session, rt: Runtime, *, files: Mapping[str, bytes], actor: Actor
 ) -> tuple[BundleDefinitionRow, bool]:
-    """Validate and store the next version of a bundle; (row, created). Admins only."""
+    """Validate and store the next version of a bundle; (row, created). Admins only.
+
+    Every task must name an active item of the service catalogue, with that item's department.
+    """
     require_role(actor, *ADMIN_ROLES)
     missing = [name for name in FILES if name not in files]
     if missing:
@@ -123,9 +124,20 @@ def upload(
     raw = {name: bytes(files[name]) for name in FILES}
     departments = [code for code, ref in rt.directory.departments.items() if ref.active]
     # Version 1 for the check: the number only labels the parsed definition.
-    definition = load_definition(
-        files=raw, version=1, known_items=item_departments(), known_departments=departments
-    )
+    items = catalogue_items(session)
+    definition = load_definition(files=raw, version=1, known_items=items, known_departments=departments)
+    unknown = [
+        Problem(
+            "bundle.yaml",
+            f"materials.{m.key}.licence_kind",
+            f"事项 {m.licence_kind} 不在事项目录中",
+            f"item {m.licence_kind} is not in the catalogue",
+        )
+        for m in definition.materials.values()
+        if m.licence_kind and m.licence_kind not in items
+    ]
+    if unknown:
+        raise DefinitionError(unknown)
     latest = latest_row(session, definition.code)
     if latest is not None and latest.digest == digest(raw):
         return latest, False

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
-from haoban.applications import access, assistance, gate, registry
+from haoban.applications import access, assistance, gate, registry, results
 from haoban.applications.materials import CheckedUpload, Upload, check_all
 from haoban.applications.models import (
     Application,
@@ -274,8 +274,10 @@ def _prepare_delivery(
 ) -> None:
     """统一出件: one delivery of every approved result, by the method the applicant chose."""
     method = str(detail.get("method") or "window")
+    issued = results.licences_of(session, app)
     items = [
         {k: i.get(k) for k in ("task_id", "item", "name", "department", "result")}
+        | {"licence": issued[i["task_id"]].code if i.get("task_id") in issued else None}
         for i in detail.get("items", [])
     ]
     method = method if method in ("post", "window", "licence") else "window"
@@ -456,9 +458,14 @@ def submit(
     definition = registry.definition_of(rt, row)
     checked = check_all(uploads or {})
     reused = _reused(session, who, reuse or {})
-    refs = {key: c.ref for key, c in checked.items()} | {
-        key: f"sha256:{m.sha256}" for key, m in reused.items()
-    }
+    held = results.held_materials(
+        session, definition=definition, holder_id=who.id_number, skip={*checked, *reused}, at=at
+    )
+    refs = (
+        {key: c.ref for key, c in checked.items()}
+        | {key: f"sha256:{m.sha256}" for key, m in reused.items()}
+        | {key: f"licence:{lic.code}" for key, lic in held.items()}
+    )
     instance, tr = engine(rt).start(definition, form=form, materials=refs, now=at)
 
     app = Application(
@@ -499,9 +506,11 @@ def submit(
             "green_channel": green_channel,
             "materials": {key: ref for key, ref in sorted(refs.items())},
             "reused": sorted(reused),
+            "licences": {key: lic.code for key, lic in sorted(held.items())},
         },
     )
     _store_materials(session, app, checked, reused, actor=actor, at=at)
+    results.store_held(session, app=app, definition=definition, held=held, actor=actor, at=at)
     if proxy is not None:
         assistance.record_proxy(
             rt, session, app, actor=actor, method=proxy[0], ref=proxy[1], at=at, note=note
@@ -571,6 +580,9 @@ def act(
     needs_engine = action in ("request_correction", "approve", "reject")
     instance = _instance(session, rt, app) if needs_engine else None
     result: list[Transition] = []
+    birth_inputs: dict[str, Any] | None = None
+    if action == "approve" and task.item_code == results.BIRTH_ITEM and instance is not None:
+        birth_inputs = next((dict(r.inputs) for r in eng.ready_tasks(instance) if r.task_id == task_id), None)
 
     def effect(step: gate.TaskStep) -> None:
         t = step.task
@@ -637,6 +649,19 @@ def act(
             raise_level(step)
 
     gate.move_task(rt, session, app, task, action=action, actor=actor, at=at, effect=effect)
+    if action == "approve" and data.result is not None:
+        results.issue_licence(session, rt, app=app, task=task, result=data.result, actor=actor, at=at)
+        if birth_inputs is not None:
+            results.announce_birth(
+                rt,
+                session,
+                app=app,
+                task_id=task_id,
+                inputs=birth_inputs,
+                result=data.result,
+                actor=actor,
+                at=at,
+            )
     seconds = 0.0
     if instance is not None and result:
         tr = result[0]
@@ -753,6 +778,8 @@ def material_bytes(session: Session, *, app: Application, material_id: int) -> t
     m = session.get(ApplicationMaterial, material_id)
     if m is None or m.application_id != app.id:
         raise NotFound(f"application {app.code} has no material #{material_id}", message_zh="没有这份材料")
+    if m.content_type == results.LICENCE_CONTENT_TYPE:
+        return "application/json", m.filename, results.licence_document(session, m)
     data = m.data
     if data is None:
         data = session.scalar(

@@ -169,6 +169,9 @@ class Material:
     name: str
     name_en: str
     required: bool
+    # The catalogue item whose electronic licence stands for this material (材料复用): when the
+    # applicant already holds a valid one, they are not asked for the material again.
+    licence_kind: str | None = None
 
 
 @dataclass(frozen=True)

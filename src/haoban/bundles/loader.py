@@ -239,8 +239,15 @@ class _Validator:
             if m["key"] in materials:
                 self.problem("bundle.yaml", where, "duplicate_material", key=m["key"])
             name = str(m["name"])
+            kind = m.get("licence_kind")
+            if kind is not None and not isinstance(kind, str):
+                self.problem("bundle.yaml", f"{where}.licence_kind", "item_unknown", item=kind)
             materials[m["key"]] = Material(
-                m["key"], name, str(m.get("name_en") or name), bool(m.get("required", True))
+                m["key"],
+                name,
+                str(m.get("name_en") or name),
+                bool(m.get("required", True)),
+                str(kind) if kind else None,
             )
         meta["materials"] = materials
         return meta

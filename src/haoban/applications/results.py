@@ -1,0 +1,206 @@
+"""What an approved item yields, and what the applicant need not bring again.
+
+- **Electronic licences (电子证照).** When a department approves a task whose catalogue item has a
+  result (``ServiceItem.result_name``), the result is issued as an electronic licence of that item
+  through ``haoban.licences`` (stored with its hash, verifiable by anyone holding its code), to the
+  applicant, once per task (idempotent by ``<application code>/<task id>``). The case file and the
+  applicant's timeline record its code.
+- **Materials reused (材料复用).** A bundle material that names a ``licence_kind`` is not asked for
+  when the applicant already holds a valid licence of that kind: the licence stands in for it, and
+  the use is recorded (``licences.record_use``).
+- **Births.** Approving the newborn household registration (户口登记, ``BIRTH_ITEM``) announces the
+  birth on ``applications.birth_registered``, where 免申即享 (``haoban.benefits``) registers the child
+  and matches the benefits it is owed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from haoban.applications import gate
+from haoban.applications.models import Application, ApplicationMaterial, ApplicationTask
+from haoban.auth.actors import SYSTEM_ACTOR, Actor
+from haoban.auth.roles import ADMIN_ROLES, Role
+from haoban.bundles.definitions import Definition
+from haoban.catalog.models import ServiceItem
+from haoban.licences import service as licences
+from haoban.licences.models import Licence
+from haoban.runtime import Runtime
+
+BIRTH_ITEM = "gaj-newborn-hukou-registration"
+LICENCE_CONTENT_TYPE = "application/vnd.haoban.licence+json"
+_NAMES_TTL = 60.0  # seconds a process trusts what it read of an item's result
+
+
+def source_ref(app: Application, task_id: str) -> str:
+    return f"{app.code}/{task_id}"
+
+
+def licence_name(session: Session, rt: Runtime, item_code: str) -> str | None:
+    """The licence an item yields (its result name), None when it yields none; cached for a minute."""
+    cache: dict[str, tuple[float, str | None]] = rt.local("applications.item_results", dict)
+    now = time.monotonic()
+    found = cache.get(item_code)
+    if found is not None and found[0] > now:
+        return found[1]
+    name = session.scalar(
+        select(ServiceItem.result_name).where(ServiceItem.code == item_code, ServiceItem.active.is_(True))
+    )
+    cache[item_code] = (now + _NAMES_TTL, name or None)
+    return name or None
+
+
+def _issuer(actor: Actor, task: ApplicationTask) -> Actor:
+    """The approving handler issues their department's licence; anyone else's approval, the platform."""
+    own = actor.role == Role.HANDLER and actor.department_id == task.department_id
+    if own or actor.role in ADMIN_ROLES:
+        return actor
+    return SYSTEM_ACTOR
+
+
+def issue_licence(
+    session: Session,
+    rt: Runtime,
+    *,
+    app: Application,
+    task: ApplicationTask,
+    result: Mapping[str, Any],
+    actor: Actor,
+    at: datetime,
+) -> Licence | None:
+    """Issue the licence ``task``'s item yields (None: the item yields none, or the applicant gave no
+    ID number to hold it by)."""
+    if licence_name(session, rt, task.item_code) is None or not app.applicant_id_number:
+        return None
+    lic = licences.issue(
+        session,
+        kind=task.item_code,
+        holder_id=app.applicant_id_number,
+        holder_name=app.applicant_name,
+        actor=_issuer(actor, task),
+        payload={"application": app.code, "task": task.task_id, "result": dict(result)},
+        source_ref=source_ref(app, task.task_id),
+        now=at,
+    )
+    gate.move_application(
+        rt,
+        session,
+        app,
+        action="note",
+        to_status=None,
+        actor=actor,
+        at=at,
+        event="licence_issued",
+        payload={
+            "task": task.task_id,
+            "licence": lic.code,
+            "name": lic.name,
+            "number": lic.number,
+            "sha256": lic.sha256,
+        },
+    )
+    return lic
+
+
+def licences_of(session: Session, app: Application) -> dict[str, Licence]:
+    """The licences issued for ``app``'s tasks, by task id."""
+    prefix = f"{app.code}/"
+    rows = session.scalars(select(Licence).where(Licence.source_ref.startswith(prefix, autoescape=True)))
+    return {lic.source_ref.removeprefix(prefix): lic for lic in rows.unique() if lic.source_ref}
+
+
+def held_materials(
+    session: Session, *, definition: Definition, holder_id: str | None, skip: Collection[str], at: datetime
+) -> dict[str, Licence]:
+    """Material key → the applicant's valid licence that stands in for it (materials not in ``skip``)."""
+    wanted = {
+        key: m.licence_kind for key, m in definition.materials.items() if m.licence_kind and key not in skip
+    }
+    if not wanted or not holder_id:
+        return {}
+    have = licences.held(session, holder_id=holder_id, kinds=wanted.values(), today=licences.city_day(at))
+    return {key: have[kind] for key, kind in wanted.items() if kind in have}
+
+
+def store_held(
+    session: Session,
+    *,
+    app: Application,
+    definition: Definition,
+    held: Mapping[str, Licence],
+    actor: Actor,
+    at: datetime,
+) -> None:
+    """Record the licences standing in for materials: a material row each, and the licence's use."""
+    for key, lic in held.items():
+        session.add(
+            ApplicationMaterial(
+                application_id=app.id,
+                key=key,
+                filename=f"{lic.name}-{lic.code}.json",
+                content_type=LICENCE_CONTENT_TYPE,
+                size=0,
+                sha256=lic.sha256,
+                reused=True,
+                data=None,
+                uploaded_at=at,
+                uploaded_by=actor.name,
+            )
+        )
+        item = next((t.item for t in definition.tasks.values() if key in t.materials), definition.code)
+        licences.record_use(
+            session,
+            licence_code=lic.code,
+            item_code=item,
+            material=definition.materials[key].name,
+            ref=app.code,
+            now=at,
+        )
+
+
+def licence_document(session: Session, material: ApplicationMaterial) -> bytes:
+    """The licence a reused material stands for, as the holder's copy (JSON with its hash)."""
+    lic = session.scalars(select(Licence).where(Licence.sha256 == material.sha256)).unique().first()
+    return json.dumps(licences.document(lic), ensure_ascii=False).encode() if lic else b""
+
+
+def announce_birth(
+    rt: Runtime,
+    session: Session,
+    *,
+    app: Application,
+    task_id: str,
+    inputs: Mapping[str, Any],
+    result: Mapping[str, Any],
+    actor: Actor,
+    at: datetime,
+) -> None:
+    """户口登记 approved: tell 免申即享 about the child (``applications.birth_registered``)."""
+    born_at = datetime.fromisoformat(str(inputs.get("born_at")))
+    birth = {
+        "child_id_number": str(result.get("citizen_id_number") or ""),
+        "child_name": str(inputs.get("baby_name") or ""),
+        "sex": {"male": "M", "female": "F"}.get(str(inputs.get("sex")), str(inputs.get("sex") or "")),
+        "birth_date": born_at.astimezone(rt.settings.tz).date().isoformat(),
+        "mother_id_number": str(inputs.get("mother_id_number") or ""),
+        "father_id_number": str(inputs.get("father_id_number") or "") or None,
+    }
+    gate.move_application(
+        rt,
+        session,
+        app,
+        action="note",
+        to_status=None,
+        actor=actor,
+        at=at,
+        event="birth_registered",
+        payload={"task": task_id},
+        birth=birth,
+    )
