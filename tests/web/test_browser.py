@@ -184,7 +184,7 @@ def test_journey_file_dispatch_handle_approve_track_dashboard(browser: Any, live
     supervisor = Browse(browser, live.url)
     supervisor.login("supervisor")
     item = supervisor.page.locator(f"#sec-replies_review li[data-code='{code}']")
-    item.locator("button[type=submit]").click()
+    item.locator("button[data-decision=approve]").click()
     supervisor.page.wait_for_selector("#done")
     item = supervisor.page.locator(f"#sec-callbacks_due li[data-code='{code}']")
     item.locator("select[name=result]").select_option("satisfied")

@@ -32,6 +32,7 @@ class DeptRef:
     name: str
     kind: str
     active: bool
+    name_en: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class DistrictRef:
     id: int
     code: str
     name: str
+    name_en: str | None = None
 
 
 @dataclass
@@ -130,11 +132,11 @@ def _raise(errors: dict[str, str]) -> NoReturn:
 def load_snapshot(session: Session) -> DirectorySnapshot:
     snap = DirectorySnapshot()
     for d in session.scalars(select(Department)):
-        ref = DeptRef(d.id, d.code, d.name, d.kind, d.active)
+        ref = DeptRef(d.id, d.code, d.name, d.kind, d.active, d.name_en)
         snap.departments[d.code] = ref
         snap.departments_by_id[d.id] = ref
     for dist in session.scalars(select(District)):
-        dref = DistrictRef(dist.id, dist.code, dist.name)
+        dref = DistrictRef(dist.id, dist.code, dist.name, dist.name_en)
         snap.districts[dist.code] = dref
         snap.districts[dist.name] = dref
         snap.districts_by_id[dist.id] = dref

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from haoban.auth.actors import Actor
@@ -33,6 +33,34 @@ class OrderFilter:
     text: str | None = None
     received_from: datetime | None = None
     received_to: datetime | None = None
+
+
+def overdue_clause(now: datetime) -> Any:
+    """Open past the handling deadline: in a handling status, the deadline passed, and no reply given
+    in time (an order replied before its deadline waits for review and is not late)."""
+    handling = [s.value for s in workflow.HANDLING_STATUSES]
+    return and_(
+        Order.status.in_(handling),
+        Order.handle_deadline < now,
+        or_(Order.replied_at.is_(None), Order.replied_at > Order.handle_deadline),
+    )
+
+
+# How a list is sorted: newest first (the default), oldest first (a queue worked in arrival order), or
+# most urgent first (overdue first, the most days overdue leading, then 督办 level, then the nearest
+# handling deadline), or by handling deadline (the longest overdue first).
+ORDERINGS = ("newest", "oldest", "urgent", "deadline")
+
+
+def _ordering(order: str, now: datetime) -> list[Any]:
+    if order == "oldest":
+        return [Order.received_at.asc(), Order.id.asc()]
+    if order == "urgent":
+        late = case((overdue_clause(now), 0), else_=1)
+        return [late.asc(), Order.supervision_level.desc(), Order.handle_deadline.asc(), Order.id.asc()]
+    if order == "deadline":
+        return [Order.handle_deadline.asc(), Order.id.asc()]
+    return [Order.received_at.desc(), Order.id.desc()]
 
 
 def _filtered(rt: Runtime, actor: Actor, f: OrderFilter, now: datetime) -> Select[Any]:
@@ -60,11 +88,10 @@ def _filtered(rt: Runtime, actor: Actor, f: OrderFilter, now: datetime) -> Selec
         stmt = stmt.where(Order.order_type == f.order_type)
     if f.channel:
         stmt = stmt.where(Order.channel == f.channel)
-    handling = [s.value for s in workflow.HANDLING_STATUSES]
     if f.overdue is True:
-        stmt = stmt.where(Order.status.in_(handling), Order.handle_deadline < now)
+        stmt = stmt.where(overdue_clause(now))
     elif f.overdue is False:
-        stmt = stmt.where(or_(Order.status.not_in(handling), Order.handle_deadline >= now))
+        stmt = stmt.where(~overdue_clause(now))
     if f.text:
         like = f"%{f.text}%"
         stmt = stmt.where(or_(Order.subject.like(like), Order.content.like(like), Order.code == f.text))
@@ -84,16 +111,15 @@ def list_orders(
     page: int = 1,
     page_size: int = 20,
     now: datetime | None = None,
+    order: str = "newest",
 ) -> tuple[list[Order], int]:
     now = now or utcnow()
+    if order not in ORDERINGS:
+        raise Invalid("unknown ordering", fields={"order": f"one of {', '.join(ORDERINGS)}"})
     stmt = _filtered(rt, actor, filters, now)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = (
-        session.scalars(
-            stmt.order_by(Order.received_at.desc(), Order.id.desc())
-            .offset((page - 1) * page_size)
-            .limit(page_size)
-        )
+        session.scalars(stmt.order_by(*_ordering(order, now)).offset((page - 1) * page_size).limit(page_size))
         .unique()
         .all()
     )

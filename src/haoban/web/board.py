@@ -14,8 +14,9 @@ from haoban.casework import presenters as case_presenters
 from haoban.casework import service as case_service
 from haoban.db import utcnow
 from haoban.orders import presenters, queries
-from haoban.web import panels
-from haoban.web.common import PageRoute, render, require_actor, runtime
+from haoban.web import panels, staff
+from haoban.web.common import PageRoute, lang_of, render, require_actor, runtime
+from haoban.web.orders import done_message, failure
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 LIMIT = 10
@@ -28,14 +29,28 @@ def board(request: Request, department: str | None = None) -> Response:
     now = utcnow()
     dept = rt.directory.department(department) if department else None
 
-    def queue(session: object, **filters: object) -> tuple[list[dict[str, object]], int]:
+    lang = lang_of(request)
+
+    def queue(session: object, order: str = "newest", **filters: object) -> tuple[list[dict[str, Any]], int]:
         f = queries.OrderFilter(department=dept.code if dept else None, **filters)  # type: ignore[arg-type]
-        rows, total = queries.list_orders(session, rt, actor=actor, filters=f, page=1, page_size=LIMIT)  # type: ignore[arg-type]
-        return [presenters.order_detail(o, rt, actor=actor, now=now) for o in rows], total
+        rows, total = queries.list_orders(
+            session,  # type: ignore[arg-type]
+            rt,
+            actor=actor,
+            filters=f,
+            page=1,
+            page_size=LIMIT,
+            order=order,
+        )
+        items = [presenters.order_detail(o, rt, actor=actor, now=now) for o in rows]
+        for item in items:
+            item["department_label"] = staff.dept_name(rt, item["department"], lang)
+            item["due_text"] = staff.due_text(item["deadlines"]["handle"]["at"], now, lang)
+        return items, total
 
     with rt.db.read() as session:
         by_dept = analytics.department_deadlines(session, now=now, directory=rt.directory)
-        overdue = queue(session, overdue=True)
+        overdue = queue(session, order="deadline", overdue=True)  # the most days overdue first
         returns = queue(session, status=["return_requested"])
         replies = queue(session, status=["replied"])
         callbacks = queue(session, status=["callback"])
@@ -60,6 +75,8 @@ def board(request: Request, department: str | None = None) -> Response:
             "board_cases": board_cases,
             "done": request.query_params.get("done"),
             "done_code": request.query_params.get("code"),
+            "done_message": done_message(request, lang),
+            "failure": failure(request),
         },
         actor=actor,
     )

@@ -12,11 +12,11 @@ from haoban.auth.actors import Actor
 from haoban.db import utcnow
 from haoban.dispatch.routing import TRANSFER_TARGETS
 from haoban.errors import Conflict, Forbidden, Invalid, NotFound
-from haoban.orders import presenters, queries
+from haoban.orders import access, presenters, queries
 from haoban.orders.access import STAFF_INTAKE_ROLES as INTAKE_ROLES
 from haoban.orders.intake import create_order, register_and_act
 from haoban.orders.schemas import ActionRequest, OrderCreate
-from haoban.web import forms, panels
+from haoban.web import forms, panels, staff
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime
 from haoban.web.orders import directory_choices
 
@@ -47,15 +47,39 @@ def _console(
     status_code: int = 200,
 ) -> Response:
     rt = runtime(request)
+    lang = lang_of(request)
+    last = request.query_params.get("code")
     ctx = {
         "values": values or {"type": "complaint", "urgency": "normal", "channel": "phone"},
         "errors": errors or {},
         "message": message,
         "targets": TRANSFER_TARGETS,
-        "last": request.query_params.get("code"),
+        "last": last,
+        "confirmation": _confirmation(rt, actor, last, lang) if last else None,
+        "dept_groups": staff.department_groups(rt, lang),
         **directory_choices(rt),
     }
     return render(request, "console.html", ctx, status_code=status_code, actor=actor)
+
+
+def _confirmation(rt: Any, actor: Actor, code: str, lang: str) -> dict[str, Any] | None:
+    """What the operator tells the caller: the code, where the appeal went and by when it is handled."""
+    try:
+        with rt.db.read() as session:
+            order = access.get_order(session, code=code, actor=actor)
+            view = presenters.order_summary(order, rt)
+            view["transfer_target"] = order.transfer_target
+    except NotFound:
+        return None
+    handle = view["deadlines"]["handle"]
+    return {
+        "code": view["code"],
+        "status": view["status"],
+        "department": staff.dept_name(rt, view["department"], lang),
+        "deadline": handle["at"] if view["status"] not in ("answered", "transferred") else None,
+        "provisional": handle.get("provisional"),
+        "transfer_target": view["transfer_target"],
+    }
 
 
 @router.get("/console")
@@ -70,6 +94,8 @@ def _register(request: Request, form: dict[str, Any]) -> Response:
     lang = lang_of(request)
     values = forms.clean(form)
     mode = values.get("mode", "dispatch")
+    if values.get("transfer_now") in TRANSFER_TARGETS:  # the always-visible 110/119/120/122 buttons
+        mode, values["target"] = "transfer", values["transfer_now"]
     if mode not in MODES:
         mode = "dispatch"
     errors = forms.check_required(values, ["content"], lang)
@@ -125,6 +151,7 @@ def queue(request: Request, page: int = 1) -> Response:
             filters=queries.OrderFilter(status=["pending_dispatch", "registered"]),
             page=page,
             page_size=20,
+            order="oldest",  # a queue is worked in arrival order: the longest waiting first
         )
         items = [presenters.order_detail(o, rt, actor=actor, now=now) for o in rows]
         for item in items:
@@ -142,6 +169,8 @@ def queue(request: Request, page: int = 1) -> Response:
             "merged": request.query_params.get("merged"),
             "error": request.query_params.get("error"),
             "done_code": request.query_params.get("code"),
+            "dept_groups": staff.department_groups(rt, lang_of(request)),
+            "now": now,
             **directory_choices(rt),
         },
         actor=actor,

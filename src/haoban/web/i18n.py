@@ -8,6 +8,7 @@ channels from ``directory.vocabulary``, roles from ``auth.roles`` — not from h
 from __future__ import annotations
 
 from haoban.directory.vocabulary import URGENCY_LABELS
+from haoban.web.i18n_backoffice import BACKOFFICE_STRINGS
 
 LANGS = ("zh", "en")
 
@@ -787,6 +788,8 @@ STRINGS.update(
 
 # urgency_normal, urgency_urgent: the words of ``directory.vocabulary``, for templates' t("urgency_…").
 STRINGS.update({f"urgency_{k}": v for k, v in URGENCY_LABELS.items()})
+# the staff pages' words of issue 13 (console, queue, inbox, board, admin, dashboard)
+STRINGS.update(BACKOFFICE_STRINGS)
 
 EVENT_LABELS: dict[str, tuple[str, str]] = {
     "register": ("受理登记", "Registered"),

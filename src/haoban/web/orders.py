@@ -15,10 +15,11 @@ from haoban.errors import Conflict, Forbidden, Invalid
 from haoban.orders import access, pii, presenters, queries
 from haoban.orders.actions import apply_action
 from haoban.orders.workflow import HANDLING_STATUSES
-from haoban.web import forms, panels
+from haoban.web import forms, i18n, panels, staff
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime, safe_next
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+HANDLING = {s.value for s in HANDLING_STATUSES}
 
 INBOX_TABS: dict[str, tuple[list[str] | None, bool | None]] = {
     # tab → (statuses, overdue)
@@ -29,6 +30,29 @@ INBOX_TABS: dict[str, tuple[list[str] | None, bool | None]] = {
     "overdue": (None, True),
     "all": ([s.value for s in HANDLING_STATUSES] + ["callback", "closed", "archived"], None),
 }
+
+
+# Pages whose forms post to an order's action with back= and show a failure beside the item.
+INLINE_ERROR_PAGES = ("/board", "/inbox", "/console/queue")
+
+
+def done_message(request: Request, lang: str) -> str | None:
+    """The confirmation after an action, naming the decision (approve and reject read differently)."""
+    q = request.query_params
+    done, decision = q.get("done"), q.get("decision")
+    if not done:
+        return None
+    key = f"done_{done}_{decision}" if decision else f"done_{done}"
+    text = i18n.translate(key, lang)
+    return None if text == key else text
+
+
+def failure(request: Request) -> dict[str, str] | None:
+    """The failed action a list page was sent back with (see ``_act``)."""
+    q = request.query_params
+    if not q.get("failed"):
+        return None
+    return {k: q.get(k) or "" for k in ("failed", "code", "field", "error")}
 
 
 def directory_choices(rt: Any) -> dict[str, Any]:
@@ -75,6 +99,7 @@ def order_context(
         "similar": similar,
         "score": score,
         "done": request.query_params.get("done"),
+        "done_message": done_message(request, lang_of(request)),
         "back": safe_next(request.query_params.get("back"), ""),
         **directory_choices(rt),
     }
@@ -96,6 +121,11 @@ def _act(request: Request, code: str, action: str, form: dict[str, Any]) -> Resp
         with rt.db.write() as session:
             apply_action(session, rt, code=code, action=action, data=data, actor=actor)
     except (Invalid, Conflict, Forbidden) as exc:
+        if back and back.split("?")[0] in INLINE_ERROR_PAGES:
+            # A list page (board, inbox, queue) shows the error beside the item it belongs to.
+            fields = exc.detail.get("fields", {}) if isinstance(exc, Invalid) else {}
+            field, text = next(iter(fields.items()), ("", exc.message))
+            return redirect(back, failed=action, code=code, field=field, error=str(text))
         errors = {action: exc.detail.get("fields", {})} if isinstance(exc, Invalid) else {}
         ctx = order_context(
             request,
@@ -107,9 +137,11 @@ def _act(request: Request, code: str, action: str, form: dict[str, Any]) -> Resp
         )
         status = exc.status_code
         return render(request, "order.html", ctx, status_code=status, actor=actor)
+    decision = str(data.decision or "") if getattr(data, "decision", None) else ""
+    extra = {"decision": decision} if decision else {}
     if back:
-        return redirect(back, done=action, code=code)
-    return redirect(f"/orders/{code}", done=action)
+        return redirect(back, done=action, code=code, **extra)
+    return redirect(f"/orders/{code}", done=action, **extra)
 
 
 @router.post("/orders/{code}/act/{action}")
@@ -139,8 +171,16 @@ def inbox(request: Request, tab: str = "to_sign", page: int = 1) -> Response:
             filters=queries.OrderFilter(status=statuses, overdue=overdue),
             page=page,
             page_size=20,
+            order="urgent",  # overdue and 督办 first, then the nearest handling deadline
         )
         items = [presenters.order_summary(o, rt, now=now) for o in rows]
+    lang = lang_of(request)
+    for item in items:
+        handle = item["deadlines"]["handle"]
+        replied_in_time = item["status"] == "replied" and handle["state"] == "on_time"
+        finished = item["status"] not in HANDLING or replied_in_time
+        item["due_text"] = staff.due_text(handle["at"], now, lang, done=finished)
+        item["department_label"] = staff.dept_name(rt, item["department"], lang)
     tab_counts = {
         "to_sign": counts.get("dispatched", 0),
         "handling": counts.get("signed", 0),
@@ -163,6 +203,8 @@ def inbox(request: Request, tab: str = "to_sign", page: int = 1) -> Response:
             "dept": dept,
             "done": request.query_params.get("done"),
             "done_code": request.query_params.get("code"),
+            "done_message": done_message(request, lang),
+            "failure": failure(request),
         },
         actor=actor,
     )
