@@ -49,7 +49,14 @@ from haoban.jobs.models import JobFailure
 from haoban.knowledge.models import KnowledgeArticle
 from haoban.licences.models import Licence, LicenceUse
 from haoban.notifications.models import DeliveredMessage, OutboxMessage
-from haoban.orders.models import CodeCounter, Order, OrderCoHandler, OrderEvent, PersonalDataView
+from haoban.orders.models import (
+    CodeCounter,
+    Order,
+    OrderAttachment,
+    OrderCoHandler,
+    OrderEvent,
+    PersonalDataView,
+)
 from haoban.ratelimit import RateCounter
 from haoban.sla.models import CalendarSchedule, SlaRule
 from haoban.tourism.models import (
@@ -100,6 +107,7 @@ __all__ = [
     "LoginThrottle",
     "MatchRun",
     "Order",
+    "OrderAttachment",
     "OrderCoHandler",
     "OrderEvent",
     "OrderVote",

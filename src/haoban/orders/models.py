@@ -2,7 +2,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from haoban.db import Base, UTCDateTime, utcnow
@@ -154,3 +164,27 @@ class PersonalDataView(Base):
     role: Mapped[str] = mapped_column(String(20))
     purpose: Mapped[str] = mapped_column(String(200))
     via: Mapped[str] = mapped_column(String(10))  # api / web
+
+
+class OrderAttachment(Base):
+    """A photo of an order (照片附件), kept cleaned: see ``haoban.orders.attachments``."""
+
+    __tablename__ = "order_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    origin: Mapped[str] = mapped_column(String(10))  # citizen / staff
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    content_type: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # Where the camera was (from EXIF, before it was stripped); never shown to anyone but staff.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    # A staff photo is shown to the citizen with the approved reply; a citizen's to staff only.
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    thumb: Mapped[bytes] = mapped_column(LargeBinary)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from haoban.auth.actors import Actor
 from haoban.db import utcnow
 from haoban.errors import Invalid, NotFound
-from haoban.orders import access, presenters, workflow
+from haoban.orders import access, attachments, presenters, workflow
 from haoban.orders.citizen import phone_last4, track_token
 from haoban.orders.models import Order, OrderEvent
 from haoban.orders.workflow import Status
@@ -194,7 +194,14 @@ def _with_master(session: Session, order: Order, view: dict[str, Any]) -> dict[s
 def track(session: Session, *, code: str, last4: str) -> dict[str, Any]:
     """What a citizen may see with the code and the last four digits of the phone they gave."""
     order = load_for_citizen(session, code=code, last4=last4)
-    return _with_master(session, order, presenters.track_view(order, _events_of(session, order)))
+    view = _with_master(session, order, presenters.track_view(order, _events_of(session, order)))
+    # Their own photos, and the department's once its reply is shown to them.
+    view["photos"] = [
+        {"id": a.id, "origin": a.origin}
+        for a in attachments.list_for(session, order_id=order.id)
+        if a.origin == "citizen" or (a.public and view["reply"])
+    ]
+    return view
 
 
 def citizen_proof(session: Session, *, code: str, token: str, secret: str) -> tuple[str, str]:

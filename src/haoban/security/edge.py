@@ -78,6 +78,11 @@ UPLOAD_ROUTES: tuple[UploadRoute, ...] = (
         "materials.",
     ),
     UploadRoute(re.compile(r"^/api/v1/bundles/?$"), 8 * MIB, 4, 4 * MIB),  # BPMN, schema, mapping, meta
+    # Photos (JPEG / PNG, 8 MB each: haoban.orders.attachments.MAX_BYTES): up to 4 with an appeal or a
+    # reply, one to read its GPS position.
+    UploadRoute(re.compile(r"^/portal/file/?$"), 34 * MIB, 4, 8 * MIB),
+    UploadRoute(re.compile(r"^/portal/photo-place/?$"), 9 * MIB, 1, 8 * MIB),
+    UploadRoute(re.compile(r"^/attachments/orders/[^/]+/?$"), 34 * MIB, 4, 8 * MIB),
 )
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

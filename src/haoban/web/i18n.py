@@ -471,6 +471,26 @@ STRINGS.update(
         "pt_master_title": ("合并办理的诉求", "The appeal yours was joined with"),
         "pt_master_status": ("合并后的办理状态", "Status of the joined appeal"),
         "pt_back_mine": ("返回我的诉求", "Back to my appeal"),
+        "ph_title": ("照片", "Photos"),
+        "ph_add": ("照片（可选）", "Photos (optional)"),
+        "ph_hint": (
+            "最多 4 张 JPEG 或 PNG，每张不超过 8 MB；照片中的拍摄信息会被清除。",
+            "Up to 4 JPEG or PNG photos, 8 MB each; what the camera recorded in them is removed.",
+        ),
+        "ph_use_place": ("用照片的拍摄位置作为地点", "Use where the photo was taken as the place"),
+        "ph_citizen": ("市民照片", "Citizen's photo"),
+        "ph_staff": ("部门照片", "Department's photo"),
+        "ph_none": ("没有照片。", "No photos."),
+        "ph_pin": ("地图位置", "Map position"),
+        "ph_attach": (
+            "为答复添加照片（答复通过后市民可见）",
+            "Add photos to the reply (the citizen sees them once approved)",
+        ),
+        "ph_upload": ("上传照片", "Upload photos"),
+        "ph_choose": ("请选择照片", "Choose a photo"),
+        "ph_too_many": ("最多 {n} 张照片", "At most {n} photos"),
+        "ph_not_image": ("不是可读取的 JPEG 或 PNG 图片", "not a readable JPEG or PNG image"),
+        "ph_too_large": ("图片太大（每张不超过 8 MB）", "too large (8 MB per photo at most)"),
     }
 )
 
@@ -792,6 +812,7 @@ STRINGS.update({f"urgency_{k}": v for k, v in URGENCY_LABELS.items()})
 STRINGS.update(BACKOFFICE_STRINGS)
 
 EVENT_LABELS: dict[str, tuple[str, str]] = {
+    "photos": ("上传照片", "Photos added"),
     "register": ("受理登记", "Registered"),
     "escalate_case": ("转办不成事", "Taken on as a difficult-matter case"),
     "absorb": ("并入重复件", "Absorbed a duplicate"),

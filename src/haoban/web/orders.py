@@ -12,7 +12,7 @@ from haoban.auth.actors import Actor
 from haoban.auth.roles import STAFF_ROLES, Role
 from haoban.db import utcnow
 from haoban.errors import Conflict, Forbidden, Invalid
-from haoban.orders import access, pii, presenters, queries
+from haoban.orders import access, attachments, pii, presenters, queries
 from haoban.orders.actions import apply_action
 from haoban.orders.workflow import HANDLING_STATUSES
 from haoban.web import forms, i18n, panels, staff
@@ -83,6 +83,7 @@ def order_context(
         events = [presenters.event_view(e) for e in queries.order_events(session, code=code, actor=actor)]
         similar = panels.similar_orders(session, rt, code=code, actor=actor)
         score = panels.reply_score(session, code=code, actor=actor) if detail.get("reply") else None
+        photos = [attachments.view(a) for a in attachments.list_for(session, order_id=order.id)]
     if shown:  # the page shows the citizen's personal data: recorded like the API's views
         with rt.db.write() as session:
             pii.record_view(session, order_id=order_id, actor=actor, purpose=None, via="web")
@@ -98,6 +99,7 @@ def order_context(
         "message": message,
         "similar": similar,
         "score": score,
+        "photos": photos,
         "done": request.query_params.get("done"),
         "done_message": done_message(request, lang_of(request)),
         "back": safe_next(request.query_params.get("back"), ""),

@@ -19,7 +19,19 @@ from haoban.auth.roles import Role
 from haoban.auth.service import revoke_tokens
 from haoban.deps import client_address
 from haoban.errors import NotFound, RateLimited, Unauthorized
-from haoban.web import admin, benefits, board, cases, console, dashboard, orders, portal, services, tourism
+from haoban.web import (
+    admin,
+    benefits,
+    board,
+    cases,
+    console,
+    dashboard,
+    orders,
+    photos,
+    portal,
+    services,
+    tourism,
+)
 from haoban.web.common import (
     HERE,
     LANG_COOKIE,
@@ -220,5 +232,5 @@ def me(request: Request) -> Response:
     return redirect(HOME_BY_ROLE.get(actor.role, "/"))
 
 
-for _module in (portal, console, orders, board, admin, dashboard, tourism, benefits, services, cases):
+for _module in (portal, console, orders, photos, board, admin, dashboard, tourism, benefits, services, cases):
     router.include_router(_module.router)

@@ -16,19 +16,22 @@ from haoban.errors import Conflict, Invalid, NotFound, RateLimited
 from haoban.feedback import service as feedback
 from haoban.feedback.schemas import RATING_LEVELS, RatingIn
 from haoban.hotspots import service as hotspots
-from haoban.orders import queries
+from haoban.orders import attachments, queries
 from haoban.orders.citizen import track_token
 from haoban.orders.intake import create_order
 from haoban.orders.schemas import OrderCreate
 from haoban.ratelimit import check_rate
 from haoban.responses import JSON
-from haoban.web import forms
+from haoban.web import forms, photos
 from haoban.web.common import PageRoute, lang_of, redirect, render, runtime
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 # Per client address and minute: filing is rarer than tracking.
 FILE_RATE_PER_MINUTE = 10
+FILED_FIELDS = (
+    "type", "content", "address", "district", "latitude", "longitude", "citizen_name", "citizen_phone",
+)  # fmt: skip
 PORTAL_TYPES = (
     OrderType.COMPLAINT,
     OrderType.HELP,
@@ -92,7 +95,7 @@ def _proof(request: Request, code: str) -> tuple[str, str]:
         )
 
 
-def _file(request: Request, form: dict[str, Any]) -> Response:
+def _file(request: Request, form: dict[str, Any], files: list[tuple[str, bytes]]) -> Response:
     rt = runtime(request)
     lang = lang_of(request)
     values = forms.clean(form)
@@ -106,14 +109,21 @@ def _file(request: Request, form: dict[str, Any]) -> Response:
         limit=FILE_RATE_PER_MINUTE,
         message="too many appeals from your address; wait a minute",
     )
-    fields = {
-        k: values.get(k) for k in ("type", "content", "address", "district", "citizen_name", "citizen_phone")
-    }
+    fields = {k: values.get(k) for k in FILED_FIELDS}
     fields = {k: v for k, v in fields.items() if v}
     try:
+        cleaned = photos.clean_all(files, lang)  # every photo checked before anything is stored
         data = forms.build(OrderCreate, {**fields, "channel": "web"})
         with rt.db.write() as session:
             created = create_order(session, rt, data=data, actor=CITIZEN_ACTOR)  # type: ignore[arg-type]
+            for photo in cleaned:
+                attachments.add(
+                    session,
+                    order_id=created.id,
+                    photo=photo,
+                    origin="citizen",
+                    uploaded_by=CITIZEN_ACTOR.name,
+                )
     except Invalid as exc:
         return _portal(
             request, values=values, errors=exc.detail.get("fields", {}), message=exc.message, status_code=422
@@ -121,6 +131,47 @@ def _file(request: Request, form: dict[str, Any]) -> Response:
     phone = str(getattr(data, "citizen_phone", "") or "").replace("-", "")
     key = track_token(rt.settings.secret_key, code=created.code, last4=phone[-4:])
     return redirect(f"/portal/filed/{created.code}", k=key)
+
+
+@router.post("/portal/file")
+async def file_appeal(request: Request) -> Response:
+    form = await request.form()
+    files = await photos.read_photos(form)
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    return await run_in_threadpool(_file, request, fields, files)
+
+
+def _photo_place(request: Request, files: list[tuple[str, bytes]]) -> JSON:
+    """The GPS position a photo's camera recorded, to offer as the place (nothing is kept)."""
+    if not files:
+        return JSON({"latitude": None, "longitude": None})
+    try:
+        photo = attachments.clean(files[0][1], name=files[0][0])
+    except Invalid as exc:
+        return JSON({"error": "invalid", "message": exc.message, "fields": exc.detail.get("fields", {})}, 422)
+    return JSON({"latitude": photo.latitude, "longitude": photo.longitude})
+
+
+@router.post("/portal/photo-place")
+async def photo_place(request: Request) -> Response:
+    form = await request.form()
+    files = await photos.read_photos(form, "photo")
+    return await run_in_threadpool(_photo_place, request, files)
+
+
+@router.get("/portal/track/{code}/photos/{attachment_id}")
+def citizen_photo(request: Request, code: str, attachment_id: int) -> Response:
+    """A photo on the citizen's page: their own, or the department's once its reply is shown."""
+    rt = runtime(request)
+    code, last4 = _proof(request, code)
+    with rt.db.read() as session:
+        found = queries.track(session, code=code, last4=last4)
+        shown = {p["id"] for p in found["photos"]}
+        if attachment_id not in shown:
+            raise NotFound("no such photo")
+        order_id = queries.load_for_citizen(session, code=code, last4=last4).id
+        row = attachments.get(session, order_id=order_id, attachment_id=attachment_id)
+        return photos.image_response(row, thumb=request.query_params.get("thumb") == "1")
 
 
 @router.get("/portal/filed/{code}")
@@ -133,12 +184,6 @@ def filed(request: Request, code: str) -> Response:
         {"code": code, "track_href": track_url(request, code, last4)},
         actor=None,
     )
-
-
-@router.post("/portal/file")
-async def file_appeal(request: Request) -> Response:
-    form = dict(await request.form())
-    return await run_in_threadpool(_file, request, form)
 
 
 def _track(request: Request, form: dict[str, Any]) -> Response:
@@ -169,6 +214,7 @@ def _track_page(request: Request, found: dict[str, Any], last4: str, **ctx: Any)
         "o": found,
         "last4": last4,
         "track_href": link,
+        "track_key": link.split("k=")[1].split("&")[0],
         # The language switch returns to this appeal's link, whichever form drew the page.
         "lang_href": f"/lang/{other}?next={quote(link, safe='')}",
         **_rating_context(rt, found, last4),
