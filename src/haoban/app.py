@@ -151,6 +151,7 @@ def create_app(
     from haoban.hotspots.api import router as hotspots_router
     from haoban.knowledge.api import router as knowledge_router
     from haoban.licences.api import router as licences_router
+    from haoban.open311.api import admin_router as open311_admin_router
     from haoban.open311.api import router as open311_router
     from haoban.ops.api import router as ops_router
     from haoban.orders.api import router as orders_router
@@ -179,6 +180,7 @@ def create_app(
         pages_router,
         ops_router,
         open311_router,
+        open311_admin_router,
     ):
         app.include_router(router)
 

@@ -26,6 +26,7 @@ from haoban.hotspots.cli import app as hotspots_app
 from haoban.jobs.cli import app as jobs_app
 from haoban.knowledge.cli import app as knowledge_app
 from haoban.licences.cli import app as licences_app
+from haoban.open311.cli import app as open311_app
 from haoban.tourism.cli import app as tourism_app
 
 app = typer.Typer(
@@ -51,6 +52,7 @@ app.add_typer(benefits_app, name="benefits")
 app.add_typer(cases_app, name="cases")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(licences_app, name="licences")
+app.add_typer(open311_app, name="open311")
 
 
 def load_classifier(rt) -> None:  # type: ignore[no-untyped-def]

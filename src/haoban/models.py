@@ -49,6 +49,7 @@ from haoban.jobs.models import JobFailure
 from haoban.knowledge.models import KnowledgeArticle
 from haoban.licences.models import Licence, LicenceUse
 from haoban.notifications.models import DeliveredMessage, OutboxMessage
+from haoban.open311.models import Open311Client, Open311Request
 from haoban.orders.models import (
     CodeCounter,
     Order,
@@ -106,6 +107,8 @@ __all__ = [
     "LoginEvent",
     "LoginThrottle",
     "MatchRun",
+    "Open311Client",
+    "Open311Request",
     "Order",
     "OrderAttachment",
     "OrderCoHandler",

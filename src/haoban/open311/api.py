@@ -1,5 +1,7 @@
 """Open311 GeoReport v2 under ``/open311/v2``: every call as ``.json`` or ``.xml`` (the spec's default),
-errors as the spec's list of ``{code, description}``. Anonymous and rate limited per client address."""
+errors as the spec's list of ``{code, description}``. Reads are anonymous and rate limited per client
+address; a call that carries an ``api_key`` is checked against it (403 when unknown or revoked) and rate
+limited per key instead. ``admin_router`` is where admins issue and revoke the keys."""
 
 from __future__ import annotations
 
@@ -7,12 +9,16 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
-from haoban.deps import RuntimeDep, client_address
+from haoban.deps import ActorDep, RuntimeDep, client_address
 from haoban.errors import DomainError
-from haoban.open311 import service, xml
+from haoban.open311 import keys, service, xml
 from haoban.open311.schemas import (
+    ClientIn,
+    ClientOut,
     DiscoveryOut,
+    IssuedKeyOut,
     Open311ErrorOut,
     ServiceDefinitionOut,
     ServiceOut,
@@ -23,6 +29,10 @@ from haoban.responses import JSON
 from haoban.runtime import Runtime
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
+admin_router = APIRouter(prefix="/api/v1/admin/open311", tags=["open311"])
+ApiKey = Annotated[
+    str | None, Query(max_length=200, description="a registered client app's key (optional here)")
+]
 
 FORMATS = ("json", "xml")
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -33,6 +43,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     }
     for code, text in (
         (400, "The request cannot be taken (the spec's error list)"),
+        (403, "The api_key is unknown or revoked (the spec's error list)"),
         (404, "No such service request, or an unknown format (the spec's error list)"),
         (429, "Too many requests from this address; wait a minute (the spec's error list)"),
     )
@@ -50,15 +61,28 @@ def _render(fmt: str, body: Any, *, root: str, item: str | None, status: int = 2
 
 
 def _answer(
-    request: Request, rt: Runtime, fmt: str, root: str, item: str | None, build: Callable[[], Any]
+    request: Request,
+    rt: Runtime,
+    fmt: str,
+    root: str,
+    item: str | None,
+    build: Callable[[], Any],
+    *,
+    api_key: str | None = None,
 ) -> Response:
     if fmt not in FORMATS:
         err = service.Open311Error(404, f"unknown format {fmt!r}: use .json or .xml")
         return _render("xml", err.body(), root="errors", item="error", status=404)
     try:
-        check_rate(
-            rt.db, scope="open311", client=client_address(request), limit=rt.settings.open311_rate_per_minute
-        )
+        if api_key is not None:
+            keys.check_client(rt.db, api_key=api_key)
+        else:
+            check_rate(
+                rt.db,
+                scope="open311",
+                client=client_address(request),
+                limit=rt.settings.open311_rate_per_minute,
+            )
         body = build()
     except service.Open311Error as exc:
         return _render(fmt, exc.body(), root="errors", item="error", status=exc.http_status)
@@ -74,9 +98,13 @@ def _answer(
     responses=_responses("Where the endpoint is and what it speaks"),
     summary="Open311 discovery",
 )
-def discovery(request: Request, rt: RuntimeDep, fmt: str) -> Response:
+def discovery(request: Request, rt: RuntimeDep, fmt: str, api_key: ApiKey = None) -> Response:
     base = str(request.base_url).rstrip("/") + router.prefix
-    return _answer(request, rt, fmt, "discovery", None, lambda: service.discovery(base_url=base))
+
+    def build() -> Any:
+        return service.discovery(base_url=base)
+
+    return _answer(request, rt, fmt, "discovery", None, build, api_key=api_key)
 
 
 @router.get(
@@ -85,12 +113,12 @@ def discovery(request: Request, rt: RuntimeDep, fmt: str) -> Response:
     responses=_responses("Every service (category) with its group and keywords"),
     summary="Open311 service list",
 )
-def services(request: Request, rt: RuntimeDep, fmt: str) -> Response:
+def services(request: Request, rt: RuntimeDep, fmt: str, api_key: ApiKey = None) -> Response:
     def build() -> Any:
         with rt.db.read() as session:
             return service.services(session, directory=rt.directory)
 
-    return _answer(request, rt, fmt, "services", "service", build)
+    return _answer(request, rt, fmt, "services", "service", build, api_key=api_key)
 
 
 @router.get(
@@ -99,11 +127,13 @@ def services(request: Request, rt: RuntimeDep, fmt: str) -> Response:
     responses=_responses("A service's definition: the extra attributes it asks for"),
     summary="Open311 service definition",
 )
-def definition(request: Request, rt: RuntimeDep, service_code: str, fmt: str) -> Response:
+def definition(
+    request: Request, rt: RuntimeDep, service_code: str, fmt: str, api_key: ApiKey = None
+) -> Response:
     def build() -> Any:
         return service.definition(directory=rt.directory, service_code=service_code)
 
-    return _answer(request, rt, fmt, "service_definition", None, build)
+    return _answer(request, rt, fmt, "service_definition", None, build, api_key=api_key)
 
 
 @router.get(
@@ -121,6 +151,7 @@ def requests(
     start_date: Annotated[str | None, Query(max_length=40, description="W3C date-time")] = None,
     end_date: Annotated[str | None, Query(max_length=40, description="W3C date-time")] = None,
     status: Annotated[str | None, Query(max_length=20, description="open, closed or both")] = None,
+    api_key: ApiKey = None,
 ) -> Response:
     def build() -> Any:
         with rt.db.read() as session:
@@ -134,7 +165,7 @@ def requests(
                 status=status,
             )
 
-    return _answer(request, rt, fmt, "service_requests", "request", build)
+    return _answer(request, rt, fmt, "service_requests", "request", build, api_key=api_key)
 
 
 @router.get(
@@ -143,9 +174,45 @@ def requests(
     responses=_responses("One service request (a list of one, as the spec has it)"),
     summary="Open311 one service request",
 )
-def one_request(request: Request, rt: RuntimeDep, request_id: str, fmt: str) -> Response:
+def one_request(
+    request: Request, rt: RuntimeDep, request_id: str, fmt: str, api_key: ApiKey = None
+) -> Response:
     def build() -> Any:
         with rt.db.read() as session:
             return [service.get_request(session, directory=rt.directory, request_id=request_id)]
 
-    return _answer(request, rt, fmt, "service_requests", "request", build)
+    return _answer(request, rt, fmt, "service_requests", "request", build, api_key=api_key)
+
+
+# --- client apps and their keys: admins only --------------------------------------------------------
+
+
+@admin_router.get("/clients", response_model=list[ClientOut], summary="Open311 client apps and their keys")
+def list_clients(rt: RuntimeDep, actor: ActorDep) -> list[dict[str, Any]]:
+    with rt.db.read() as session:
+        return keys.list_clients(session, actor=actor)
+
+
+@admin_router.post(
+    "/clients",
+    status_code=201,
+    response_model=IssuedKeyOut,
+    summary="Register a client app and issue its api_key (shown once; only its hash is kept)",
+)
+async def issue(rt: RuntimeDep, actor: ActorDep, data: ClientIn) -> dict[str, Any]:
+    def run() -> dict[str, Any]:
+        with rt.db.write() as session:
+            issued = keys.issue_key(session, actor=actor, **data.model_dump())
+        return {"client": issued.client, "api_key": issued.api_key}
+
+    return await run_in_threadpool(run)
+
+
+@admin_router.post(
+    "/clients/{client_id}/revoke",
+    response_model=ClientOut,
+    summary="Revoke a client app's api_key from now on (its calls get 403)",
+)
+def revoke(rt: RuntimeDep, actor: ActorDep, client_id: int) -> dict[str, Any]:
+    with rt.db.write() as session:
+        return keys.revoke_key(session, actor=actor, ref=client_id)

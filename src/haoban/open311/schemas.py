@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class EndpointOut(BaseModel):
@@ -62,3 +62,32 @@ class ServiceRequestOut(BaseModel):
 class Open311ErrorOut(BaseModel):
     code: int
     description: str
+
+
+# --- client apps and their keys (the admin API) -----------------------------------------------------
+
+
+class ClientIn(BaseModel):
+    name: str = Field(
+        min_length=1, max_length=100, description="the client app, e.g. 衡阳城管通 or FixMyStreet"
+    )
+    contact: str | None = Field(default=None, max_length=200, description="who runs it (name, e-mail, phone)")
+    rate_per_minute: int = Field(default=60, ge=1, le=10_000, description="calls a minute this key may make")
+
+
+class ClientOut(BaseModel):
+    id: int
+    name: str
+    contact: str | None
+    key_prefix: str = Field(description="the key's first characters, to tell keys apart")
+    rate_per_minute: int
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None
+    revoked_by: str | None
+    active: bool
+
+
+class IssuedKeyOut(BaseModel):
+    client: ClientOut
+    api_key: str = Field(description="shown this once: only its hash is stored")

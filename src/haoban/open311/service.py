@@ -19,6 +19,7 @@ from haoban.db import utcnow
 from haoban.directory.service import CategoryRef, DirectorySnapshot
 from haoban.directory.vocabulary import OrderType
 from haoban.dispatch.catalogue import list_rules
+from haoban.open311.errors import Open311Error
 from haoban.orders.models import Order
 from haoban.orders.workflow import OPEN_STATUSES, Status
 
@@ -31,18 +32,6 @@ _HIDDEN_TYPES = (str(OrderType.REPORT),)
 _HIDDEN_STATUSES = (str(Status.TRANSFERRED),)
 # Orders whose reply the hotline has approved (审核通过): before that the department's draft is internal.
 _REPLY_PUBLIC = frozenset({Status.CALLBACK, Status.CLOSED, Status.ARCHIVED})
-
-
-class Open311Error(Exception):
-    """An answer in the spec's error form: ``[{code, description}]`` with this HTTP status."""
-
-    def __init__(self, status: int, description: str) -> None:
-        super().__init__(description)
-        self.http_status = status
-        self.description = description
-
-    def body(self) -> list[dict[str, Any]]:
-        return [{"code": self.http_status, "description": self.description}]
 
 
 def discovery(*, base_url: str) -> dict[str, Any]:

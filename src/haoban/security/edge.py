@@ -313,7 +313,8 @@ class EdgeGuard:
             raise Refused(400, "bad_request", problem)
         if scope["method"] not in BODY_METHODS:
             return receive
-        page = not scope["path"].startswith("/api/")
+        # Open311 clients post with an api_key, not a session cookie: no page, no CSRF token (like /api/).
+        page = not scope["path"].startswith(("/api/", "/open311/"))
         if page and not csrf.same_origin(scope, _headers(scope)):
             raise Refused(403, "forbidden", "this form was sent from another site; open the page here")
         limit = body_limit(scope["path"])

@@ -21,6 +21,7 @@ from haoban.directory.vocabulary import OrderType, Urgency
 from haoban.dispatch import catalogue
 from haoban.dispatch.catalogue import OUTCOMES, RuleIn
 from haoban.errors import Conflict, Invalid, NotFound
+from haoban.open311 import keys as open311_keys
 from haoban.sla import schedules
 from haoban.sla import service as sla
 from haoban.sla.schemas import SlaRuleIn
@@ -28,7 +29,7 @@ from haoban.web import forms
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-TABS = ("departments", "users", "rules", "sla", "calendar")
+TABS = ("departments", "users", "rules", "sla", "calendar", "open311")
 
 
 def _page(
@@ -39,6 +40,7 @@ def _page(
     values: dict[str, str] | None = None,
     message: str | None = None,
     status_code: int = 200,
+    issued_key: str | None = None,
 ) -> Response:
     actor = require_actor(request, *READ_CONFIG_ROLES)
     rt = runtime(request)
@@ -52,6 +54,7 @@ def _page(
         "values": values or {},
         "message": message,
         "saved": request.query_params.get("saved"),
+        "issued_key": issued_key,  # an Open311 key just issued: shown this once
     }
     with rt.db.read() as session:
         if tab == "departments":
@@ -69,6 +72,8 @@ def _page(
             ctx["types"] = ["*", *(t.value for t in OrderType)]
             ctx["urgencies"] = [u.value for u in Urgency]
             ctx["units"] = [u.value for u in DurationUnit]
+        elif tab == "open311":
+            ctx["rows"] = open311_keys.list_clients(session, actor=actor)
         else:
             ctx["rows"] = [schedule_to_dict(s) for s in schedules.list_schedules(session, actor=actor)]
     return render(request, "admin.html", ctx, status_code=status_code, actor=actor)
@@ -86,7 +91,7 @@ def _save(request: Request, tab: str, form: dict[str, Any]) -> Response:
     values = forms.clean({k: v for k, v in form.items() if isinstance(v, str)})
     try:
         with rt.db.write() as session:
-            _apply(session, rt, actor, tab, values, form, lang)
+            issued = _apply(session, rt, actor, tab, values, form, lang)
         rt.invalidate()
         rt.actors.clear()  # a disabled account or a new password takes effect in this process at once
     except (Invalid, Conflict) as exc:
@@ -94,13 +99,16 @@ def _save(request: Request, tab: str, form: dict[str, Any]) -> Response:
         return _page(
             request, tab, errors=errors, values=values, message=exc.message, status_code=exc.status_code
         )
+    if isinstance(issued, open311_keys.IssuedKey):  # shown once: no redirect that would lose it
+        return _page(request, tab, issued_key=issued.api_key, status_code=201)
     return redirect(f"/admin?tab={tab}", saved="1")
 
 
 def _apply(
     session: Any, rt: Any, actor: Any, tab: str, values: dict[str, str], form: dict[str, Any], lang: str
-) -> None:
-    """One admin form: parse it, then call the service (which checks the role and the rules)."""
+) -> Any:
+    """One admin form: parse it, then call the service (which checks the role and the rules). Returns
+    what the page must show once (an issued Open311 key), else None."""
     if tab == "departments":
         missing = forms.check_required(values, ["code", "name"], lang)
         if missing:
@@ -153,6 +161,23 @@ def _apply(
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise Invalid("no file", fields={"file": forms.check_required({}, ["file"], lang)["file"]})
         schedules.save_schedule(session, actor=actor, content=upload.file.read(), filename=upload.filename)
+    elif tab == "open311":
+        if values.get("op") == "revoke":
+            open311_keys.revoke_key(session, actor=actor, ref=values.get("client_id", ""))
+            return None
+        missing = forms.check_required(values, ["name"], lang)
+        if missing:
+            raise Invalid("required", fields=missing)
+        rate = values.get("rate_per_minute") or str(open311_keys.DEFAULT_RATE)
+        if not rate.isdigit():
+            raise Invalid("not a number", fields={"rate_per_minute": "a whole number of calls a minute"})
+        return open311_keys.issue_key(
+            session,
+            actor=actor,
+            name=values["name"],
+            contact=values.get("contact"),
+            rate_per_minute=int(rate),
+        )
     else:
         raise NotFound(f"no admin section {tab!r}")
 

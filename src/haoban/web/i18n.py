@@ -806,6 +806,30 @@ STRINGS.update(
     }
 )
 
+# Open311 client apps and their keys (the admin page's "open311" tab)
+STRINGS.update(
+    {
+        "open311": ("Open311 接入", "Open311 clients"),
+        "o311_issue": ("签发密钥", "Issue a key"),
+        "o311_contact": ("联系人", "Contact"),
+        "o311_rate": ("每分钟调用上限", "Calls a minute"),
+        "o311_key": ("密钥", "Key"),
+        "o311_issued": ("签发", "Issued"),
+        "o311_revoke": ("吊销", "Revoke"),
+        "o311_revoked": ("已吊销", "Revoked"),
+        "o311_key_once": (
+            "请立即保存此密钥：它只显示这一次，系统只保存其哈希值。",
+            "Save this key now: it is shown only once; only its hash is stored.",
+        ),
+        "o311_note": (
+            "第三方应用凭密钥通过 Open311 GeoReport v2 提交诉求（/open311/v2）；"
+            "每个密钥单独限流，吊销后立即失效。",
+            "Client apps file appeals over Open311 GeoReport v2 (/open311/v2) with a key; each key has its"
+            " own rate limit and stops working as soon as it is revoked.",
+        ),
+    }
+)
+
 # urgency_normal, urgency_urgent: the words of ``directory.vocabulary``, for templates' t("urgency_…").
 STRINGS.update({f"urgency_{k}": v for k, v in URGENCY_LABELS.items()})
 # the staff pages' words of issue 13 (console, queue, inbox, board, admin, dashboard)
