@@ -13,13 +13,16 @@ from fastapi.concurrency import run_in_threadpool
 
 from haoban.deps import ActorDep, RuntimeDep, client_address
 from haoban.errors import DomainError
-from haoban.open311 import keys, service, xml
+from haoban.open311 import attributes, filing, keys, service, updates, xml
 from haoban.open311.schemas import (
     ClientIn,
     ClientOut,
+    CreatedRequestOut,
     DiscoveryOut,
     IssuedKeyOut,
     Open311ErrorOut,
+    RequestTokenOut,
+    RequestUpdateOut,
     ServiceDefinitionOut,
     ServiceOut,
     ServiceRequestOut,
@@ -69,13 +72,17 @@ def _answer(
     build: Callable[[], Any],
     *,
     api_key: str | None = None,
+    key_required: bool = False,
 ) -> Response:
     if fmt not in FORMATS:
         err = service.Open311Error(404, f"unknown format {fmt!r}: use .json or .xml")
         return _render("xml", err.body(), root="errors", item="error", status=404)
     try:
+        if key_required and not api_key:
+            raise service.Open311Error(403, "api_key is required to post a service request")
         if api_key is not None:
-            keys.check_client(rt.db, api_key=api_key)
+            # The client this key belongs to, for a call that acts in its name (POST requests).
+            request.state.open311_client = keys.check_client(rt.db, api_key=api_key)
         else:
             check_rate(
                 rt.db,
@@ -116,7 +123,9 @@ def discovery(request: Request, rt: RuntimeDep, fmt: str, api_key: ApiKey = None
 def services(request: Request, rt: RuntimeDep, fmt: str, api_key: ApiKey = None) -> Response:
     def build() -> Any:
         with rt.db.read() as session:
-            return service.services(session, directory=rt.directory)
+            return service.services(
+                session, directory=rt.directory, attributes=attributes.load(rt.settings.data_dir)
+            )
 
     return _answer(request, rt, fmt, "services", "service", build, api_key=api_key)
 
@@ -131,7 +140,11 @@ def definition(
     request: Request, rt: RuntimeDep, service_code: str, fmt: str, api_key: ApiKey = None
 ) -> Response:
     def build() -> Any:
-        return service.definition(directory=rt.directory, service_code=service_code)
+        return service.definition(
+            directory=rt.directory,
+            service_code=service_code,
+            attributes=attributes.load(rt.settings.data_dir),
+        )
 
     return _answer(request, rt, fmt, "service_definition", None, build, api_key=api_key)
 
@@ -163,6 +176,7 @@ def requests(
                 start_date=start_date,
                 end_date=end_date,
                 status=status,
+                sla=rt.sla,
             )
 
     return _answer(request, rt, fmt, "service_requests", "request", build, api_key=api_key)
@@ -179,9 +193,107 @@ def one_request(
 ) -> Response:
     def build() -> Any:
         with rt.db.read() as session:
-            return [service.get_request(session, directory=rt.directory, request_id=request_id)]
+            return [service.get_request(session, directory=rt.directory, request_id=request_id, sla=rt.sla)]
 
     return _answer(request, rt, fmt, "service_requests", "request", build, api_key=api_key)
+
+
+_FORM_FIELDS = {
+    "api_key": "the client app's key (required)",
+    "service_code": "from services.json (required)",
+    "lat": "WGS84 latitude; with long, or give address_string or address_id",
+    "long": "WGS84 longitude",
+    "address_string": "where, in words",
+    "address_id": "a district's code or name",
+    "attribute[code]": "an answer to a question of the definition (attribute[code][] per value of a list)",
+    "email": "the citizen's e-mail",
+    "first_name": "the citizen's given name",
+    "last_name": "the citizen's family name",
+    "phone": "the citizen's phone",
+    "description": "what is wrong (at most 4000 characters)",
+    "media_url": "an http(s) URL of a photo",
+    "device_id": "accepted, not kept",
+    "account_id": "accepted, not kept",
+    "jurisdiction_id": "accepted (one jurisdiction here)",
+}
+_FORM_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["api_key", "service_code"],
+                    "properties": {k: {"type": "string", "description": v} for k, v in _FORM_FIELDS.items()},
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/requests.{fmt}",
+    response_model=list[CreatedRequestOut],
+    responses=_responses("The order it became: its service_request_id, a token and the promise"),
+    summary="Open311 create a service request (form-encoded, with an api_key): an order of channel open311",
+    openapi_extra=_FORM_BODY,
+)
+async def create_request(request: Request, rt: RuntimeDep, fmt: str) -> Response:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        err = service.Open311Error(
+            400, "send the fields form-encoded (application/x-www-form-urlencoded), as the spec says"
+        )
+        body = err.body()
+        return _render(fmt if fmt in FORMATS else "xml", body, root="errors", item="error", status=400)
+    async with request.form() as form:
+        parsed = filing.RequestForm.parse(list(form.multi_items()))
+    api_key = parsed.get("api_key")
+
+    def build() -> Any:
+        return filing.file_request(rt, client=request.state.open311_client, form=parsed)
+
+    return await run_in_threadpool(
+        _answer, request, rt, fmt, "service_requests", "request", build, api_key=api_key, key_required=True
+    )
+
+
+@router.get(
+    "/tokens/{token}.{fmt}",
+    response_model=list[RequestTokenOut],
+    responses=_responses("The service request a token stands for"),
+    summary="Open311 service request id from a token",
+)
+def token(request: Request, rt: RuntimeDep, token: str, fmt: str, api_key: ApiKey = None) -> Response:
+    def build() -> Any:
+        with rt.db.read() as session:
+            return filing.by_token(session, token=token)
+
+    return _answer(request, rt, fmt, "service_requests", "request", build, api_key=api_key)
+
+
+@router.get(
+    "/servicerequestupdates.{fmt}",
+    response_model=list[RequestUpdateOut],
+    responses=_responses("What happened to public service requests in a window (≤ 90 days), oldest first"),
+    summary="Open311 servicerequestupdates extension (as FixMyStreet uses it)",
+)
+def request_updates(
+    request: Request,
+    rt: RuntimeDep,
+    fmt: str,
+    start_date: Annotated[str | None, Query(max_length=40, description="W3C date-time")] = None,
+    end_date: Annotated[str | None, Query(max_length=40, description="W3C date-time")] = None,
+    api_key: ApiKey = None,
+) -> Response:
+    def build() -> Any:
+        with rt.db.read() as session:
+            return updates.find_updates(
+                session, directory=rt.directory, start_date=start_date, end_date=end_date
+            )
+
+    return _answer(request, rt, fmt, "service_request_updates", "request_update", build, api_key=api_key)
 
 
 # --- client apps and their keys: admins only --------------------------------------------------------

@@ -32,11 +32,20 @@ class ServiceOut(BaseModel):
     group: str
 
 
+class AttributeValueOut(BaseModel):
+    key: str
+    name: str
+
+
 class AttributeOut(BaseModel):
+    variable: bool
     code: str
-    datatype: str
+    datatype: str  # string, number, datetime, text, singlevaluelist, multivaluelist
     required: bool
+    datatype_description: str
+    order: int
     description: str
+    values: list[AttributeValueOut]
 
 
 class ServiceDefinitionOut(BaseModel):
@@ -57,6 +66,27 @@ class ServiceRequestOut(BaseModel):
     expected_datetime: datetime | None
     address: str | None
     zipcode: str | None
+
+
+class CreatedRequestOut(BaseModel):
+    service_request_id: str
+    token: str
+    service_notice: str
+    account_id: str | None
+
+
+class RequestTokenOut(BaseModel):
+    service_request_id: str
+    token: str
+
+
+class RequestUpdateOut(BaseModel):
+    update_id: str
+    service_request_id: str
+    status: str  # open, in_progress, closed, duplicate
+    updated_datetime: datetime
+    description: str
+    media_url: str | None
 
 
 class Open311ErrorOut(BaseModel):

@@ -19,9 +19,11 @@ from haoban.db import utcnow
 from haoban.directory.service import CategoryRef, DirectorySnapshot
 from haoban.directory.vocabulary import OrderType
 from haoban.dispatch.catalogue import list_rules
+from haoban.open311.attributes import Attribute, for_service
 from haoban.open311.errors import Open311Error
 from haoban.orders.models import Order
 from haoban.orders.workflow import OPEN_STATUSES, Status
+from haoban.sla.service import SlaTable
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 MAX_RANGE = timedelta(days=90)  # the spec: start_date and end_date at most 90 days apart
@@ -32,6 +34,13 @@ _HIDDEN_TYPES = (str(OrderType.REPORT),)
 _HIDDEN_STATUSES = (str(Status.TRANSFERRED),)
 # Orders whose reply the hotline has approved (审核通过): before that the department's draft is internal.
 _REPLY_PUBLIC = frozenset({Status.CALLBACK, Status.CLOSED, Status.ARCHIVED})
+_UNIT_WORDS = {
+    "working_days": ("个工作日", "working days"),
+    "working_hours": ("个工作小时", "working hours"),
+    "calendar_hours": ("小时", "hours"),
+    "calendar_days": ("天", "days"),
+}
+AttributeTable = dict[str, tuple[Attribute, ...]]
 
 
 def discovery(*, base_url: str) -> dict[str, Any]:
@@ -66,16 +75,20 @@ def _group(ref: CategoryRef, directory: DirectorySnapshot) -> str:
     return root.name if root else ref.name
 
 
-def services(session: Session, *, directory: DirectorySnapshot) -> list[dict[str, Any]]:
-    """Every category of the tree as a service, grouped under its top-level category."""
+def services(
+    session: Session, *, directory: DirectorySnapshot, attributes: AttributeTable | None = None
+) -> list[dict[str, Any]]:
+    """Every category of the tree as a service, grouped under its top-level category; ``metadata`` is
+    true when its definition asks extra questions (``attributes``)."""
     keywords = _keywords_by_category(session)
+    table = attributes or {}
     refs = sorted(directory.categories_by_id.values(), key=lambda r: r.path)
     return [
         {
             "service_code": ref.code,
             "service_name": ref.name,
             "description": ref.path,
-            "metadata": False,  # no extra attributes are asked for yet
+            "metadata": bool(for_service(ref, directory=directory, table=table)),
             "type": "realtime",
             "keywords": ", ".join(keywords.get(ref.code, [])),
             "group": _group(ref, directory),
@@ -84,19 +97,32 @@ def services(session: Session, *, directory: DirectorySnapshot) -> list[dict[str
     ]
 
 
-def definition(*, directory: DirectorySnapshot, service_code: str) -> dict[str, Any]:
-    """A service's definition. No service asks for extra attributes yet (``metadata`` is false)."""
+def definition(
+    *, directory: DirectorySnapshot, service_code: str, attributes: AttributeTable | None = None
+) -> dict[str, Any]:
+    """A service's definition: the questions it asks (its ancestors' first), numbered from 1."""
     ref = directory.category(service_code)
     if ref is None:
         raise Open311Error(404, f"no service {service_code!r}; see services.json")
-    return {"service_code": ref.code, "attributes": []}
+    asked = for_service(ref, directory=directory, table=attributes or {})
+    return {"service_code": ref.code, "attributes": [a.view(n) for n, a in enumerate(asked, start=1)]}
+
+
+def promise(sla: SlaTable, *, order_type: str, urgency: str) -> str:
+    """The hotline's promise for an order of this type and urgency (the spec's ``service_notice``)."""
+    terms = sla.terms(order_type, urgency)
+    amount = f"{terms.handle_amount:g}"
+    zh, en = _UNIT_WORDS.get(str(terms.handle_unit.value), (str(terms.handle_unit.value), ""))
+    return f"承诺 {amount} {zh}内办理并答复 (we promise to handle and answer within {amount} {en})"
 
 
 def collapsed_status(status: str) -> str:
     return "open" if Status(status) in OPEN_STATUSES else "closed"
 
 
-def request_view(order: Order, *, directory: DirectorySnapshot) -> dict[str, Any]:
+def request_view(
+    order: Order, *, directory: DirectorySnapshot, sla: SlaTable | None = None
+) -> dict[str, Any]:
     status = Status(order.status)
     cat = directory.categories_by_id.get(order.category_id) if order.category_id else None
     dept = directory.departments_by_id.get(order.lead_department_id) if order.lead_department_id else None
@@ -111,7 +137,7 @@ def request_view(order: Order, *, directory: DirectorySnapshot) -> dict[str, Any
         "service_name": cat.name if cat else None,
         "service_code": cat.code if cat else None,
         "agency_responsible": dept.name if dept else None,
-        "service_notice": None,
+        "service_notice": promise(sla, order_type=order.order_type, urgency=order.urgency) if sla else None,
         "requested_datetime": order.received_at,
         "updated_datetime": order.updated_at,
         "expected_datetime": order.handle_deadline,
@@ -121,15 +147,18 @@ def request_view(order: Order, *, directory: DirectorySnapshot) -> dict[str, Any
     }
 
 
-def _public() -> Any:
+def public_orders() -> Any:
+    """Orders anyone may read about: not 举报, not handed to the emergency services."""
     return select(Order).where(Order.order_type.not_in(_HIDDEN_TYPES), Order.status.not_in(_HIDDEN_STATUSES))
 
 
-def get_request(session: Session, *, directory: DirectorySnapshot, request_id: str) -> dict[str, Any]:
-    order = session.scalars(_public().where(Order.code == request_id)).first()
+def get_request(
+    session: Session, *, directory: DirectorySnapshot, request_id: str, sla: SlaTable | None = None
+) -> dict[str, Any]:
+    order = session.scalars(public_orders().where(Order.code == request_id)).first()
     if order is None:
         raise Open311Error(404, f"no service request {request_id!r}")
-    return request_view(order, directory=directory)
+    return request_view(order, directory=directory, sla=sla)
 
 
 def parse_date(raw: str | None, *, name: str) -> datetime | None:
@@ -161,14 +190,40 @@ def find_requests(
     end_date: str | None = None,
     status: str | None = None,
     now: datetime | None = None,
+    sla: SlaTable | None = None,
 ) -> list[dict[str, Any]]:
-    """GET requests: by ids (the other filters then do not apply, as the spec says), else by service,
-    status and a date window of at most 90 days (the last 90 days when none is given)."""
-    query = _public()
+    """GET requests: by ids (the other filters then do not apply, as the spec says), else by services
+    (comma-separated), status and a date window of at most 90 days (the last 90 days when none is given)."""
+    query = public_orders()
     if ids:
         codes = [c.strip() for c in ids.split(",") if c.strip()][:MAX_RESULTS]
         orders = session.scalars(query.where(Order.code.in_(codes)).order_by(Order.received_at.desc()))
-        return [request_view(o, directory=directory) for o in orders]
+        return [request_view(o, directory=directory, sla=sla) for o in orders]
+    start, end = window(start_date, end_date, now=now or utcnow())
+    query = query.where(Order.received_at >= start, Order.received_at <= end)
+    if service_code:
+        wanted_ids: set[int] = set()
+        for code in (c.strip() for c in service_code.split(",") if c.strip()):
+            ref = directory.category(code)
+            if ref is None:
+                raise Open311Error(400, f"unknown service_code {code!r}; see services.json")
+            # A service covers its sub-categories too (a group asked for means everything under it).
+            wanted_ids.update(r.id for r in directory.categories_by_id.values() if ref.code in r.ancestors)
+        query = query.where(Order.category_id.in_(sorted(wanted_ids)))
+    if status:
+        wanted = {s.strip() for s in status.split(",") if s.strip()}
+        if not wanted <= {"open", "closed"}:
+            raise Open311Error(400, f"status {status!r}: use open, closed or both (open,closed)")
+        if wanted == {"open"}:
+            query = query.where(Order.status.in_([str(s) for s in OPEN_STATUSES]))
+        elif wanted == {"closed"}:
+            query = query.where(Order.status.not_in([str(s) for s in OPEN_STATUSES]))
+    orders = session.scalars(query.order_by(Order.received_at.desc()).limit(MAX_RESULTS))
+    return [request_view(o, directory=directory, sla=sla) for o in orders]
+
+
+def window(start_date: str | None, end_date: str | None, *, now: datetime) -> tuple[datetime, datetime]:
+    """The spec's date window: at most 90 days; one end given reaches 90 days from it; none, the last 90."""
     start = parse_date(start_date, name="start_date")
     end = parse_date(end_date, name="end_date")
     if start and end:
@@ -181,23 +236,7 @@ def find_requests(
     elif end:
         start = end - MAX_RANGE
     else:
-        end = now or utcnow()
+        end = now
         start = end - MAX_RANGE
-    query = query.where(Order.received_at >= start, Order.received_at <= end)
-    if service_code:
-        ref = directory.category(service_code)
-        if ref is None:
-            raise Open311Error(400, f"unknown service_code {service_code!r}; see services.json")
-        # A service covers its sub-categories too (a group asked for means everything under it).
-        ids_under = [r.id for r in directory.categories_by_id.values() if ref.code in r.ancestors]
-        query = query.where(Order.category_id.in_(ids_under))
-    if status:
-        wanted = {s.strip() for s in status.split(",") if s.strip()}
-        if not wanted <= {"open", "closed"}:
-            raise Open311Error(400, f"status {status!r}: use open, closed or both (open,closed)")
-        if wanted == {"open"}:
-            query = query.where(Order.status.in_([str(s) for s in OPEN_STATUSES]))
-        elif wanted == {"closed"}:
-            query = query.where(Order.status.not_in([str(s) for s in OPEN_STATUSES]))
-    orders = session.scalars(query.order_by(Order.received_at.desc()).limit(MAX_RESULTS))
-    return [request_view(o, directory=directory) for o in orders]
+    assert start is not None and end is not None
+    return start, end
