@@ -63,3 +63,15 @@ def test_confidential_orders_and_bad_windows(client: Any, api: Api) -> None:
     assert r.json() == [{"code": 400, "description": "start_date and end_date may be at most 90 days apart"}]
     r = client.get(f"{BASE}/servicerequestupdates.xml?api_key=o311_forged")
     assert r.status_code == 403 and ET.fromstring(r.content).findtext("error/code") == "403"
+
+
+def test_dates_at_the_ends_of_the_calendar_are_refused_not_crashing(client: Any) -> None:
+    for query in (
+        "start_date=9999-12-31T23:00:00Z",
+        "end_date=0001-01-02T00:00:00Z",
+        "start_date=9999-10-01T00:00:00-05:00&end_date=9999-12-31T20:00:00-05:00",
+    ):
+        for path in ("requests", "servicerequestupdates"):
+            r = client.get(f"{BASE}/{path}.json?{query}")
+            assert r.status_code == 400, (path, query, r.text)
+            assert "too far in the past or future" in r.json()[0]["description"]

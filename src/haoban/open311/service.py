@@ -177,7 +177,10 @@ def parse_date(raw: str | None, *, name: str) -> datetime | None:
         raise Open311Error(400, f"{name} {raw!r} is not a W3C date-time; use e.g. 2026-11-01T00:00:00Z")
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00 lies past year 9999 in UTC
+        raise Open311Error(400, f"{name} {raw!r} lies too far in the past or future") from None
 
 
 def find_requests(
@@ -226,6 +229,13 @@ def window(start_date: str | None, end_date: str | None, *, now: datetime) -> tu
     """The spec's date window: at most 90 days; one end given reaches 90 days from it; none, the last 90."""
     start = parse_date(start_date, name="start_date")
     end = parse_date(end_date, name="end_date")
+    try:
+        return _bounded(start, end, now=now)
+    except OverflowError:  # a window reaching past year 1 or 9999
+        raise Open311Error(400, "the dates lie too far in the past or future") from None
+
+
+def _bounded(start: datetime | None, end: datetime | None, *, now: datetime) -> tuple[datetime, datetime]:
     if start and end:
         if end < start:
             raise Open311Error(400, "end_date is before start_date")
