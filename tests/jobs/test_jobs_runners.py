@@ -191,3 +191,31 @@ def test_jobs_that_succeeded_more_than_a_day_ago_are_pruned_failed_ones_kept(rt:
             )
         ).all()
     assert [tuple(r) for r in left] == [("tests.note", "succeeded"), ("tests.always_fails", "failed")]
+
+
+@needs_pg
+def test_a_lagging_worker_cannot_defer_a_period_again_once_a_newer_one_is_deferred(rt: Any) -> None:
+    # procrastinate deletes a task's older period rows when it defers a newer period; a worker that
+    # lags behind would then defer the deleted period a second time (seen with two workers under load).
+    def defer_period(s: Any, timestamp: int) -> Any:
+        return s.execute(
+            text(
+                "SELECT procrastinate_defer_periodic_job_v2('default', NULL, NULL, 'orders.sweep', 0, '', "
+                ":ts, CAST(:args AS jsonb))"
+            ),
+            {"ts": timestamp, "args": f'{{"timestamp": {timestamp}}}'},
+        ).scalar()
+
+    with rt.db.write() as s:
+        assert defer_period(s, 1_000) is not None
+        assert defer_period(s, 1_001) is not None  # removes the row of period 1,000
+        assert defer_period(s, 1_001) is None  # the same period from the other worker
+        assert defer_period(s, 1_000) is None  # the late worker's older period
+        assert defer_period(s, 1_002) is not None
+        periods = s.execute(
+            text(
+                "SELECT args->>'timestamp' FROM procrastinate_jobs WHERE task_name = 'orders.sweep' "
+                "ORDER BY id"
+            )
+        ).scalars().all()
+    assert periods == ["1000", "1001", "1002"]

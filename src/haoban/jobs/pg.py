@@ -3,7 +3,8 @@
 - Jobs are rows in ``procrastinate_jobs`` (schema applied by the Alembic migration), deferred inside
   the business transaction (``haoban.jobs.defer``) or on a schedule (procrastinate's periodic tasks:
   every worker on every machine runs the scheduler, a unique key per (task, period) lets exactly one
-  of them defer each period's run).
+  of them defer each period's run, and a trigger (migration 0024) refuses a period older than one
+  already deferred, which a lagging worker would otherwise defer again).
 - A job's ``lock`` is procrastinate's lock: two jobs holding it never run at the same time anywhere.
 - Retries with exponential back-off (``RetryStrategy``); every failed run's error goes to
   ``job_failures`` and the job ends ``failed`` after its last attempt.
