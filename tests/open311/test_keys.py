@@ -106,7 +106,9 @@ def test_the_admin_page_issues_shows_once_and_revokes(client: Any, rt: Runtime) 
     r = client.post("/admin/open311", data={"op": "issue", "name": ""})
     assert r.status_code == 422
     with rt.db.read() as session:
-        cid = session.scalars(select(Open311Client.id).where(Open311Client.name == "FixMyStreet")).one()
+        row = session.scalars(select(Open311Client).where(Open311Client.name == "FixMyStreet")).one()
+        cid, issued_at = row.id, row.created_at
+    assert f"{issued_at.astimezone(rt.settings.tz):%Y-%m-%d %H:%M} · admin" in again.text  # the city's time
     r = client.post("/admin/open311", data={"op": "revoke", "client_id": str(cid)}, follow_redirects=False)
     assert r.status_code in (302, 303)
     assert client.get(f"{BASE}/services.json?api_key={key}").status_code == 403

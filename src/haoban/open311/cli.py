@@ -73,14 +73,19 @@ def list_cmd(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
         typer.echo(json.dumps(rows, ensure_ascii=False, default=str))
         return
     table = Table("id", "name", "key", "rate/min", "issued", "revoked")
+    tz = rt.settings.tz  # shown in the city's time
     for r in rows:
-        revoked = f"{r['revoked_at']:%Y-%m-%d %H:%M} by {r['revoked_by']}" if r["revoked_at"] else "—"
+        revoked = (
+            f"{r['revoked_at'].astimezone(tz):%Y-%m-%d %H:%M} by {r['revoked_by']}"
+            if r["revoked_at"]
+            else "—"
+        )
         table.add_row(
             str(r["id"]),
             r["name"],
             r["key_prefix"] + "…",
             str(r["rate_per_minute"]),
-            f"{r['created_at']:%Y-%m-%d %H:%M} by {r['created_by']}",
+            f"{r['created_at'].astimezone(tz):%Y-%m-%d %H:%M} by {r['created_by']}",
             revoked,
         )
     console.print(table)
@@ -102,7 +107,5 @@ def revoke_cmd(
             row = keys.revoke_key(session, actor=_actor(rt, by), ref=client)
     except DomainError as exc:
         raise _fail(exc.message, exc.detail.get("fields")) from None
-    console.print(
-        f"client {row['id']} {row['name']}: revoked at {row['revoked_at']:%Y-%m-%d %H:%M}"
-        f" by {row['revoked_by']}"
-    )
+    at = row["revoked_at"].astimezone(rt.settings.tz)  # shown in the city's time
+    console.print(f"client {row['id']} {row['name']}: revoked at {at:%Y-%m-%d %H:%M} by {row['revoked_by']}")
