@@ -401,6 +401,10 @@ def seed_demo(
     seed_rules(rt)
     accounts = seed_accounts(rt)
     seed_catalog(rt)
+    from haoban.applications.registry import install_shipped
+
+    with rt.db.write() as session:  # the “一件事” bundles people apply for on /portal/apply
+        install_shipped(session, rt, actor=SEEDER)
     from haoban.knowledge.service import seed_knowledge
 
     seed_knowledge(rt)

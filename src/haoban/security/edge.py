@@ -83,6 +83,14 @@ UPLOAD_ROUTES: tuple[UploadRoute, ...] = (
     UploadRoute(re.compile(r"^/portal/file/?$"), 34 * MIB, 4, 8 * MIB),
     UploadRoute(re.compile(r"^/portal/photo-place/?$"), 9 * MIB, 1, 8 * MIB),
     UploadRoute(re.compile(r"^/attachments/orders/[^/]+/?$"), 34 * MIB, 4, 8 * MIB),
+    # The pages' forms (haoban.web.applications, haoban.web.window): file inputs named material.<key>.
+    UploadRoute(
+        re.compile(r"^/(portal/apply/[^/]+|portal/applications/[^/]+/resubmit|window/register/[^/]+(/consent-code)?)/?$"),
+        40 * MIB,
+        16,
+        _MATERIAL_BYTES,
+    ),
+    UploadRoute(re.compile(r"^/applications/[^/]+/materials/?$"), 40 * MIB, 16, _MATERIAL_BYTES),
 )
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

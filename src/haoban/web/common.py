@@ -132,6 +132,8 @@ NAV: list[tuple[str, str, tuple[str, ...] | frozenset[Role] | None]] = [
     # (key, href, roles that see the link; None = everyone) — the same groups the pages require
     ("portal", "/portal", None),
     ("services", "/services", None),
+    ("ap_nav", "/portal/apply", None),
+    ("wn_nav", "/window", (Role.WINDOW, Role.VOLUNTEER, Role.SUPERVISOR, Role.ADMIN)),
     ("console", "/console", CALL_CENTRE),
     ("queue", "/console/queue", CALL_CENTRE),
     ("inbox", "/inbox", (Role.HANDLER,)),

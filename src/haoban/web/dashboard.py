@@ -10,6 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from haoban.analytics import service as analytics
+from haoban.applications import assistance
+from haoban.applications import kpis as bundle_kpis
 from haoban.auth.roles import DASHBOARD_ROLES
 from haoban.benefits import service as benefits
 from haoban.casework import service as case_service
@@ -68,6 +70,8 @@ def dashboard(request: Request) -> Response:
         benefit_figures = benefits.figures(session, actor=actor)
         catalog_figures = {"m": catalog.metrics(session), "lm": licences.metrics(session)}
         case_figures = case_service.figures(session, actor=actor, now=now)
+        bundle_figures = bundle_kpis.bundle_figures(session, rt)
+        assist = assistance.kpis(session, actor=actor) if actor.role in assistance.KPI_ROLES else None
     shown_first = analytics.today_local(scope.start)
     shown_last = (scope.end.astimezone(rt.settings.tz) - timedelta(days=1)).date()
     params = {"from": shown_first.isoformat(), "to": shown_last.isoformat(), "bucket": bucket}
@@ -93,6 +97,8 @@ def dashboard(request: Request) -> Response:
             "benefits": benefit_figures,
             "catalog": catalog_figures,
             "cases": case_figures,
+            "bundle_figures": bundle_figures,
+            "assist": assist,
         },
         actor=actor,
     )

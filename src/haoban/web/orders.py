@@ -16,6 +16,7 @@ from haoban.orders import access, attachments, pii, presenters, queries
 from haoban.orders.actions import apply_action
 from haoban.orders.workflow import HANDLING_STATUSES
 from haoban.web import forms, i18n, panels, staff
+from haoban.web.application_staff import inbox_tasks
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime, safe_next
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -195,6 +196,7 @@ def inbox(request: Request, tab: str = "to_sign", page: int = 1) -> Response:
         request,
         "inbox.html",
         {
+            "bundle_tasks": inbox_tasks(rt, actor, lang_of(request)),
             "items": items,
             "total": total,
             "page": page,

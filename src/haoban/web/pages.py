@@ -21,8 +21,11 @@ from haoban.deps import client_address
 from haoban.errors import NotFound, RateLimited, Unauthorized
 from haoban.web import (
     admin,
+    application_staff,
+    applications,
     benefits,
     board,
+    bundle_process,
     cases,
     console,
     dashboard,
@@ -31,6 +34,7 @@ from haoban.web import (
     portal,
     services,
     tourism,
+    window,
 )
 from haoban.web.common import (
     HERE,
@@ -67,6 +71,7 @@ HOME_BY_ROLE = {
     Role.AUDITOR: "/dashboard",
     Role.GATE: "/tour/gate",
     Role.WINDOW: "/cases",
+    Role.VOLUNTEER: "/window",
 }
 
 
@@ -232,5 +237,21 @@ def me(request: Request) -> Response:
     return redirect(HOME_BY_ROLE.get(actor.role, "/"))
 
 
-for _module in (portal, console, orders, photos, board, admin, dashboard, tourism, benefits, services, cases):
+for _module in (
+    portal,
+    console,
+    orders,
+    photos,
+    board,
+    admin,
+    dashboard,
+    tourism,
+    benefits,
+    services,
+    cases,
+    applications,
+    application_staff,
+    bundle_process,
+    window,
+):
     router.include_router(_module.router)

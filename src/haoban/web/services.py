@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
+from haoban.applications import registry, single
 from haoban.catalog import service as catalog
 from haoban.catalog.api import catalog_index
 from haoban.catalog.models import ServiceItem
@@ -103,11 +104,24 @@ def service_guide(request: Request, code: str) -> Response:
                 )
             ).all()
         )
+        bundles = bundles_with_item(session, rt, code=view["code"], lang=lang)
     return render(
         request,
         "services_item.html",
-        {"i": view, "licence_names": names, "fee": fen(view["fee_fen"], lang)},
+        {"i": view, "licence_names": names, "fee": fen(view["fee_fen"], lang), "bundles": bundles},
     )
+
+
+def bundles_with_item(session: Any, rt: Any, *, code: str, lang: str) -> list[dict[str, str]]:
+    """The “一件事” bundles one of whose tasks is this item (办这件事 on its guide)."""
+    out = []
+    for row in registry.latest_rows(session):
+        if single.is_single(row.code):
+            continue
+        d = registry.definition_of(rt, row)
+        if any(t.item == code for t in d.tasks.values()):
+            out.append({"code": d.code, "name": (d.name_en or d.name) if lang == "en" else d.name})
+    return out
 
 
 @router.get("/services/metrics")
