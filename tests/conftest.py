@@ -27,6 +27,9 @@ from haoban.runtime import Runtime
 from haoban.wiring import runtime as wired_runtime
 
 PG_URL = os.environ.get("HAOBAN_TEST_DATABASE_URL", "")
+# One data key (ID numbers encrypted at rest) for every Settings the suite and its subprocesses build.
+TEST_DATA_KEY = "test-data-key-for-the-haoban-suite-0123456789"
+os.environ.setdefault("HAOBAN_DATA_KEY", TEST_DATA_KEY)
 # Personal data the suite's orders carry: none of it may reach a log line (issue 10).
 _PERSONAL = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|(?<![0-9A-Za-z])\d{17}[\dX](?![0-9A-Za-z])")
 
@@ -56,6 +59,8 @@ def no_personal_data_in_logs() -> Iterator[None]:
     root.removeHandler(scan)
     root.setLevel(previous)
     assert not scan.leaks, "personal data in log lines:\n" + "\n".join(scan.leaks[:10])
+
+
 BACKEND = "postgresql" if PG_URL.startswith("postgresql") else "sqlite"
 
 

@@ -17,6 +17,7 @@ from haoban.errors import DomainError
 from haoban.ops.middleware import RequestContext
 from haoban.responses import JSON
 from haoban.runtime import Runtime
+from haoban.security.crypto import check_data_key
 from haoban.security.edge import EdgeGuard
 from haoban.security.openapi import declare_statuses
 from haoban.security.privacy import install_log_masking
@@ -62,6 +63,7 @@ def create_app(
 
         if upgrade:
             rt.db.upgrade()
+        check_data_key(rt.db.engine)  # another data key than the stored ID numbers': refuse to start
         rt.intake = IntakeWriter(rt.db, max_batch=rt.settings.intake_batch_max)
         feed = ChangeFeed(rt) if follow else None
         app.state.feed = feed

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     # Signs the tokens. When not set, a key is generated once into ``<data_dir>/.secret_key`` (mode 0600)
     # and read from there after, so a restart does not log everyone out and every process agrees.
     secret_key: str = Field(default="", repr=False)
+    # Encrypts ID numbers at rest (security/crypto.py; at least 32 characters). When not set, a key is
+    # generated once into ``<data_dir>/.data_key`` (0600): keep that file (or set this) with the backups,
+    # since without the key the stored ID numbers cannot be read. Several machines must share one key.
+    data_key: str = Field(default="", repr=False)
     token_minutes: int = 12 * 60
     demo: bool = False
     data_dir: Path = PROJECT_ROOT / "data"
@@ -108,6 +112,13 @@ class Settings(BaseSettings):
     def _persisted_secret(self) -> Settings:
         if not self.secret_key:
             self.secret_key = persisted_secret(self.data_dir / SECRET_FILE)
+        if not self.data_key:
+            self.data_key = persisted_secret(self.data_dir / DATA_KEY_FILE, strict=True)
+        elif len(self.data_key) < 32:
+            raise ValueError(
+                "HAOBAN_DATA_KEY must be at least 32 characters "
+                '(e.g. python -c "import secrets; print(secrets.token_urlsafe(32))")'
+            )
         return self
 
     @property
@@ -132,11 +143,13 @@ class Settings(BaseSettings):
 
 
 SECRET_FILE = ".secret_key"
+DATA_KEY_FILE = ".data_key"
 
 
-def persisted_secret(path: Path) -> str:
+def persisted_secret(path: Path, *, strict: bool = False) -> str:
     """The key in ``path``, created (exclusively, mode 0600) when missing; a per-process key if the
-    directory cannot be written, with a warning, since tokens then die with the process."""
+    directory cannot be written, with a warning, since tokens then die with the process (``strict``:
+    an error instead, for a key whose loss loses data)."""
     for _ in range(3):
         try:
             value = path.read_text(encoding="ascii").strip()
@@ -145,6 +158,8 @@ def persisted_secret(path: Path) -> str:
         except FileNotFoundError:
             pass
         except OSError as exc:
+            if strict:
+                raise RuntimeError(f"cannot read {path} ({exc}); set the key in the environment") from exc
             log.warning("cannot read %s (%s): tokens will not survive a restart", path, exc)
             return secrets.token_urlsafe(48)
         try:
@@ -154,6 +169,8 @@ def persisted_secret(path: Path) -> str:
             time.sleep(0.05)  # another process is writing it: read it next time round
             continue
         except OSError as exc:
+            if strict:
+                raise RuntimeError(f"cannot create {path} ({exc}); set the key in the environment") from exc
             log.warning("cannot create %s (%s): tokens will not survive a restart", path, exc)
             return secrets.token_urlsafe(48)
         value = secrets.token_urlsafe(48)

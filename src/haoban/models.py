@@ -59,6 +59,7 @@ from haoban.orders.models import (
     PersonalDataView,
 )
 from haoban.ratelimit import RateCounter
+from haoban.security.models import DataKeyCheck
 from haoban.sla.models import CalendarSchedule, SlaRule
 from haoban.tourism.models import (
     Place,
@@ -89,6 +90,7 @@ __all__ = [
     "Category",
     "CodeCounter",
     "Company",
+    "DataKeyCheck",
     "DeliveredMessage",
     "Department",
     "DispatchCorrection",

@@ -20,6 +20,7 @@ from haoban.directory.service import DirectorySnapshot, load_snapshot
 from haoban.dispatch.catalogue import catalogue_version, rule_specs
 from haoban.dispatch.ml import guesser
 from haoban.dispatch.routing import CatalogueRouter, CategoryGuess, Dispatcher
+from haoban.security.crypto import use_data_key
 from haoban.sla.schedules import CalendarHolder
 from haoban.sla.service import SlaTable, load_sla_table
 
@@ -83,6 +84,8 @@ class Runtime:
     def __init__(self, db: Database | None = None, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
         self.db = db or Database(self.settings.database_url, replica_url=self.settings.read_replica_url)
+        # ID numbers are encrypted under this runtime's data key on every engine of its database.
+        use_data_key((self.db.engine, self.db.replica), self.settings.data_key)
         self.actors = ActorCache()
         self.hooks = Hooks()
         self._directory = Timed(self._load_directory, ttl=10.0)

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from haoban.db import Base, UTCDateTime, utcnow
+from haoban.security.crypto import BLIND_INDEX_LENGTH, EncryptedBytes, EncryptedString
 
 
 class BundleDefinitionRow(Base):
@@ -63,7 +64,9 @@ class Application(Base):
     channel: Mapped[str] = mapped_column(String(16))  # online / window / assisted
     applicant_name: Mapped[str] = mapped_column(String(100))
     applicant_phone: Mapped[str] = mapped_column(String(32))
-    applicant_id_number: Mapped[str | None] = mapped_column(String(18), index=True)
+    applicant_id_number: Mapped[str | None] = mapped_column(EncryptedString)  # encrypted at rest
+    # Its blind index (security/crypto.py): finding what the city holds for this applicant.
+    applicant_id_index: Mapped[str | None] = mapped_column(String(BLIND_INDEX_LENGTH), index=True)
     submitted_by_id: Mapped[int | None] = mapped_column(Integer)  # the staff member or volunteer
     submitted_by_name: Mapped[str] = mapped_column(String(100))
     green_channel: Mapped[str | None] = mapped_column(String(24))  # elderly / disabled / pregnant / …
@@ -76,7 +79,7 @@ class Application(Base):
     visits: Mapped[int] = mapped_column(Integer, default=0)  # trips to a window (跑动次数)
     corrections: Mapped[int] = mapped_column(Integer, default=0)
     supervision_level: Mapped[int] = mapped_column(Integer, default=0)
-    state: Mapped[bytes] = mapped_column(LargeBinary)  # BundleEngine.dumps
+    state: Mapped[bytes] = mapped_column(EncryptedBytes)  # BundleEngine.dumps (its form: encrypted)
     # Case file head.
     event_count: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default="")

@@ -37,6 +37,7 @@ from haoban.orders.casefile import GENESIS
 from haoban.orders.citizen import normalise_id_number, normalise_phone
 from haoban.runtime import Runtime
 from haoban.security.codes import public_code
+from haoban.security.crypto import cipher_of
 from haoban.sla.service import warn_at
 
 CODE_PREFIX = "BJ"
@@ -361,8 +362,9 @@ def _reused(
     for key, ref in reuse.items():
         digest = str(ref).removeprefix("sha256:")
         owner = [Application.applicant_phone == applicant.phone]
-        if applicant.id_number:
-            owner.append(Application.applicant_id_number == applicant.id_number)
+        if applicant.id_number:  # encrypted at rest: found by its blind index
+            index = cipher_of(session.get_bind().dialect).blind_index(applicant.id_number)
+            owner.append(Application.applicant_id_index == index)
         held = session.scalars(
             select(ApplicationMaterial)
             .join(Application, Application.id == ApplicationMaterial.application_id)
@@ -478,6 +480,7 @@ def submit(
         applicant_name=who.name,
         applicant_phone=who.phone,
         applicant_id_number=who.id_number,
+        applicant_id_index=cipher_of(session.get_bind().dialect).maybe_index(who.id_number),
         submitted_by_id=actor.id,
         submitted_by_name=actor.name,
         green_channel=green_channel,

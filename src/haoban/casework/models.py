@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from haoban.db import Base, UTCDateTime, utcnow
 from haoban.directory.models import Department
+from haoban.security.crypto import EncryptedString
 
 
 class Case(Base):
@@ -38,7 +39,7 @@ class Case(Base):
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     complainant_name: Mapped[str | None] = mapped_column(String(100))
     complainant_phone: Mapped[str | None] = mapped_column(String(32))
-    complainant_id_number: Mapped[str | None] = mapped_column(String(18))
+    complainant_id_number: Mapped[str | None] = mapped_column(EncryptedString)  # encrypted at rest
     company_name: Mapped[str | None] = mapped_column(String(200))
     company_uscc: Mapped[str | None] = mapped_column(String(18), index=True)  # 统一社会信用代码
 

@@ -36,6 +36,7 @@ from haoban.orders.models import Order, OrderCoHandler, OrderEvent
 from haoban.orders.schemas import ActionRequest, OrderCreate
 from haoban.runtime import Runtime
 from haoban.security.codes import public_code
+from haoban.security.crypto import EncryptedString
 from haoban.sla.service import handle_deadline, sign_deadline, warn_at
 
 log = logging.getLogger(__name__)
@@ -296,17 +297,21 @@ def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
     """executemany straight on the driver: the intake hot path skips per-row SQLAlchemy processing.
 
     Values are converted here exactly as the column types would: UTC datetimes become SQLAlchemy's
-    SQLite text format (naive UTC) or stay aware for PostgreSQL.
+    SQLite text format (naive UTC) or stay aware for PostgreSQL; ID numbers are encrypted.
     """
     if not rows:
         return
     columns = list(rows[0])
-    sqlite_ = session.get_bind().dialect.name == "sqlite"
+    dialect = session.get_bind().dialect
+    sqlite_ = dialect.name == "sqlite"
     times = {c for c in columns if isinstance(table.c[c].type, UTCDateTime)}
+    encrypted = {c for c in columns if isinstance(table.c[c].type, EncryptedString)}
     marker = "?" if sqlite_ else "%s"
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(marker for _ in columns)})"
 
     def value(column: str, v: Any) -> Any:
+        if v is not None and column in encrypted:
+            return table.c[column].type.process_bind_param(v, dialect)
         if v is None or column not in times:
             return v
         v = v.astimezone(UTC)

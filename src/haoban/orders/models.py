@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from haoban.db import Base, UTCDateTime, utcnow
 from haoban.directory.models import Category, Department, District
+from haoban.security.crypto import EncryptedString
 
 
 class Order(Base):
@@ -38,7 +39,7 @@ class Order(Base):
     content: Mapped[str] = mapped_column(Text)
     citizen_name: Mapped[str | None] = mapped_column(String(100))
     citizen_phone: Mapped[str | None] = mapped_column(String(32))
-    citizen_id_number: Mapped[str | None] = mapped_column(String(18))
+    citizen_id_number: Mapped[str | None] = mapped_column(EncryptedString)  # encrypted at rest
     address: Mapped[str | None] = mapped_column(String(300))
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
     latitude: Mapped[float | None] = mapped_column(Float)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from haoban.db import Base, UTCDateTime, utcnow
 from haoban.directory.models import District
+from haoban.security.crypto import BLIND_INDEX_LENGTH, EncryptedString
 
 
 class Place(Base):
@@ -103,8 +104,9 @@ class TicketOrder(Base):
 
 
 class Ticket(Base):
-    """One visitor's real-name ticket. ``holder_key`` is the ID number while the ticket is live and
-    NULL once refunded, so (slot, holder_key) unique means one live ticket per person per slot."""
+    """One visitor's real-name ticket. ``holder_key`` is the ID number's blind index (the number itself
+    is encrypted) while the ticket is live and NULL once refunded, so (slot, holder_key) unique means
+    one live ticket per person per slot."""
 
     __tablename__ = "tourism_tickets"
     __table_args__ = (
@@ -117,8 +119,8 @@ class Ticket(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("tourism_ticket_orders.id"), index=True)
     slot_id: Mapped[int] = mapped_column(ForeignKey("tourism_slots.id"))
     visitor_name: Mapped[str] = mapped_column(String(50))
-    id_number: Mapped[str] = mapped_column(String(18))
-    holder_key: Mapped[str | None] = mapped_column(String(18))
+    id_number: Mapped[str] = mapped_column(EncryptedString)  # encrypted at rest
+    holder_key: Mapped[str | None] = mapped_column(String(BLIND_INDEX_LENGTH))
     price_fen: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))  # tourism.workflow.TicketStatus
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -30,6 +30,7 @@ from haoban.db import utcnow
 from haoban.errors import Conflict, Invalid, NotFound
 from haoban.orders.citizen import mask_phone
 from haoban.runtime import Runtime
+from haoban.security.crypto import cipher_of
 from haoban.tourism import gate, tokens
 from haoban.tourism.models import Place, Ticket, TicketOrder, TicketPayment, TicketPlan, TicketSlot
 from haoban.tourism.payments import get_payer
@@ -187,10 +188,12 @@ def book(
         raise Invalid(
             f"at most {plan.max_per_order} visitors per order", fields={"visitors": f"{count} given"}
         )
-    ids = [v.id_number for v in data.visitors]
+    # A live ticket's holder_key is its ID number's blind index (the number itself is encrypted).
+    cipher = cipher_of(session.get_bind().dialect)
+    keys = [cipher.blind_index(v.id_number) for v in data.visitors]
     live = set(
         session.scalars(
-            select(Ticket.holder_key).where(Ticket.slot_id == slot.id, Ticket.holder_key.in_(ids))
+            select(Ticket.holder_key).where(Ticket.slot_id == slot.id, Ticket.holder_key.in_(keys))
         )
     )
     if live:
@@ -198,7 +201,7 @@ def book(
             "one ticket per person per slot: a visitor already holds a ticket for this slot",
             reason="already_holds",
             fields={
-                f"visitors.{ids.index(i)}.id_number": "already holds a ticket for this slot" for i in live
+                f"visitors.{keys.index(k)}.id_number": "already holds a ticket for this slot" for k in live
             },
         )
     if slot.sold + count > slot.capacity:
@@ -230,7 +233,7 @@ def book(
                 slot_id=slot.id,
                 visitor_name=v.name,
                 id_number=v.id_number,
-                holder_key=v.id_number,
+                holder_key=cipher.blind_index(v.id_number),
                 price_fen=plan.price_fen,
                 status=TicketStatus.VALID,
             )
