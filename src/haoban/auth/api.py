@@ -3,7 +3,7 @@ optional TOTP second factor, and the login audit for administrators and auditors
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 import pyotp
@@ -11,8 +11,9 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from haoban.auth import audit
 from haoban.auth.login import log_in
-from haoban.auth.models import LoginEvent, User
+from haoban.auth.models import User
 from haoban.auth.rbac import require_role
 from haoban.auth.roles import Role
 from haoban.auth.service import revoke_tokens
@@ -164,13 +165,20 @@ def login_events(
     actor: ActorDep,
     username: Annotated[str | None, Query(max_length=64)] = None,
     success: bool | None = None,
+    address: Annotated[str | None, Query(max_length=64, description="an address or its beginning")] = None,
+    since: Annotated[date | None, Query(description="from this day (the city's), included")] = None,
+    until: Annotated[date | None, Query(description="to this day (the city's), included")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[LoginEventOut]:
-    require_role(actor, Role.ADMIN, Role.AUDITOR)
-    stmt = select(LoginEvent).order_by(LoginEvent.id.desc()).limit(limit)
-    if username:
-        stmt = stmt.where(LoginEvent.username == username)
-    if success is not None:
-        stmt = stmt.where(LoginEvent.success.is_(success))
+    filters = audit.LoginFilter(
+        username=username,
+        result=None if success is None else ("success" if success else "failure"),
+        address=address,
+        since=since,
+        until=until,
+    )
     with rt.db.read() as session:
-        return [LoginEventOut.model_validate(e, from_attributes=True) for e in session.scalars(stmt)]
+        rows, _total = audit.login_events(
+            session, actor=actor, filters=filters, tz=rt.settings.tz, page_size=limit
+        )
+        return [LoginEventOut.model_validate(e, from_attributes=True) for e in rows]
