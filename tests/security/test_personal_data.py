@@ -77,3 +77,25 @@ def test_every_view_of_unmasked_personal_data_is_recorded(api: Api, client: Any)
     ]
     assert rows[2]["purpose"] == "回访核实" and rows[1]["purpose"].startswith("handling") and rows[0]["at"]
     assert api.get("/api/v1/audit/personal-data-views", as_="operator").status_code == 403
+
+
+def test_case_lists_and_exports_mask_free_text(api: Api) -> None:
+    body = {
+        "kind": "business",
+        "subject": f"跑了三趟还没办成，电话{PHONE}，身份证{ID_NUMBER}",
+        "content": CONTENT,
+        "obstacle": "favours",
+        "item": "建筑工程施工许可",
+        "department": "zrzy",
+        "complainant_name": "赵老板",
+        "complainant_phone": "13700001111",
+        "company_name": "衡阳建工有限公司",
+        "company_uscc": "91110000600037341L",
+    }
+    assert api.post("/api/v1/cases", as_="window", json=body).status_code == 201
+    for who in ("window", "supervisor", "auditor"):
+        for path in ("/api/v1/cases", "/api/v1/cases/export"):
+            r = api.get(path, as_=who)
+            assert r.status_code == 200
+            assert PHONE not in r.text and ID_NUMBER not in r.text, (who, path)
+            assert "139****4321" in r.text, (who, path)

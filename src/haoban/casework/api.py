@@ -31,6 +31,7 @@ from haoban.deps import ActorDep, RuntimeDep, client_address
 from haoban.errors import Invalid
 from haoban.orders.schemas import WorkflowOut
 from haoban.ratelimit import check_rate
+from haoban.security.privacy import mask_text
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
@@ -150,7 +151,7 @@ def export(
                         c.code,
                         c.kind,
                         c.status,
-                        c.subject,
+                        mask_text(c.subject),  # free text: phone and ID numbers masked
                         c.obstacle or "",
                         c.item or "",
                         c.lead_department.code if c.lead_department else "",

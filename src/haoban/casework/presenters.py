@@ -14,6 +14,7 @@ from haoban.db import utcnow
 from haoban.orders.presenters import event_view, workflow_view
 
 __all__ = ["case_detail", "case_summary", "case_workflow_view", "event_view"]
+from haoban.security.privacy import mask_text
 from haoban.sla.service import state_of
 
 
@@ -45,7 +46,7 @@ def case_summary(case: Case, *, warning_ratio: float, now: datetime | None = Non
         "kind_label": KINDS[case.kind][0],
         "status": case.status,
         "status_label": status_label(case.status),
-        "subject": case.subject,
+        "subject": mask_text(case.subject),  # lists: phone and ID numbers in free text masked
         "obstacle": case.obstacle,
         "obstacle_label": obstacles.label(case.obstacle) if case.obstacle else None,
         "item": case.item,
