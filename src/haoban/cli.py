@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from haoban import cliutil
+from haoban.applications.cli import apps_app, bundles_app
 from haoban.benefits.cli import app as benefits_app
 from haoban.calendar.cli import app as calendar_app
 from haoban.casework.cli import app as cases_app
@@ -53,6 +54,8 @@ app.add_typer(cases_app, name="cases")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(licences_app, name="licences")
 app.add_typer(open311_app, name="open311")
+app.add_typer(apps_app, name="applications")
+app.add_typer(bundles_app, name="bundles")
 
 
 def load_classifier(rt) -> None:  # type: ignore[no-untyped-def]

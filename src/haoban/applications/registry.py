@@ -110,21 +110,20 @@ def definition_of(rt: Runtime, row: BundleDefinitionRow) -> Definition:
     return cache(rt).get(row, rt)
 
 
-def upload(
-    session: Session, rt: Runtime, *, files: Mapping[str, bytes], actor: Actor
-) -> tuple[BundleDefinitionRow, bool]:
-    """Validate and store the next version of a bundle; (row, created). Admins only.
+def check(session: Session, rt: Runtime, *, files: Mapping[str, bytes]) -> Definition:
+    """Validate the four files against the catalogue and the directory; the definition, or
+    ``DefinitionError`` with every problem. Stores nothing.
 
-    Every task must name an active item of the service catalogue, with that item's department.
+    Every task must name an active item of the service catalogue, with that item's department; a
+    material's ``licence_kind`` must name a catalogue item too.
     """
-    require_role(actor, *ADMIN_ROLES)
     missing = [name for name in FILES if name not in files]
     if missing:
         raise DefinitionError([Problem(name, "", "缺少文件", "file missing") for name in missing])
     raw = {name: bytes(files[name]) for name in FILES}
     departments = [code for code, ref in rt.directory.departments.items() if ref.active]
-    # Version 1 for the check: the number only labels the parsed definition.
     items = catalogue_items(session)
+    # Version 1 for the check: the number only labels the parsed definition.
     definition = load_definition(files=raw, version=1, known_items=items, known_departments=departments)
     unknown = [
         Problem(
@@ -138,6 +137,16 @@ def upload(
     ]
     if unknown:
         raise DefinitionError(unknown)
+    return definition
+
+
+def upload(
+    session: Session, rt: Runtime, *, files: Mapping[str, bytes], actor: Actor
+) -> tuple[BundleDefinitionRow, bool]:
+    """Validate (``check``) and store the next version of a bundle; (row, created). Admins only."""
+    require_role(actor, *ADMIN_ROLES)
+    definition = check(session, rt, files=files)
+    raw = {name: bytes(files[name]) for name in FILES}
     latest = latest_row(session, definition.code)
     if latest is not None and latest.digest == digest(raw):
         return latest, False

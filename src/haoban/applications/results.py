@@ -109,11 +109,13 @@ def issue_licence(
     return lic
 
 
-def licences_of(session: Session, app: Application) -> dict[str, Licence]:
-    """The licences issued for ``app``'s tasks, by task id."""
+def licence_codes(session: Session, app: Application) -> dict[str, str]:
+    """The codes of the licences issued for ``app``'s tasks, by task id."""
     prefix = f"{app.code}/"
-    rows = session.scalars(select(Licence).where(Licence.source_ref.startswith(prefix, autoescape=True)))
-    return {lic.source_ref.removeprefix(prefix): lic for lic in rows.unique() if lic.source_ref}
+    rows = session.execute(
+        select(Licence.source_ref, Licence.code).where(Licence.source_ref.startswith(prefix, autoescape=True))
+    )
+    return {ref.removeprefix(prefix): code for ref, code in rows if ref}
 
 
 def held_materials(

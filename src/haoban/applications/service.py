@@ -9,6 +9,8 @@ field, a material, a task that is not ready) is refused before anything is writt
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -74,6 +76,7 @@ class Outcome:
     code: str
     status: str
     engine_seconds: float
+    engine_cpu_seconds: float = 0.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -85,14 +88,55 @@ def _definition(session: Session, rt: Runtime, app: Application) -> Definition:
     return registry.definition_by_id(session, rt, app.definition_id)
 
 
-def _instance(session: Session, rt: Runtime, app: Application) -> Instance:
+class HotInstances:
+    """The instances this process stored last, by application, with the bytes it stored.
+
+    Loading an instance (SpiffWorkflow's ``from_dict``) is the costliest part of a transition, and the
+    next call on an application usually comes to the same process. An instance is reused only when
+    the application's stored state is byte for byte what this process wrote with it; a call that
+    will change the instance takes it out (``take``) and only ``_store`` puts it back, so an instance
+    changed by a call that then failed is never reused (its transaction left the old bytes stored).
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self._items: OrderedDict[int, tuple[bytes, Instance]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.size = size
+
+    def take(self, app: Application, *, keep: bool) -> Instance | None:
+        with self._lock:
+            entry = self._items.get(app.id) if keep else self._items.pop(app.id, None)
+        if entry is not None and entry[0] == app.state:
+            return entry[1]
+        return None
+
+    def put(self, app: Application, state: bytes, instance: Instance) -> None:
+        with self._lock:
+            self._items[app.id] = (state, instance)
+            self._items.move_to_end(app.id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+def hot(rt: Runtime) -> HotInstances:
+    return rt.local("applications.hot_instances", HotInstances)
+
+
+def _instance(session: Session, rt: Runtime, app: Application, *, change: bool = True) -> Instance:
+    """``app``'s engine instance; ``change=False`` for reading only (it stays in the hot cache)."""
+    found = hot(rt).take(app, keep=not change)
+    if found is not None:
+        return found
     definition = _definition(session, rt, app)
     return engine(rt).loads(app.state, definitions={definition.key: definition})
 
 
 def _store(rt: Runtime, app: Application, instance: Instance) -> None:
-    app.state = engine(rt).dumps(instance)
+    state = engine(rt).dumps(instance)
+    app.state = state
     app.next_due_at = instance.next_due()
+    if app.id is not None:
+        hot(rt).put(app, state, instance)
 
 
 def _next_code(session: Session, rt: Runtime, at: datetime) -> str:
@@ -134,12 +178,14 @@ def _apply(
 ) -> None:
     """Turn the engine's events into rows and case-file entries (``handled``: kinds the caller wrote)."""
     ratio = rt.settings.warning_ratio
+    # One query for the task rows (not one per event: each query would flush what came before).
+    rows = {t.task_id: t for t in access.tasks_of(session, app)} if app.id is not None else {}
     for ev in tr.events:
         if ev.kind in handled:
             continue
         if ev.kind == "task_ready":
             assert ev.task_id is not None and ev.due_at is not None
-            row = _task_row(session, app, ev.task_id)
+            row = rows.get(ev.task_id)
             ready_at = ev.at or at
 
             def clock(step: gate.TaskStep, ready_at: datetime = ready_at, due: datetime = ev.due_at) -> None:
@@ -162,6 +208,7 @@ def _apply(
                     supervision_level=0,
                 )
                 session.add(row)
+                rows[ev.task_id] = row
                 gate.move_task(rt, session, app, row, action="ready", actor=SYSTEM_ACTOR, at=at, effect=clock)
             else:
                 gate.move_task(
@@ -169,7 +216,7 @@ def _apply(
                 )
         elif ev.kind == "task_skipped":
             assert ev.task_id is not None
-            row = _task_row(session, app, ev.task_id)
+            row = rows.get(ev.task_id)
             if row is None:
                 td = definition.tasks[ev.task_id]
                 row = ApplicationTask(
@@ -186,6 +233,7 @@ def _apply(
                     supervision_level=0,
                 )
                 session.add(row)
+                rows[ev.task_id] = row
 
             def finish(step: gate.TaskStep, blocked: Any = ev.detail.get("blocked_by")) -> None:
                 step.task.finished_at = at
@@ -275,10 +323,10 @@ def _prepare_delivery(
 ) -> None:
     """统一出件: one delivery of every approved result, by the method the applicant chose."""
     method = str(detail.get("method") or "window")
-    issued = results.licences_of(session, app)
+    issued = results.licence_codes(session, app)
     items = [
         {k: i.get(k) for k in ("task_id", "item", "name", "department", "result")}
-        | {"licence": issued[i["task_id"]].code if i.get("task_id") in issued else None}
+        | {"licence": issued.get(str(i.get("task_id")))}
         for i in detail.get("items", [])
     ]
     method = method if method in ("post", "window", "licence") else "window"
@@ -520,7 +568,7 @@ def submit(
         )
     _apply(session, rt, app, definition, tr, at=at)
     _store(rt, app, instance)
-    return app, Outcome(app.code, app.status, tr.engine_seconds)
+    return app, Outcome(app.code, app.status, tr.engine_seconds, tr.engine_cpu_seconds)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -665,10 +713,10 @@ def act(
                 actor=actor,
                 at=at,
             )
-    seconds = 0.0
+    seconds = cpu = 0.0
     if instance is not None and result:
         tr = result[0]
-        seconds = tr.engine_seconds
+        seconds, cpu = tr.engine_seconds, tr.engine_cpu_seconds
         _apply(
             session,
             rt,
@@ -679,7 +727,7 @@ def act(
             handled=frozenset({"task_approved", "task_rejected", "correction_requested"}),
         )
         _store(rt, app, instance)
-    return Outcome(app.code, app.status, seconds)
+    return Outcome(app.code, app.status, seconds, cpu)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -720,7 +768,7 @@ def resubmit(
     _store_materials(session, app, checked, {}, actor=actor, at=at)
     _apply(session, rt, app, definition, tr, at=at, handled=frozenset({"resubmitted"}))
     _store(rt, app, instance)
-    return Outcome(app.code, app.status, tr.engine_seconds)
+    return Outcome(app.code, app.status, tr.engine_seconds, tr.engine_cpu_seconds)
 
 
 def withdraw(
@@ -748,7 +796,7 @@ def withdraw(
         if task.status in (TaskStatus.PENDING, TaskStatus.ACCEPTED, TaskStatus.CORRECTION):
             gate.move_task(rt, session, app, task, action="cancel", actor=SYSTEM_ACTOR, at=at)
     _store(rt, app, instance)
-    return Outcome(app.code, app.status, tr.engine_seconds)
+    return Outcome(app.code, app.status, tr.engine_seconds, tr.engine_cpu_seconds)
 
 
 def tick(session: Session, rt: Runtime, *, app: Application, now: datetime | None = None) -> Outcome:
@@ -758,13 +806,13 @@ def tick(session: Session, rt: Runtime, *, app: Application, now: datetime | Non
     tr = engine(rt).tick(instance, now=at)
     _apply(session, rt, app, instance.definition, tr, at=at)
     _store(rt, app, instance)
-    return Outcome(app.code, app.status, tr.engine_seconds)
+    return Outcome(app.code, app.status, tr.engine_seconds, tr.engine_cpu_seconds)
 
 
 def pending_correction(session: Session, rt: Runtime, app: Application) -> dict[str, Any]:
     if app.status != AppStatus.AWAITING_CORRECTION:
         return {"fields": [], "materials": [], "tasks": {}}
-    return engine(rt).pending_correction(_instance(session, rt, app))
+    return engine(rt).pending_correction(_instance(session, rt, app, change=False))
 
 
 def role_may_submit(actor: Actor) -> bool:
@@ -773,7 +821,7 @@ def role_may_submit(actor: Actor) -> bool:
 
 def form_of(session: Session, rt: Runtime, app: Application) -> dict[str, Any]:
     """The application's current form (after any corrections)."""
-    return dict(_instance(session, rt, app).form)
+    return dict(_instance(session, rt, app, change=False).form)
 
 
 def material_bytes(session: Session, *, app: Application, material_id: int) -> tuple[str, str, bytes]:

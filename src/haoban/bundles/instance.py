@@ -127,6 +127,7 @@ class Transition:
     events: tuple[Event, ...]
     status: str
     engine_seconds: float  # time spent in the engine for this call (excludes dumps/loads)
+    engine_cpu_seconds: float = 0.0  # the CPU time of the same (what waiting for a core does not stretch)
 
 
 @dataclass(frozen=True)

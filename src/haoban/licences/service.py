@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from haoban.auth import rbac
 from haoban.auth.actors import Actor
@@ -200,7 +200,13 @@ def issue(
         errors["number"] = "1 to 64 characters"
     if valid_from and valid_until and valid_until < valid_from:
         errors["valid_until"] = "before valid_from"
-    item = session.scalars(select(ServiceItem).where(ServiceItem.code == kind)).unique().first()
+    item = (
+        session.scalars(
+            select(ServiceItem).where(ServiceItem.code == kind).options(lazyload(ServiceItem.materials))
+        )
+        .unique()
+        .first()
+    )
     if item is None or not item.active:
         errors["kind"] = f"no active catalogue item {kind!r}"
     if errors:
@@ -208,7 +214,7 @@ def issue(
     assert item is not None
     if not _may_act_for(actor, item.department_id):
         raise Forbidden("only the item's department (or an administrator) issues its licence")
-    if source_ref:
+    if source_ref and session.scalar(select(Licence.id).where(Licence.source_ref == source_ref)):
         existing = session.scalars(select(Licence).where(Licence.source_ref == source_ref)).unique().first()
         if existing is not None:
             if existing.kind != kind or existing.holder_id != holder_id:
