@@ -25,6 +25,7 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,7 +79,7 @@ def fresh_database(url: str | None) -> tuple[str, Any]:
     from haoban.demo.seed import seed_accounts, seed_catalog, seed_directory, seed_rules
 
     cleanup = None
-    if url is None:
+    if url is None or url == "sqlite":
         tmp = tempfile.mkdtemp(prefix="haoban-bench-bundles-")
         url = f"sqlite:///{tmp}/bench.db"
     elif url.startswith("postgresql"):
@@ -279,7 +280,16 @@ def run(url: str | None, n: int, workers: int) -> tuple[str, dict[str, Any]]:
     ]
     for p in procs:
         p.start()
-    parts = [queue.get() for _ in procs]
+    parts: list[dict[str, Any]] = []
+    while len(parts) < len(procs):
+        try:
+            parts.append(queue.get(timeout=5))
+        except Empty:
+            failed = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+            if failed:
+                for p in procs:
+                    p.terminate()
+                raise SystemExit(f"a worker failed (exit {failed[0]})") from None
     for p in procs:
         p.join()
         if p.exitcode != 0:
@@ -351,7 +361,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--db", action="append", help="SQLAlchemy URL; repeat for several (default: SQLite)")
+    parser.add_argument(
+        "--db",
+        action="append",
+        help="sqlite (a fresh file) or a PostgreSQL server URL; repeat for several (default: sqlite)",
+    )
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--write", action="store_true", help="write the section in bench/RESULTS.md")

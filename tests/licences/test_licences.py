@@ -262,3 +262,17 @@ def test_cli_verifies_a_code_and_a_copy(api: Api, rt: Any, tmp_path: Any, monkey
     assert r.exit_code == 1 and "altered" in r.stdout
     r = run.invoke(cli.app, ["licences", "metrics"])
     assert r.exit_code == 0 and json.loads(r.stdout)["licences"] == 1
+
+
+def test_a_number_of_our_own_that_is_taken_is_drawn_again(rt: Any, monkeypatch: Any) -> None:
+    # Two codes sharing their first six characters would give the same number on the same day.
+    drawn = iter(["ABCDEF2345678923", "ABCDEF9876543298", "XYZXYZ2345678923", "QRSTUV2345678923"])
+    monkeypatch.setattr(service, "new_code", lambda: next(drawn))
+    kw = {"kind": "wjw-birth-medical-certificate", "holder_name": "张小宝", "actor": SYSTEM_ACTOR}
+    with rt.db.write() as s:
+        first = service.issue(s, holder_id="430402202611300011", **kw)
+        second = service.issue(s, holder_id="430402202611300022", **kw)
+        assert first.number.endswith("ABCDEF") and second.number.endswith("XYZXYZ")
+        assert second.code == "XYZXYZ2345678923"
+        with pytest.raises(Conflict):  # a number the caller gives must be free
+            service.issue(s, holder_id="430402202611300033", number=first.number, **kw)

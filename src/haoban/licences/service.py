@@ -222,12 +222,20 @@ def issue(
             return existing
     now = now or utcnow()
     today = city_day(now)
-    code = new_code()
-    while session.scalar(select(Licence.id).where(Licence.code == code)) is not None:
-        code = new_code()  # ~80 bits: practically never
-    number = number.strip() if number else f"{item.department.code.upper()}{today:%Y%m%d}{code[:6]}"
-    if session.scalar(select(Licence.id).where(Licence.item_id == item.id, Licence.number == number)):
-        raise Conflict(f"a {item.result_name or item.name} numbered {number} already exists", number=number)
+    given = number.strip() if number else None
+    while True:
+        code = new_code()
+        if session.scalar(select(Licence.id).where(Licence.code == code)) is not None:
+            continue  # ~80 bits: practically never
+        # A number of our own is the department, the day and the code's first six characters: 31**6
+        # values, so two licences of an item issued the same day share one now and then (a few in a
+        # hundred at 10,000 a day). Draw again then; a number the caller gave must be free.
+        number = given or f"{item.department.code.upper()}{today:%Y%m%d}{code[:6]}"
+        if not session.scalar(select(Licence.id).where(Licence.item_id == item.id, Licence.number == number)):
+            break
+        if given:
+            name = item.result_name or item.name
+            raise Conflict(f"a {name} numbered {number} already exists", number=number)
     lic = Licence(
         code=code,
         item_id=item.id,
