@@ -61,3 +61,13 @@ def test_the_service_refuses_an_oversize_material_with_413_too() -> None:
     with pytest.raises(TooLarge) as refused:
         check(Upload("birth_proof", "a.pdf", PDF + b"0" * MAX_BYTES))
     assert refused.value.status_code == 413 and "materials.birth_proof" in refused.value.detail["fields"]
+
+
+def test_a_file_of_the_wrong_type_is_refused_naming_the_material(installed: Any, api: Any) -> None:
+    word = b"PK\x03\x04" + b"\x00" * 64  # a .docx (a ZIP archive) renamed to .pdf
+    r = apply(api, files=_with(newborn_files(), "parents_id_cards", word))
+    assert r.status_code == 422, r.text
+    assert "materials.parents_id_cards" in r.json()["fields"] and "ZIP" in r.json()["message"]
+    empty = apply(api, files=_with(newborn_files(), "parents_id_cards", b""))
+    assert empty.status_code == 422 and "materials.parents_id_cards" in empty.json()["fields"]
+    assert _count(installed, Application) == 0 and _count(installed, ApplicationMaterial) == 0
