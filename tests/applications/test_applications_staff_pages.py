@@ -272,3 +272,27 @@ def test_the_window_registers_any_single_catalogue_item(installed: Any, client: 
     assert client.post("/window/items/no-such-item", follow_redirects=False).status_code == 404
     drawn = client.get("/bundles/item-gaj-official-seal-engraving", params={"app": code})
     assert drawn.status_code == 200 and 'data-id="item" data-state="approved"' in drawn.text  # laid out here
+
+
+def test_a_supervisor_supervises_a_late_task_from_the_application_page(installed: Any, client: Any) -> None:
+    code = code_of(submit_page(client))
+    login(client, "h_wjw")
+    assert 'id="btn-birth_certificate-supervise"' not in client.get(f"/applications/{code}").text
+    assert (
+        client.post(f"/applications/{code}/tasks/birth_certificate/supervise", data={"note": "x"}).status_code
+        == 403
+    )
+    login(client, "supervisor")
+    page = client.get(f"/applications/{code}")
+    assert (
+        'id="btn-birth_certificate-supervise"' in page.text
+        and 'id="btn-birth_certificate-accept"' not in page.text
+    )
+    assert client.post(f"/applications/{code}/tasks/birth_certificate/supervise", data={}).status_code == 422
+    r = client.post(
+        f"/applications/{code}/tasks/birth_certificate/supervise",
+        data={"note": "请今日内出证"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    assert "督办 ×1" in client.get(f"/applications/{code}").text

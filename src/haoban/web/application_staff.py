@@ -38,7 +38,7 @@ from haoban.web.common import PageRoute, lang_of, redirect, render, require_acto
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 # The department's actions in the order the page offers them.
-ACTIONS = ("accept", "accept_tolerated", "request_correction", "approve", "reject")
+ACTIONS = ("accept", "accept_tolerated", "request_correction", "approve", "reject", "supervise")
 
 
 # The case file's own entries (not state moves): what the page calls them.
@@ -218,6 +218,8 @@ def task_action(
         return service.TaskAction(result=result)
     if action in ("reject",):
         return service.TaskAction(reason=one("reason"))
+    if action == "supervise":
+        return service.TaskAction(note=one("note"))
     if action == "request_correction":
         return service.TaskAction(
             reason=one("reason"), fields=_listed(posted, "fields"), materials=_listed(posted, "materials")

@@ -926,6 +926,7 @@ STRINGS.update(
         "ap_finished_at": ("办结", "Finished"),
         "ap_back": ("返回", "Back"),
         "ap_accept": ("受理", "Accept"),
+        "ap_supervise_note": ("督办意见", "What must happen, by when"),
         "ap_awaited": ("待补交的容缺材料", "Materials promised under 容缺受理"),
         "ap_supply": ("收取材料", "Take the material"),
         "ap_accompany": ("记录陪同办", "Log accompanied handling"),
