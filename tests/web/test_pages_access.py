@@ -274,7 +274,7 @@ def test_dashboard_page_numbers(client: Any, api: Any) -> None:
     login(client, "supervisor")
     r = client.get("/dashboard")
     assert (
-        r.status_code == 200 and 'id="kpi-on_time_rate"' in r.text and "/api/v1/analytics/kpis.csv?" in r.text
+        r.status_code == 200 and 'id="kpi-on_time_rate"' in r.text and "/dashboard/export/kpis.csv?" in r.text
     )
     r = client.get("/dashboard?from=2026-13-01&bucket=year")
     assert r.status_code == 200 and 'id="err-from"' in r.text and 'id="err-bucket"' in r.text

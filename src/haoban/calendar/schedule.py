@@ -14,7 +14,8 @@ YAML or JSON::
         to: 2027-10-07
     makeup_workdays: [2027-09-26, 2027-10-09]
 
-CSV with a header ``date,kind,name`` (UTF-8, UTF-8 with BOM or GB18030 as saved by Excel);
+CSV with a header ``date,kind,name`` or ``日期,类型,名称`` (any column order; UTF-8, UTF-8 with BOM
+or GB18030 as saved by Excel);
 ``kind`` is ``holiday`` (also 休/假/off) or ``makeup_workday`` (also 班/上班/workday); lines starting
 with ``#`` are ignored. The year is taken from the dates.
 
@@ -40,6 +41,19 @@ __all__ = ["ScheduleError", "parse_schedule", "schedule_from_dict", "schedule_to
 
 _HOLIDAY_KINDS = {"holiday", "off", "rest", "休", "假", "休息", "放假", "假日"}
 _MAKEUP_KINDS = {"makeup_workday", "makeup", "workday", "work", "班", "上班", "调休上班", "补班"}
+# A CSV header's column names, English or Chinese.
+_HEADER_NAMES = {
+    "date": "date",
+    "日期": "date",
+    "kind": "kind",
+    "type": "kind",
+    "类型": "kind",
+    "类别": "kind",
+    "name": "name",
+    "名称": "name",
+    "节日": "name",
+    "节日名称": "name",
+}
 _MAX_ERRORS = 30  # enough to fix a file in one go without flooding the admin UI
 
 
@@ -155,12 +169,21 @@ def _parse_csv(text: str) -> YearSchedule:
     b = _Builder()
     rows = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
     rows = [(n, line) for n, line in rows if not line.lstrip().startswith("#")]
-    if rows and rows[0][1].replace(" ", "").lower().startswith("date,"):
-        rows = rows[1:]  # header
+    order = (0, 1, 2)  # the columns of date, kind, name
+    if rows:
+        header = [_HEADER_NAMES.get(h.strip().lower()) for h in next(csv.reader(io.StringIO(rows[0][1])))]
+        if "date" in header:  # a header, in English or Chinese, in any column order
+            if not {"date", "kind"} <= set(header):
+                b.errors.append(f"line {rows[0][0]}: the header needs date and kind columns (日期, 类型)")
+            else:
+                name_col = header.index("name") if "name" in header else 99
+                order = (header.index("date"), header.index("kind"), name_col)
+            rows = rows[1:]
     for lineno, line in rows:
         where = f"line {lineno}"
-        fields = [f.strip() for f in next(csv.reader(io.StringIO(line)))]
-        if len(fields) < 2:
+        raw = [f.strip() for f in next(csv.reader(io.StringIO(line)))]
+        fields = [raw[i] if i < len(raw) else "" for i in order]
+        if len(fields) < 2 or not fields[1]:
             b.errors.append(f"{where}: expected date,kind,name but got {line.strip()!r}")
             continue
         day = _parse_day(fields[0], where, b.errors)

@@ -21,7 +21,7 @@ from haoban.auth.roles import ADMIN_ROLES, READ_CONFIG_ROLES
 from haoban.directory.service import DirectorySnapshot
 from haoban.dispatch.models import DispatchRule, DispatchRuleRevision
 from haoban.dispatch.routing import TRANSFER_TARGETS, RuleSpec
-from haoban.errors import Invalid, NotFound
+from haoban.errors import Conflict, Invalid, NotFound
 
 OUTCOMES = ("dispatch", "transfer", "answer", "hold")
 
@@ -271,3 +271,44 @@ def export_yaml(rules: Sequence[DispatchRule]) -> str:
         d.pop("revision")
         out.append({k: v for k, v in d.items() if v not in (None, [], True) or k == "enabled"})
     return yaml.safe_dump({"rules": out}, allow_unicode=True, sort_keys=False)
+
+
+def restore_rule(
+    session: Session, *, revision_id: int, directory: DirectorySnapshot, actor: Actor
+) -> DispatchRule:
+    """Bring a deleted rule back from its history, at its old position, as a new rule; the history
+    records which deletion it undid (``restored_from``), so it is restored once."""
+    require_role(actor, *ADMIN_ROLES)
+    rev = session.get(DispatchRuleRevision, revision_id)
+    if rev is None or rev.change != "delete":
+        raise NotFound(f"no deleted rule in revision #{revision_id}")
+    if revision_id in restored_deletions(session):
+        raise Conflict(f"the rule deleted in revision #{revision_id} was already restored")
+    snap = json.loads(rev.snapshot)
+    data = _check_references(
+        RuleIn.model_validate({k: v for k, v in snap.items() if k in RuleIn.model_fields}), directory
+    )
+    position = data.position
+    if position is None:
+        position = (session.scalar(select(func.max(DispatchRule.position))) or 0) + 10
+    rule = DispatchRule(position=position, revision=1)
+    _apply(rule, data)
+    session.add(rule)
+    session.flush()
+    session.add(
+        DispatchRuleRevision(
+            rule_id=rule.id,
+            revision=rule.revision,
+            change="restore",
+            snapshot=json.dumps({**rule_to_dict(rule), "restored_from": revision_id}, ensure_ascii=False),
+            actor=actor.username,
+        )
+    )
+    session.flush()
+    return rule
+
+
+def restored_deletions(session: Session) -> set[int]:
+    """The ids of delete revisions already undone by a restore."""
+    stmt = select(DispatchRuleRevision.snapshot).where(DispatchRuleRevision.change == "restore")
+    return {json.loads(snap).get("restored_from") for snap in session.scalars(stmt)} - {None}

@@ -36,3 +36,17 @@ class CalendarSchedule(Base):
     source: Mapped[str] = mapped_column(String(200))
     uploaded_by: Mapped[str] = mapped_column(String(100))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CalendarScheduleRevision(Base):
+    """A year's schedule as it was before an admin replaced or deleted it (append-only), to restore it."""
+
+    __tablename__ = "calendar_schedule_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    change: Mapped[str] = mapped_column(String(10))  # replace / delete / restore
+    data: Mapped[str] = mapped_column(Text)  # JSON of the schedule before the change
+    source: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

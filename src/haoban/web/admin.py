@@ -1,10 +1,13 @@
 """Administration pages: departments, users, dispatch rules, time limits, the working calendar.
 
 Each form calls the same service the admin API calls, so the checks (roles, fields) are the services'.
+Deleting a rule or a year's calendar asks first and keeps a history to restore from; a calendar upload
+is previewed (what it adds, what it drops) and only saved once the admin confirms.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -23,17 +26,49 @@ from haoban.directory.schemas import DepartmentIn, UserIn
 from haoban.directory.vocabulary import OrderType, Urgency
 from haoban.dispatch import catalogue
 from haoban.dispatch.catalogue import OUTCOMES, RuleIn
+from haoban.dispatch.routing import TRANSFER_TARGETS
 from haoban.errors import Conflict, Invalid, NotFound
 from haoban.open311 import keys as open311_keys
 from haoban.sla import schedules
 from haoban.sla import service as sla
 from haoban.sla.schemas import SlaRuleIn
-from haoban.web import forms
+from haoban.web import forms, i18n, messages, staff
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime
 from haoban.web.i18n import translate
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 TABS = ("departments", "users", "rules", "sla", "calendar", "open311")
+# The calendar template an admin downloads: Chinese headers (English ones are accepted too).
+TEMPLATE_CSV = {
+    "zh": (
+        "# 每行一天：日期（YYYY-MM-DD）、类型（休 = 放假；班 = 调休上班）、名称（放假日必填）\n"
+        "# 以 # 开头的行会被忽略。年份取自日期；一次上传一年。\n"
+        "日期,类型,名称\n"
+        "2027-01-01,休,元旦\n"
+        "2027-02-06,休,春节\n"
+        "2027-02-07,休,春节\n"
+        "2027-02-14,班,\n"
+    ),
+    "en": (
+        "# One day a line: date (YYYY-MM-DD), kind (holiday or makeup_workday), name (for holidays)\n"
+        "# Lines starting with # are ignored. The year comes from the dates; one year per upload.\n"
+        "date,kind,name\n"
+        "2027-01-01,holiday,元旦\n"
+        "2027-02-06,holiday,春节\n"
+        "2027-02-07,holiday,春节\n"
+        "2027-02-14,makeup_workday,\n"
+    ),
+}
+
+
+def _rule_view(rt: Any, rule: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A rule as people read it: names instead of codes."""
+    out = dict(rule)
+    out["department_name"] = staff.dept_name(rt, rule.get("department_code"), lang)
+    out["co_handler_names"] = [staff.dept_name(rt, c, lang) for c in rule.get("co_handler_codes") or []]
+    out["category_name"] = staff.category_name(rt, rule.get("category_code"))
+    out["district_name"] = staff.district_name(rt, rule.get("district_code"), lang)
+    return out
 
 
 def _page(
@@ -43,23 +78,29 @@ def _page(
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     message: str | None = None,
+    preview: dict[str, Any] | None = None,
     status_code: int = 200,
     issued_key: str | None = None,
 ) -> Response:
     actor = require_actor(request, *READ_CONFIG_ROLES)
     rt = runtime(request)
+    lang = lang_of(request)
     if tab not in TABS:
         tab = "departments"
     ctx: dict[str, Any] = {
         "tab": tab,
         "tabs": TABS,
         "can_edit": actor.role in ADMIN_ROLES,
-        "errors": errors or {},
+        "errors": {k: messages.localize(v, lang) for k, v in (errors or {}).items()},
         "values": values or {},
-        "message": message,
+        "message": messages.localize(message, lang) if message else None,
         "saved": request.query_params.get("saved"),
         "issued_key": issued_key,  # an Open311 key just issued: shown this once
+        "restored": request.query_params.get("restored"),
+        "preview": preview,
+        "dept_label": lambda code: staff.dept_name(rt, code, lang),
     }
+    confirm = request.query_params.get("confirm_delete")
     with rt.db.read() as session:
         if tab == "departments":
             ctx["rows"] = directory.list_departments(session)
@@ -68,9 +109,16 @@ def _page(
             ctx["roles"] = [str(r) for r in STAFF_ROLES]
             ctx["departments"] = directory.list_departments(session)
         elif tab == "rules":
-            ctx["rows"] = [catalogue.rule_to_dict(r) for r in catalogue.rules_for(session, actor=actor)]
+            rules = [
+                _rule_view(rt, catalogue.rule_to_dict(r), lang)
+                for r in catalogue.rules_for(session, actor=actor)
+            ]
+            ctx["rows"] = rules
             ctx["outcomes"] = OUTCOMES
-            ctx["departments"] = directory.list_departments(session)
+            ctx["targets"] = TRANSFER_TARGETS
+            ctx["dept_groups"] = staff.department_groups(rt, lang)
+            ctx["confirm_rule"] = next((r for r in rules if confirm and str(r["id"]) == confirm), None)
+            ctx["deleted_rules"] = _deleted_rules(rt, session, actor, lang, {r["id"] for r in rules})
         elif tab == "sla":
             ctx["rows"] = sla.rules_in_force(rt.sla, actor=actor)
             ctx["types"] = ["*", *(t.value for t in OrderType)]
@@ -80,12 +128,53 @@ def _page(
             ctx["rows"] = open311_keys.list_clients(session, actor=actor)
         else:
             ctx["rows"] = [schedule_to_dict(s) for s in schedules.list_schedules(session, actor=actor)]
+            years = ctx["rows"]
+            ctx["confirm_year"] = next((s for s in years if confirm and str(s["year"]) == confirm), None)
+            ctx["history"] = [
+                {
+                    "id": h.id,
+                    "year": h.year,
+                    "change": h.change,
+                    "at": h.at,
+                    "actor": h.actor,
+                    "source": h.source,
+                    "holidays": json.loads(h.data).get("holidays", []),
+                }
+                for h in schedules.schedule_history(session, actor=actor)
+            ]
     return render(request, "admin.html", ctx, status_code=status_code, actor=actor)
+
+
+def _deleted_rules(rt: Any, session: Any, actor: Any, lang: str, live: set[int]) -> list[dict[str, Any]]:
+    """Deleted rules, newest first, each restorable once (a restored rule comes back as a new one)."""
+    out = []
+    undone = catalogue.restored_deletions(session)
+    for rev in reversed(catalogue.rule_history(session, actor=actor)):
+        if rev.change != "delete" or rev.rule_id in live or rev.id in undone:
+            continue
+        view = _rule_view(rt, json.loads(rev.snapshot), lang)
+        view.update(revision_id=rev.id, deleted_at=rev.at, deleted_by=rev.actor)
+        out.append(view)
+        if len(out) >= 20:
+            break
+    return out
 
 
 @router.get("/admin")
 def admin(request: Request, tab: str = "departments") -> Response:
     return _page(request, tab)
+
+
+@router.get("/admin/calendar/template.csv")
+def calendar_template(request: Request) -> Response:
+    require_actor(request, *READ_CONFIG_ROLES)
+    lang = lang_of(request)
+    body = "\ufeff" + TEMPLATE_CSV["en" if lang == "en" else "zh"]  # BOM: Excel opens it as UTF-8
+    return Response(
+        body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="calendar-template.csv"'},
+    )
 
 
 def _save(request: Request, tab: str, form: dict[str, Any]) -> Response:
@@ -94,25 +183,62 @@ def _save(request: Request, tab: str, form: dict[str, Any]) -> Response:
     lang = lang_of(request)
     values = forms.clean({k: v for k, v in form.items() if isinstance(v, str)})
     try:
+        if tab == "calendar" and values.get("op", "preview") == "preview":
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                raise Invalid("no file", fields={"file": forms.check_required({}, ["file"], lang)["file"]})
+            return _preview(request, actor, upload.file.read(), upload.filename, lang)
+        if (
+            tab == "calendar"
+            and values.get("op") == "save"
+            and values.get("dropped")
+            and values.get("confirm_dropped") != "yes"
+        ):  # the new file drops whole holidays: not saved until the admin ticks that it means it
+            err = {"confirm_dropped": i18n.translate("calendar_confirm_dropped_err", lang)}
+            content = str(form.get("content") or "").encode("utf-8")
+            return _preview(request, actor, content, values.get("filename"), lang, errors=err)
         with rt.db.write() as session:
-            issued = _apply(session, rt, actor, tab, values, form, lang)
+            done = _apply(session, rt, actor, tab, values, form, lang)
         rt.invalidate()
         rt.actors.clear()  # a disabled account or a new password takes effect in this process at once
-    except (Invalid, Conflict) as exc:
+    except (Invalid, Conflict, NotFound) as exc:
         errors = exc.detail.get("fields", {}) if isinstance(exc, Invalid) else {}
         return _page(
             request, tab, errors=errors, values=values, message=exc.message, status_code=exc.status_code
         )
-    if isinstance(issued, open311_keys.IssuedKey):  # shown once: no redirect that would lose it
-        return _page(request, tab, issued_key=issued.api_key, status_code=201)
-    return redirect(f"/admin?tab={tab}", saved="1")
+    if isinstance(done, open311_keys.IssuedKey):  # shown once: no redirect that would lose it
+        return _page(request, tab, issued_key=done.api_key, status_code=201)
+    return redirect(f"/admin?tab={tab}", **({"restored": "1"} if done == "restored" else {"saved": "1"}))
+
+
+def _preview(
+    request: Request,
+    actor: Any,
+    raw: bytes,
+    filename: str | None,
+    lang: str,
+    *,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    """A calendar upload, parsed and compared with the year in force; nothing is saved yet."""
+    rt = runtime(request)
+    with rt.db.read() as session:
+        preview = schedules.preview_schedule(
+            session, actor=actor, content=raw, filename=filename, in_force=rt.calendar
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030")
+    preview.update(content=text, filename=filename or "")
+    return _page(request, "calendar", preview=preview, errors=errors, status_code=422 if errors else 200)
 
 
 def _apply(
     session: Any, rt: Any, actor: Any, tab: str, values: dict[str, str], form: dict[str, Any], lang: str
 ) -> Any:
     """One admin form: parse it, then call the service (which checks the role and the rules). Returns
-    what the page must show once (an issued Open311 key), else None."""
+    what the page must show once (an issued Open311 key), "restored" after a restore, else "saved"."""
     if tab == "departments":
         missing = forms.check_required(values, ["code", "name"], lang)
         if missing:
@@ -136,10 +262,18 @@ def _apply(
             data = {k: values[k] for k in keys if k in values}
             directory.create_user(session, actor=actor, **forms.build(UserIn, data).model_dump())
     elif tab == "rules":
-        if values.get("op") == "delete":
-            catalogue.delete_rule(session, rule_id=int(values.get("rule_id", "0") or 0), actor=actor)
+        op = values.get("op")
+        if op == "delete":
+            catalogue.delete_rule(session, rule_id=_int(values.get("rule_id")), actor=actor)
+        elif op == "restore":
+            catalogue.restore_rule(
+                session, revision_id=_int(values.get("revision_id")), directory=rt.directory, actor=actor
+            )
+            return "restored"
         else:
             missing = forms.check_required(values, ["name", "outcome"], lang)
+            if values.get("outcome") == "transfer":
+                missing.update(forms.check_required(values, ["transfer_target"], lang))
             if missing:
                 raise Invalid("required", fields=missing)
             data = {
@@ -147,6 +281,10 @@ def _apply(
                 for k in ("name", "outcome", "department_code", "transfer_target", "guidance", "position")
                 if k in values
             }
+            if data.get("outcome") != "dispatch":
+                data.pop("department_code", None)
+            if data.get("outcome") != "transfer":
+                data.pop("transfer_target", None)
             data["keywords"] = [
                 k for k in values.get("keywords", "").replace("，", ",").split(",") if k.strip()
             ]
@@ -161,14 +299,21 @@ def _apply(
             session, actor=actor, **forms.build(SlaRuleIn, {k: values[k] for k in keys}).model_dump()
         )
     elif tab == "calendar":
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise Invalid("no file", fields={"file": forms.check_required({}, ["file"], lang)["file"]})
-        schedules.save_schedule(session, actor=actor, content=upload.file.read(), filename=upload.filename)
+        op = values.get("op")
+        if op == "save":  # the previewed file, confirmed (dropped holidays were ticked in _save)
+            content = str(form.get("content") or "")
+            schedules.save_schedule(session, actor=actor, content=content, filename=values.get("filename"))
+        elif op == "delete":
+            schedules.delete_schedule(session, actor=actor, year=_int(values.get("year")))
+        elif op == "restore":
+            schedules.restore_schedule(session, actor=actor, revision_id=_int(values.get("revision_id")))
+            return "restored"
+        else:
+            raise NotFound(f"no calendar operation {op!r}")
     elif tab == "open311":
         if values.get("op") == "revoke":
             open311_keys.revoke_key(session, actor=actor, ref=values.get("client_id", ""))
-            return None
+            return "saved"
         missing = forms.check_required(values, ["name"], lang)
         if missing:
             raise Invalid("required", fields=missing)
@@ -184,6 +329,14 @@ def _apply(
         )
     else:
         raise NotFound(f"no admin section {tab!r}")
+    return "saved"
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or "0")
+    except ValueError:
+        raise NotFound(f"no item {value!r}") from None
 
 
 @router.post("/admin/{tab}")

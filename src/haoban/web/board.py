@@ -16,7 +16,7 @@ from haoban.db import utcnow
 from haoban.orders import presenters, queries
 from haoban.web import panels, staff
 from haoban.web.common import PageRoute, lang_of, render, require_actor, runtime
-from haoban.web.orders import done_message, failure
+from haoban.web.orders import done_message, failure, localized_score
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 LIMIT = 10
@@ -56,7 +56,10 @@ def board(request: Request, department: str | None = None) -> Response:
         callbacks = queue(session, status=["callback"])
         ext_rows, ext_total = queries.pending_extensions(session, actor=actor, limit=LIMIT)
         extensions = ([presenters.order_detail(o, rt, actor=actor, now=now) for o in ext_rows], ext_total)
-        scores = {o["code"]: panels.reply_score(session, code=o["code"], actor=actor) for o in replies[0]}
+        scores = {
+            o["code"]: localized_score(panels.reply_score(session, code=o["code"], actor=actor), lang)
+            for o in replies[0]
+        }
         board_cases = _overdue_cases(session, rt, actor, now)
     return render(
         request,
@@ -76,6 +79,7 @@ def board(request: Request, department: str | None = None) -> Response:
             "done": request.query_params.get("done"),
             "done_code": request.query_params.get("code"),
             "done_message": done_message(request, lang),
+            "dept_label": lambda code: staff.dept_name(rt, code, lang),
             "failure": failure(request),
         },
         actor=actor,

@@ -35,7 +35,7 @@ from haoban.errors import Conflict, DomainError, Forbidden, NotFound, RateLimite
 from haoban.orders import workflow
 from haoban.runtime import Runtime
 from haoban.security import csrf
-from haoban.web import i18n
+from haoban.web import i18n, messages
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -235,7 +235,7 @@ def error_page(request: Request, exc: Exception) -> Response:
     else:
         log.exception("page %s failed", request.url.path, exc_info=exc)
         key, status = "server", 500
-    detail = exc.message if isinstance(exc, DomainError) else None
+    detail = messages.localize(exc.message, lang_of(request)) if isinstance(exc, DomainError) else None
     try:
         actor = current_actor(request)
     except Exception:

@@ -16,7 +16,7 @@ from haoban.orders import access, presenters, queries
 from haoban.orders.access import STAFF_INTAKE_ROLES as INTAKE_ROLES
 from haoban.orders.intake import create_order, register_and_act
 from haoban.orders.schemas import ActionRequest, OrderCreate
-from haoban.web import forms, panels, staff
+from haoban.web import forms, messages, panels, staff
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime
 from haoban.web.orders import directory_choices
 
@@ -51,8 +51,8 @@ def _console(
     last = request.query_params.get("code")
     ctx = {
         "values": values or {"type": "complaint", "urgency": "normal", "channel": "phone"},
-        "errors": errors or {},
-        "message": message,
+        "errors": {k: messages.localize(v, lang) for k, v in (errors or {}).items()},
+        "message": messages.localize(message, lang) if message else None,
         "targets": TRANSFER_TARGETS,
         "last": last,
         "confirmation": _confirmation(rt, actor, last, lang) if last else None,

@@ -15,7 +15,7 @@ from haoban.errors import Conflict, Forbidden, Invalid
 from haoban.orders import access, attachments, pii, presenters, queries
 from haoban.orders.actions import apply_action
 from haoban.orders.workflow import HANDLING_STATUSES
-from haoban.web import forms, i18n, panels, staff
+from haoban.web import forms, i18n, messages, panels, staff
 from haoban.web.application_staff import inbox_tasks
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime, safe_next
 
@@ -46,6 +46,13 @@ def done_message(request: Request, lang: str) -> str | None:
     key = f"done_{done}_{decision}" if decision else f"done_{done}"
     text = i18n.translate(key, lang)
     return None if text == key else text
+
+
+def localized_score(score: dict[str, Any] | None, lang: str) -> dict[str, Any] | None:
+    """A reply score with its reasons in the page's language (the scorer writes them in both)."""
+    if not score:
+        return score
+    return {**score, "reasons": [messages.localize(r, lang) for r in score.get("reasons") or []]}
 
 
 def failure(request: Request) -> dict[str, str] | None:
@@ -99,10 +106,14 @@ def order_context(
         "values": values or {},
         "message": message,
         "similar": similar,
-        "score": score,
+        "score": localized_score(score, lang_of(request)),
         "photos": photos,
         "done": request.query_params.get("done"),
         "done_message": done_message(request, lang_of(request)),
+        "localize": messages.localizer(lang_of(request)),
+        "source_label": lambda src: i18n.translate(f"dispatch_source_{src}", lang_of(request)),
+        "dept_label": lambda code: staff.dept_name(rt, code, lang_of(request)),
+        "district_label": staff.district_name(rt, detail.get("district"), lang_of(request)),
         "back": safe_next(request.query_params.get("back"), ""),
         **directory_choices(rt),
     }
@@ -128,15 +139,17 @@ def _act(request: Request, code: str, action: str, form: dict[str, Any]) -> Resp
             # A list page (board, inbox, queue) shows the error beside the item it belongs to.
             fields = exc.detail.get("fields", {}) if isinstance(exc, Invalid) else {}
             field, text = next(iter(fields.items()), ("", exc.message))
-            return redirect(back, failed=action, code=code, field=field, error=str(text))
-        errors = {action: exc.detail.get("fields", {})} if isinstance(exc, Invalid) else {}
+            text = messages.localize(text, lang)
+            return redirect(back, failed=action, code=code, field=field, error=text)
+        fields = exc.detail.get("fields", {}) if isinstance(exc, Invalid) else {}
+        errors = {action: {k: messages.localize(v, lang) for k, v in fields.items()}} if fields else {}
         ctx = order_context(
             request,
             code=code,
             actor=actor,
             errors=errors,
             values={action: forms.clean(form)},
-            message=exc.message,
+            message=messages.localize(exc.message, lang),
         )
         status = exc.status_code
         return render(request, "order.html", ctx, status_code=status, actor=actor)
@@ -205,6 +218,7 @@ def inbox(request: Request, tab: str = "to_sign", page: int = 1) -> Response:
             "tabs": list(INBOX_TABS),
             "tab_counts": tab_counts,
             "dept": dept,
+            "dept_title": staff.dept_name(rt, dept.code, lang) if dept else "",
             "done": request.query_params.get("done"),
             "done_code": request.query_params.get("code"),
             "done_message": done_message(request, lang),

@@ -5,8 +5,18 @@
   const L = JSON.parse(document.getElementById("dash-labels").textContent);
   if (!window.Plotly) return;
   const font = { family: 'system-ui, "Noto Sans CJK SC", "PingFang SC", sans-serif', size: 12 };
-  const layout = (extra) => Object.assign({ margin: { l: 40, r: 10, t: 30, b: 40 }, font, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", legend: { orientation: "h", x: 0, y: 1.15 } }, extra || {});
-  const cfg = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+  // On a phone the legend goes under the chart and the toolbar stays out of the way (it covered the
+  // legends); the toolbar speaks the page's language (plotly's own zh-CN locale, served by the app) and
+  // has no button that sends a chart to an outside service.
+  const phone = window.matchMedia && window.matchMedia("(max-width: 700px)").matches;
+  const legend = phone ? { orientation: "h", x: 0, y: -0.25 } : { orientation: "h", x: 0, y: 1.15 };
+  const layout = (extra) => Object.assign({ margin: { l: 40, r: 10, t: 30, b: 40 }, font, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", legend }, extra || {});
+  const zh = document.body.dataset.lang !== "en";
+  const cfg = {
+    displaylogo: false, responsive: true, showSendToCloud: false, showEditInChartStudio: false, showLink: false,
+    displayModeBar: phone ? false : "hover", locale: zh ? "zh-CN" : "en",
+    modeBarButtonsToRemove: ["lasso2d", "select2d", "sendDataToCloud", "editInChartStudio"],
+  };
   const t = data.trend || [];
   Plotly.newPlot("chart-trend", [
     { type: "bar", name: L.received, x: t.map((r) => r.bucket), y: t.map((r) => r.received), marker: { color: "#9fb3d1" } },
