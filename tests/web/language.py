@@ -60,7 +60,7 @@ ALLOW_EN = {
 ALLOW_ZH = {"中文", "帮代办"}  # 帮代办: the term of art the volunteer role's English label glosses
 
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z_'’-]*[A-Za-z]|[A-Za-z]")
-_CODE = re.compile(r"\b(?:HB|BC|BJ)\d+")
+_CODE = re.compile(r"\b(?:HB|BC|BJ)\d+|\bOpen311\b")  # tracking codes, and the standard's name
 _ZH_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 
@@ -118,7 +118,7 @@ def untranslated(html: str, lang: str, *, allow: Iterable[str] = ()) -> list[str
     found: list[str] = []
     for chunk in visible_text(html):
         if lang == "zh":
-            chunk = _CODE.sub(" ", chunk)  # tracking codes (HB…, BC…, BJ…) are codes, not words
+            chunk = _CODE.sub(" ", chunk)  # tracking codes (HB…, BC…, BJ…) and Open311 are names
             for w in _EN_WORD.findall(chunk):
                 lw = w.lower()
                 if len(w) == 1 or lw in ALLOW_EN or lw in allowed:
