@@ -126,6 +126,20 @@ def list_orders(
     return list(rows), total
 
 
+def caller_history(session: Session, *, actor: Actor, phone: str, limit: int = 10) -> list[Order]:
+    """Earlier orders from this phone number that the actor may see, newest first (the console shows
+    them while a caller is on the line: "you called about this last week")."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) < 7:
+        return []
+    stmt = select(Order).where(Order.citizen_phone == digits)
+    clause = access.visibility_clause(actor)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    rows = session.scalars(stmt.order_by(Order.received_at.desc(), Order.id.desc()).limit(limit))
+    return list(rows.unique())
+
+
 def check_filters(rt: Runtime, *, actor: Actor, filters: OrderFilter) -> None:
     """Raise ``Invalid`` for a filter that names an unknown status, department or district.
 

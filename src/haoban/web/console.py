@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from haoban.auth.actors import Actor
 from haoban.db import utcnow
@@ -16,9 +16,9 @@ from haoban.orders import access, presenters, queries
 from haoban.orders.access import STAFF_INTAKE_ROLES as INTAKE_ROLES
 from haoban.orders.intake import create_order, register_and_act
 from haoban.orders.schemas import ActionRequest, OrderCreate
-from haoban.web import forms, messages, panels, staff
+from haoban.web import forms, i18n, messages, panels, staff
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime
-from haoban.web.orders import directory_choices
+from haoban.web.orders import bulk_apply, directory_choices
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -171,6 +171,8 @@ def queue(request: Request, page: int = 1) -> Response:
             "done_code": request.query_params.get("code"),
             "dept_groups": staff.department_groups(rt, lang_of(request)),
             "now": now,
+            "bulk_done": [c for c in (request.query_params.get("bulk_done") or "").split(",") if c],
+            "bulk_failed": [c for c in (request.query_params.get("bulk_failed") or "").split(";") if c],
             **directory_choices(rt),
         },
         actor=actor,
@@ -195,3 +197,51 @@ async def merge_all(request: Request) -> Response:
     """Merge all: one press puts a candidate group under its master (each merge through the gate)."""
     form = dict(await request.form())
     return await run_in_threadpool(_merge_all, request, form)
+
+
+@router.get("/console/caller")
+def caller(request: Request, phone: str = "") -> Response:
+    """The incoming number's earlier orders, for the console's caller-history panel (JSON)."""
+    actor = require_actor(request, *INTAKE_ROLES)
+    rt = runtime(request)
+    lang = lang_of(request)
+    with rt.db.read() as session:
+        rows = queries.caller_history(session, actor=actor, phone=phone)
+        items = [presenters.order_summary(o, rt) for o in rows]
+    return JSONResponse(
+        {
+            "orders": [
+                {
+                    "code": o["code"],
+                    "subject": o["subject"],
+                    "status": o["status"],
+                    "status_label": presenters.status_label(o["status"], lang),
+                    "received_at": o["received_at"].astimezone(rt.settings.tz).strftime("%Y-%m-%d"),
+                    "department": staff.dept_name(rt, o["department"], lang),
+                }
+                for o in items
+            ]
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _bulk_dispatch(request: Request, form: Any) -> Response:
+    """Dispatch the ticked orders of the queue to one department (each through the gate, each on its own:
+    one refused order does not undo the others)."""
+    actor = require_actor(request, *INTAKE_ROLES)
+    rt = runtime(request)
+    lang = lang_of(request)
+    codes = [c for c in form.getlist("codes") if isinstance(c, str) and c.strip()][:100]
+    department = str(form.get("department") or "").strip()
+    if not codes or not department:
+        missing = "codes" if not codes else "department"
+        return redirect("/console/queue", error=i18n.translate(f"bulk_missing_{missing}", lang))
+    done, failed = bulk_apply(rt, actor, codes, "dispatch", ActionRequest(department=department), lang)
+    return redirect("/console/queue", bulk_done=",".join(done), bulk_failed=";".join(failed))
+
+
+@router.post("/console/queue/bulk")
+async def bulk_dispatch(request: Request) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(_bulk_dispatch, request, form)

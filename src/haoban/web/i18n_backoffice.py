@@ -127,4 +127,18 @@ BACKOFFICE_STRINGS: dict[str, tuple[str, str]] = {
     "code_short": ("编码", "Code"),
     "tabs_label": ("分类标签", "Tabs"),
     "main_nav": ("主导航", "Main navigation"),
+    # back-office comforts
+    "caller_history": ("来电人历史工单", "This caller's earlier orders"),
+    "caller_history_none": ("这个号码以前没有来过电。", "No earlier orders from this number."),
+    "select": ("选择", "Select"),
+    "select_all": ("全选", "Select all"),
+    "bulk_dispatch_to": ("勾选的工单派往", "Dispatch the ticked orders to"),
+    "bulk_dispatch": ("批量派单", "Dispatch ticked"),
+    "bulk_dispatched": ("已批量派单", "Dispatched"),
+    "bulk_sign": ("批量签收", "Sign ticked"),
+    "bulk_signed": ("已批量签收", "Signed"),
+    "bulk_failed": ("以下工单未完成：", "These orders were not done:"),
+    "bulk_missing_codes": ("请先勾选工单", "Tick some orders first"),
+    "bulk_missing_department": ("请选择承办单位", "Choose a department"),
+    "reply_template": ("答复模板", "Reply template"),
 }

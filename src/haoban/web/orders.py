@@ -11,9 +11,10 @@ from fastapi.responses import Response
 from haoban.auth.actors import Actor
 from haoban.auth.roles import STAFF_ROLES, Role
 from haoban.db import utcnow
-from haoban.errors import Conflict, Forbidden, Invalid
+from haoban.errors import Conflict, Forbidden, Invalid, NotFound
 from haoban.orders import access, attachments, pii, presenters, queries
 from haoban.orders.actions import apply_action
+from haoban.orders.schemas import ActionRequest
 from haoban.orders.workflow import HANDLING_STATUSES
 from haoban.web import forms, i18n, messages, panels, staff
 from haoban.web.application_staff import inbox_tasks
@@ -61,6 +62,25 @@ def failure(request: Request) -> dict[str, str] | None:
     if not q.get("failed"):
         return None
     return {k: q.get(k) or "" for k in ("failed", "code", "field", "error")}
+
+
+def bulk_apply(
+    rt: Any, actor: Actor, codes: list[str], action: str, data: Any, lang: str
+) -> tuple[list[str], list[str]]:
+    """One action on several orders, each in its own transaction through the gate; returns the codes
+    done and "code: why" for the ones refused (in the page's language)."""
+    done: list[str] = []
+    failed: list[str] = []
+    for code in dict.fromkeys(codes):  # each once, in the order ticked
+        try:
+            with rt.db.write() as session:
+                apply_action(session, rt, code=code, action=action, data=data, actor=actor)
+            done.append(code)
+        except (Invalid, Conflict, Forbidden, NotFound) as exc:
+            fields = exc.detail.get("fields", {}) if isinstance(exc, Invalid) else {}
+            why = next(iter(fields.values()), exc.message)
+            failed.append(f"{code}: {messages.localize(why, lang)}")
+    return done, failed
 
 
 def directory_choices(rt: Any) -> dict[str, Any]:
@@ -114,6 +134,9 @@ def order_context(
         "source_label": lambda src: i18n.translate(f"dispatch_source_{src}", lang_of(request)),
         "dept_label": lambda code: staff.dept_name(rt, code, lang_of(request)),
         "district_label": staff.district_name(rt, detail.get("district"), lang_of(request)),
+        "reply_templates": staff.reply_templates(detail.get("category"), detail.get("department_name") or "")
+        if "reply" in detail["allowed_actions"]
+        else [],
         "back": safe_next(request.query_params.get("back"), ""),
         **directory_choices(rt),
     }
@@ -223,6 +246,26 @@ def inbox(request: Request, tab: str = "to_sign", page: int = 1) -> Response:
             "done_code": request.query_params.get("code"),
             "done_message": done_message(request, lang),
             "failure": failure(request),
+            "bulk_done": [c for c in (request.query_params.get("bulk_done") or "").split(",") if c],
+            "bulk_failed": [c for c in (request.query_params.get("bulk_failed") or "").split(";") if c],
         },
         actor=actor,
     )
+
+
+def _bulk_sign(request: Request, form: Any) -> Response:
+    """Sign the ticked orders of the inbox at once (each through the gate, each on its own)."""
+    actor = require_actor(request, Role.HANDLER)
+    rt = runtime(request)
+    lang = lang_of(request)
+    codes = [c for c in form.getlist("codes") if isinstance(c, str) and c.strip()][:100]
+    if not codes:
+        return redirect("/inbox?tab=to_sign", bulk_failed=i18n.translate("bulk_missing_codes", lang))
+    done, failed = bulk_apply(rt, actor, codes, "sign", ActionRequest(), lang)
+    return redirect("/inbox?tab=to_sign", bulk_done=",".join(done), bulk_failed=";".join(failed))
+
+
+@router.post("/inbox/bulk_sign")
+async def bulk_sign(request: Request) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(_bulk_sign, request, form)
