@@ -12,6 +12,7 @@ from haoban.auth.rbac import require_role
 from haoban.auth.roles import CALL_CENTRE, READ_CONFIG_ROLES
 from haoban.deps import ActorDep, OptionalRecordId, RecordId, RuntimeDep
 from haoban.dispatch import catalogue, emergency
+from haoban.dispatch.departments import active_departments, department_candidates
 from haoban.dispatch.gazetteer import find_district
 from haoban.dispatch.models import DispatchCorrection
 from haoban.dispatch.routing import DispatchRequest
@@ -165,6 +166,9 @@ def explain(rt: RuntimeDep, actor: ActorDep, data: ExplainIn) -> dict[str, Any]:
     )
     decision = rt.dispatcher.decide(request)
     trace = rt.router.explain(request)
+    ranked = department_candidates(
+        router=rt.router, departments=active_departments(directory), request=request, decision=decision
+    )
     return {
         "decision": {
             "outcome": decision.outcome,
@@ -181,6 +185,7 @@ def explain(rt: RuntimeDep, actor: ActorDep, data: ExplainIn) -> dict[str, Any]:
             for r, why in trace
         ],
         "district_from_text": from_text,
+        "departments": [{"code": c.code, "score": round(c.score, 4), "reason": c.reason} for c in ranked],
     }
 
 

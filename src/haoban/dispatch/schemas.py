@@ -77,9 +77,19 @@ class TraceStep(BaseModel):
     why_not: str | None
 
 
+class DepartmentCandidateOut(BaseModel):
+    code: str
+    score: float = Field(description="likelihood score; 0 for departments no signal points to")
+    reason: str = Field(description="why it is suggested (empty when score is 0)")
+
+
 class ExplainOut(BaseModel):
     decision: DecisionOut
     trace: list[TraceStep]
+    departments: list[DepartmentCandidateOut] = Field(
+        default=[],
+        description="every active department once, the likeliest first (pickers pre-select the first)",
+    )
     district_from_text: str | None = Field(
         default=None, description="the district the text names (gazetteer) when none was given: its code"
     )

@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse, Response
 
 from haoban.auth.actors import Actor
 from haoban.db import utcnow
-from haoban.dispatch.routing import TRANSFER_TARGETS
+from haoban.dispatch.departments import active_departments, candidates_for_stored
+from haoban.dispatch.routing import TRANSFER_TARGETS, DispatchRequest
 from haoban.errors import Conflict, Forbidden, Invalid, NotFound
 from haoban.orders import access, presenters, queries
 from haoban.orders.access import STAFF_INTAKE_ROLES as INTAKE_ROLES
@@ -137,6 +138,21 @@ async def register(request: Request) -> Response:
     return await run_in_threadpool(_register, request, form)
 
 
+def dispatch_request(o: Any, rt: Any) -> DispatchRequest:
+    """What the router sees of a registered order (to rank the departments for the queue)."""
+    district = rt.directory.districts_by_id.get(o.district_id) if o.district_id else None
+    category = rt.directory.categories_by_id.get(o.category_id) if o.category_id else None
+    return DispatchRequest(
+        subject=o.subject,
+        content=o.content,
+        order_type=o.order_type,
+        received_at=o.received_at,
+        district_code=district.code if district else None,
+        address=o.address,
+        category_code=category.code if category else None,
+    )
+
+
 @router.get("/console/queue")
 def queue(request: Request, page: int = 1) -> Response:
     actor = require_actor(request, *INTAKE_ROLES)
@@ -154,7 +170,17 @@ def queue(request: Request, page: int = 1) -> Response:
             order="oldest",  # a queue is worked in arrival order: the longest waiting first
         )
         items = [presenters.order_detail(o, rt, actor=actor, now=now) for o in rows]
-        for item in items:
+        departments = active_departments(rt.directory)
+        for o, item in zip(rows, items, strict=True):
+            # The likeliest departments first in the picker, the first one pre-selected.
+            ranked = candidates_for_stored(
+                router=rt.router,
+                departments=departments,
+                request=dispatch_request(o, rt),
+                suggestions=item["dispatch"]["suggestions"],
+            )
+            item["dept_groups"] = staff.ranked_department_groups(rt, lang_of(request), ranked)
+            item["dept_first"] = ranked[0].code if ranked and ranked[0].score > 0 else None
             item["similar"] = panels.similar_orders(session, rt, code=item["code"], actor=actor)
             item["merge_group"] = panels.merge_group(item, item["similar"])
     return render(

@@ -193,6 +193,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "no_transfer": ("（不转接）", "(no transfer)"),
     "auto_dispatch": ("自动派单", "Automatic dispatch"),
     "suggestion": ("派单建议", "Dispatch suggestion"),
+    "dept_suggested": ("建议部门（按可能性）", "Suggested (most likely first)"),
     "suggestion_empty": ("输入诉求内容后显示派单建议。", "Type the appeal to see a dispatch suggestion."),
     "kb": ("知识库", "Knowledge base"),
     "kb_use": ("用作答复", "Use as answer"),

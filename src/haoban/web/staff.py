@@ -86,6 +86,23 @@ def reply_templates(category_path: str | None, department: str) -> list[str]:
     return [t.replace("{department}", department or "") for t in texts]
 
 
+def ranked_department_groups(
+    rt: Any, lang: str, candidates: list[Any], *, top: int = 5
+) -> list[dict[str, Any]]:
+    """The picker's groups with the likeliest departments first (a "suggested" group of up to ``top``
+    with a score), then the usual groups without them: every department still appears once."""
+    groups = department_groups(rt, lang)
+    first = [c.code for c in candidates if c.score > 0][:top]
+    if not first:
+        return groups
+    by_code = {d["code"]: d for g in groups for d in g["depts"]}
+    suggested = [by_code[c] for c in first if c in by_code]
+    taken = {d["code"] for d in suggested}
+    rest = [{**g, "depts": [d for d in g["depts"] if d["code"] not in taken]} for g in groups]
+    head = {"kind": "suggested", "label": i18n.translate("dept_suggested", lang), "depts": suggested}
+    return [head, *(g for g in rest if g["depts"])]
+
+
 def _span(delta: timedelta, lang: str) -> str:
     minutes = int(delta.total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)

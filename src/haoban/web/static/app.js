@@ -70,6 +70,35 @@
       }));
     }
     const box = $("#suggest");
+    // The likeliest departments first in the picker (a "suggested" group), every department once.
+    // When the catalogue would hold the call for a dispatcher, the first one is pre-selected; when a
+    // rule dispatches it, "automatic dispatch" stays chosen (keeps the rule's co-handlers) and names it.
+    const dsel = $("#department", reg);
+    let deptTouched = false;
+    if (dsel) dsel.addEventListener("change", () => { deptTouched = true; });
+    const rankDepartments = (ranked, d) => {
+      if (!dsel) return;
+      let head = $("optgroup.dept-suggested", dsel);
+      if (head) { $$("option", head).forEach((o) => { const home = dsel.querySelector(`optgroup[data-kind="${o.dataset.kind}"]`); if (home) home.append(o); }); head.remove(); }
+      const top = ranked.filter((c) => c.score > 0).slice(0, 5);
+      if (!top.length) return;
+      head = document.createElement("optgroup");
+      head.className = "dept-suggested";
+      head.label = dsel.dataset.suggested || "";
+      top.forEach((c) => {
+        const o = $(`option[value="${CSS.escape(c.code)}"]`, dsel);
+        if (!o) return;
+        o.dataset.kind = o.parentElement.dataset.kind || "";
+        o.title = c.reason || "";
+        head.append(o);
+      });
+      dsel.insertBefore(head, dsel.options[0].nextSibling);
+      const auto = dsel.options[0];
+      auto.dataset.label = auto.dataset.label || auto.textContent;
+      const name = ($(`option[value="${CSS.escape(top[0].code)}"]`, dsel) || {}).textContent || top[0].code;
+      auto.textContent = d.outcome === "dispatch" && d.department ? `${auto.dataset.label} → ${name}` : auto.dataset.label;
+      if (!deptTouched && d.outcome === "hold") dsel.value = top[0].code;
+    };
     const explain = debounce(async () => {
       const text = content.value.trim();
       if (text.length < 4) { box.innerHTML = `<p class="muted">${esc(box.dataset.empty)}</p>`; return; }
@@ -82,6 +111,7 @@
       if (data.district_from_text && !dsel.value) { dsel.value = data.district_from_text; dsel.classList.add("from-text"); }
       $("#suggest-panel").hidden = false;
       const d = data.decision || {};
+      rankDepartments(data.departments || [], d);
       const pct = Math.round((d.confidence || 0) * 100);
       const dept = d.department ? (($(`#department option[value="${CSS.escape(d.department)}"]`) || {}).textContent || d.department) : "";
       const what = d.outcome === "dispatch" ? dept : (d.outcome === "transfer" ? "→ " + esc(d.why || "") : d.outcome);
