@@ -416,6 +416,10 @@ def seed_demo(
     with rt.db.write() as session:
         today = datetime.now(rt.settings.tz).date()
         benefits = seed_demo_city(session, actor=SEEDER, today=today)
+    from haoban.feedback.demo import seed_demo_ratings
+
+    with rt.db.write() as session:
+        seed_demo_ratings(session, rt, today=today)
     total = seed_orders(rt, count=orders, progress=progress)
     total += seed_queue(rt)
     return {"accounts": accounts, "orders": total, "benefits": benefits}

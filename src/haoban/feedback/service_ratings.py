@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import secrets
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ from haoban.feedback.schemas import (
 )
 from haoban.feedback.service import is_bad, rectification_due
 from haoban.notifications.service import enqueue
-from haoban.orders.citizen import mask_phone, normalise_phone, phone_last4
+from haoban.orders.citizen import mask_phone, normalise_phone, phone_last4, track_token
 from haoban.runtime import Runtime
 
 R = Role
@@ -230,6 +231,22 @@ def _subject(session: Session, rt: Runtime, *, code: str, last4: str, lock: bool
         app.submitted_by_name if staffed else None,
         app=app,
     )
+
+
+def proof(session: Session, *, code: str, token: str, secret: str) -> tuple[str, str]:
+    """(code, last4) for a rating page's bookmarkable key (``orders.citizen.track_token``, the tracking
+    links' key); the same NotFound as a wrong guess when it does not match."""
+    code = normalise_code(code)
+    if code.startswith(VISIT_PREFIX):
+        phone = session.scalar(select(ServiceVisit.person_phone).where(ServiceVisit.code == code))
+    else:
+        phone = session.scalar(select(Application.applicant_phone).where(Application.code == code))
+    last4 = phone_last4(phone)
+    if not last4 or not hmac.compare_digest(
+        token.encode(), track_token(secret, code=code, last4=last4).encode()
+    ):
+        raise _missing()
+    return code, last4
 
 
 def _item_view(rt: Runtime, item: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,8 @@ from haoban.catalog import service as catalog
 from haoban.db import utcnow
 from haoban.directory.vocabulary import CHANNEL_LABELS
 from haoban.errors import Invalid, NotFound
+from haoban.feedback import service_ratings
+from haoban.feedback.schemas import RATING_LEVELS
 from haoban.licences import service as licences
 from haoban.web import i18n, staff
 from haoban.web.common import PageRoute, lang_of, render, require_actor, runtime
@@ -94,6 +96,9 @@ def dashboard(request: Request) -> Response:
         benefit_figures = benefits.figures(session, actor=actor)
         catalog_figures = {"m": catalog.metrics(session), "lm": licences.metrics(session)}
         case_figures = case_service.figures(session, actor=actor, now=now)
+        rating_figures = service_ratings.figures(
+            session, rt, actor=actor, start=scope.start, end=scope.end, now=now, lang=lang
+        )
         bundle_figures = bundle_kpis.bundle_figures(session, rt)
         assist = assistance.kpis(session, actor=actor) if actor.role in assistance.KPI_ROLES else None
     if lang == "en":  # English names where the directory has them
@@ -134,6 +139,8 @@ def dashboard(request: Request) -> Response:
             "benefits": benefit_figures,
             "catalog": catalog_figures,
             "cases": case_figures,
+            "ratings": rating_figures,
+            "rating_levels": [(k.value, zh, en) for k, (_s, zh, en) in RATING_LEVELS.items()],
             "bundle_figures": bundle_figures,
             "assist": assist,
         },

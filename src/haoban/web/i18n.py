@@ -1016,6 +1016,102 @@ STRINGS.update(
     }
 )
 
+# --- 好差评 for services (haoban.feedback.service_ratings): rating pages, window visits, rectifications ---
+STRINGS.update(
+    {
+        "sr_title": ("办事评价（好差评）", "Rate a service (好差评)"),
+        "sr_lead": (
+            "办件办结后，或在窗口办完事，凭办件编号或窗口评价码和手机号后四位评价一次。差评会转承办部门限期整改，整改结果在此可查。",
+            "Once an application is finished, or after a visit to a window, rate it once with its code and "
+            "the last four digits of your phone. A bad rating goes to the department to put right by a "
+            "deadline; the result shows here.",
+        ),
+        "sr_rate": ("评价本次服务", "Rate this service"),
+        "sr_rate_lead": (
+            "非常满意、满意、基本满意为好评；不满意、非常不满意为差评，将转承办部门整改。",
+            "Very satisfied, satisfied and basically satisfied are good ratings; unsatisfied and very "
+            "unsatisfied are bad ratings, which the department must put right.",
+        ),
+        "sr_code": ("办件编号 / 窗口评价码", "Application or visit code"),
+        "sr_what": ("办理事项", "Service"),
+        "sr_next": ("下一步", "Next"),
+        "sr_not_found": (
+            "没有与此编号和手机号后四位相符的办件或窗口办事记录。请核对后重试。",
+            "No application or window visit matches this code and phone digits. Check them and try again.",
+        ),
+        "sr_not_finished": (
+            "办件尚未办结，办结后即可评价。",
+            "You can rate the application once it is finished.",
+        ),
+        "sr_aspects": ("评价内容", "What it is about"),
+        "sr_aspects_hint": ("（可多选）", "(choose any)"),
+        "sr_item": ("评价的事项", "Which item"),
+        "sr_item_all": ("整件事", "The whole application"),
+        "sr_item_hint": (
+            "差评请选择具体事项，以便由承办部门整改。",
+            "For a bad rating, choose the item so its department can put it right.",
+        ),
+        "sr_comment": ("意见建议", "Comments"),
+        "sr_result": ("整改结果", "What was done"),
+        "sr_rect_opened": ("已转承办部门整改：", "Sent to the department to put right:"),
+        "sr_rect_due": ("整改期限", "due"),
+        "sr_visits_title": ("窗口办事评价码", "Visit codes for rating"),
+        "sr_visits_lead": (
+            "办完事后登记本次办事，把评价码或二维码交给办事群众，由其凭手机号后四位评价。",
+            "After serving someone, register the visit and hand them its code or QR code; they rate it with "
+            "the last four digits of their phone.",
+        ),
+        "sr_visit_new": ("登记本次办事", "Register a visit"),
+        "sr_item_served": ("办理事项（事项编码）", "Item served (catalogue code)"),
+        "sr_person_phone": ("办事人手机号", "The person's phone"),
+        "sr_channel": ("办理渠道", "Channel"),
+        "sr_visit_register": ("生成评价码", "Make the rating code"),
+        "sr_slip": ("评价码", "Rating slip"),
+        "sr_slip_lead": (
+            "请办事群众扫码或访问链接，输入手机号后四位进行评价。",
+            "The person scans the code or opens the link and enters the last four digits of their phone.",
+        ),
+        "sr_qr": ("评价二维码", "Rating QR code"),
+        "sr_rects_title": ("办事差评整改", "Service rectifications"),
+        "sr_rects_lead": (
+            "办件和窗口办事收到的差评：承办部门限期答复整改情况，督办员审核；审核通过后评价人可见整改结果。",
+            "Bad ratings of applications and window visits: the department answers by the deadline, a "
+            "supervisor reviews; once accepted, the rater sees the result.",
+        ),
+        "sr_st_open": ("待整改", "To put right"),
+        "sr_st_answered": ("待审核", "To review"),
+        "sr_st_closed": ("已办结", "Closed"),
+        "sr_escalated": ("超期督办", "Escalated"),
+        "sr_answer": ("整改情况", "What was done"),
+        "sr_review": ("审核", "Review"),
+        "sr_review_note": ("审核意见", "Review note"),
+        "sr_accept": ("通过，办结", "Accept and close"),
+        "sr_reject": ("退回重新整改", "Send back"),
+        "sr_saved": ("已保存。", "Saved."),
+        "sr_ch_online": ("网上办", "Online"),
+        "sr_ch_window": ("窗口办", "At a window"),
+        "sr_ch_assisted": ("帮代办", "Assisted"),
+        "sr_figures": ("办事好差评", "Service ratings (好差评)"),
+        "sr_ratings": ("评价数", "Ratings"),
+        "sr_good_rate": ("好评率", "Good ratings"),
+        "sr_average": ("平均分", "Mean score"),
+        "sr_bad": ("差评", "Bad ratings"),
+        "sr_rect_open": ("整改中", "Being put right"),
+        "sr_rect_overdue": ("整改超期", "Overdue"),
+        "sr_rect_closed": ("整改办结", "Put right"),
+        "sr_by_departments": ("按部门", "By department"),
+        "sr_by_items": ("按事项", "By item"),
+        "sr_by_clerks": ("按窗口人员", "By window clerk"),
+        "sr_by_channels": ("按渠道", "By channel"),
+        "sr_figures_note": (
+            "所选期间内收到的办件和窗口办事评价；好评率 = (非常满意 + 满意 + 基本满意) ÷ 评价数。",
+            "Ratings of applications and window visits given in the period; good ratings = (very satisfied "
+            "+ satisfied + basically satisfied) ÷ ratings.",
+        ),
+        "sr_rate_link": ("办件和窗口办事评价（好差评）", "Rate an application or a window visit"),
+    }
+)
+
 # urgency_normal, urgency_urgent: the words of ``directory.vocabulary``, for templates' t("urgency_…").
 STRINGS.update({f"urgency_{k}": v for k, v in URGENCY_LABELS.items()})
 # the staff pages' words of issue 13 (console, queue, inbox, board, admin, dashboard)

@@ -32,6 +32,7 @@ from haoban.web import (
     orders,
     photos,
     portal,
+    ratings,
     services,
     tourism,
     window,
@@ -253,5 +254,6 @@ for _module in (
     application_staff,
     bundle_process,
     window,
+    ratings,
 ):
     router.include_router(_module.router)
