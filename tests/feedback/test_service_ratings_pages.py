@@ -110,7 +110,9 @@ def test_the_portal_rates_a_window_visit_and_shows_the_result(
     assert 'id="svc-rect-answer"' in result.text and "已增设取号窗口" in result.text
     en = client.get(link + "&lang=en")
     assert "What was done" in en.text and "整改结果" not in en.text
-    assert client.get(link.split("?k=")[0] + "?k=" + "0" * 24).status_code == 404  # a forged key reads like a wrong guess
+    assert (
+        client.get(link.split("?k=")[0] + "?k=" + "0" * 24).status_code == 404
+    )  # a forged key reads like a wrong guess
 
 
 def test_a_bad_rating_of_a_bundle_asks_which_item(installed: Runtime, api: Any, client: Any) -> None:
