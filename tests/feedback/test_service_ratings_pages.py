@@ -180,3 +180,25 @@ def test_the_dashboard_shows_the_service_rating_section(installed: Runtime, api:
     assert "service_ratings_clerks.csv" in section and "窗口人员 周敏" in section and "帮代办" in section
     en = client.get("/dashboard?lang=en")
     assert "Service ratings" in en.text and "By window clerk" in en.text
+
+
+def test_the_applicants_timeline_offers_the_rating_once_finished(
+    installed: Runtime, api: Any, client: Any
+) -> None:
+    from tests.applications.conftest import apply
+
+    running = apply(api).json()["code"]
+    page = client.get(f"/portal/applications/{running}", params={"p": APP_LAST4})
+    assert page.status_code == 200 and 'id="app-rating"' not in page.text
+    code = finished_application(api)
+    page = client.get(f"/portal/applications/{code}", params={"p": APP_LAST4})
+    assert page.status_code == 200 and 'id="svc-rate-form"' in page.text and HUKOU_ITEM in page.text
+    _forms_carry_csrf(page.text)
+    r = client.post(
+        "/portal/rate-service",
+        data={"code": code, "phone_last4": APP_LAST4, "level": "satisfied", "aspects": ["guide"]},
+    )
+    assert r.status_code == 200 and 'id="svc-rated"' in r.text
+    page = client.get(f"/portal/applications/{code}", params={"p": APP_LAST4})
+    assert 'id="svc-rated"' in page.text and "svc-rate-form" not in page.text
+    assert any("您的评价：满意" in li for li in page.text.split("<li"))  # and in the timeline

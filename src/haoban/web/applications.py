@@ -313,6 +313,10 @@ def timeline(request: Request, code: str) -> Response:
         )
     ctx["new"] = request.query_params.get("new") == "1"
     ctx["done"] = request.query_params.get("done")
+    if ctx["a"].get("ended_at"):  # finished: the 好差评 form, or the rating given and its rectification
+        from haoban.web import ratings  # the rating pages import the portal's, which import these
+
+        ctx.update(ratings.rating_context(rt, code=ctx["a"]["code"], last4=last4))
     return render(request, "bundle_track.html", ctx, actor=None)
 
 

@@ -17,15 +17,29 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from haoban.catalog import service as catalog
+from haoban.deps import client_address
 from haoban.errors import Conflict, DomainError, Invalid, NotFound, RateLimited
 from haoban.feedback import service_ratings
 from haoban.feedback.schemas import ASPECTS, RATING_LEVELS, SERVICE_CHANNELS, ServiceRatingIn
 from haoban.orders.citizen import track_token
+from haoban.ratelimit import check_rate
 from haoban.web import forms
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime
-from haoban.web.portal import _track_allowed
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def _track_allowed(request: Request) -> bool:
+    """The citizens' look-up allowance, shared with the portal's tracking and the API's ratings (scope
+    ``track``, ``track_rate_per_minute``); not imported from the portal's pages, which import these."""
+    rt = runtime(request)
+    try:
+        check_rate(
+            rt.db, scope="track", client=client_address(request), limit=rt.settings.track_rate_per_minute
+        )
+    except RateLimited:
+        return False
+    return True
 
 
 def _message(exc: DomainError, lang: str) -> str:
