@@ -134,3 +134,18 @@ def test_console_lists_the_likeliest_departments_first_while_typing(browser: Any
     assert len(values) == len(set(values))
     b.assert_clean()
     b.close()
+
+
+def test_department_accuracy_maps_labels_through_the_catalogue() -> None:
+    from haoban.dispatch.evaluation import department_accuracy
+
+    depts = {"城乡建设": "zjj", "环境保护": "sthj", "交通运输": "jtj", "卫生计生": "wjw"}
+    truth = ["城乡建设", "环境保护", "交通运输", "未知类"]
+    top = [
+        ["城乡建设", "环境保护"],
+        ["交通运输", "卫生计生", "环境保护"],
+        ["卫生计生", "城乡建设", "环境保护"],
+        ["x"],
+    ]
+    got = department_accuracy(truth, top, depts)
+    assert got == {"dept_n": 3, "dept_unrouted": 1, "dept_top1": 1 / 3, "dept_top3": 2 / 3}

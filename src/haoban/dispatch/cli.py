@@ -169,6 +169,25 @@ def _class_table(per_class: dict[str, dict[str, float]], title: str) -> Table:
     return table
 
 
+def _catalogue_departments() -> dict[str, str]:
+    """Label → department: the shipped catalogue's category-only dispatch rules (demo/city.yaml)."""
+    import yaml
+
+    from haoban import demo
+
+    city = yaml.safe_load((Path(demo.__file__).parent / "city.yaml").read_text(encoding="utf-8"))
+    out: dict[str, str] = {}
+    for r in city.get("rules", []):
+        if (
+            r.get("category_code")
+            and r.get("department_code")
+            and not r.get("keywords")
+            and not r.get("district_code")
+        ):
+            out.setdefault(r["category_code"], r["department_code"])
+    return out
+
+
 @app.command()
 def evaluate(
     data: Annotated[Path, typer.Option("--data", help="Labelled CSV/XLSX to evaluate on.")],
@@ -182,7 +201,7 @@ def evaluate(
 
     rows = _read(data)
     clf = _load_model(model)
-    result = run_evaluation(clf, rows)
+    result = run_evaluation(clf, rows, label_departments=_catalogue_departments())
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
         return
@@ -194,6 +213,11 @@ def evaluate(
         + (f", {result['n'] - result['n_scored']} with unknown labels" if result["unknown_labels"] else "")
     )
     out.print(f"accuracy {result['accuracy']:.4f}   macro-F1 {result['macro_f1']:.4f}")
+    if result.get("dept_top1") is not None:
+        out.print(
+            f"department (category → department through the catalogue): top-1 {result['dept_top1']:.4f}   "
+            f"top-3 {result['dept_top3']:.4f}   ({result['dept_n']} rows, {result['dept_unrouted']} unrouted)"
+        )
     share, precision = result["auto_dispatch_share"], result["auto_dispatch_precision"]
     out.print(
         f"auto-dispatched at threshold {result['threshold']:.3f}: {share:.1%}"

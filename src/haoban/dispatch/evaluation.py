@@ -17,7 +17,35 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_
 from haoban.dispatch.classifier import TextClassifier
 
 
-def evaluate(clf: TextClassifier, rows: Sequence[tuple[str, str]]) -> dict[str, Any]:
+def department_accuracy(
+    truth: Sequence[str], top: Sequence[Sequence[str]], label_departments: dict[str, str]
+) -> dict[str, Any]:
+    """Department-level routing accuracy: each label becomes a department through the catalogue.
+
+    ``top`` holds each row's predicted labels, most likely first. top-1: the first label's department is
+    the true label's; top-3: the true department is among the first three labels' departments. Rows whose
+    true label the catalogue does not route are left out (counted in ``dept_unrouted``).
+    """
+    hit1 = hit3 = n = 0
+    for label, guesses in zip(truth, top, strict=True):
+        want = label_departments.get(label)
+        if want is None:
+            continue
+        n += 1
+        depts = [label_departments.get(g) for g in guesses]
+        hit1 += bool(depts) and depts[0] == want
+        hit3 += want in depts[:3]
+    return {
+        "dept_n": n,
+        "dept_unrouted": len(truth) - n,
+        "dept_top1": hit1 / n if n else None,
+        "dept_top3": hit3 / n if n else None,
+    }
+
+
+def evaluate(
+    clf: TextClassifier, rows: Sequence[tuple[str, str]], *, label_departments: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Scores of `clf` on (text, label) rows.
 
     Keys: n (rows given), n_scored (rows with a known label), accuracy, macro_f1, weighted_f1,
@@ -25,6 +53,8 @@ def evaluate(clf: TextClassifier, rows: Sequence[tuple[str, str]]) -> dict[str, 
     support}}, confusion {labels, matrix (rows true, columns predicted)}, unknown_labels
     {label: count}, auto_dispatch_share / auto_dispatch_precision (predictions above the
     threshold), threshold, model_version. Scores are None when no row has a known label.
+    With ``label_departments`` (label → department through the catalogue) also department accuracy:
+    dept_top1, dept_top3, dept_n, dept_unrouted (see ``department_accuracy``).
     """
     known = set(clf.labels)
     unknown = Counter(label for _, label in rows if label not in known)
@@ -32,6 +62,7 @@ def evaluate(clf: TextClassifier, rows: Sequence[tuple[str, str]]) -> dict[str, 
     truth: list[str] = []
     predicted: list[str] = []
     confident: list[bool] = []
+    top3: list[list[str]] = []
     latencies: list[float] = []
     if scored:
         clf.predict(scored[0][0])  # warm-up: the segmenter's dictionary loads on first use
@@ -41,6 +72,7 @@ def evaluate(clf: TextClassifier, rows: Sequence[tuple[str, str]]) -> dict[str, 
         latencies.append((time.perf_counter() - start) * 1000)
         truth.append(label)
         predicted.append(prediction.label)
+        top3.append([sg.label for sg in prediction.suggestions[:3]])
         confident.append(prediction.confident)
 
     result: dict[str, Any] = {
@@ -86,4 +118,6 @@ def evaluate(clf: TextClassifier, rows: Sequence[tuple[str, str]]) -> dict[str, 
         auto_dispatch_share=float(c.mean()),
         auto_dispatch_precision=float((t[c] == p[c]).mean()) if c.any() else None,
     )
+    if label_departments is not None:
+        result.update(department_accuracy(truth, top3, label_departments))
     return result
