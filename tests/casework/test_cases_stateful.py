@@ -98,6 +98,10 @@ def make_machine(rt: Any, seen: set[tuple[str, str]]) -> type[RuleBasedStateMach
             t = workflow.BY_ACTION[action]
             if t.decision_field:
                 fields[t.decision_field] = pick.choice(t.decisions)
+                if "unsatisfied" in t.decisions and (case.status, "ledger") not in self.taken:
+                    # Only an unsatisfied follow-up opens solved → ledger; steer towards it until that
+                    # pair has been taken, so coverage does not hang on one random pick.
+                    fields[t.decision_field] = "unsatisfied"
             return fields
 
         @precondition(lambda self: len(self.codes) < 8)

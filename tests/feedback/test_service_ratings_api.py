@@ -74,6 +74,9 @@ def test_bad_input_is_refused_with_the_field_named(installed: Runtime, api: Any)
     assert r.status_code == 422 and "level" in r.text
     r = rate(api, code, "满意", last4=APP_LAST4, aspects=["颜值"])
     assert r.status_code == 422 and "aspect" in r.text
+    for odd in ([{"a": 1}], [["attitude"]], [3]):  # found by schemathesis: these gave 500
+        r = rate(api, code, "满意", last4=APP_LAST4, aspects=odd)
+        assert r.status_code == 422 and "aspect" in r.text, odd
     r = rate(api, code, "满意", last4=APP_LAST4, item="not-an-item")
     assert r.status_code == 422 and r.json()["fields"]["item"].startswith("one of")
     # A 差评 of a bundle of several departments must name the item, so one department puts it right.

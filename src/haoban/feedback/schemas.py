@@ -182,7 +182,10 @@ class ServiceRatingIn(RatingIn):
             return v
         out = []
         for a in v:
-            key = ASPECT_BY_LABEL.get(a.strip(), a.strip()) if isinstance(a, str) else a
+            if not isinstance(a, str):
+                kind = type(a).__name__
+                raise ValueError(f"each aspect is a text, got {kind}; aspects are: {', '.join(ASPECTS)}")
+            key = ASPECT_BY_LABEL.get(a.strip(), a.strip())
             if key not in ASPECTS:
                 raise ValueError(f"unknown aspect {a!r}; aspects are: {', '.join(ASPECTS)}")
             if key not in out:
