@@ -8,6 +8,7 @@ channels from ``directory.vocabulary``, roles from ``auth.roles`` — not from h
 from __future__ import annotations
 
 from haoban.directory.vocabulary import URGENCY_LABELS
+from haoban.web.i18n_a11y import A11Y_STRINGS
 from haoban.web.i18n_backoffice import BACKOFFICE_STRINGS
 
 LANGS = ("zh", "en")
@@ -1116,6 +1117,7 @@ STRINGS.update(
 STRINGS.update({f"urgency_{k}": v for k, v in URGENCY_LABELS.items()})
 # the staff pages' words of issue 13 (console, queue, inbox, board, admin, dashboard)
 STRINGS.update(BACKOFFICE_STRINGS)
+STRINGS.update(A11Y_STRINGS)
 
 EVENT_LABELS: dict[str, tuple[str, str]] = {
     "photos": ("上传照片", "Photos added"),

@@ -26,6 +26,7 @@ from haoban.web import (
     benefits,
     board,
     bundle_process,
+    care,
     cases,
     console,
     dashboard,
@@ -255,5 +256,6 @@ for _module in (
     bundle_process,
     window,
     ratings,
+    care,
 ):
     router.include_router(_module.router)
