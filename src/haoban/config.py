@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # attribution. Empty: no tiles, the map draws places on a plain background and works offline.
     map_tiles: str = ""
     map_attribution: str = ""
+    # What {s} in the tile template takes, in turn (天地图: "01234567"; most servers: "abc").
+    map_subdomains: str = "abc"
     # Spoken guides: the espeak-ng voice (cmn = Mandarin), where generated audio is kept (a shared volume
     # when several machines run jobs), and how often the job speaks guides not cached yet.
     tourism_voice: str = "cmn"

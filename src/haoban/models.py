@@ -51,6 +51,7 @@ from haoban.licences.models import Licence, LicenceUse
 from haoban.notifications.models import DeliveredMessage, OutboxMessage
 from haoban.open311.models import Open311Client, Open311Request
 from haoban.orders.models import (
+    CitizenCode,
     CodeCounter,
     Order,
     OrderAttachment,
@@ -88,6 +89,7 @@ __all__ = [
     "CaseEvent",
     "CaseMeeting",
     "Category",
+    "CitizenCode",
     "CodeCounter",
     "Company",
     "DataKeyCheck",

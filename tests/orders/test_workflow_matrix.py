@@ -76,7 +76,7 @@ SPEC: dict[str, tuple[set[str | None], dict[str, str | None], set[str], bool]] =
     "merge": (
         {"registered", "pending_dispatch", "dispatched"},
         {"": "merged"},
-        {"operator", "dispatcher", "supervisor"},
+        {"operator", "dispatcher", "supervisor", "system"},  # system: a citizen's +1 on the portal
         False,
     ),
     "follow_master": ({"merged"}, {"": "callback"}, {"system"}, False),

@@ -36,6 +36,23 @@ HENGYANG_DISTRICTS: tuple[str, ...] = (
     "常宁市",
 )
 
+# Where each district's seat lies (WGS-84, approximate: a map's starting points and the district of a
+# pin, not a boundary). A city replaces these with its own.
+DISTRICT_CENTRES: dict[str, tuple[float, float]] = {
+    "珠晖区": (26.894, 112.650),
+    "雁峰区": (26.868, 112.613),
+    "石鼓区": (26.926, 112.598),
+    "蒸湘区": (26.912, 112.567),
+    "南岳区": (27.255, 112.738),
+    "衡阳县": (26.970, 112.370),
+    "衡南县": (26.745, 112.678),
+    "衡山县": (27.230, 112.868),
+    "衡东县": (27.081, 112.953),
+    "祁东县": (26.797, 112.090),
+    "耒阳市": (26.422, 112.860),
+    "常宁市": (26.421, 112.399),
+}
+
 # Short forms people write for a district. 衡山 is left out on purpose: it usually means the
 # mountain (南岳衡山), which lies in 南岳区, not 衡山县; 衡阳 alone is the city.
 _DISTRICT_ALIASES: dict[str, str] = {

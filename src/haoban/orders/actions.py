@@ -24,7 +24,7 @@ from haoban.dispatch.models import DispatchCorrection
 from haoban.dispatch.routing import TRANSFER_TARGETS
 from haoban.errors import Conflict, Invalid, NotFound
 from haoban.notifications.service import enqueue
-from haoban.orders import access, events, gate, workflow
+from haoban.orders import access, events, gate, presenters, workflow
 from haoban.orders.gate import Step
 from haoban.orders.models import Order, OrderCoHandler
 from haoban.orders.schemas import ActionRequest
@@ -81,7 +81,31 @@ def apply_action(
         raise Conflict("someone else changed this order at the same moment; reload and try again") from None
     if action == "review_reply" and decision == "approve":
         _fan_out_to_merged(step)
+    _progress_sms(step)
     return order
+
+
+# Steps the citizen hears of by SMS, in the tracking page's words (the answer and the approved reply
+# send their own message with the text; a call-back only when it closes the appeal).
+PROGRESS_SMS = frozenset({"dispatch", "sign", "reopen", "close", "merge", "callback"})
+
+
+def _progress_sms(step: Step) -> None:
+    o = step.order
+    if step.action not in PROGRESS_SMS or not o.citizen_phone:
+        return
+    if step.action == "callback" and o.status != Status.CLOSED:
+        return
+    words = presenters.citizen_step(step.action, o.status)[0]
+    enqueue(
+        _session(step),
+        channel="sms",
+        recipient=o.citizen_phone,
+        subject="12345",
+        body=f"【12345】您的诉求（编号 {o.code}）进度：{words}。",
+        order_id=o.id,
+        dedupe_key=f"progress:{o.code}:{o.event_count}",
+    )
 
 
 # --- effects ------------------------------------------------------------------------------------

@@ -189,3 +189,20 @@ class OrderAttachment(Base):
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     thumb: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CitizenCode(Base):
+    """A one-time code texted to a phone so its owner can list their appeals ("my appeals").
+
+    Neither the phone nor the code is stored: keyed hashes of both (``haoban.orders.mine``)."""
+
+    __tablename__ = "citizen_codes"
+    __table_args__ = (Index("ix_citizen_codes_phone_created", "phone_hash", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

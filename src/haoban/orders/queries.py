@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -237,3 +238,59 @@ def master_of(session: Session, *, code: str, last4: str) -> dict[str, Any]:
     if "master_view" not in view:
         raise NotFound("this appeal was not merged into another")
     return view["master_view"]
+
+
+# Open orders another caller may join ("this is mine too"): the merge transition's master states.
+JOINABLE = frozenset(workflow.OPEN_STATUSES - {Status.CALLBACK, Status.MERGED})
+
+
+def open_near(session: Session, *, latitude: float, longitude: float, km: float, limit: int = 5) -> list[str]:
+    """Codes of open orders pinned within ``km`` of a point, nearest first (a box, then the distance)."""
+    dlat = km / 111.0
+    dlon = km / (111.0 * max(0.1, math.cos(math.radians(latitude))))
+    rows = session.execute(
+        select(Order.code, Order.latitude, Order.longitude).where(
+            Order.status.in_([s.value for s in JOINABLE]),
+            Order.master_id.is_(None),
+            Order.latitude.between(latitude - dlat, latitude + dlat),
+            Order.longitude.between(longitude - dlon, longitude + dlon),
+        )
+    ).all()
+
+    def dist(r: Any) -> float:
+        return math.hypot(r.latitude - latitude, (r.longitude - longitude) * math.cos(math.radians(latitude)))
+
+    return [r.code for r in sorted(rows, key=dist)[:limit]]
+
+
+def public_summaries(session: Session, *, codes: list[str]) -> list[dict[str, Any]]:
+    """What anyone may see of open orders offered to join: no words, no caller; how many called."""
+    if not codes:
+        return []
+    orders = session.scalars(
+        select(Order).where(Order.code.in_(codes), Order.status.in_([s.value for s in JOINABLE]))
+    ).unique()
+    by_code = {o.code: o for o in orders}
+    ids = [o.id for o in by_code.values()]
+    merged: dict[int, int] = {}
+    if ids:
+        stmt = select(Order.master_id, func.count()).where(Order.master_id.in_(ids)).group_by(Order.master_id)
+        merged = {m: int(n) for m, n in session.execute(stmt).all()}
+    out = []
+    for code in codes:
+        o = by_code.get(code)
+        if o is None:
+            continue
+        out.append(
+            {
+                "id": o.id,
+                "code": o.code,
+                "status": o.status,
+                "category": o.category.name if o.category else None,
+                "district": o.district.name if o.district else None,
+                "district_en": o.district.name_en if o.district else None,
+                "received_at": o.received_at,
+                "callers": 1 + merged.get(o.id, 0),
+            }
+        )
+    return out

@@ -354,10 +354,12 @@ TRANSITIONS: tuple[Transition, ...] = (
         "merge",
         {S.REGISTERED, S.PENDING_DISPATCH, S.DISPATCHED},
         S.MERGED,
-        {R.OPERATOR, R.DISPATCHER, R.SUPERVISOR},
+        # The system: a citizen's "this is mine too" on the portal joins their new appeal to an open one.
+        {R.OPERATOR, R.DISPATCHER, R.SUPERVISOR, R.SYSTEM},
         required=("master",),
         label=("并单", "Merge"),
-        description="A duplicate goes under a master order and follows it.",
+        description="A duplicate goes under a master order and follows it (the system does it when a "
+        "citizen says on the portal that an open appeal is theirs too).",
     ),
     _t(
         "follow_master",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
@@ -99,7 +100,7 @@ def security_headers(scope: Any) -> list[tuple[bytes, bytes]]:
         (b"x-content-type-options", b"nosniff"),
         (b"x-frame-options", b"DENY"),
         (b"referrer-policy", b"same-origin"),
-        (b"content-security-policy", CSP),
+        (b"content-security-policy", csp_for(scope)),
         (b"cross-origin-opener-policy", b"same-origin"),
     ]
     if scope.get("scheme") == "https":
@@ -113,3 +114,26 @@ CSP = (
     b"font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; "
     b"base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+def tile_origin(template: str) -> str | None:
+    """The origin of a map tile URL template, as a CSP source: ``https://t{s}.tianditu.gov.cn/...`` →
+    ``https://*.tianditu.gov.cn``. None for an empty or unusable template."""
+    m = re.match(r"^(https?)://([^/?#]+)", template.strip())
+    if not m:
+        return None
+    host = re.sub(r"^[^.]*\{s\}[^.]*", "*", m.group(2))
+    if not re.fullmatch(r"(\*\.)?[A-Za-z0-9.-]+(:\d+)?", host):
+        return None
+    return f"{m.group(1)}://{host}"
+
+
+def csp_for(scope: Any) -> bytes:
+    """The policy, with the city's map tile server allowed as an image source when one is set."""
+    app = scope.get("app")
+    rt = getattr(getattr(app, "state", None), "runtime", None)
+    tiles = getattr(getattr(rt, "settings", None), "map_tiles", "") or ""
+    origin = tile_origin(tiles) if tiles else None
+    if origin is None:
+        return CSP
+    return CSP.replace(b"img-src 'self' data: blob:;", f"img-src 'self' data: blob: {origin};".encode())

@@ -510,6 +510,43 @@ STRINGS.update(
         "pt_master_status": ("合并后的办理状态", "Status of the joined appeal"),
         "pt_back_mine": ("返回我的诉求", "Back to my appeal"),
         "ph_title": ("照片", "Photos"),
+        "my_title": ("我的诉求", "My appeals"),
+        "my_lead": (
+            "输入您提交诉求时留的手机号，我们会发送一条验证码短信，验证后即可查看该号码提交的全部诉求。",
+            "Enter the phone number you gave with your appeals; we text you a code, and with it you see "
+            "every appeal filed with that number.",
+        ),
+        "my_send": ("发送验证码", "Text me a code"),
+        "my_sent": (
+            "如果该号码提交过诉求，验证码短信已发送到",
+            "If this number filed appeals, a code was texted to",
+        ),
+        "my_code": ("短信验证码", "Code from the text message"),
+        "my_show": ("查看我的诉求", "Show my appeals"),
+        "my_again": ("换一个号码或重新获取验证码", "Another number, or a new code"),
+        "my_for": ("手机号", "Phone"),
+        "my_none": ("该号码没有诉求记录。", "No appeals for this number."),
+        "my_leave": ("退出", "Leave"),
+        "mp_label": ("选择地点的地图", "Map to pick the place"),
+        "mp_hint": (
+            "在地图上点一下标出地点，或在上面输入地址从提示中选择；所在区县会自动填写，请核对。",
+            "Tap the map to mark the place, or type an address above and pick a suggestion; the district "
+            "is filled in for you: check it.",
+        ),
+        "mp_suggestions": ("地址提示", "Address suggestions"),
+        "nb_title": ("附近已有相同的诉求", "Open appeals about the same thing nearby"),
+        "nb_lead": (
+            "如果其中一件就是您要反映的问题，点“这也是我的问题”：您的诉求会并入该件一起办理，答复和回访同样给您。",
+            "If one of these is your problem too, press “This is mine too”: your appeal joins it, and its "
+            "reply and call-back reach you as well.",
+        ),
+        "nb_join": ("这也是我的问题 (+1)", "This is mine too (+1)"),
+        "nb_callers": ("{n} 人反映", "{n} reported"),
+        "nb_joined": (
+            "您的诉求已并入附近同一问题的诉求一起办理，答复和回访同样会给您。",
+            "Your appeal joined the open appeal about the same problem; "
+            "its reply and call-back reach you too.",
+        ),
         "ph_add": ("照片（可选）", "Photos (optional)"),
         "ph_hint": (
             "最多 4 张 JPEG 或 PNG，每张不超过 8 MB；照片中的拍摄信息会被清除。",

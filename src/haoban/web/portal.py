@@ -2,30 +2,41 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy import select
 
-from haoban.auth.actors import CITIZEN_ACTOR
+from haoban.auth.actors import CITIZEN_ACTOR, SYSTEM_ACTOR
 from haoban.deps import client_address
+from haoban.directory.models import District
 from haoban.directory.vocabulary import TYPE_LABELS, OrderType
+from haoban.dispatch.gazetteer import DISTRICT_CENTRES, default_gazetteer
 from haoban.errors import Conflict, Invalid, NotFound, RateLimited
 from haoban.feedback import service as feedback
 from haoban.feedback.schemas import RATING_LEVELS, RatingIn
 from haoban.hotspots import service as hotspots
 from haoban.orders import attachments, queries
-from haoban.orders.citizen import track_token
+from haoban.orders import mine as mine_codes
+from haoban.orders.actions import apply_action
+from haoban.orders.citizen import mask_phone, track_token
 from haoban.orders.intake import create_order
-from haoban.orders.schemas import OrderCreate
+from haoban.orders.models import Order
+from haoban.orders.presenters import status_label
+from haoban.orders.schemas import ActionRequest, OrderCreate
 from haoban.ratelimit import check_rate
 from haoban.responses import JSON
 from haoban.web import forms, photos
 from haoban.web.common import PageRoute, lang_of, redirect, render, runtime
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+log = logging.getLogger(__name__)
 
 # Per client address and minute: filing is rarer than tracking.
 FILE_RATE_PER_MINUTE = 10
@@ -63,6 +74,9 @@ def _portal(request: Request, *, status_code: int = 200, **ctx: Any) -> Response
         "errors": {},
         "track_values": {},
         "track_errors": {},
+        "tiles": rt.settings.map_tiles,
+        "attribution": rt.settings.map_attribution,
+        "subdomains": rt.settings.map_subdomains,
     }
     base.update(ctx)
     return render(request, "portal.html", base, status_code=status_code, actor=None)
@@ -124,12 +138,15 @@ def _file(request: Request, form: dict[str, Any], files: list[tuple[str, bytes]]
                     origin="citizen",
                     uploaded_by=CITIZEN_ACTOR.name,
                 )
+            joined = _join(session, rt, code=created.code, ref=values.get("join", ""))
     except Invalid as exc:
         return _portal(
             request, values=values, errors=exc.detail.get("fields", {}), message=exc.message, status_code=422
         )
     phone = str(getattr(data, "citizen_phone", "") or "").replace("-", "")
     key = track_token(rt.settings.secret_key, code=created.code, last4=phone[-4:])
+    if joined:
+        return redirect(f"/portal/filed/{created.code}", k=key, joined="1")
     return redirect(f"/portal/filed/{created.code}", k=key)
 
 
@@ -178,12 +195,12 @@ def citizen_photo(request: Request, code: str, attachment_id: int) -> Response:
 def filed(request: Request, code: str) -> Response:
     """The receipt: a GET, so reloading it never files the appeal twice."""
     code, last4 = _proof(request, code)
-    return render(
-        request,
-        "portal_filed.html",
-        {"code": code, "track_href": track_url(request, code, last4)},
-        actor=None,
-    )
+    ctx = {
+        "code": code,
+        "track_href": track_url(request, code, last4),
+        "joined": request.query_params.get("joined") == "1",
+    }
+    return render(request, "portal_filed.html", ctx, actor=None)
 
 
 def _track(request: Request, form: dict[str, Any]) -> Response:
@@ -337,3 +354,256 @@ def _rate(request: Request, form: dict[str, Any]) -> Response:
 async def rate(request: Request) -> Response:
     form = dict(await request.form())
     return await run_in_threadpool(_rate, request, form)
+
+
+# --- the map: the gazetteer's places, the district of a pin or an address ------------------------------
+
+
+def place_items(rt: Any, q: str = "") -> tuple[list[dict[str, Any]], str | None]:
+    """The gazetteer's places with a position (a district at its seat; a street or town at its
+    district's), those whose name meets ``q`` when given, and the district ``q`` names."""
+    with rt.db.read() as session:
+        english = dict(session.execute(select(District.code, District.name_en)).all())
+    gaz = default_gazetteer()
+    by_name = {d.name: d for d in rt.directory.districts_by_id.values()}
+    items: list[dict[str, Any]] = []
+    for name, district_name in gaz.entries.items():
+        kind, centre, d = gaz.kinds.get(name), DISTRICT_CENTRES.get(district_name), by_name.get(district_name)
+        if centre is None or d is None or kind == "alias":
+            continue
+        if (q and not (name in q or q in name)) or (not q and kind != "district"):
+            continue
+        items.append(
+            {
+                "name": name,
+                "name_en": english.get(d.code) if kind == "district" else None,
+                "kind": kind,
+                "district": d.code,
+                "district_name": d.name,
+                "district_en": english.get(d.code),
+                "latitude": centre[0],
+                "longitude": centre[1],
+            }
+        )
+    found = gaz.find(q) if q else None
+    district = by_name[found.district].code if found and found.district in by_name else None
+    items.sort(key=lambda p: (p["kind"] != "district", -len(p["name"]), p["name"]))
+    return items, district
+
+
+@router.get("/portal/places")
+def places(request: Request, q: str = "") -> Response:
+    """For the map and the address search: places, and the district an address names."""
+    items, district = place_items(runtime(request), q.strip()[:100])
+    return JSON({"items": items[:30], "district": district})
+
+
+# --- nearby open appeals, and "this is mine too" (+1) ---------------------------------------------------
+
+
+def join_ref(secret: str, order_id: int) -> str:
+    """A reference to an open appeal offered as "this is mine too": not its code (codes are the
+    citizens' secrets), and signed, so a form cannot name just any order."""
+    mac = hmac.new(secret.encode(), f"join|{order_id}".encode(), hashlib.sha256).hexdigest()[:20]
+    return f"{order_id}.{mac}"
+
+
+def _ref_order(secret: str, ref: str) -> int | None:
+    head = ref.split(".", 1)[0]
+    if not head.isdigit() or not hmac.compare_digest(join_ref(secret, int(head)).encode(), ref.encode()):
+        return None
+    return int(head)
+
+
+def _join(session: Any, rt: Any, *, code: str, ref: str) -> bool:
+    """The citizen's new appeal joins an open one as another caller (并单): it follows that order, gets
+    its reply and its own call-back. False (the appeal stays on its own) when the other one closed."""
+    master_id = _ref_order(rt.settings.secret_key, ref) if ref else None
+    master = session.scalar(select(Order.code).where(Order.id == master_id)) if master_id else None
+    if master is None:
+        return False
+    try:
+        with session.begin_nested():
+            apply_action(
+                session,
+                rt,
+                code=code,
+                action="merge",
+                data=ActionRequest(master=master, comment="市民确认为同一问题 (+1)"),
+                actor=SYSTEM_ACTOR,
+            )
+    except (Invalid, Conflict) as exc:
+        log.info("portal +1 not joined: %s", exc.message)
+        return False
+    return True
+
+
+def _float(value: Any) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if out == out and abs(out) <= 180 else None
+
+
+def _nearby(request: Request, body: dict[str, Any]) -> JSON:
+    """Open appeals about the same problem at the same place (the incident matching) or pinned close by:
+    only what the public may see (category, place, district, day, progress, how many reported it),
+    never a caller's words or code, each with a signed ref for "this is mine too"."""
+    text = str(body.get("text") or "").strip()[:2000]
+    lat, lon = _float(body.get("latitude")), _float(body.get("longitude"))
+    if (len(text) < 6 and lat is None) or not _track_allowed(request):
+        return JSON({"items": []})
+    rt = runtime(request)
+    lang = lang_of(request)
+    district = str(body.get("district") or "") or None
+    found: dict[str, dict[str, Any]] = {}
+    with rt.db.read() as session:
+        if len(text) >= 6:
+            try:
+                hits = hotspots.check_duplicates(session, rt, text=text, district=district, limit=5)
+            except Invalid:
+                hits = {"candidates": []}
+            for c in hits["candidates"]:
+                if c.get("mergeable"):
+                    reasons = {r["signal"]: r["detail"] for r in c["reasons"]}
+                    found[c["code"]] = {"place": reasons.get("place"), "problem": reasons.get("problem")}
+        if lat is not None and lon is not None:
+            for code in queries.open_near(session, latitude=lat, longitude=lon, km=NEARBY_KM, limit=5):
+                found.setdefault(code, {"place": None, "problem": None})
+        rows = queries.public_summaries(session, codes=list(found)[:5])
+    items = []
+    for row in rows:
+        extra = found[row["code"]]
+        items.append(
+            {
+                "ref": join_ref(rt.settings.secret_key, row["id"]),
+                "category": row["category"],
+                "place": extra["place"],
+                "problem": extra["problem"],
+                "district": (row["district_en"] if lang == "en" else row["district"]) or row["district"],
+                "received": row["received_at"].astimezone(rt.settings.tz).strftime("%Y-%m-%d"),
+                "status": status_label(row["status"], lang),
+                "callers": row["callers"],
+            }
+        )
+    return JSON({"items": items})
+
+
+NEARBY_KM = 0.3
+
+
+@router.post("/portal/nearby")
+async def nearby(request: Request) -> Response:
+    try:
+        body = await request.json()
+    except ValueError:
+        body = {}
+    return await run_in_threadpool(_nearby, request, body if isinstance(body, dict) else {})
+
+
+# --- "my appeals": every appeal filed with a phone, after a one-time code texted to it ----------------
+
+MINE_COOKIE = "haoban_mine"
+MINE_PENDING_COOKIE = "haoban_mine_phone"  # the phone a code was asked for, until it is verified
+
+
+def _mine_page(request: Request, *, status_code: int = 200, **ctx: Any) -> Response:
+    return render(request, "portal_mine.html", {"values": {}, "errors": {}, **ctx}, status_code=status_code)
+
+
+@router.get("/portal/mine")
+def mine(request: Request) -> Response:
+    rt = runtime(request)
+    secret = rt.settings.secret_key
+    phone = mine_codes.session_phone(secret, request.cookies.get(MINE_COOKIE))
+    if phone is not None:
+        with rt.db.read() as session:
+            appeals = mine_codes.appeals_of(session, phone=phone)
+        for a in appeals:
+            a["href"] = track_url(request, a["code"], a.pop("last4"))
+        return _mine_page(request, appeals=appeals, masked=mask_phone(phone))
+    pending = mine_codes.session_phone(secret, request.cookies.get(MINE_PENDING_COOKIE))
+    step = "verify" if pending and request.query_params.get("sent") == "1" else "phone"
+    return _mine_page(request, step=step, masked=mask_phone(pending) if pending else None)
+
+
+def _mine_code(request: Request, form: dict[str, Any]) -> Response:
+    rt = runtime(request)
+    lang = lang_of(request)
+    values = forms.clean(form)
+    try:
+        phone = mine_codes.phone_of(values.get("phone", ""))
+    except Invalid:
+        message = "请输入有效的手机号码" if lang == "zh" else "Enter a valid mobile number"
+        return _mine_page(request, step="phone", values=values, errors={"phone": message}, status_code=422)
+    check_rate(
+        rt.db,
+        scope="mine",
+        client=client_address(request),
+        limit=MINE_CODES_PER_MINUTE,
+        message="too many codes asked from your address; wait a minute",
+    )
+    with rt.db.write() as session:
+        mine_codes.request_code(session, secret=rt.settings.secret_key, phone=phone)
+    response = redirect("/portal/mine", sent="1")
+    pending = mine_codes.session_value(rt.settings.secret_key, phone=phone)
+    response.set_cookie(MINE_PENDING_COOKIE, pending, max_age=900, httponly=True, samesite="lax")
+    return response
+
+
+MINE_CODES_PER_MINUTE = 3
+
+
+@router.post("/portal/mine/code")
+async def mine_code(request: Request) -> Response:
+    form = dict(await request.form())
+    return await run_in_threadpool(_mine_code, request, form)
+
+
+def _mine_verify(request: Request, form: dict[str, Any]) -> Response:
+    rt = runtime(request)
+    lang = lang_of(request)
+    secret = rt.settings.secret_key
+    phone = mine_codes.session_phone(secret, request.cookies.get(MINE_PENDING_COOKIE))
+    if phone is None:
+        return redirect("/portal/mine")
+    if not _track_allowed(request):
+        raise RateLimited("too many tries from your address; wait a minute and try again")
+    code = forms.clean(form).get("code", "")
+    with rt.db.write() as session:
+        ok = bool(code) and mine_codes.verify(session, secret=secret, phone=phone, code=code)
+    if not ok:
+        wrong = "验证码不正确或已过期" if lang == "zh" else "The code is wrong or has expired"
+        return _mine_page(
+            request, step="verify", masked=mask_phone(phone), errors={"code": wrong}, status_code=422
+        )
+    response = redirect("/portal/mine")
+    response.set_cookie(
+        MINE_COOKIE,
+        mine_codes.session_value(secret, phone=phone),
+        max_age=1800,
+        httponly=True,
+        samesite="lax",
+    )
+    response.delete_cookie(MINE_PENDING_COOKIE)
+    return response
+
+
+@router.post("/portal/mine/verify")
+async def mine_verify(request: Request) -> Response:
+    form = dict(await request.form())
+    return await run_in_threadpool(_mine_verify, request, form)
+
+
+@router.get("/portal/mine/code")
+@router.get("/portal/mine/verify")
+def back_to_mine(request: Request) -> Response:
+    return redirect("/portal/mine")
+
+
+@router.post("/portal/mine/leave")
+def mine_leave(request: Request) -> Response:
+    response = redirect("/portal/mine")
+    response.delete_cookie(MINE_COOKIE)
+    return response
