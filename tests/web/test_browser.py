@@ -201,6 +201,8 @@ def test_journey_file_dispatch_handle_approve_track_dashboard(browser: Any, live
     assert "犬主承诺" in citizen.page.inner_text("#track-reply")
     citizen.page.click("#btn-rate")  # no level chosen: the error sits next to the choice
     assert citizen.page.is_visible("#err-level")
+    # ... and focus moved to the choice, so a phone scrolls to it (issue 13)
+    assert citizen.page.evaluate("document.activeElement.name") == "level"
     citizen.page.check("input[name=level][value=very_satisfied]")
     citizen.page.fill("#rate-comment", "处理及时，谢谢")
     citizen.page.click("#btn-rate")
