@@ -149,6 +149,7 @@ def create_app(
     from haoban.catalog.api import router as catalog_router
     from haoban.directory.api import router as directory_router
     from haoban.dispatch.api import router as dispatch_router
+    from haoban.federation.api import router as federation_router
     from haoban.feedback.api import router as feedback_router
     from haoban.hotspots.api import router as hotspots_router
     from haoban.knowledge.api import router as knowledge_router
@@ -183,6 +184,7 @@ def create_app(
         ops_router,
         open311_router,
         open311_admin_router,
+        federation_router,
     ):
         app.include_router(router)
 

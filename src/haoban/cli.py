@@ -23,6 +23,7 @@ from haoban.cliutil import console, err, fail
 from haoban.dispatch import cli as dispatch_cli
 from haoban.dispatch.classifier import TextClassifier
 from haoban.dispatch.training import load_default
+from haoban.federation.cli import app as federation_app
 from haoban.hotspots.cli import app as hotspots_app
 from haoban.jobs.cli import app as jobs_app
 from haoban.knowledge.cli import app as knowledge_app
@@ -56,6 +57,7 @@ app.add_typer(licences_app, name="licences")
 app.add_typer(open311_app, name="open311")
 app.add_typer(apps_app, name="applications")
 app.add_typer(bundles_app, name="bundles")
+app.add_typer(federation_app, name="federation")
 
 
 def load_classifier(rt) -> None:  # type: ignore[no-untyped-def]

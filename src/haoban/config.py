@@ -100,6 +100,18 @@ class Settings(BaseSettings):
     benefits_match_seconds: float = Field(default=3600.0, gt=0)
     benefits_pay_seconds: float = Field(default=300.0, gt=0)
     benefits_payer: str = "table"
+    # Federation (跨省通办, 12345 transfers between cities): this instance's region code (行政区划代码)
+    # and name, where its Ed25519 private key is kept (default <data_dir>/federation_ed25519.key; create
+    # it with `haoban federation keygen`), how far a message's timestamp may be from this clock, how
+    # often the outbox is delivered, and the retry back-off (base × 2^n seconds, capped).
+    federation_region: str = Field(default="430400", pattern=r"^\d{6,12}$")
+    federation_name: str = "衡阳市"
+    federation_key_file: Path | None = None
+    federation_skew_seconds: int = Field(default=300, ge=5, le=3600)
+    federation_seconds: float = Field(default=10.0, gt=0)
+    federation_backoff_seconds: float = Field(default=5.0, gt=0)
+    federation_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    federation_timeout_seconds: float = Field(default=10.0, gt=0)
 
     @field_validator("timezone")
     @classmethod

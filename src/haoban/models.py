@@ -36,6 +36,16 @@ from haoban.casework.models import (
 from haoban.catalog.models import ItemMaterial, ServiceItem
 from haoban.directory.models import Category, Department, District
 from haoban.dispatch.models import DispatchCorrection, DispatchRule, DispatchRuleRevision
+from haoban.federation.models import (
+    Agreement,
+    CrossCase,
+    CrossCaseEvent,
+    InboxEntry,
+    Nonce,
+    OutboxEntry,
+    Partner,
+    Refusal,
+)
 from haoban.feedback.models import (
     Rating,
     Rectification,
@@ -73,6 +83,7 @@ from haoban.tourism.models import (
 )
 
 __all__ = [
+    "Agreement",
     "Application",
     "ApplicationCodeCounter",
     "ApplicationDelivery",
@@ -92,6 +103,8 @@ __all__ = [
     "CitizenCode",
     "CodeCounter",
     "Company",
+    "CrossCase",
+    "CrossCaseEvent",
     "DataKeyCheck",
     "DeliveredMessage",
     "Department",
@@ -102,6 +115,7 @@ __all__ = [
     "EmploymentRecord",
     "Grant",
     "GrantEvent",
+    "InboxEntry",
     "Insurance",
     "ItemMaterial",
     "JobFailure",
@@ -111,6 +125,7 @@ __all__ = [
     "LoginEvent",
     "LoginThrottle",
     "MatchRun",
+    "Nonce",
     "Open311Client",
     "Open311Request",
     "Order",
@@ -118,7 +133,9 @@ __all__ = [
     "OrderCoHandler",
     "OrderEvent",
     "OrderVote",
+    "OutboxEntry",
     "OutboxMessage",
+    "Partner",
     "Payment",
     "PersonalDataView",
     "Place",
@@ -128,6 +145,7 @@ __all__ = [
     "Rating",
     "Rectification",
     "ReformProposal",
+    "Refusal",
     "ReplyScore",
     "Resident",
     "ServiceItem",

@@ -1,0 +1,161 @@
+"""Federation endpoints: the signed-message endpoint partners post to, this instance's public identity,
+and the admin's partners, agreements, outbox and refusals; cross-region cases and their dashboard."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from haoban.auth.rbac import require_role
+from haoban.deps import ActorDep, RuntimeDep, client_address
+from haoban.federation import flows, protocol, service
+from haoban.federation.schemas import (
+    Accepted,
+    AgreementEnd,
+    AgreementIn,
+    AgreementOut,
+    CaseOut,
+    DashboardRow,
+    IdentityOut,
+    NoteIn,
+    OutboxOut,
+    PartnerIn,
+    PartnerOut,
+    QueuedOut,
+    RefusalOut,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["federation"])
+
+
+@router.get(
+    "/federation/identity", response_model=IdentityOut, summary="This instance's region and public key"
+)
+def identity(rt: RuntimeDep) -> dict[str, Any]:
+    return service.identity(rt.settings)
+
+
+@router.post(
+    "/federation/messages",
+    response_model=Accepted,
+    summary="Receive a signed message from a partner instance",
+    description='Body: {"message": {...}, "signature": base64 Ed25519 over the canonical message}. '
+    "Refusals: 400 malformed / wrong_recipient / unknown_kind, 401 bad_signature / expired, 403 "
+    "unknown_partner / out_of_agreement, 409 replay, 425 out_of_order (retry later).",
+)
+async def receive(rt: RuntimeDep, request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    return await run_in_threadpool(protocol.receive, rt, raw, address=client_address(request))
+
+
+@router.get("/admin/federation/partners", response_model=list[PartnerOut], summary="Partner instances")
+def partners(rt: RuntimeDep, actor: ActorDep) -> list[dict[str, Any]]:
+    with rt.db.read() as session:
+        return service.list_partners(session, actor=actor)
+
+
+@router.post(
+    "/admin/federation/partners", response_model=PartnerOut, summary="Register or update a partner (admin)"
+)
+def save_partner(rt: RuntimeDep, actor: ActorDep, data: PartnerIn) -> dict[str, Any]:
+    with rt.db.write() as session:
+        return service.save_partner(
+            session, actor=actor, own_region=rt.settings.federation_region, **data.model_dump()
+        )
+
+
+@router.get("/admin/federation/agreements", response_model=list[AgreementOut], summary="Agreements")
+def agreements(rt: RuntimeDep, actor: ActorDep) -> list[dict[str, Any]]:
+    with rt.db.read() as session:
+        return service.list_agreements(session, actor=actor)
+
+
+@router.post(
+    "/admin/federation/agreements", response_model=AgreementOut, status_code=201, summary="Add an agreement"
+)
+def add_agreement(rt: RuntimeDep, actor: ActorDep, data: AgreementIn) -> dict[str, Any]:
+    with rt.db.write() as session:
+        return service.add_agreement(session, actor=actor, **data.model_dump())
+
+
+@router.post(
+    "/admin/federation/agreements/{agreement_id}/end",
+    response_model=AgreementOut,
+    summary="End an agreement on a day (agreements are never deleted)",
+)
+def end_agreement(rt: RuntimeDep, actor: ActorDep, agreement_id: int, data: AgreementEnd) -> dict[str, Any]:
+    with rt.db.write() as session:
+        return service.end_agreement(session, actor=actor, agreement_id=agreement_id, on=data.valid_to)
+
+
+@router.get("/admin/federation/outbox", response_model=list[OutboxOut], summary="Messages to partners")
+def outbox(
+    rt: RuntimeDep,
+    actor: ActorDep,
+    status: Annotated[str | None, Query(pattern="^(pending|delivered|refused)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    with rt.db.read() as session:
+        return service.list_outbox(session, actor=actor, status=status, limit=limit)
+
+
+@router.post(
+    "/admin/federation/outbox/{entry_id}/retry",
+    response_model=OutboxOut,
+    summary="Send a refused message again",
+)
+def retry(rt: RuntimeDep, actor: ActorDep, entry_id: int) -> dict[str, Any]:
+    with rt.db.write() as session:
+        return service.retry_outbox(session, actor=actor, entry_id=entry_id)
+
+
+@router.get("/admin/federation/refusals", response_model=list[RefusalOut], summary="Messages turned away")
+def refusals(
+    rt: RuntimeDep, actor: ActorDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[dict[str, Any]]:
+    with rt.db.read() as session:
+        return service.list_refusals(session, actor=actor, limit=limit)
+
+
+@router.get(
+    "/federation/cases", response_model=list[CaseOut], summary="Cross-region cases with their timeline"
+)
+def cases(
+    rt: RuntimeDep, actor: ActorDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[dict[str, Any]]:
+    with rt.db.read() as session:
+        return service.list_cases(session, actor=actor, limit=limit)
+
+
+@router.get(
+    "/federation/dashboard",
+    response_model=list[DashboardRow],
+    summary="Cross-region cases per partner and mode",
+)
+def dashboard(rt: RuntimeDep, actor: ActorDep) -> list[dict[str, Any]]:
+    with rt.db.read() as session:
+        return service.dashboard(session, actor=actor)
+
+
+@router.post(
+    "/federation/notes",
+    response_model=QueuedOut,
+    status_code=202,
+    summary="Send a note on a cross-region case",
+)
+def note(rt: RuntimeDep, actor: ActorDep, data: NoteIn) -> dict[str, Any]:
+    require_role(actor, *service.SEND_ROLES)
+    with rt.db.write() as session:
+        msg = flows.send_note(
+            session,
+            rt,
+            partner_region=data.partner,
+            case=data.case,
+            item=data.item,
+            mode=data.mode,
+            text=data.text,
+            author=actor.username,
+        )
+        return {"message_id": msg.message_id, "case": msg.case_key, "seq": msg.seq}
