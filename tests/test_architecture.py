@@ -185,6 +185,12 @@ def test_the_time_zone_is_named_in_settings_only() -> None:
 def test_a_wired_runtime_has_every_domains_hooks(rt: Any) -> None:
     assert rt.hooks.sealed
     assert rt.hooks.topics() == {
-        "before": ["orders.answer"],
-        "after": ["applications.birth_registered", "orders.reply"],
+        "before": ["orders.answer", "orders.transfer_region"],
+        "after": [
+            "applications.*",
+            "applications.birth_registered",
+            "orders.*",
+            "orders.reply",
+            "orders.transfer_region",
+        ],
     }

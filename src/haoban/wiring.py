@@ -15,12 +15,18 @@ import haoban
 from haoban.benefits import hooks as benefits_hooks
 from haoban.config import Settings
 from haoban.db import Database
+from haoban.federation import hooks as federation_hooks
 from haoban.feedback import hooks as feedback_hooks
 from haoban.knowledge import hooks as knowledge_hooks
 from haoban.runtime import Runtime
 from haoban.security.privacy import install_log_masking
 
-REGISTRARS = (feedback_hooks.register, knowledge_hooks.register, benefits_hooks.register)
+REGISTRARS = (
+    feedback_hooks.register,
+    knowledge_hooks.register,
+    benefits_hooks.register,
+    federation_hooks.register,
+)
 
 
 def register_jobs(extra: str = "") -> None:

@@ -61,6 +61,7 @@ FIELDS = st.fixed_dictionaries(
 )
 START = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # Monday 09:00 in the city
 MASTERS = {str(x) for x in workflow.OPEN_STATUSES - {workflow.Status.CALLBACK}}
+FEDERATED = {"transfer_region", "remote_close"}
 ROLES = ["operator", "dispatcher", "supervisor", "admin", "auditor", "lead_handler", "other_handler"]
 
 
@@ -260,7 +261,10 @@ def test_random_action_sequences_respect_and_cover_the_table(rt: Any) -> None:
         ),
     )
     # The run must have taken every move of the table (as the case files record them), not only refusals.
-    table = {(s.value, a) for s, a in workflow.pairs()}
+    # A transfer to another city needs a partner instance to answer: two live instances take those moves
+    # in tests/federation/test_transfers.py. Here no partner is registered, so transfer_region is refused
+    # (and must change nothing, like every refusal).
+    table = {(s.value, a) for s, a in workflow.pairs() if a not in FEDERATED}
     missing = sorted(table - seen, key=str)
     assert missing == [], f"never reached: {missing}"
     assert seen <= table, f"moves outside the table: {sorted(seen - table, key=str)}"

@@ -20,6 +20,13 @@ from haoban.orders import workflow
 from haoban.orders.models import Order
 from tests.builders import CO, LEAD, SITUATIONS, STATUS_OF, actors, make_order
 from tests.conftest import Api
+from tests.federation.partners import PARTNER, seed_partner
+
+
+@pytest.fixture(autouse=True)
+def _partner_city(rt: Any, tmp_path: Any) -> None:
+    seed_partner(rt, tmp_path)
+
 
 OPEN = {"registered", "pending_dispatch", "dispatched", "return_requested", "signed", "replied", "callback"}
 CALL_ROLES = {"operator", "dispatcher", "supervisor", "admin"}
@@ -80,8 +87,15 @@ SPEC: dict[str, tuple[set[str | None], dict[str, str | None], set[str], bool]] =
         False,
     ),
     "follow_master": ({"merged"}, {"": "callback"}, {"system"}, False),
+    "transfer_region": (
+        {"registered", "pending_dispatch"},
+        {"": "region_transferred"},
+        {"operator", "dispatcher", "supervisor"},
+        False,
+    ),
+    "remote_close": ({"region_transferred"}, {"": "closed"}, {"system"}, False),
 }
-INTERNAL = {"follow_master"}
+INTERNAL = {"follow_master", "remote_close"}
 # Situations in which a guard refuses an action its state allows (409 naming the guard).
 GUARDED = {
     ("signed_extension", "request_extension"): "no_extension_pending",
@@ -119,6 +133,7 @@ FIELDS: dict[str, dict[str, Any]] = {
     "archive": {},
     "supervise": {"note": "请加快办理。"},
     "merge": {},  # the master is added per test
+    "transfer_region": {"region": PARTNER},  # a partner city with a 12345 agreement (seeded below)
 }
 DISPATCHED_BEFORE = {
     s for s in SITUATIONS if s not in {"registered", "pending_dispatch", "answered", "transferred", "merged"}

@@ -33,6 +33,7 @@ class Channel(enum.StrEnum):
     EMAIL = "email"
     OPEN311 = "open311"
     TOURISM = "tourism"  # AI游衡阳: a visitor's complaint from a place's page
+    REGION = "region"  # 跨区域转办: transferred from a partner city's 12345
 
 
 # value → (zh, en)
@@ -56,6 +57,7 @@ CHANNEL_LABELS: dict[str, tuple[str, str]] = {
     Channel.WINDOW: ("窗口", "Window"),
     Channel.EMAIL: ("邮件", "Email"),
     Channel.OPEN311: ("Open311", "Open311"),
+    Channel.REGION: ("外地转入", "From another city"),
     Channel.TOURISM: ("AI游衡阳", "Visit Hengyang"),
 }
 # The Chinese type names people type or import ("投诉") → the value.

@@ -3,14 +3,18 @@ and the admin's partners, agreements, outbox and refusals; cross-region cases an
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+from haoban.applications.service import Applicant
 from haoban.auth.rbac import require_role
 from haoban.deps import ActorDep, RuntimeDep, client_address
-from haoban.federation import flows, protocol, service
+from haoban.errors import Invalid
+from haoban.federation import crossregion, flows, protocol, service
 from haoban.federation.schemas import (
     Accepted,
     AgreementEnd,
@@ -18,6 +22,7 @@ from haoban.federation.schemas import (
     AgreementOut,
     CaseOut,
     DashboardRow,
+    FileIn,
     IdentityOut,
     NoteIn,
     OutboxOut,
@@ -25,7 +30,9 @@ from haoban.federation.schemas import (
     PartnerOut,
     QueuedOut,
     RefusalOut,
+    TrackOut,
 )
+from haoban.ratelimit import check_rate
 
 router = APIRouter(prefix="/api/v1", tags=["federation"])
 
@@ -159,3 +166,67 @@ def note(rt: RuntimeDep, actor: ActorDep, data: NoteIn) -> dict[str, Any]:
             author=actor.username,
         )
         return {"message_id": msg.message_id, "case": msg.case_key, "seq": msg.seq}
+
+
+@router.post(
+    "/federation/files",
+    response_model=CaseOut,
+    status_code=202,
+    summary="跨省通办: the receiving window sends an applicant's file to the home region",
+)
+def send_file(rt: RuntimeDep, actor: ActorDep, data: FileIn) -> dict[str, Any]:
+    require_role(actor, *service.SEND_ROLES)
+    materials = {}
+    for key, m in data.materials.items():
+        try:
+            materials[key] = (m.filename, base64.b64decode(m.data, validate=True))
+        except (binascii.Error, ValueError):
+            raise Invalid(
+                "a material is not base64", fields={f"materials.{key}": "base64 of the file"}
+            ) from None
+    with rt.db.write() as session:
+        case = crossregion.send_file(
+            session,
+            rt,
+            partner_region=data.partner,
+            mode=data.mode,
+            bundle=data.bundle,
+            form=data.form,
+            applicant=Applicant(
+                name=data.applicant.name, phone=data.applicant.phone, id_number=data.applicant.id_number
+            ),
+            materials=materials,
+            identity_checked=data.identity_checked,
+            actor=actor,
+            note=data.note,
+        )
+        return service.case_view(session, case)
+
+
+@router.get(
+    "/federation/cases/{case_key}", response_model=CaseOut, summary="One cross-region case and its timeline"
+)
+def case(rt: RuntimeDep, actor: ActorDep, case_key: str) -> dict[str, Any]:
+    with rt.db.read() as session:
+        return service.get_case(session, actor=actor, case_key=case_key)
+
+
+@router.get(
+    "/federation/track/{case_key}",
+    response_model=TrackOut,
+    summary="The applicant follows a cross-region case (case key + last four digits of the phone)",
+)
+def track(
+    rt: RuntimeDep,
+    request: Request,
+    case_key: str,
+    phone_last4: Annotated[str, Query(pattern=r"^\d{4}$")],
+) -> dict[str, Any]:
+    check_rate(
+        rt.db,
+        scope="federation_track",
+        client=client_address(request),
+        limit=rt.settings.track_rate_per_minute,
+    )
+    with rt.db.read() as session:
+        return crossregion.track(session, case_key=case_key, phone_last4=phone_last4)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from haoban.db import utcnow
-from haoban.federation import protocol, service
+from haoban.federation import crossregion, protocol, service, transfers
 from haoban.federation.protocol import Incoming
 from haoban.runtime import Runtime
 
@@ -75,3 +75,4 @@ def _on_note(session: Session, rt: Runtime, msg: Incoming) -> dict[str, Any]:
 
 
 protocol.register(NOTE, _on_note)
+assert transfers and crossregion  # 12345 transfers and 跨省通办 files register their kinds

@@ -143,3 +143,53 @@ class QueuedOut(BaseModel):
     message_id: str
     case: str
     seq: int
+
+
+class MaterialIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str = Field(min_length=1, max_length=200)
+    data: str = Field(description="base64 of the file", max_length=14_000_000)
+
+
+class ApplicantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=50)
+    phone: str = Field(min_length=1, max_length=32)
+    id_number: str | None = Field(default=None, max_length=18)
+
+
+class FileIn(BaseModel):
+    """What the receiving window sends to the home region (跨省通办)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    partner: str = Field(max_length=12, description="the home region's code")
+    mode: str = Field(default="proxy", pattern="^(proxy|online|joint)$")
+    bundle: str = Field(
+        min_length=1, max_length=80, description="the home region's bundle code, e.g. newborn"
+    )
+    form: dict[str, Any]
+    applicant: ApplicantIn
+    materials: dict[str, MaterialIn] = Field(max_length=16)
+    identity_checked: bool = Field(default=False, description="the window checked the ID card (异地代收)")
+    note: str = Field(default="", max_length=500)
+
+
+class TrackStep(BaseModel):
+    at: datetime
+    side: str
+    what: str
+    status: str | None = None
+
+
+class TrackOut(BaseModel):
+    case_key: str
+    item: str
+    mode: str
+    mode_label: str
+    home: str
+    remote_ref: str | None
+    state: str
+    steps: list[TrackStep]

@@ -422,3 +422,11 @@ def list_refusals(session: Session, *, actor: Actor, limit: int = 100) -> list[d
         }
         for r in rows
     ]
+
+
+def get_case(session: Session, *, actor: Actor, case_key: str) -> dict[str, Any]:
+    require_role(actor, *ADMIN_ROLES, *READ_ROLES, *SEND_ROLES)
+    case = session.scalar(select(CrossCase).where(CrossCase.case_key == case_key).order_by(CrossCase.id))
+    if case is None:
+        raise NotFound(f"no cross-region case {case_key!r}")
+    return case_view(session, case)

@@ -90,6 +90,7 @@ class ActionRequest(BaseModel):
     category: str | None = Field(default=None, max_length=300)
     days: int | None = Field(default=None, ge=1, le=60)
     master: str | None = Field(default=None, max_length=24)
+    region: str | None = Field(default=None, max_length=12, description="partner city's region code")
     knowledge_article_id: int | None = None
     expected_version: int | None = Field(
         default=None, description="Optimistic lock: refuse with 409 if the order changed since this version"

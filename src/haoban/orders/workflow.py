@@ -33,6 +33,7 @@ class Status(enum.StrEnum):
     CLOSED = "closed"  # 已办结
     ARCHIVED = "archived"  # 已归档
     MERGED = "merged"  # 已并单: follows its master order
+    REGION_TRANSFERRED = "region_transferred"  # 已跨区域转办: another city handles it
 
 
 STATUS_LABELS: dict[Status, tuple[str, str]] = {
@@ -48,6 +49,7 @@ STATUS_LABELS: dict[Status, tuple[str, str]] = {
     Status.CLOSED: ("已办结", "Closed"),
     Status.ARCHIVED: ("已归档", "Archived"),
     Status.MERGED: ("已并单", "Merged"),
+    Status.REGION_TRANSFERRED: ("已转外地办理", "With another city"),
 }
 
 OPEN_STATUSES: frozenset[Status] = frozenset(
@@ -360,6 +362,25 @@ TRANSITIONS: tuple[Transition, ...] = (
         label=("并单", "Merge"),
         description="A duplicate goes under a master order and follows it (the system does it when a "
         "citizen says on the portal that an open appeal is theirs too).",
+    ),
+    _t(
+        "transfer_region",
+        {S.REGISTERED, S.PENDING_DISPATCH},
+        S.REGION_TRANSFERRED,
+        {R.OPERATOR, R.DISPATCHER, R.SUPERVISOR},
+        required=("region",),
+        label=("跨区域转办", "Transfer to another city"),
+        description="The matter is another city's: the order goes to that partner city's instance, "
+        "whose reply and call-back result come back (haoban.federation).",
+    ),
+    _t(
+        "remote_close",
+        {S.REGION_TRANSFERRED},
+        S.CLOSED,
+        {R.SYSTEM},
+        internal=True,
+        label=("外地办结", "Closed by the other city"),
+        description="The partner city finished the transferred order: its call-back result closes it here.",
     ),
     _t(
         "follow_master",

@@ -49,7 +49,10 @@ BODY_LIMITS: dict[str, int] = {
     "/api/v1/admin/calendar/schedules": 4 * MIB,
     "/api/v1/admin/dispatch/rules.yaml": 4 * MIB,
     "/admin/calendar": 4 * MIB,
-    "/api/v1/catalog/import": 5 * MIB,  # a city's whole service catalogue as CSV / YAML
+    "/api/v1/catalog/import": 5 * MIB,
+    # 跨省通办 files carry the applicant's materials (base64): a partner's message, a window's file.
+    "/api/v1/federation/messages": 48 * MIB,
+    "/api/v1/federation/files": 48 * MIB,  # a city's whole service catalogue as CSV / YAML
 }
 MAX_FORM_FIELDS = 200
 MAX_FORM_FILES = 5

@@ -140,6 +140,7 @@ NAV: list[tuple[str, str, tuple[str, ...] | frozenset[Role] | None]] = [
     ("board", "/board", REVIEW_ROLES),
     ("dashboard", "/dashboard", DASHBOARD_ROLES),
     ("admin", "/admin", READ_CONFIG_ROLES),
+    ("federation", "/federation", (*DASHBOARD_ROLES, Role.WINDOW)),
     ("tour", "/tour", None),
     ("tour_gate", "/tour/gate", GATE_ROLES),
     ("benefits", "/admin/benefits", DASHBOARD_ROLES),

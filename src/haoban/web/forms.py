@@ -61,6 +61,7 @@ ACTION_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "archive": (),
     "supervise": (FieldSpec("note", "textarea"),),
     "merge": (FieldSpec("master", "text"),),
+    "transfer_region": (FieldSpec("region", "text"), FieldSpec("reason", "textarea")),
 }
 # Actions shown as a primary (one-click) button when they need no fields.
 ONE_CLICK = frozenset({"sign", "hold", "archive"})

@@ -137,6 +137,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "decision": ("审核意见", "Decision"),
     "result": ("回访结果", "Result"),
     "target": ("转往", "Transfer to"),
+    "region": ("转往城市（行政区划代码）", "To city (region code)"),
     "master": ("主工单编号", "Master order code"),
     "dec_approve": ("同意", "Approve"),
     "dec_reject": ("驳回", "Reject"),
@@ -1150,6 +1151,65 @@ STRINGS.update(
     }
 )
 
+# Federation (跨省通办, 12345 transfers between cities): web/federation.py and its templates.
+STRINGS.update(
+    {
+        "federation": ("跨省通办", "Cross-region"),
+        "fed_title": ("跨省通办与跨区域转办", "Cross-region cases and transfers"),
+        "fed_admin_title": ("跨省通办：伙伴与协议", "Cross-region: partners and agreements"),
+        "fed_by_partner_mode": ("按伙伴城市和办理模式", "By partner and mode"),
+        "fed_cases": ("最近的跨区域办件", "Recent cross-region cases"),
+        "fed_case": ("跨区域办件", "Cross-region case"),
+        "fed_partner": ("伙伴城市", "Partner"),
+        "fed_partners": ("伙伴城市", "Partner instances"),
+        "fed_mode": ("办理模式", "Mode"),
+        "fed_modes": ("办理模式", "Modes"),
+        "fed_outgoing": ("发出", "Sent"),
+        "fed_incoming": ("收到", "Received"),
+        "fed_open": ("办理中", "Open"),
+        "fed_done": ("已办结", "Done"),
+        "fed_direction": ("方向", "Direction"),
+        "fed_dir_out": ("本地发出", "Sent from here"),
+        "fed_dir_in": ("外地发来", "Received here"),
+        "fed_item": ("事项", "Item"),
+        "fed_items": ("事项（逗号分隔；12345转办填 hotline）", "Items (comma-separated; hotline for 12345)"),
+        "fed_local": ("本地编号", "Our reference"),
+        "fed_remote": ("对方编号", "Their reference"),
+        "fed_state": ("状态", "State"),
+        "fed_state_open": ("办理中", "Open"),
+        "fed_state_done": ("已办结", "Done"),
+        "fed_updated": ("更新时间", "Updated"),
+        "fed_timeline": ("双方共同时间线", "Timeline (both sides)"),
+        "fed_identity": ("本实例身份", "This instance"),
+        "fed_public_key": ("公钥", "Public key"),
+        "fed_no_key": (
+            "尚未生成密钥：运行 haoban federation keygen",
+            "No key yet: run haoban federation keygen",
+        ),
+        "fed_region": ("行政区划代码", "Region code"),
+        "fed_endpoint": ("接口地址", "Endpoint"),
+        "fed_agreements": ("协议", "Agreements"),
+        "fed_add_agreement": ("新增协议", "Add an agreement"),
+        "fed_valid_from": ("生效日期", "Valid from"),
+        "fed_valid_to": ("截止日期（可空）", "Valid to (optional)"),
+        "fed_not_in_force": ("未生效", "Not in force"),
+        "fed_outbox": ("发往伙伴的消息", "Messages to partners"),
+        "fed_kind": ("类型", "Kind"),
+        "fed_status": ("状态", "Status"),
+        "fed_msg_pending": ("待送达", "Pending"),
+        "fed_msg_delivered": ("已送达", "Delivered"),
+        "fed_msg_refused": ("被拒收", "Refused"),
+        "fed_attempts": ("尝试次数", "Attempts"),
+        "fed_error": ("最近错误", "Last error"),
+        "fed_retry": ("重新发送", "Send again"),
+        "fed_refusals": ("拒收的消息", "Refused messages"),
+        "fed_at": ("时间", "At"),
+        "fed_sender": ("发送方", "Sender"),
+        "fed_reason": ("原因", "Reason"),
+        "fed_detail": ("说明", "Detail"),
+    }
+)
+
 # urgency_normal, urgency_urgent: the words of ``directory.vocabulary``, for templates' t("urgency_…").
 STRINGS.update({f"urgency_{k}": v for k, v in URGENCY_LABELS.items()})
 # the staff pages' words of issue 13 (console, queue, inbox, board, admin, dashboard)
@@ -1161,6 +1221,9 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     "register": ("受理登记", "Registered"),
     "escalate_case": ("转办不成事", "Taken on as a difficult-matter case"),
     "absorb": ("并入重复件", "Absorbed a duplicate"),
+    "region_accepted": ("外地已受理", "Accepted by the other city"),
+    "remote_reply": ("外地答复", "The other city replied"),
+    "from_region": ("外地转入", "Transferred from another city"),
 }
 
 

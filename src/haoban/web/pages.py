@@ -30,6 +30,7 @@ from haoban.web import (
     cases,
     console,
     dashboard,
+    federation,
     orders,
     photos,
     portal,
@@ -257,5 +258,6 @@ for _module in (
     window,
     ratings,
     care,
+    federation,
 ):
     router.include_router(_module.router)
