@@ -103,3 +103,64 @@ def test_the_dashboard_shows_cases_per_partner_and_mode(client: Any, rt: Any, tm
     assert client.get("/federation/cases/NOPE").status_code == 404
     _login(client, "h_cgj")
     assert client.get("/federation").status_code == 403
+
+
+def test_the_window_sends_a_file_from_its_page(client: Any, rt: Any, tmp_path: Any) -> None:
+    import json as _json
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from haoban.federation.models import OutboxEntry
+
+    rt.settings.federation_key_file = tmp_path / "k"
+    messages.generate_key(rt.settings.federation_key_file)
+    with rt.db.write() as session:
+        service.save_partner(
+            session,
+            actor=SYSTEM_ACTOR,
+            region="451300",
+            name="来宾市",
+            endpoint="http://127.0.0.1:9",
+            public_key=KEY,
+            own_region="430400",
+        )
+        service.add_agreement(
+            session,
+            actor=SYSTEM_ACTOR,
+            partner="451300",
+            items=["newborn"],
+            modes=["proxy"],
+            valid_from=date(2024, 1, 1),
+        )
+    _login(client, "window")
+    assert client.get("/federation").status_code == 200
+    page = client.get("/federation/send")
+    assert page.status_code == 200 and f'name="{csrf.FIELD}"' in page.text and "来宾市" in page.text
+    fields = {
+        "partner": "451300",
+        "mode": "proxy",
+        "bundle": "newborn",
+        "name": "王强",
+        "phone": "13912345678",
+        "form": _json.dumps({"baby": {"name": "王小禾"}}, ensure_ascii=False),
+        "key_0": "parents_id_cards",
+    }
+    files = {"file_0": ("身份证.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")}
+    unchecked = client.post("/federation/send", data=fields, files=files)
+    assert unchecked.status_code == 422 and 'aria-invalid="true"' in unchecked.text
+    bad_json = client.post(
+        "/federation/send", data={**fields, "form": "{", "identity_checked": "on"}, files=files
+    )
+    assert bad_json.status_code == 422
+    r = client.post(
+        "/federation/send", data={**fields, "identity_checked": "on"}, files=files, follow_redirects=False
+    )
+    assert r.status_code == 303 and r.headers["location"].startswith("/federation/cases/430400-proxy-")
+    shown = client.get(r.headers["location"])
+    assert shown.status_code == 200 and 'id="sent"' in shown.text and "received" in shown.text
+    with rt.db.read() as session:
+        [sent] = session.scalars(select(OutboxEntry)).all()
+        body = _json.loads(sent.body)
+    assert (sent.kind, sent.item, sent.mode) == ("app.file", "newborn", "proxy")
+    assert list(body["materials"]) == ["parents_id_cards"] and body["applicant"]["name"] == "王强"

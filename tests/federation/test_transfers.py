@@ -136,3 +136,22 @@ def _system() -> Any:
     from haoban.auth.actors import SYSTEM_ACTOR
 
     return SYSTEM_ACTOR
+
+
+def test_a_transfer_made_while_the_partner_is_down_arrives_once_when_it_is_back(
+    cities: tuple[Instance, Instance],
+) -> None:
+    a, b = cities
+    r = a.call("POST", "/api/v1/orders", as_="operator", json={"type": "consult", "content": HELD})
+    code = r.json()["code"]
+    b.stop()
+    _act(a, code, "transfer_region", as_="operator", region=b.region)
+    assert a.deliver()["delivered"] == 0
+    assert a.deliver()["delivered"] == 0
+    b.start()
+    assert a.deliver()["delivered"] == 1
+    assert a.deliver()["delivered"] == 0
+    with b.rt.db.read() as session:
+        arrived = session.scalars(select(Order.code).where(Order.external_ref == f"fed:430400:{code}")).all()
+    assert len(arrived) == 1
+    assert _actions(a, code)[-2:] == ["transfer_region", "region_accepted"]

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from haoban.applications.service import Applicant
+from haoban.auth.actors import CITIZEN_ACTOR
 from haoban.auth.rbac import require_role
 from haoban.deps import ActorDep, RuntimeDep, client_address
 from haoban.errors import Invalid
@@ -25,6 +26,7 @@ from haoban.federation.schemas import (
     FileIn,
     IdentityOut,
     NoteIn,
+    OnlineOut,
     OutboxOut,
     PartnerIn,
     PartnerOut,
@@ -168,14 +170,7 @@ def note(rt: RuntimeDep, actor: ActorDep, data: NoteIn) -> dict[str, Any]:
         return {"message_id": msg.message_id, "case": msg.case_key, "seq": msg.seq}
 
 
-@router.post(
-    "/federation/files",
-    response_model=CaseOut,
-    status_code=202,
-    summary="跨省通办: the receiving window sends an applicant's file to the home region",
-)
-def send_file(rt: RuntimeDep, actor: ActorDep, data: FileIn) -> dict[str, Any]:
-    require_role(actor, *service.SEND_ROLES)
+def _materials(data: FileIn) -> dict[str, tuple[str, bytes]]:
     materials = {}
     for key, m in data.materials.items():
         try:
@@ -184,6 +179,18 @@ def send_file(rt: RuntimeDep, actor: ActorDep, data: FileIn) -> dict[str, Any]:
             raise Invalid(
                 "a material is not base64", fields={f"materials.{key}": "base64 of the file"}
             ) from None
+    return materials
+
+
+@router.post(
+    "/federation/files",
+    response_model=CaseOut,
+    status_code=202,
+    summary="跨省通办: the receiving window sends an applicant's file to the home region",
+)
+def send_file(rt: RuntimeDep, actor: ActorDep, data: FileIn) -> dict[str, Any]:
+    require_role(actor, *service.SEND_ROLES)
+    materials = _materials(data)
     with rt.db.write() as session:
         case = crossregion.send_file(
             session,
@@ -230,3 +237,38 @@ def track(
     )
     with rt.db.read() as session:
         return crossregion.track(session, case_key=case_key, phone_last4=phone_last4)
+
+
+@router.post(
+    "/federation/online",
+    response_model=OnlineOut,
+    status_code=202,
+    summary="全程网办: a resident applies online here for an item of a partner region",
+)
+def apply_online(rt: RuntimeDep, request: Request, data: FileIn) -> dict[str, Any]:
+    check_rate(
+        rt.db,
+        scope="federation_online",
+        client=client_address(request),
+        limit=rt.settings.track_rate_per_minute,
+    )
+    if data.mode != "online":
+        raise Invalid("this door is for 全程网办 (mode online)", fields={"mode": "online"})
+    materials = _materials(data)
+    with rt.db.write() as session:
+        case = crossregion.send_file(
+            session,
+            rt,
+            partner_region=data.partner,
+            mode="online",
+            bundle=data.bundle,
+            form=data.form,
+            applicant=Applicant(
+                name=data.applicant.name, phone=data.applicant.phone, id_number=data.applicant.id_number
+            ),
+            materials=materials,
+            identity_checked=False,
+            actor=CITIZEN_ACTOR,
+            note=data.note,
+        )
+        return {"case_key": case.case_key, "home": case.partner.name, "state": case.state}

@@ -193,3 +193,9 @@ class TrackOut(BaseModel):
     remote_ref: str | None
     state: str
     steps: list[TrackStep]
+
+
+class OnlineOut(BaseModel):
+    case_key: str = Field(description="follow it at /api/v1/federation/track/{case_key}?phone_last4=…")
+    home: str
+    state: str

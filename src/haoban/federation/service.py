@@ -39,6 +39,8 @@ HOTLINE_ITEM = "hotline"  # the agreement item that covers 12345 transfers
 READ_ROLES = (*DASHBOARD_ROLES,)
 # Who may send a note or a file to a partner: the hotline, window staff and admins.
 SEND_ROLES = (R.OPERATOR, R.DISPATCHER, R.SUPERVISOR, R.ADMIN, R.WINDOW, R.HANDLER)
+# Who reads cross-region cases and their timelines: the dashboard's readers and the window's staff.
+CASE_ROLES = (*ADMIN_ROLES, *READ_ROLES, R.WINDOW)
 
 
 # --- identity ---------------------------------------------------------------------------------------
@@ -325,14 +327,14 @@ def case_view(session: Session, case: CrossCase) -> dict[str, Any]:
 
 
 def list_cases(session: Session, *, actor: Actor, limit: int = 100) -> list[dict[str, Any]]:
-    require_role(actor, *ADMIN_ROLES, *READ_ROLES)
+    require_role(actor, *CASE_ROLES)
     rows = session.scalars(select(CrossCase).order_by(CrossCase.id.desc()).limit(limit))
     return [case_view(session, c) for c in rows]
 
 
 def dashboard(session: Session, *, actor: Actor) -> list[dict[str, Any]]:
     """Cross-region cases per partner and mode: how many, open, done, in each direction."""
-    require_role(actor, *ADMIN_ROLES, *READ_ROLES)
+    require_role(actor, *CASE_ROLES)
     rows = session.execute(
         select(
             Partner.region,
@@ -425,7 +427,7 @@ def list_refusals(session: Session, *, actor: Actor, limit: int = 100) -> list[d
 
 
 def get_case(session: Session, *, actor: Actor, case_key: str) -> dict[str, Any]:
-    require_role(actor, *ADMIN_ROLES, *READ_ROLES, *SEND_ROLES)
+    require_role(actor, *CASE_ROLES)
     case = session.scalar(select(CrossCase).where(CrossCase.case_key == case_key).order_by(CrossCase.id))
     if case is None:
         raise NotFound(f"no cross-region case {case_key!r}")

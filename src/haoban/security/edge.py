@@ -49,10 +49,11 @@ BODY_LIMITS: dict[str, int] = {
     "/api/v1/admin/calendar/schedules": 4 * MIB,
     "/api/v1/admin/dispatch/rules.yaml": 4 * MIB,
     "/admin/calendar": 4 * MIB,
-    "/api/v1/catalog/import": 5 * MIB,
+    "/api/v1/catalog/import": 5 * MIB,  # a city's whole service catalogue as CSV / YAML
     # 跨省通办 files carry the applicant's materials (base64): a partner's message, a window's file.
     "/api/v1/federation/messages": 48 * MIB,
-    "/api/v1/federation/files": 48 * MIB,  # a city's whole service catalogue as CSV / YAML
+    "/api/v1/federation/files": 48 * MIB,
+    "/api/v1/federation/online": 40 * MIB,
 }
 MAX_FORM_FIELDS = 200
 MAX_FORM_FILES = 5
@@ -94,6 +95,8 @@ UPLOAD_ROUTES: tuple[UploadRoute, ...] = (
         _MATERIAL_BYTES,
     ),
     UploadRoute(re.compile(r"^/applications/[^/]+/materials/?$"), 40 * MIB, 16, _MATERIAL_BYTES),
+    # 跨省通办: the receiving window's page sends an applicant's materials to the home region.
+    UploadRoute(re.compile(r"^/federation/send/?$"), 40 * MIB, 4, _MATERIAL_BYTES, "materials."),
 )
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

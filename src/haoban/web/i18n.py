@@ -1207,6 +1207,25 @@ STRINGS.update(
         "fed_sender": ("发送方", "Sender"),
         "fed_reason": ("原因", "Reason"),
         "fed_detail": ("说明", "Detail"),
+        "fed_send_title": ("跨省通办：异地代收", "Cross-region: receive a file for another region"),
+        "fed_send_help": (
+            "核验申请人身份证件和材料后，将申请表和材料发往办件所属地；办理进度会回到本窗口和申请人。",
+            "Check the applicant's ID and materials, then send the form and materials to the home region; "
+            "its progress comes back here and to the applicant.",
+        ),
+        "fed_send_link": ("异地代收", "Receive a file"),
+        "fed_home_region": ("办件所属地", "Home region"),
+        "fed_bundle": ("事项或一件事编码", "Item or bundle code"),
+        "fed_applicant_name": ("申请人姓名", "Applicant's name"),
+        "fed_applicant_phone": ("申请人手机", "Applicant's phone"),
+        "fed_applicant_id": ("申请人身份证号", "Applicant's ID number"),
+        "fed_form_json": ("申请表（JSON）", "Application form (JSON)"),
+        "fed_materials": ("材料", "Materials"),
+        "fed_material_key": ("材料编码", "Material key"),
+        "fed_identity_checked": ("已核验申请人身份证件原件", "The applicant's ID card was checked"),
+        "fed_note": ("备注", "Note"),
+        "fed_send": ("发送", "Send"),
+        "fed_sent": ("已发出，等待对方受理", "Sent; waiting for the home region to accept it"),
     }
 )
 
