@@ -1,7 +1,7 @@
 """federation: partners, agreements, the signed-message outbox and inbox, nonces, refusals, cross-region cases
 
-Revision ID: 0023_federation
-Revises: 0022_order_attachments
+Revision ID: 0024_federation
+Revises: 0023_open311_clients
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import haoban.db
 
-revision = "0023_federation"
-down_revision = "0022_order_attachments"
+revision = "0024_federation"
+down_revision = "0023_open311_clients"
 branch_labels = None
 depends_on = None
 
