@@ -1,7 +1,7 @@
 """federation: partners, agreements, the signed-message outbox and inbox, nonces, refusals, cross-region cases
 
-Revision ID: 0024_federation
-Revises: 0023_open311_clients
+Revision ID: 0025_federation
+Revises: 0024_periodic_defer_not_older
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import haoban.db
 
-revision = "0024_federation"
-down_revision = "0023_open311_clients"
+revision = "0025_federation"
+down_revision = "0024_periodic_defer_not_older"
 branch_labels = None
 depends_on = None
 
