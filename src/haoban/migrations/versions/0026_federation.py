@@ -1,7 +1,7 @@
 """federation: partners, agreements, the signed-message outbox and inbox, nonces, refusals, cross-region cases
 
-Revision ID: 0025_federation
-Revises: 0024_periodic_defer_not_older
+Revision ID: 0026_federation
+Revises: 0025_encrypted_id_numbers
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import haoban.db
 
-revision = "0025_federation"
-down_revision = "0024_periodic_defer_not_older"
+revision = "0026_federation"
+down_revision = "0025_encrypted_id_numbers"
 branch_labels = None
 depends_on = None
 
