@@ -1,7 +1,7 @@
 """federation: partners, agreements, the signed-message outbox and inbox, nonces, refusals, cross-region cases
 
-Revision ID: 0026_federation
-Revises: 0025_encrypted_id_numbers
+Revision ID: 0027_federation
+Revises: 0026_calendar_schedule_revisions
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import haoban.db
 
-revision = "0026_federation"
-down_revision = "0025_encrypted_id_numbers"
+revision = "0027_federation"
+down_revision = "0026_calendar_schedule_revisions"
 branch_labels = None
 depends_on = None
 
