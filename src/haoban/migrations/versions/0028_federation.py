@@ -1,7 +1,7 @@
 """federation: partners, agreements, the signed-message outbox and inbox, nonces, refusals, cross-region cases
 
-Revision ID: 0027_federation
-Revises: 0026_calendar_schedule_revisions
+Revision ID: 0028_federation
+Revises: 0027_citizen_codes
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import haoban.db
 
-revision = "0027_federation"
-down_revision = "0026_calendar_schedule_revisions"
+revision = "0028_federation"
+down_revision = "0027_citizen_codes"
 branch_labels = None
 depends_on = None
 
