@@ -1058,7 +1058,7 @@ STRINGS.update(
 # --- 好差评 for services (haoban.feedback.service_ratings): rating pages, window visits, rectifications ---
 STRINGS.update(
     {
-        "sr_title": ("办事评价（好差评）", "Rate a service (好差评)"),
+        "sr_title": ("办事评价（好差评）", "Rate a service (Hao-Cha-Ping)"),
         "sr_lead": (
             "办件办结后，或在窗口办完事，凭办件编号或窗口评价码和手机号后四位评价一次。差评会转承办部门限期整改，整改结果在此可查。",
             "Once an application is finished, or after a visit to a window, rate it once with its code and "
@@ -1130,7 +1130,7 @@ STRINGS.update(
         "sr_ch_online": ("网上办", "Online"),
         "sr_ch_window": ("窗口办", "At a window"),
         "sr_ch_assisted": ("帮代办", "Assisted"),
-        "sr_figures": ("办事好差评", "Service ratings (好差评)"),
+        "sr_figures": ("办事好差评", "Service ratings (Hao-Cha-Ping)"),
         "sr_ratings": ("评价数", "Ratings"),
         "sr_good_rate": ("好评率", "Good ratings"),
         "sr_average": ("平均分", "Mean score"),
