@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from haoban.benefits import events, matching, service
 from haoban.benefits.models import Grant, GrantEvent, Payment, Resident
 from haoban.benefits.payer import get_payer
+from haoban.benefits.sources import index_of
 from haoban.errors import Invalid
 from haoban.notifications.models import OutboxMessage
 from tests.benefits.conftest import TODAY, City, birthday
@@ -128,7 +129,7 @@ def test_a_correction_after_payment_flags_and_never_repays(
     client.post(f"/api/v1/benefits/grants/{g.code}/confirm", json={"phone_last4": "1234"})
     _pay(rt)
     with rt.db.read() as session:
-        r = session.scalar(select(Resident).where(Resident.id_number == idn))
+        r = session.scalar(select(Resident).where(Resident.id_index == index_of(session, idn)))
     assert r is not None
     city.store(
         "residents",
@@ -182,7 +183,7 @@ def test_a_flagged_grant_cannot_be_confirmed_until_reviewed(
 ) -> None:
     idn, g = _elder(city, rt)
     with rt.db.read() as session:
-        r = session.scalar(select(Resident).where(Resident.id_number == idn))
+        r = session.scalar(select(Resident).where(Resident.id_index == index_of(session, idn)))
     assert r is not None
     city.store(
         "residents",
@@ -319,7 +320,7 @@ def test_a_declined_grant_is_not_flagged(rt: Any, client: Any, city: City) -> No
     idn, g = _elder(city, rt)
     client.post(f"/api/v1/benefits/grants/{g.code}/decline", json={"phone_last4": "1234"})
     with rt.db.read() as session:
-        r = session.scalar(select(Resident).where(Resident.id_number == idn))
+        r = session.scalar(select(Resident).where(Resident.id_index == index_of(session, idn)))
     assert r is not None
     cols = (
         "id_number",

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from haoban.benefits import events, matching
 from haoban.benefits.models import Grant, GrantEvent, MatchRun, Resident
+from haoban.benefits.sources import index_of
 from tests.benefits.conftest import TODAY, City, birthday
 
 
@@ -72,7 +73,7 @@ def test_the_grant_records_row_and_facts_and_its_case_file_verifies(rt: Any, cit
 
 def _resident_row(rt: Any, idn: str, **changes: Any) -> dict[str, Any]:
     with rt.db.read() as session:
-        r = session.scalar(select(Resident).where(Resident.id_number == idn))
+        r = session.scalar(select(Resident).where(Resident.id_index == index_of(session, idn)))
     assert r is not None
     cols = ("id_number", "name", "sex", "birth_date", "district", "hukou_status", "phone", "bank_account")
     return {**{c: getattr(r, c) for c in cols}, "guardian_id_number": r.guardian_id_number, **changes}
@@ -136,7 +137,7 @@ def test_a_subject_match_looks_at_that_subject_only(rt: Any, city: City) -> None
     city.resident(birthday(85))
     two = city.resident(birthday(86))
     with rt.db.read() as session:
-        sid = session.scalar(select(Resident.id).where(Resident.id_number == two))
+        sid = session.scalar(select(Resident.id).where(Resident.id_index == index_of(session, two)))
     assert sid is not None
     with rt.db.write() as session:
         reports = matching.match(session, today=TODAY, subjects={"resident": [sid]})

@@ -15,6 +15,7 @@ from haoban.auth.roles import Role
 from haoban.benefits import matching, policy, store
 from haoban.benefits.facts import subject_query
 from haoban.benefits.models import Grant, Resident
+from haoban.benefits.sources import index_of
 from haoban.errors import Forbidden
 from haoban.notifications.models import OutboxMessage
 from tests.benefits.conftest import TODAY, City, birthday
@@ -30,6 +31,8 @@ def _grants(rt: Any, code: str) -> dict[int, Grant]:
 
 def _ids(rt: Any, model: Any, key: str, values: list[str]) -> list[int]:
     with rt.db.read() as session:
+        if key == "id_number":  # encrypted: found by its blind index
+            key, values = "id_index", [index_of(session, v) for v in values]
         rows = dict(
             session.execute(
                 select(getattr(model, key), model.id).where(getattr(model, key).in_(values))

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from haoban.auth.actors import SYSTEM_ACTOR
 from haoban.benefits import demo, sources
 from haoban.benefits.models import Birth, Company, Resident, TaxRecord
+from haoban.benefits.sources import index_of
 from haoban.errors import Invalid
 
 A = demo.id_number(__import__("datetime").date(1950, 3, 1), True, 1)
@@ -33,7 +34,7 @@ def test_residents_import_then_reimport_changes_nothing(rt: Any) -> None:
     corrected = _import(rt, "residents", csv.replace("珠晖区", "雁峰区"))
     assert corrected.updated == 1
     with rt.db.read() as session:
-        r = session.scalar(select(Resident).where(Resident.id_number == A))
+        r = session.scalar(select(Resident).where(Resident.id_index == index_of(session, A)))
     assert r is not None and r.district == "雁峰区" and r.seq == corrected.import_id and r.sex == "M"
 
 
@@ -76,8 +77,8 @@ def test_a_birth_registers_the_child_and_stamps_them(rt: Any) -> None:
         f"child_id_number,child_name,sex,birth_date,mother_id_number\n{B},宝宝,F,2026-10-20,{A}\n",
     )
     with rt.db.read() as session:
-        child = session.scalar(select(Resident).where(Resident.id_number == B))
-        birth = session.scalar(select(Birth).where(Birth.child_id_number == B))
+        child = session.scalar(select(Resident).where(Resident.id_index == index_of(session, B)))
+        birth = session.scalar(select(Birth).where(Birth.child_index == index_of(session, B)))
     assert child is not None and child.guardian_id_number == A and child.seq == report.import_id
     assert birth is not None and birth.origin == "csv"
 

@@ -32,6 +32,7 @@ from haoban.benefits.models import (
     Resident,
     TaxRecord,
 )
+from haoban.benefits.sources import with_blind_indexes
 from haoban.db import utcnow
 from haoban.orders.citizen import id_number_check_char
 
@@ -219,7 +220,7 @@ def generate(
 def _flush(session: Session, res: list[Any], ins: list[Any], births: list[Any]) -> None:
     for model, rows in ((Resident, res), (Insurance, ins), (Birth, births)):
         if rows:
-            session.execute(insert(model), rows)
+            session.execute(insert(model), with_blind_indexes(session, model, rows))
             rows.clear()
 
 
@@ -259,8 +260,8 @@ def seed_demo_city(
             continue
         person = session.get(Resident, grant.subject_id)
         phone = person.phone if person else None
-        if person is not None and person.guardian_id_number:
-            guardian = session.scalar(select(Resident).where(Resident.id_number == person.guardian_id_number))
+        if person is not None and person.guardian_index:
+            guardian = session.scalar(select(Resident).where(Resident.id_index == person.guardian_index))
             phone = guardian.phone if guardian else None
         if phone:
             sample[policy] = {"code": grant.code, "phone_last4": phone[-4:]}

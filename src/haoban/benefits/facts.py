@@ -154,11 +154,11 @@ def _residents(ref: date, dialect: str) -> SubjectQuery:
         "hukou_status": r.c.hukou_status,
         "medical_scheme": func.coalesce(ins.c.medical_scheme, "none"),
     }
-    q.contact = case((r.c.guardian_id_number.is_not(None), guardian.c.phone), else_=r.c.phone)
-    q.account = case((r.c.guardian_id_number.is_not(None), guardian.c.bank_account), else_=r.c.bank_account)
+    q.contact = case((r.c.guardian_index.is_not(None), guardian.c.phone), else_=r.c.phone)
+    q.account = case((r.c.guardian_index.is_not(None), guardian.c.bank_account), else_=r.c.bank_account)
     q._joins = {
-        "ins": lambda f: f.outerjoin(ins, ins.c.id_number == r.c.id_number),
-        "contact": lambda f: f.outerjoin(guardian, guardian.c.id_number == r.c.guardian_id_number),
+        "ins": lambda f: f.outerjoin(ins, ins.c.id_index == r.c.id_index),  # ID numbers: blind indexes
+        "contact": lambda f: f.outerjoin(guardian, guardian.c.id_index == r.c.guardian_index),
     }
     return q
 

@@ -3,6 +3,9 @@
 Every data-source row carries ``seq``, the id of the import (``benefit_imports``) that last changed it;
 an import that changes a related row (insurance, a birth, tax, employment) also stamps the subject's
 own row, so "what changed since the last match" is one indexed range on the subject's ``seq``.
+
+ID numbers are encrypted at rest (``haoban.security.crypto``); the registers are keyed and joined by
+their blind indexes (``*_index``, HMAC under the data key), which :data:`BLIND_INDEXES` lists.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from haoban.db import Base, UTCDateTime, utcnow
+from haoban.security.crypto import BLIND_INDEX_LENGTH, EncryptedString
 
 # --- data sources --------------------------------------------------------------------------------------
 
@@ -48,7 +52,8 @@ class Resident(Base):
     __tablename__ = "benefit_residents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    id_number: Mapped[str] = mapped_column(EncryptedString)  # encrypted at rest
+    id_index: Mapped[str] = mapped_column(String(BLIND_INDEX_LENGTH), unique=True)  # its blind index
     name: Mapped[str] = mapped_column(String(60))
     sex: Mapped[str] = mapped_column(String(1))  # M / F
     birth_date: Mapped[date] = mapped_column(Date, index=True)
@@ -56,7 +61,8 @@ class Resident(Base):
     hukou_status: Mapped[str] = mapped_column(String(12), default="active")  # active / moved_out / deceased
     phone: Mapped[str | None] = mapped_column(String(20))
     bank_account: Mapped[str | None] = mapped_column(String(32))
-    guardian_id_number: Mapped[str | None] = mapped_column(String(18))
+    guardian_id_number: Mapped[str | None] = mapped_column(EncryptedString)
+    guardian_index: Mapped[str | None] = mapped_column(String(BLIND_INDEX_LENGTH))  # joins the guardian
     seq: Mapped[int] = mapped_column(Integer, index=True)
 
 
@@ -66,10 +72,11 @@ class Birth(Base):
     __tablename__ = "benefit_births"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    child_id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    child_id_number: Mapped[str] = mapped_column(EncryptedString)
+    child_index: Mapped[str] = mapped_column(String(BLIND_INDEX_LENGTH), unique=True)
     birth_date: Mapped[date] = mapped_column(Date)
-    mother_id_number: Mapped[str | None] = mapped_column(String(18))
-    father_id_number: Mapped[str | None] = mapped_column(String(18))
+    mother_id_number: Mapped[str | None] = mapped_column(EncryptedString)
+    father_id_number: Mapped[str | None] = mapped_column(EncryptedString)
     hospital: Mapped[str] = mapped_column(String(100), default="")
     origin: Mapped[str] = mapped_column(String(12), default="csv")  # csv / bundle / demo
     seq: Mapped[int] = mapped_column(Integer)
@@ -81,10 +88,19 @@ class Insurance(Base):
     __tablename__ = "benefit_insurance"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    id_number: Mapped[str] = mapped_column(EncryptedString)
+    id_index: Mapped[str] = mapped_column(String(BLIND_INDEX_LENGTH), unique=True)
     medical_scheme: Mapped[str] = mapped_column(String(12))  # employee / resident / none
     enrolled_on: Mapped[date | None] = mapped_column(Date)
     seq: Mapped[int] = mapped_column(Integer)
+
+
+# Per register: (ID-number column, its blind-index column). Rows are written with both.
+BLIND_INDEXES: dict[type[Base], tuple[tuple[str, str], ...]] = {
+    Resident: (("id_number", "id_index"), ("guardian_id_number", "guardian_index")),
+    Birth: (("child_id_number", "child_index"),),
+    Insurance: (("id_number", "id_index"),),
+}
 
 
 class Company(Base):

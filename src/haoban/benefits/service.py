@@ -60,8 +60,8 @@ def _subject(session: Session, kind: str, sid: int) -> Subject:
     if r is None:
         raise NotFound(NOT_FOUND)
     phone, account = r.phone, r.bank_account
-    if r.guardian_id_number:
-        g = session.scalar(select(Resident).where(Resident.id_number == r.guardian_id_number))
+    if r.guardian_index:
+        g = session.scalar(select(Resident).where(Resident.id_index == r.guardian_index))
         phone, account = (g.phone, g.bank_account) if g else (None, None)
     return Subject(kind, sid, mask_name(r.name) or "", phone, account)
 
@@ -454,7 +454,8 @@ def register_birth(
     sources.store_rows(
         session, source=sources.BIRTHS, rows=rows, filename="birth", actor=actor, origin=origin
     )
-    child = session.scalar(select(Resident.id).where(Resident.id_number == rows[0]["child_id_number"]))
+    index = sources.index_of(session, rows[0]["child_id_number"])
+    child = session.scalar(select(Resident.id).where(Resident.id_index == index))
     assert child is not None
     day = today or utcnow().date()
     return matching.match(session, today=day, actor=actor, subjects={RESIDENT: [child]})

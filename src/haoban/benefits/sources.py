@@ -5,6 +5,7 @@ full before anything is stored: any bad row refuses the whole file with every pr
 number (the header is line 1). A good file is upserted by its key; a row whose values did not change is
 left alone, so importing the same file twice changes nothing. Every changed row, and the subject it
 belongs to, is stamped with the import's id (``seq``), which is how the matching job finds what changed.
+ID numbers are stored encrypted: rows are found and joined by their blind indexes (``BLIND_INDEXES``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from haoban.auth.actors import Actor
 from haoban.benefits.identity import normalise_account, normalise_credit_code
 from haoban.benefits.models import (
+    BLIND_INDEXES,
     BenefitImport,
     Birth,
     Company,
@@ -33,6 +35,7 @@ from haoban.benefits.models import (
 from haoban.db import Base, utcnow
 from haoban.errors import Invalid
 from haoban.orders.citizen import normalise_id_number, normalise_phone
+from haoban.security.crypto import cipher_of
 
 CHUNK = 2000
 MAX_ERRORS = 50
@@ -148,7 +151,7 @@ RESIDENTS = Source(
         Column("bank_account", normalise_account, required=False),
         Column("guardian_id_number", normalise_id_number, required=False),
     ),
-    subject=(Resident, "id_number", "id_number"),
+    subject=(Resident, "id_index", "id_index"),
     checks=(_birth_matches_id,),
 )
 BIRTHS = Source(
@@ -166,7 +169,7 @@ BIRTHS = Source(
         Column("hospital", _text(100), required=False),
         Column("district", _text(40), required=False),
     ),
-    subject=(Resident, "id_number", "child_id_number"),
+    subject=(Resident, "id_index", "child_index"),
     checks=(_birth_matches_id,),
 )
 INSURANCE = Source(
@@ -179,7 +182,7 @@ INSURANCE = Source(
         Column("medical_scheme", _choice("employee", "resident", "none")),
         Column("enrolled_on", _date, required=False),
     ),
-    subject=(Resident, "id_number", "id_number"),
+    subject=(Resident, "id_index", "id_index"),
 )
 COMPANIES = Source(
     "companies",
@@ -342,6 +345,22 @@ def read_csv(data: bytes | str, source: Source) -> Iterator[dict[str, str | None
 # --- storing -------------------------------------------------------------------------------------------
 
 
+def index_of(session: Session, id_number: str) -> str:
+    """The blind index an ID number is found by in the registers (``Resident.id_index`` …)."""
+    return cipher_of(session.get_bind().dialect).blind_index(id_number)
+
+
+def with_blind_indexes(
+    session: Session, model: type[Base], rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``rows`` with the blind index of each ID number they carry (``BLIND_INDEXES``), for ``model``."""
+    pairs = BLIND_INDEXES.get(model, ())
+    if not pairs:
+        return rows
+    cipher = cipher_of(session.get_bind().dialect)
+    return [r | {ix: cipher.maybe_index(r[col]) for col, ix in pairs if col in r} for r in rows]
+
+
 def import_csv(
     session: Session, *, source_name: str, data: bytes | str, filename: str, actor: Actor
 ) -> ImportReport:
@@ -419,22 +438,26 @@ def _upsert(
 ) -> list[dict[str, Any]]:
     model = source.model
     table = model.__table__  # type: ignore[attr-defined]
-    keys = [getattr(model, k) for k in source.key]
+    # An encrypted key (an ID number) is matched by its blind index.
+    index_of = dict(BLIND_INDEXES.get(model, ()))
+    key_attrs = tuple(index_of.get(k, k) for k in source.key)
+    rows = with_blind_indexes(session, model, rows)
+    keys = [getattr(model, k) for k in key_attrs]
     attrs = [c.name for c in table.columns if c.name not in ("id", "seq")]
     changed: list[dict[str, Any]] = []
     for i in range(0, len(rows), CHUNK):
         chunk = rows[i : i + CHUNK]
         if len(keys) == 1:
-            cond = keys[0].in_([r[source.key[0]] for r in chunk])
+            cond = keys[0].in_([r[key_attrs[0]] for r in chunk])
         else:  # (credit_code, year): narrow by the first key, match the pair in Python
-            cond = keys[0].in_(sorted({r[source.key[0]] for r in chunk}))
+            cond = keys[0].in_(sorted({r[key_attrs[0]] for r in chunk}))
         existing = {
-            tuple(getattr(e, k) for k in source.key): e
+            tuple(getattr(e, k) for k in key_attrs): e
             for e in session.execute(select(table).where(cond)).all()
         }
         new, upd = [], []
         for r in chunk:
-            key = tuple(r[k] for k in source.key)
+            key = tuple(r[k] for k in key_attrs)
             old = existing.get(key)
             if old is None:
                 new.append({**r, "seq": seq})
