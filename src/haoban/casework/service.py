@@ -21,8 +21,8 @@ from haoban.casework.workflow import HANDLING_STATUSES, OPEN_STATUSES, CaseStatu
 from haoban.db import utcnow
 from haoban.errors import Invalid
 from haoban.orders.casefile import GENESIS
-from haoban.orders.intake import reserve_numbers
 from haoban.orders.models import Order
+from haoban.orders.numbering import reserve_numbers
 from haoban.orders.workflow import OPEN_STATUSES as ORDER_OPEN
 from haoban.runtime import Runtime
 from haoban.security.codes import public_code

@@ -33,6 +33,7 @@ from haoban.orders.actions import apply_action
 from haoban.orders.citizen import phone_last4
 from haoban.orders.events import DraftJournal, PendingEvent, chain_rows
 from haoban.orders.models import Order, OrderCoHandler, OrderEvent
+from haoban.orders.numbering import take_numbers
 from haoban.orders.schemas import ActionRequest, OrderCreate
 from haoban.runtime import Runtime
 from haoban.security.codes import public_code
@@ -252,24 +253,11 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_NEXT_CODES = text(
-    "INSERT INTO code_counters (day, value) VALUES (:day, :n) "
-    "ON CONFLICT (day) DO UPDATE SET value = code_counters.value + excluded.value RETURNING value"
-)
-
-
-def reserve_numbers(session: Session, key: str, count: int) -> int:
-    """Reserve ``count`` numbers of the counter ``key`` (at most 8 characters) atomically (SQLite ≥ 3.35,
-    PostgreSQL); returns the last one. Orders count per day; other records use keys of their own."""
-    return int(session.execute(_NEXT_CODES, {"day": key, "n": count}).scalar_one())
-
-
 def _next_codes(session: Session, day: str, count: int) -> list[str]:
-    """Reserve ``count`` tracking codes for the city's ``day``."""
-    last = reserve_numbers(session, day, count)
+    """``count`` tracking codes for the city's ``day`` (numbers from ``haoban.orders.numbering``)."""
     # Day and sequence keep codes readable and sorted; three random digits at the end mean one code
     # says nothing about the next, so codes cannot be walked (codes issued before stay valid).
-    return [public_code(CODE_PREFIX, day, n, width=6) for n in range(last - count + 1, last + 1)]
+    return [public_code(CODE_PREFIX, day, n, width=6) for n in take_numbers(session, day, count)]
 
 
 ORDERS = Order.__table__

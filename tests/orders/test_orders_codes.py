@@ -1,0 +1,167 @@
+"""Tracking codes stay unique when many writers (threads, and separate engines standing in for separate
+server processes) file orders at once, on SQLite and PostgreSQL; on PostgreSQL the day's counter row is
+not locked for the length of a write transaction, and numbers come in blocks per process."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from haoban.db import Database
+from haoban.orders.intake import IntakeWriter, prepare_order, write_prepared
+from haoban.orders.models import Order
+from haoban.orders.numbering import BLOCK, NumberBlocks, blocks_of
+from haoban.orders.schemas import OrderCreate
+from tests.builders import actors
+
+CODE = re.compile(r"^HB(\d{8})(\d{6})\d{3}$")
+
+
+def _data(i: int) -> OrderCreate:
+    return OrderCreate(
+        content=f"第{i}号：小区门口的路灯坏了，请修理。", type="complaint", citizen_phone="13812345678"
+    )
+
+
+def _file(
+    rt: Any, db: Database, n: int, codes: list[str], errors: list[BaseException], batch: int = 1
+) -> None:
+    operator = actors(rt)["operator"]
+    try:
+        for start in range(0, n, batch):
+            prepared = [prepare_order(rt, data=_data(start + j), actor=operator) for j in range(batch)]
+            with db.write() as session:
+                codes.extend(c.code for c in write_prepared(session, prepared))
+    except BaseException as exc:
+        errors.append(exc)
+
+
+def test_concurrent_writers_in_two_processes_never_share_a_code(rt: Any, db_url: str) -> None:
+    # A second Database on the same URL has its own engine, pool and number blocks: another process.
+    other = Database(db_url)
+    other.engine.dialect.haoban_cipher = rt.db.engine.dialect.haoban_cipher
+    codes: list[str] = []
+    errors: list[BaseException] = []
+    threads = [
+        threading.Thread(target=_file, args=(rt, db, 30, codes, errors, batch))
+        for db, batch in [(rt.db, 1), (rt.db, 3), (other, 1), (other, 7)]
+    ]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        other.dispose()
+    assert not errors, errors
+    assert len(codes) == 30 + 30 + 30 + 35  # the last runs 5 batches of 7
+    assert len(set(codes)) == len(codes)
+    days = {m.group(1) for c in codes if (m := CODE.match(c))}
+    assert len(days) == 1  # every code has the daily format HB + yyyymmdd + number + 3 digits
+    with rt.db.read() as s:
+        stored = set(s.scalars(select(Order.code)))
+        counter = s.scalar(text("SELECT value FROM code_counters WHERE day = :d"), {"d": days.pop()})
+    assert set(codes) <= stored
+    numbers = [int(CODE.match(c).group(2)) for c in codes]  # type: ignore[union-attr]
+    assert max(numbers) <= counter  # never a number the database did not hand out
+
+
+def test_intake_writer_batches_get_distinct_codes(rt: Any) -> None:
+    import asyncio
+
+    operator = actors(rt)["operator"]
+    writer = IntakeWriter(rt.db, max_batch=8)
+
+    async def go() -> list[str]:
+        created = await asyncio.gather(
+            *(writer.submit(prepare_order(rt, data=_data(i), actor=operator)) for i in range(40))
+        )
+        return [c.code for c in created]
+
+    try:
+        codes = asyncio.run(go())
+    finally:
+        writer.close()
+    assert len(set(codes)) == 40 and all(CODE.match(c) for c in codes)
+
+
+def test_counter_row_is_not_held_by_an_open_write(rt: Any, db_url: str) -> None:
+    """An order written but not yet committed leaves the day's counter free for other writers."""
+    operator = actors(rt)["operator"]
+    with rt.db.write() as session:  # the day's counter row exists from here on
+        write_prepared(session, [prepare_order(rt, data=_data(0), actor=operator)])
+    with rt.db.write() as session:
+        code = write_prepared(session, [prepare_order(rt, data=_data(1), actor=operator)])[0].code
+        if rt.db.is_sqlite:
+            return  # one writer at a time for the whole file: nothing finer to check
+        day = CODE.match(code).group(1)  # type: ignore[union-attr]
+        other = Database(db_url)
+        try:
+            with other.engine.connect() as conn:
+                # NOWAIT fails at once if the open write above still held the row's lock.
+                value = conn.execute(
+                    text("SELECT value FROM code_counters WHERE day = :d FOR UPDATE NOWAIT"), {"d": day}
+                ).scalar_one()
+                conn.rollback()
+        finally:
+            other.dispose()
+        assert value >= 1
+
+
+def test_numbers_come_in_blocks_and_a_rolled_back_batch_leaves_a_gap(rt: Any) -> None:
+    operator = actors(rt)["operator"]
+    with rt.db.read() as s:
+        before = s.scalar(select(func.count()).select_from(Order))
+
+    class Boom(Exception):
+        pass
+
+    try:
+        with rt.db.write() as session:
+            lost = write_prepared(session, [prepare_order(rt, data=_data(0), actor=operator)])[0].code
+            raise Boom
+    except Boom:
+        pass
+    codes = []
+    for i in range(5):
+        with rt.db.write() as session:
+            codes.append(write_prepared(session, [prepare_order(rt, data=_data(i), actor=operator)])[0].code)
+    with rt.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Order)) == before + 5
+    numbers = [int(CODE.match(c).group(2)) for c in [lost, *codes]]  # type: ignore[union-attr]
+    assert numbers == sorted(numbers) and len(set(numbers[1:])) == 5  # rising within a process
+    if rt.db.is_sqlite:
+        assert numbers[1] == numbers[0]  # reserved inside the transaction: the rollback took it back
+    else:
+        assert numbers[1] == numbers[0] + 1  # the rolled-back order's number is never issued again
+        assert blocks_of(rt.db.engine).reservations == 1  # six numbers, one trip to the counter row
+
+
+def test_blocks_after_a_fork_and_a_new_day(rt: Any, monkeypatch: Any) -> None:
+    if rt.db.is_sqlite:
+        return
+    blocks = blocks_of(rt.db.engine)
+    assert blocks_of(rt.db.engine) is blocks
+    first = blocks.take(rt.db.engine, "20990101", 2)
+    assert first == [1, 2]
+    monkeypatch.setattr(os, "getpid", lambda: blocks.pid + 1)  # a forked child starts without a block
+    child = blocks_of(rt.db.engine)
+    assert child is not blocks
+    assert child.take(rt.db.engine, "20990101", 1) == [BLOCK + 1]
+    assert child.take(rt.db.engine, "20990102", 1) == [1]  # a new day: yesterday's block is retired
+    assert child.take(rt.db.engine, "20990101", 1) == [2 * BLOCK + 1]
+    big = NumberBlocks(block=4).take(rt.db.engine, "20990103", 10)  # a batch larger than a block
+    assert big == list(range(1, 11))
+
+
+def test_code_day_follows_the_city_calendar(rt: Any) -> None:
+    operator = actors(rt)["operator"]
+    at = datetime.fromisoformat("2026-03-01T16:30:00+00:00")  # 00:30 on 2 March in Asia/Shanghai
+    with rt.db.write() as session:
+        code = write_prepared(session, [prepare_order(rt, data=_data(1), actor=operator, now=at)])[0].code
+    assert code.startswith("HB20260302")
