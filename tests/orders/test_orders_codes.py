@@ -83,8 +83,12 @@ def test_intake_writer_batches_get_distinct_codes(rt: Any) -> None:
         )
         return [c.code for c in created]
 
+    codes: list[str] = []
+    # Its own thread: another test in this process may have left an event loop running here.
+    runner = threading.Thread(target=lambda: codes.extend(asyncio.run(go())))
     try:
-        codes = asyncio.run(go())
+        runner.start()
+        runner.join()
     finally:
         writer.close()
     assert len(set(codes)) == 40 and all(CODE.match(c) for c in codes)
