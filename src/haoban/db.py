@@ -16,7 +16,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -117,6 +117,7 @@ class Database:
             sessionmaker(self.replica, expire_on_commit=False) if self.replica else self._reader
         )
         writer_bind = self.engine.execution_options(sqlite_immediate=True)
+        self._writer_bind = writer_bind
         self._writer = sessionmaker(writer_bind, expire_on_commit=False)
 
     @property
@@ -143,6 +144,11 @@ class Database:
         """A write transaction: committed on success, rolled back on any error."""
         with self._writer() as session, session.begin():
             yield session
+
+    def writer_connection(self) -> Connection:
+        """A connection for a long-lived writer (the intake writer keeps one instead of checking one
+        out, and pinging it, for every batch); its transactions begin as ``write()``'s do."""
+        return self._writer_bind.connect()
 
     def upgrade(self) -> None:
         upgrade(self.engine)

@@ -94,6 +94,36 @@ def test_intake_writer_batches_get_distinct_codes(rt: Any) -> None:
     assert len(set(codes)) == 40 and all(CODE.match(c) for c in codes)
 
 
+def test_intake_writer_keeps_its_connection_and_replaces_a_broken_one(rt: Any) -> None:
+    import asyncio
+
+    operator = actors(rt)["operator"]
+    writer = IntakeWriter(rt.db)
+    codes: list[str] = []
+
+    async def one(i: int) -> None:
+        codes.append((await writer.submit(prepare_order(rt, data=_data(i), actor=operator))).code)
+
+    def run(i: int) -> None:
+        runner = threading.Thread(target=lambda: asyncio.run(one(i)))
+        runner.start()
+        runner.join()
+
+    try:
+        run(1)
+        held = writer._conn
+        run(2)
+        assert writer._conn is held is not None  # one connection for both batches
+        held.invalidate()  # the database restarted, say
+        run(3)
+        assert writer._conn is not None and writer._conn is not held
+    finally:
+        writer.close()
+    assert len(set(codes)) == 3
+    with rt.db.read() as s:
+        assert set(codes) <= set(s.scalars(select(Order.code)))
+
+
 def test_counter_row_is_not_held_by_an_open_write(rt: Any, db_url: str) -> None:
     """An order written but not yet committed leaves the day's counter free for other writers."""
     operator = actors(rt)["operator"]
@@ -144,6 +174,7 @@ def test_numbers_come_in_blocks_and_a_rolled_back_batch_leaves_a_gap(rt: Any) ->
     else:
         assert numbers[1] == numbers[0] + 1  # the rolled-back order's number is never issued again
         assert blocks_of(rt.db.engine).reservations == 1  # six numbers, one trip to the counter row
+        assert blocks_of(rt.db.engine).id_draws == 1  # and one draw of ids from the sequence
 
 
 def test_blocks_after_a_fork_and_a_new_day(rt: Any, monkeypatch: Any) -> None:

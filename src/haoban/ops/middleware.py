@@ -3,15 +3,33 @@ log line), the latency and status in Prometheus, and one structured access-log l
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
+import secrets
 import time
-import uuid
 from typing import Any
 
 from haoban.metrics import REQUEST_SECONDS, REQUESTS
 from haoban.ops.logs import REQUEST_ID
 
 access = logging.getLogger("haoban.access")
+# A new request id is this process's random prefix and a counter (16 hex digits, unique across
+# processes and restarts in practice): no call into the kernel's random source per request.
+_PREFIX = secrets.token_hex(4)
+_COUNTER = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_PREFIX}{next(_COUNTER) & 0xFFFFFFFF:08x}"
+
+
+def _new_prefix() -> None:  # a forked worker (gunicorn --preload) must not repeat its parent's ids
+    global _PREFIX
+    _PREFIX = secrets.token_hex(4)
+
+
+os.register_at_fork(after_in_child=_new_prefix)
 
 
 class RequestContext:
@@ -29,7 +47,7 @@ class RequestContext:
             if name == b"x-request-id":
                 request_id = value.decode("latin-1")[:64]
                 break
-        request_id = request_id or uuid.uuid4().hex[:16]
+        request_id = request_id or new_request_id()
         token = REQUEST_ID.set(request_id)
         status = 500
         started = time.perf_counter()

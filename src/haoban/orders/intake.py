@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, select, text
+from sqlalchemy import Connection, Table, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from haoban.auth.actors import SYSTEM_ACTOR, Actor
@@ -33,7 +34,7 @@ from haoban.orders.actions import apply_action
 from haoban.orders.citizen import phone_last4
 from haoban.orders.events import DraftJournal, PendingEvent, chain_rows
 from haoban.orders.models import Order, OrderCoHandler, OrderEvent
-from haoban.orders.numbering import take_numbers
+from haoban.orders.numbering import take_numbers, take_order_ids
 from haoban.orders.schemas import ActionRequest, OrderCreate
 from haoban.runtime import Runtime
 from haoban.security.codes import public_code
@@ -264,31 +265,18 @@ ORDERS = Order.__table__
 ORDER_COLUMNS = [c.name for c in ORDERS.columns]
 
 
-def _reserve_ids(session: Session, count: int) -> list[int]:
-    """Order ids for a batch, reserved inside the write transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        return list(
-            session.scalars(
-                text("SELECT nextval(pg_get_serial_sequence('orders', 'id')) FROM generate_series(1, :n)"),
-                {"n": count},
-            )
-        )
-    # SQLite: the transaction began IMMEDIATE, so no other writer can take these ids meanwhile.
-    top = session.scalar(text("SELECT COALESCE(MAX(id), 0) FROM orders")) or 0
-    return list(range(top + 1, top + count + 1))
-
-
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # what SQLAlchemy's SQLite DATETIME stores and parses
 
 
-def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """executemany straight on the driver: the intake hot path skips per-row SQLAlchemy processing.
+def _insert_statement(
+    session: Session, table: Table, rows: list[dict[str, Any]]
+) -> tuple[str, list[tuple[Any, ...]]]:
+    """The driver-level INSERT for ``rows`` and its parameters: the intake hot path skips per-row
+    SQLAlchemy processing.
 
     Values are converted here exactly as the column types would: UTC datetimes become SQLAlchemy's
     SQLite text format (naive UTC) or stay aware for PostgreSQL; ID numbers are encrypted.
     """
-    if not rows:
-        return
     columns = list(rows[0])
     dialect = session.get_bind().dialect
     sqlite_ = dialect.name == "sqlite"
@@ -305,8 +293,29 @@ def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
         v = v.astimezone(UTC)
         return v.replace(tzinfo=None).strftime(_SQLITE_TIME) if sqlite_ else v
 
-    params = [tuple(value(c, row[c]) for c in columns) for row in rows]
-    session.connection().exec_driver_sql(sql, params)
+    return sql, [tuple(value(c, row[c]) for c in columns) for row in rows]
+
+
+def _insert_many(session: Session, inserts: list[tuple[Table, list[dict[str, Any]]]]) -> None:
+    """executemany straight on the driver, one per table. On PostgreSQL all of them go in one
+    pipeline: one round trip to the server for the batch's rows instead of one per table."""
+    statements = [_insert_statement(session, table, rows) for table, rows in inserts if rows]
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        for sql, params in statements:
+            connection.exec_driver_sql(sql, params)
+        return
+    driver = connection.connection.driver_connection
+    base_error = connection.dialect.loaded_dbapi.Error
+    sql = ""
+    try:
+        with driver.pipeline(), driver.cursor() as cursor:
+            for sql, params in statements:
+                cursor.executemany(sql, params)
+    except base_error as exc:  # the same SQLAlchemy errors (IntegrityError, DataError, …) as elsewhere
+        raise DBAPIError.instance(
+            sql, None, exc, base_error, hide_parameters=True, dialect=connection.dialect
+        ) from exc
 
 
 def write_prepared(session: Session, batch: list[PreparedOrder]) -> list[CreatedOrder]:
@@ -337,7 +346,7 @@ def write_prepared(session: Session, batch: list[PreparedOrder]) -> list[Created
         for day, items in by_day.items():
             for p, code in zip(items, _next_codes(session, day, len(items)), strict=True):
                 p.code = code
-        ids = _reserve_ids(session, len(fresh))
+        ids = take_order_ids(session, len(fresh))
         blank = dict.fromkeys(ORDER_COLUMNS)
         order_rows: list[dict[str, Any]] = []
         event_rows: list[dict[str, Any]] = []
@@ -367,10 +376,15 @@ def write_prepared(session: Session, batch: list[PreparedOrder]) -> list[Created
                     }
                 )
         # Core executemany with explicit ids: one round trip per table, no per-row RETURNING.
-        _insert_many(session, ORDERS, order_rows)
-        _insert_many(session, OrderEvent.__table__, event_rows)
-        _insert_many(session, OrderCoHandler.__table__, co_rows)
-        _insert_many(session, OutboxMessage.__table__, outbox_rows)
+        _insert_many(
+            session,
+            [
+                (ORDERS, order_rows),
+                (OrderEvent.__table__, event_rows),
+                (OrderCoHandler.__table__, co_rows),
+                (OutboxMessage.__table__, outbox_rows),
+            ],
+        )
     for p in batch:
         if p.code is None and p.external_ref in seen:
             first = seen[p.external_ref]
@@ -421,6 +435,9 @@ class IntakeWriter:
         self._flushing = False
         self._task: asyncio.Task[None] | None = None  # held so the running flush is not collected
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="haoban-intake-writer")
+        # The writer thread's own connection, kept between batches (no pool check-out and ping per
+        # batch); dropped after any failure and opened again for the next batch.
+        self._conn: Connection | None = None
 
     async def submit(self, prepared: PreparedOrder) -> CreatedOrder:
         loop = asyncio.get_running_loop()
@@ -451,8 +468,7 @@ class IntakeWriter:
 
     def _write(self, batch: list[PreparedOrder]) -> list[CreatedOrder | Exception]:
         try:
-            with self._db.write() as session:
-                return list(write_prepared(session, batch))
+            return self._write_batch(batch)
         except Exception:
             if len(batch) == 1:
                 log.exception("intake write failed")
@@ -464,5 +480,24 @@ class IntakeWriter:
             outcomes.extend(self._write([one]))
         return outcomes
 
+    def _write_batch(self, batch: list[PreparedOrder]) -> list[CreatedOrder | Exception]:
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = self._db.writer_connection()
+        try:
+            with Session(bind=self._conn, expire_on_commit=False) as session, session.begin():
+                return list(write_prepared(session, batch))
+        except Exception:
+            self._drop_connection()
+            raise
+
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # a broken connection: the pool discards it
+                log.debug("closing the intake writer's connection failed", exc_info=True)
+
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+        self._drop_connection()
