@@ -70,7 +70,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_up(url: str, timeout: float = 60) -> None:
+def wait_up(url: str, timeout: float = 240) -> None:  # a loaded shared machine starts slowly
     end = time.time() + timeout
     while time.time() < end:
         try:
@@ -119,12 +119,18 @@ def prepare_db(db: str, tmp: Path) -> str:
     return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
 
 
+BASELINE: str | None = None  # --baseline: the src/ directory of the code to compare against
+
+
 def haoban_env(url: str) -> dict[str, str]:
-    return {
+    env = {
         **os.environ,
         "HAOBAN_DATABASE_URL": url,
         "HAOBAN_SECRET_KEY": "bench-secret-key-0123456789abcdef0123",
     }
+    if BASELINE:
+        env["PYTHONPATH"] = BASELINE
+    return env
 
 
 def seed(url: str) -> None:
@@ -266,6 +272,11 @@ def main() -> None:
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--workers", type=int, nargs="+", help="server processes to compare, e.g. 1 2")
     ap.add_argument("--simulate", type=int, default=0, help="creates over two servers, then checked")
+    ap.add_argument(
+        "--baseline",
+        help="with --workers: also run the code in this src/ directory (e.g. an older commit's "
+        "`git archive … src | tar -x`), interleaved with the current code, rows labelled before/after",
+    )
     args = ap.parse_args()
     if args.workers:
         scale_out(args)
@@ -462,38 +473,46 @@ def scale_out(args: argparse.Namespace) -> None:
             finally:
                 bare.terminate()
                 bare.wait()
+        global BASELINE
+        variants = [("before", args.baseline), ("after", None)] if args.baseline else [("", None)]
         for db in args.db:
             for w in args.workers:
-                url = prepare_db(db, tmp)
-                proc, base = start_haoban(url, w)
-                try:
-                    token = httpx.post(
-                        base + "/api/v1/auth/token", data={"username": "operator", "password": "demo"}
-                    ).json()["access_token"]
-                    for k in args.clients:
-                        r = run_wrk(
-                            base + "/api/v1/orders", seconds=args.seconds, clients=k, token=token, tmp=tmp
-                        )
-                        results[(db, w, k)] = r
-                        one = results.get((db, args.workers[0], k))
-                        speedup = r["rate"] / one["rate"] if one else 1.0
-                        share = r["rate"] / results[("bare", w, k)]["rate"] * 100
-                        row(
-                            f"full create, {db}",
-                            w,
-                            r,
-                            f"{share:.0f}% of ceiling; ×{speedup:.2f} vs {args.workers[0]} worker(s), "
-                            f"{speedup / min(w, cores) * 100:.0f}% per core",
-                        )
-                    memory = resident(base, w)
-                finally:
-                    proc.terminate()
-                    proc.wait()
-                notes.append(
-                    f"{db} with {w} worker(s): resident memory per server process after the run "
-                    f"{', '.join(f'{m / 2**20:.0f} MB' for m in memory)}; case files: {verify(url, base, 0)}"
-                )
-                print(notes[-1], flush=True)
+                for variant, src in variants:  # interleaved: both see the same moment's machine load
+                    BASELINE = src
+                    label = f"full create, {db}" + (f", {variant}" if variant else "")
+                    url = prepare_db(db, tmp)
+                    proc, base = start_haoban(url, w)
+                    try:
+                        token = httpx.post(
+                            base + "/api/v1/auth/token", data={"username": "operator", "password": "demo"}
+                        ).json()["access_token"]
+                        for k in args.clients:
+                            r = run_wrk(
+                                base + "/api/v1/orders", seconds=args.seconds, clients=k, token=token, tmp=tmp
+                            )
+                            results[(label, w, k)] = r
+                            one = results.get((label, args.workers[0], k))
+                            speedup = r["rate"] / one["rate"] if one else 1.0
+                            share = r["rate"] / results[("bare", w, k)]["rate"] * 100
+                            row(
+                                label,
+                                w,
+                                r,
+                                f"{share:.0f}% of ceiling; ×{speedup:.2f} vs {args.workers[0]} worker(s), "
+                                f"{speedup / min(w, cores) * 100:.0f}% per core; "
+                                f"load {os.getloadavg()[0]:.1f}",
+                            )
+                        memory = resident(base, w)
+                    finally:
+                        proc.terminate()
+                        proc.wait()
+                    sizes = ", ".join(f"{m / 2**20:.0f} MB" for m in memory)
+                    notes.append(
+                        f"{label} with {w} worker(s): resident memory per server process after the run "
+                        f"{sizes}; case files: {verify(url, base, 0)}"
+                    )
+                    print(notes[-1], flush=True)
+                BASELINE = None
         sim = simulate(args.simulate, tmp) if args.simulate else None
         if sim:
             print(f"simulation: {sim}", flush=True)

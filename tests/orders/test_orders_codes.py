@@ -200,3 +200,52 @@ def test_code_day_follows_the_city_calendar(rt: Any) -> None:
     with rt.db.write() as session:
         code = write_prepared(session, [prepare_order(rt, data=_data(1), actor=operator, now=at)])[0].code
     assert code.startswith("HB20260302")
+
+
+def test_created_answer_is_what_the_response_model_would_send(api: Any, rt: Any) -> None:
+    """The create endpoint writes its answer directly; it must be byte for byte what FastAPI would
+    have made of it through ``CreatedOrderOut | KnownOrderOut``."""
+    from datetime import UTC, timedelta, timezone
+
+    from pydantic import TypeAdapter
+
+    from haoban.orders import presenters
+    from haoban.orders.schemas import CreatedOrderOut, KnownOrderOut
+
+    model = TypeAdapter(CreatedOrderOut | KnownOrderOut)
+
+    def as_fastapi(body: bytes) -> bytes:
+        return model.dump_json(model.validate_json(body))
+
+    for fields in (
+        {},
+        {"department": "cgj", "co_handlers": ["gjj"]},
+        {"type": "consult", "content": "请问新生儿落户需要准备什么？", "district": "珠晖区"},
+        {"urgency": "urgent", "content": "煤气泄漏了，有很大的味道！", "channel": "phone"},
+    ):
+        r = api.post(
+            "/api/v1/orders",
+            as_="operator",
+            json={
+                "type": "complaint",
+                **{"content": "小区门口的路灯坏了三天，晚上很黑，请尽快修理。", **fields},
+            },
+        )
+        assert r.status_code == 201, r.text
+        assert r.headers["content-type"] == "application/json"
+        assert r.content == as_fastapi(r.content)
+    row = {
+        "status": "dispatched",
+        "lead_department_id": None,
+        "category_id": None,
+        "sign_deadline": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),  # no microseconds
+        "handle_deadline": datetime(2026, 1, 2, 11, 4, 5, 120, tzinfo=timezone(timedelta(hours=8))),
+        "deadline_provisional": None,
+        "dispatch_source": "model",
+        "dispatch_confidence": 0.873456789,
+        "dispatch_rule_id": None,
+    }
+    body = presenters.created_json(
+        presenters.created_view(rt, code="HB20260102000001123", created=True, row=row)
+    )
+    assert body == as_fastapi(body)

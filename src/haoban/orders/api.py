@@ -44,7 +44,9 @@ router = APIRouter(prefix="/api/v1", tags=["orders"])
     summary="Register an appeal (受理) from any channel",
     responses={200: {"model": KnownOrderOut, "description": "external_ref seen before: the stored order"}},
 )
-async def create(rt: RuntimeDep, actor: ActorDep, data: OrderCreate, response: Response) -> dict[str, Any]:
+async def create(
+    rt: RuntimeDep, actor: ActorDep, data: OrderCreate, response: Response
+) -> dict[str, Any] | Response:
     prepared = prepare_order(rt, data=data, actor=actor)  # the gate refuses roles that may not register
     if rt.intake is not None:
         created = await rt.intake.submit(prepared)
@@ -55,7 +57,8 @@ async def create(rt: RuntimeDep, actor: ActorDep, data: OrderCreate, response: R
         with rt.db.read() as session:
             order = access.get_order(session, code=created.code, actor=actor)
             return {**presenters.order_summary(order, rt), "created": False}
-    return presenters.created_view(rt, code=created.code, created=True, row=created.row)
+    view = presenters.created_view(rt, code=created.code, created=True, row=created.row)
+    return Response(presenters.created_json(view), status_code=201, media_type="application/json")
 
 
 def _create_sync(rt: Runtime, data: OrderCreate, actor: Actor) -> CreatedOrder:

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from haoban.auth.actors import Actor
 from haoban.auth.roles import Role
 from haoban.db import utcnow
@@ -263,15 +265,24 @@ def created_view(rt: Runtime, *, code: str, created: bool, row: dict[str, Any]) 
         "department": dept.code if dept else None,
         "department_name": dept.name if dept else None,
         "deadlines": {
-            "sign": {"at": row.get("sign_deadline")},
-            "handle": {"at": row["handle_deadline"], "provisional": row["deadline_provisional"]},
+            "sign": {"at": row.get("sign_deadline"), "provisional": False},
+            "handle": {"at": row["handle_deadline"], "provisional": bool(row["deadline_provisional"])},
         },
         "dispatch": {
             "source": row["dispatch_source"],
             "confidence": row["dispatch_confidence"],
             "rule_id": row["dispatch_rule_id"],
+            "suggestions": [],
         },
     }
+
+
+def created_json(view: dict[str, Any]) -> bytes:
+    """``created_view`` as the bytes FastAPI would send for ``CreatedOrderOut`` (the view already has
+    the model's exact shape: every field, defaults filled in; times in ISO 8601 with ``Z`` for UTC), without
+    validating our own dict once more through the response model's union — ~0.1 ms per create
+    (tests/orders/test_orders_codes.py compares the two)."""
+    return orjson.dumps(view, option=orjson.OPT_UTC_Z)
 
 
 def workflow_view(
