@@ -84,9 +84,13 @@ def test_schemathesis_finds_no_5xx_and_no_undocumented_status(
                 "/api/v1/orders", json=body, headers={"Authorization": f"Bearer {token['access_token']}"}
             )
         token = http.post("/api/v1/auth/token", data={"username": username, "password": "demo"}).json()
+        # The schema is fetched here, with a generous timeout, rather than by schemathesis (10 s): on a
+        # loaded CI machine building the OpenAPI document once took longer and failed the run.
+        schema = tmp_path / "openapi.json"
+        schema.write_text(http.get("/openapi.json", timeout=300).text, encoding="utf-8")
     report = tmp_path / "fuzz.ndjson"
     command = [
-        str(ST), "run", f"{live}/openapi.json",
+        str(ST), "run", str(schema), "--url", live, "--request-timeout", "60",
         "-H", f"Authorization: Bearer {token['access_token']}",
         "--seed", "1", "-n", str(EXAMPLES), "--workers", "1",
         "--phases", "examples,coverage,fuzzing",
