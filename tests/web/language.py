@@ -4,7 +4,8 @@ stray Chinese in the English UI.
 ``untranslated(html, lang)`` returns the words a reader would see in the other language: text nodes and
 the ``title``, ``placeholder``, ``aria-label`` and ``alt`` attributes, leaving out scripts, styles,
 code-like elements (``code``, ``kbd``, ``pre``, ``.mono``, ``textarea``) and anything inside an element
-marked ``translate="no"`` — what people typed (appeals, replies, names, addresses) and proper names.
+marked ``translate="no"`` — what people typed (appeals, replies, names, addresses) and proper names — or
+declaring another language with ``lang`` (text that exists only in that language, marked as such).
 Allowed words: codes and brand names (``ALLOW_EN``) in Chinese pages, proper names (``ALLOW_ZH``) in
 English ones; a caller adds its own. The citizen pages can be checked with the same helper.
 """
@@ -54,19 +55,27 @@ ALLOW_EN = {
     "holiday",
     "makeup_workday",
     "workday",  # the calendar file's column names
+    "jpeg",
+    "mb",
+    "kb",  # file formats and sizes, written so in Chinese too
+    "dmn",
+    "georeport",
+    "bpmn",  # standards' names
 }
 # Chinese an English page may show: what has no English name in the directory (categories), holidays'
 # official names, the language switch.
 ALLOW_ZH = {"中文", "帮代办"}  # 帮代办: the term of art the volunteer role's English label glosses
 
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z_'’-]*[A-Za-z]|[A-Za-z]")
-_CODE = re.compile(r"\b(?:HB|BC|BJ)\d+|\bOpen311\b")  # tracking codes, and the standard's name
+# tracking codes (orders, cases, applications, service visits, grants), and the standard's name
+_CODE = re.compile(r"\b(?:HB|BC|BJ|CK|MS)\d+|\bOpen311\b|/open311/v2\b")
 _ZH_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 
 class _Text(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, page_lang: str = "") -> None:
         super().__init__(convert_charrefs=True)
+        self.page_lang = page_lang
         self.stack: list[tuple[str, bool]] = []  # (tag, skipped)
         self.chunks: list[str] = []
 
@@ -81,6 +90,7 @@ class _Text(HTMLParser):
             or a.get("translate") == "no"
             or "mono" in (a.get("class") or "").split()
             or a.get("type") == "hidden"
+            or (tag != "html" and _other_language(a.get("lang"), self.page_lang))
         )
         if not skip:
             self.chunks.extend(str(a[k]) for k in ATTRS if a.get(k))
@@ -105,8 +115,17 @@ class _Text(HTMLParser):
             self.chunks.append(data)
 
 
-def visible_text(html: str) -> list[str]:
-    parser = _Text()
+def _other_language(declared: str | None, page_lang: str) -> bool:
+    """An element that declares its own language (``lang="en"`` on an English name in a Chinese page,
+    ``lang="zh-CN"`` on text that exists only in Chinese): a reader's tools switch to it, so it is not
+    stray text."""
+    if not declared or not page_lang:
+        return False
+    return declared.split("-")[0].lower() != page_lang
+
+
+def visible_text(html: str, lang: str = "") -> list[str]:
+    parser = _Text(lang)
     parser.feed(html)
     parser.close()
     return parser.chunks
@@ -116,7 +135,7 @@ def untranslated(html: str, lang: str, *, allow: Iterable[str] = ()) -> list[str
     """Words in the other language than ``lang`` that a reader of the page would see."""
     allowed = {w.lower() for w in allow}
     found: list[str] = []
-    for chunk in visible_text(html):
+    for chunk in visible_text(html, lang):
         if lang == "zh":
             chunk = _CODE.sub(" ", chunk)  # tracking codes (HB…, BC…, BJ…) and Open311 are names
             for w in _EN_WORD.findall(chunk):

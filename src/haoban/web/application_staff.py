@@ -166,6 +166,12 @@ def application_context(
         "a": d,
         "events": events,
         "action_label": lambda a: action_label(a, lang),
+        "material_names": {
+            k: (m.name_en or m.name) if lang == "en" else m.name for k, m in definition.materials.items()
+        },
+        "task_names": {
+            k: (td.name_en or td.name) if lang == "en" else td.name for k, td in definition.tasks.items()
+        },
         "today": utcnow().astimezone(tz).date().isoformat(),
         "tz": tz,
     }

@@ -33,7 +33,7 @@ from haoban.licences.models import Licence
 from haoban.orders.citizen import phone_last4
 from haoban.ratelimit import check_rate
 from haoban.runtime import Runtime
-from haoban.web import schema_form
+from haoban.web import schema_form, staff
 from haoban.web.common import PageRoute, lang_of, redirect, render, runtime
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -57,17 +57,22 @@ def bundle_cards(session: Session, rt: Runtime, lang: str) -> list[dict[str, Any
                 "code": d.code,
                 "name": (d.name_en or d.name) if lang == "en" else d.name,
                 "description": (d.description_en or d.description) if lang == "en" else d.description,
-                "promise": d.promise.text(),
+                "promise": _promise(d.promise, lang),
                 "tasks": len(d.tasks),
-                "departments": [_dept_name(rt, c) for c in d.departments()],
+                "departments": [_dept_name(rt, c, lang) for c in d.departments()],
             }
         )
     return out
 
 
-def _dept_name(rt: Runtime, code: str) -> str:
-    ref = rt.directory.department(code)
-    return ref.name if ref is not None else code
+def _dept_name(rt: Runtime, code: str, lang: str) -> str:
+    return staff.dept_name(rt, code, lang)
+
+
+def _promise(promise: Any, lang: str) -> str:
+    """A time limit as people read it ("5 个工作日", "5 working days"), not its stored unit code."""
+    zh, en = promise.label()
+    return en if lang == "en" else zh
 
 
 def form_context(rt: Runtime, definition: Definition, lang: str) -> dict[str, Any]:
@@ -75,6 +80,7 @@ def form_context(rt: Runtime, definition: Definition, lang: str) -> dict[str, An
     return {
         "b": definition,
         "b_name": (definition.name_en or definition.name) if lang == "en" else definition.name,
+        "b_promise": _promise(definition.promise, lang),
         "groups": schema_form.groups(definition.form_schema, lang),
         "materials": [
             {
@@ -87,8 +93,8 @@ def form_context(rt: Runtime, definition: Definition, lang: str) -> dict[str, An
         "tasks": [
             {
                 "name": (t.name_en or t.name) if lang == "en" else t.name,
-                "department": _dept_name(rt, t.department or ""),
-                "promise": t.promise.text(),
+                "department": _dept_name(rt, t.department or "", lang),
+                "promise": _promise(t.promise, lang),
             }
             for t in definition.tasks.values()
         ],

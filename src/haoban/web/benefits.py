@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 from haoban.auth.roles import ADMIN_ROLES, DASHBOARD_ROLES
 from haoban.benefits import matching, service, sources, store
 from haoban.benefits.payer import get_payer
+from haoban.benefits.workflow import STATUS_LABELS, GrantStatus
 from haoban.db import utcnow
 from haoban.deps import client_address
 from haoban.errors import Conflict, DomainError, Invalid, NotFound, RateLimited
@@ -227,7 +228,13 @@ def grant_page(request: Request, code: str) -> Response:
     rt = runtime(request)
     with rt.db.read() as session:
         g = service.grant_detail(session, code=code, actor=actor)
-    return render(request, "benefits_grant.html", {"g": g}, actor=actor)
+    lang = lang_of(request)
+
+    def status_text(status: str | None) -> str:
+        pair = STATUS_LABELS.get(GrantStatus(status)) if status in GrantStatus._value2member_map_ else None
+        return (pair[1] if lang == "en" else pair[0]) if pair else (status or "—")
+
+    return render(request, "benefits_grant.html", {"g": g, "status_text": status_text}, actor=actor)
 
 
 @router.post("/admin/benefits/{what}")

@@ -21,6 +21,7 @@ from haoban.bundles.layout import BPMN, BPMNDI, DC, DI, add_diagram
 from haoban.deps import client_address
 from haoban.errors import NotFound
 from haoban.ratelimit import check_rate
+from haoban.web import staff
 from haoban.web.common import PageRoute, current_actor, lang_of, render, runtime
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -205,12 +206,8 @@ def process_page(request: Request, code: str) -> Response:
         {
             "id": t.id,
             "name": (t.name_en or t.name) if lang == "en" else t.name,
-            "department": (
-                rt.directory.department(t.department).name
-                if rt.directory.department(t.department)
-                else t.department
-            ),
-            "promise": t.promise.text(),
+            "department": staff.dept_name(rt, t.department, lang),
+            "promise": t.promise.label()[1 if lang == "en" else 0],
             "requires": sorted(t.requires),
             "state": states.get(t.id),
         }
@@ -222,6 +219,7 @@ def process_page(request: Request, code: str) -> Response:
         {
             "b": definition,
             "b_name": (definition.name_en or definition.name) if lang == "en" else definition.name,
+            "b_promise": definition.promise.label()[1 if lang == "en" else 0],
             "d": diagram(definition, lang, states),
             "legend": legend,
             "tasks": tasks,

@@ -22,7 +22,7 @@ from haoban.casework.schemas import CaseAction, CaseCreate
 from haoban.db import utcnow
 from haoban.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from haoban.orders import access as order_access
-from haoban.web import forms
+from haoban.web import forms, staff
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime
 from haoban.web.orders import directory_choices
 
@@ -174,7 +174,10 @@ def _case_context(
         "undone": undone,
         "decision_rows": range(DECISION_ROWS),
         "today": utcnow().astimezone(rt.settings.tz).date().isoformat(),
-        "dept_names": {d.code: d.name for d in rt.directory.departments_by_id.values()},
+        "dept_names": {
+            d.code: staff.dept_name(rt, d.code, lang_of(request))
+            for d in rt.directory.departments_by_id.values()
+        },
         "errors": errors or {},
         "values": values or {},
         "message": message,

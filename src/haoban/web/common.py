@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException
 
-from haoban.auth.actors import Actor
+from haoban.auth.actors import CITIZEN_ACTOR, SYSTEM_ACTOR, Actor
 from haoban.auth.roles import (
     CALL_CENTRE,
     DASHBOARD_ROLES,
@@ -190,13 +190,48 @@ def render(
         "channel_label": lambda k: i18n.label(CHANNEL_LABELS, k, lang),
         "role_label": lambda k: i18n.label(ROLE_LABELS, k, lang),
         "role_name": actor and i18n.label(ROLE_LABELS, actor.role, lang),
+        "actor_label": lambda name: actor_label(name, lang),
     }
     ctx.update(context or {})
+    _localize_messages(ctx, lang)
     response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
     if request.query_params.get("lang") in i18n.LANGS:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def actor_label(name: str | None, lang: str) -> str:
+    """Who did something, as an event records it: the system and citizens by their word in the page's
+    language ("系统 system" is stored), people by their name."""
+    if name == SYSTEM_ACTOR.name:
+        return i18n.translate("actor_system", lang)
+    if name == CITIZEN_ACTOR.name:
+        return i18n.translate("actor_citizen", lang)
+    return name or ""
+
+
+# The context keys that carry the services' (English) messages to a page: shown in the page's language.
+MESSAGE_KEYS = ("message", "rate_message")
+ERROR_KEYS = ("errors", "rate_errors", "track_errors")
+
+
+def _localize_messages(ctx: dict[str, Any], lang: str) -> None:
+    for key in MESSAGE_KEYS:
+        if isinstance(ctx.get(key), str):
+            ctx[key] = messages.localize(ctx[key], lang)
+    for key in ERROR_KEYS:
+        if isinstance(ctx.get(key), dict):
+            ctx[key] = {
+                k: (
+                    {kk: messages.localize(vv, lang) if isinstance(vv, str) else vv for kk, vv in v.items()}
+                    if isinstance(v, dict)
+                    else messages.localize(v, lang)
+                    if isinstance(v, str)
+                    else v
+                )
+                for k, v in ctx[key].items()
+            }
 
 
 def redirect(url: str, **params: str) -> RedirectResponse:

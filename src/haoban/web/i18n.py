@@ -10,6 +10,7 @@ from __future__ import annotations
 from haoban.directory.vocabulary import URGENCY_LABELS
 from haoban.web.i18n_a11y import A11Y_STRINGS
 from haoban.web.i18n_backoffice import BACKOFFICE_STRINGS
+from haoban.web.i18n_services import SERVICES_STRINGS
 
 LANGS = ("zh", "en")
 
@@ -269,7 +270,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "la_r_second_factor": ("待输入验证码", "Code needed"),
     "la_r_locked": ("已锁定", "Locked"),
     "la_r_disabled": ("账号已停用", "Account disabled"),
-    "la_bad_date": ("日期格式应为 YYYY-MM-DD", "Use a date like 2026-11-30"),
+    "la_bad_date": ("日期格式应为 年-月-日，如 2026-11-30", "Use a date like 2026-11-30"),
     "la_bad_result": ("未知的结果类型", "Unknown result"),
     "la_too_long": ("不超过 64 个字符", "At most 64 characters"),
     "departments": ("承办单位", "Departments"),
@@ -1234,6 +1235,7 @@ STRINGS.update({f"urgency_{k}": v for k, v in URGENCY_LABELS.items()})
 # the staff pages' words of issue 13 (console, queue, inbox, board, admin, dashboard)
 STRINGS.update(BACKOFFICE_STRINGS)
 STRINGS.update(A11Y_STRINGS)
+STRINGS.update(SERVICES_STRINGS)
 
 EVENT_LABELS: dict[str, tuple[str, str]] = {
     "photos": ("上传照片", "Photos added"),

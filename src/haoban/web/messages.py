@@ -81,6 +81,38 @@ _PATTERNS: list[tuple[re.Pattern[str], str, str]] = [
             "规则引用了不存在的单位、区县或分类",
             "The rule names something that does not exist",
         ),
+        # people's details (orders.citizen, applications)
+        (
+            r"^(?:Value error, )?not a valid phone number.*$",
+            "电话号码不正确：请填写 11 位手机号（如 13812345678）或带区号的固定电话（如 0734-8123456）",
+            "Not a valid phone number: an 11-digit mobile (e.g. 13812345678) or a landline with area code "
+            "(e.g. 0734-8123456)",
+        ),
+        (
+            r"^(?:Value error, )?ID number must be 17 digits.*$",
+            "身份证号应为 17 位数字加 1 位数字或 X",
+            "An ID number is 17 digits followed by a digit or X",
+        ),
+        (
+            r"^(?:Value error, )?ID number contains an impossible birth date$",
+            "身份证号中的出生日期不存在",
+            "The ID number's birth date is impossible",
+        ),
+        (
+            r"^(?:Value error, )?ID number checksum does not match.*$",
+            "身份证号校验位不符，请检查是否输错",
+            "The ID number's last character does not match: check for a typo",
+        ),
+        (
+            r"^give the applicant's name \(up to (\d+) characters\)$",
+            "请填写申请人姓名（最多 {0} 个字）",
+            "Give the applicant's name (up to {0} characters)",
+        ),
+        (
+            r"^no material with this digest is held for this applicant$",
+            "没有这份可复用的材料",
+            "No such material is held for this applicant",
+        ),
         # orders
         (r"^say why the reply is rejected$", "请写明驳回答复的理由", "Say why the reply is rejected"),
         (r"^required to reject a reply$", "驳回答复需要写明理由", "Required to reject a reply"),
