@@ -181,7 +181,7 @@ def citizen_data(rt: Any, client: Any) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("lang", ["zh"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_citizen_and_service_page_speaks_one_language(
     client: Any, citizen_data: dict[str, str], lang: str
 ) -> None:

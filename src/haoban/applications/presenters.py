@@ -327,6 +327,7 @@ def track(rt: Runtime, session: Session, app: Application) -> dict[str, Any]:
             {
                 "name": t.name,
                 "name_en": t.name_en,
+                "department": _dept(rt, t.department_id)[0],
                 "department_name": names[t.task_id][2],
                 "status": t.status,
                 "status_label": TASK_STATUS_LABELS[TaskStatus(t.status)][0],

@@ -31,7 +31,7 @@ from haoban.bundles.definitions import Definition
 from haoban.db import utcnow
 from haoban.errors import Conflict, Forbidden, Invalid, NotFound
 from haoban.runtime import Runtime
-from haoban.web import schema_form
+from haoban.web import schema_form, staff
 from haoban.web.applications import field_errors, licences_of, read_posted
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime, safe_next
 
@@ -166,6 +166,8 @@ def application_context(
         "a": d,
         "events": events,
         "action_label": lambda a: action_label(a, lang),
+        "bundle_label": (definition.name_en or definition.name) if lang == "en" else definition.name,
+        "dept_label": lambda code: staff.dept_name(rt, code, lang),
         "material_names": {
             k: (m.name_en or m.name) if lang == "en" else m.name for k, m in definition.materials.items()
         },

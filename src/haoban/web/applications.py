@@ -282,6 +282,11 @@ def track_context(rt: Runtime, code: str, last4: str, lang: str = "zh") -> dict[
         view["licences"] = licences_of(session, app, view["deliveries"])
         for task in view["tasks"]:
             task["status_text"] = status_text(task["status"], lang)
+            if task.get("department"):
+                task["department_name"] = staff.dept_name(rt, task["department"], lang)
+        for lic in view["licences"]:
+            if lic.get("department"):
+                lic["department_name"] = staff.dept_name(rt, lic["department"], lang)
         correction = view["pending_correction"]
         ctx: dict[str, Any] = {"a": view, "last4": last4, "correction": None}
         if app.status == AppStatus.AWAITING_CORRECTION:

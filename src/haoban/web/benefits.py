@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 from haoban.auth.roles import ADMIN_ROLES, DASHBOARD_ROLES
 from haoban.benefits import matching, service, sources, store
 from haoban.benefits.payer import get_payer
-from haoban.benefits.workflow import STATUS_LABELS, GrantStatus
+from haoban.benefits.workflow import BY_ACTION, STATUS_LABELS, GrantStatus
 from haoban.db import utcnow
 from haoban.deps import client_address
 from haoban.errors import Conflict, DomainError, Invalid, NotFound, RateLimited
@@ -234,7 +234,12 @@ def grant_page(request: Request, code: str) -> Response:
         pair = STATUS_LABELS.get(GrantStatus(status)) if status in GrantStatus._value2member_map_ else None
         return (pair[1] if lang == "en" else pair[0]) if pair else (status or "—")
 
-    return render(request, "benefits_grant.html", {"g": g, "status_text": status_text}, actor=actor)
+    def event_text(action: str) -> str:
+        move = BY_ACTION.get(action)
+        return (move.label[1] if lang == "en" else move.label[0]) if move else action
+
+    ctx = {"g": g, "status_text": status_text, "event_text": event_text}
+    return render(request, "benefits_grant.html", ctx, actor=actor)
 
 
 @router.post("/admin/benefits/{what}")

@@ -270,6 +270,9 @@ def _reform_context(
     return {
         "r": report,
         "by": by,
+        "proposal_status": lambda s: reform.PROPOSAL_STATUSES.get(s, (s, s))[
+            1 if lang_of(request) == "en" else 0
+        ],
         "months": months,
         "groupings": reform.GROUPINGS,
         "statuses": reform.PROPOSAL_STATUSES,

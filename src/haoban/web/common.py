@@ -29,13 +29,15 @@ from haoban.auth.roles import (
     Role,
 )
 from haoban.auth.service import decode_token
+from haoban.casework import obstacles
+from haoban.casework import presenters as case_presenters
 from haoban.casework.reform import READ_ROLES as REFORM_READ_ROLES
 from haoban.directory.vocabulary import CHANNEL_LABELS, TYPE_LABELS
 from haoban.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited, Unauthorized
 from haoban.orders import workflow
 from haoban.runtime import Runtime
 from haoban.security import csrf
-from haoban.web import i18n, messages
+from haoban.web import i18n, messages, staff
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -191,6 +193,11 @@ def render(
         "role_label": lambda k: i18n.label(ROLE_LABELS, k, lang),
         "role_name": actor and i18n.label(ROLE_LABELS, actor.role, lang),
         "actor_label": lambda name: actor_label(name, lang),
+        "dept_label": lambda code: staff.dept_name(rt, code, lang),
+        "district_label": lambda code: staff.district_name(rt, code, lang),
+        "name_of": lambda thing: local_name(thing, lang),
+        "obstacle_of": lambda code: obstacles.label(code, lang) if code else "",
+        "case_status_of": lambda status: case_presenters.status_label(status, lang) if status else "",
     }
     ctx.update(context or {})
     _localize_messages(ctx, lang)
@@ -199,6 +206,13 @@ def render(
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def local_name(thing: Any, lang: str) -> str:
+    """A place's, bundle's or item's name in the page's language: its English name when it has one."""
+    get = thing.get if isinstance(thing, dict) else lambda k, d=None: getattr(thing, k, d)
+    name = str(get("name", "") or "")
+    return str(get("name_en", None) or name) if lang == "en" else name
 
 
 def actor_label(name: str | None, lang: str) -> str:

@@ -25,3 +25,9 @@ SERVICES_STRINGS.update(
         "bn_kind_company": ("企业", "company"),
     }
 )
+SERVICES_STRINGS.update(
+    {
+        "tour_gate_hint": ("大庙东门", "e.g. East gate"),
+        "tour_ask_example": ("南岳大庙几点开门", "Questions are answered in Chinese"),
+    }
+)

@@ -32,6 +32,15 @@ CHOICE_LABELS: dict[str, tuple[str, str]] = {
     "registration_form": ("登记表", "Registration form"),
     "report_book": ("报告书", "Report book"),
     "report_form": ("报告表", "Report form"),
+    # banks (the enum values are their Chinese names)
+    "工商银行": ("工商银行", "ICBC"),
+    "农业银行": ("农业银行", "Agricultural Bank of China"),
+    "中国银行": ("中国银行", "Bank of China"),
+    "建设银行": ("建设银行", "China Construction Bank"),
+    "交通银行": ("交通银行", "Bank of Communications"),
+    "邮储银行": ("邮储银行", "Postal Savings Bank of China"),
+    "长沙银行": ("长沙银行", "Bank of Changsha"),
+    "华融湘江银行": ("华融湘江银行", "Huarong Xiangjiang Bank"),
 }
 
 
