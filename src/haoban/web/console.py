@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 
 from haoban.auth.actors import Actor
 from haoban.db import utcnow
+from haoban.dispatch import api as dispatch_api
 from haoban.dispatch.departments import active_departments, candidates_for_stored
 from haoban.dispatch.routing import TRANSFER_TARGETS, DispatchRequest
+from haoban.dispatch.schemas import ExplainIn
 from haoban.errors import Conflict, Forbidden, Invalid, NotFound
 from haoban.orders import access, presenters, queries
 from haoban.orders.access import STAFF_INTAKE_ROLES as INTAKE_ROLES
@@ -271,3 +276,48 @@ def _bulk_dispatch(request: Request, form: Any) -> Response:
 async def bulk_dispatch(request: Request) -> Response:
     form = await request.form()
     return await run_in_threadpool(_bulk_dispatch, request, form)
+
+
+# --- the live dispatch explanation, in the page's language ---------------------------------------------
+
+
+def _category_names(text: str, rt: Any) -> str:
+    """The ranking names categories by code ("category C3-0012 (45%)"): a person reads its path."""
+
+    def name(m: re.Match[str]) -> str:
+        ref = rt.directory.category(m.group(1))
+        return f"category {ref.path if ref is not None else m.group(1)} ("
+
+    return _CATEGORY_CODE.sub(name, text)
+
+
+_CATEGORY_CODE = re.compile(r"category (\S+) \(")
+
+
+def _explain(request: Request, body: Any) -> Response:
+    actor = require_actor(request, *INTAKE_ROLES)
+    rt = runtime(request)
+    lang = lang_of(request)
+    try:
+        data = ExplainIn.model_validate(body if isinstance(body, dict) else {})
+    except ValidationError as exc:
+        fields = {".".join(str(x) for x in e["loc"]): messages.localize(e["msg"], lang) for e in exc.errors()}
+        return JSONResponse({"error": "invalid", "fields": fields}, status_code=422)
+    out = dispatch_api.explain(rt, actor, data)
+    d = out["decision"]
+    d["why"] = messages.localize_reasons(d.get("why"), lang)
+    d["outcome_label"] = i18n.translate(f"outcome_{d['outcome']}", lang)
+    for c in out["departments"]:
+        c["reason"] = messages.localize_reasons(_category_names(c.get("reason") or "", rt), lang)
+    return JSONResponse(jsonable_encoder(out))
+
+
+@router.post("/console/explain")
+async def explain(request: Request) -> Response:
+    """What the console's suggestion panel shows while the operator types: the catalogue's decision and
+    the ranked departments (``POST /api/v1/dispatch/explain``), its reasons in the page's language."""
+    try:
+        body = await request.json()
+    except ValueError:
+        body = {}
+    return await run_in_threadpool(_explain, request, body)

@@ -53,6 +53,28 @@ _PATTERNS: list[tuple[re.Pattern[str], str, str]] = [
             "派单目录没有命中的规则，由派单员决定",
             "No catalogue rule matched; a dispatcher decides",
         ),
+        (
+            r"^the category guess is below the confidence threshold, a dispatcher decides$",
+            "分类判断把握不足，由派单员决定",
+            "The category guess is below the confidence threshold; a dispatcher decides",
+        ),
+        (r"^the catalogue routes here$", "派单目录指向此单位", "The catalogue routes here"),
+        (r"^co-handler of rule '(.+)'$", "规则“{0}”的协办单位", "Co-handler of rule “{0}”"),
+        (
+            r"^rule #(\d+) '(.+)' also matches \((.+)\)$",
+            "派单目录第 {0} 条“{1}”也命中（关键词：{2}）",
+            "Catalogue rule #{0} “{1}” also matches (words “{2}”)",
+        ),
+        (
+            r"^rule #(\d+) '(.+)' also matches$",
+            "派单目录第 {0} 条“{1}”也命中",
+            "Catalogue rule #{0} “{1}” also matches",
+        ),
+        (
+            r"^category (.+) \((\d+%)\) → rule '(.+)'$",
+            "分类“{0}”（{1}）→ 规则“{2}”",
+            "Category “{0}” ({1}) → rule “{2}”",
+        ),
         (r"^chosen by (.+) at intake$", "受理时由 {0} 选定", "Chosen by {0} at intake"),
         (r"^no known words$", "没有可识别的词语", "No known words"),
         (
@@ -237,6 +259,18 @@ def localize(text: object, lang: str) -> str:
     if m:
         return m.group(2) if lang == "en" else m.group(1)
     return s
+
+
+def localize_reasons(text: object, lang: str) -> str:
+    """A dispatch explanation made of reasons joined by "; " (the router's and the department ranking's),
+    each in ``lang``."""
+    if not text:
+        return ""
+    whole = localize(text, lang)
+    if whole != str(text).strip():
+        return whole
+    parts = [localize(p, lang) for p in str(text).split("; ") if p.strip()]
+    return ("; " if lang == "en" else "；").join(parts)
 
 
 def localizer(lang: str) -> Callable[[object], str]:

@@ -104,7 +104,8 @@
       if (text.length < 4) { box.innerHTML = `<p class="muted">${esc(box.dataset.empty)}</p>`; return; }
       const type = (reg.querySelector("input[name=type]:checked") || {}).value || "consult";
       const district = $("#district", reg).value || null;
-      const data = await postJSON("/api/v1/dispatch/explain", { text, order_type: type, district });
+      // The page's own route: the API's decision with its reasons in the page's language.
+      const data = await postJSON("/console/explain", { text, order_type: type, district });
       if (!data) { $("#suggest-panel").hidden = true; return; }
       // The caller named the district: fill the form's district (the operator can still change it).
       const dsel = $("#district", reg);
@@ -114,7 +115,7 @@
       rankDepartments(data.departments || [], d);
       const pct = Math.round((d.confidence || 0) * 100);
       const dept = d.department ? (($(`#department option[value="${CSS.escape(d.department)}"]`) || {}).textContent || d.department) : "";
-      const what = d.outcome === "dispatch" ? dept : (d.outcome === "transfer" ? "→ " + esc(d.why || "") : d.outcome);
+      const what = d.outcome === "dispatch" ? dept : (d.outcome_label || d.outcome);
       box.innerHTML = `<p class="suggest-main" id="suggest-dept">${esc(what)}</p>
         <div class="meter" aria-hidden="true"><i style="width:${pct}%"></i></div>
         <p class="small">${esc(box.dataset.conf)} <strong id="suggest-conf">${pct}%</strong>${d.rule ? " · " + esc(d.rule) : ""}</p>
