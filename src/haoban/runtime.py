@@ -16,7 +16,7 @@ from haoban.caching import Timed
 from haoban.calendar import WorkCalendar
 from haoban.config import Settings, get_settings
 from haoban.db import Database
-from haoban.directory.service import DirectorySnapshot, load_snapshot
+from haoban.directory.service import CATEGORY_ENGLISH, DirectorySnapshot, category_english, load_snapshot
 from haoban.dispatch.catalogue import catalogue_version, rule_specs
 from haoban.dispatch.ml import guesser
 from haoban.dispatch.routing import CatalogueRouter, CategoryGuess, Dispatcher
@@ -107,7 +107,8 @@ class Runtime:
     # --- loaders ---------------------------------------------------------------------------------
     def _load_directory(self) -> DirectorySnapshot:
         with self.db.read() as session:
-            return load_snapshot(session)
+            english = category_english(self.settings.data_dir / "tipdm2020" / CATEGORY_ENGLISH)
+            return load_snapshot(session, english)
 
     def _load_calendar(self) -> WorkCalendar:
         with self.db.read() as session:

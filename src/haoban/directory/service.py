@@ -44,6 +44,12 @@ class CategoryRef:
     path: str
     parent_id: int | None
     ancestors: tuple[str, ...]  # codes from the root down to and including this one
+    name_en: str | None = None  # from the taxonomy's English names (``category_english``)
+    path_en: str | None = None  # "Level 1/Level 2/Level 3" in English, when every level has a name
+
+    def label(self, lang: str) -> str:
+        """The category's path as a page shows it: in English when the taxonomy names every level."""
+        return (self.path_en or self.path) if lang == "en" else self.path
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,22 @@ def _raise(errors: dict[str, str]) -> NoReturn:
     raise Invalid(problem, fields={field: problem})
 
 
-def load_snapshot(session: Session) -> DirectorySnapshot:
+# The English names of the category taxonomy, a data file beside the tree (名称,name_en: one Chinese
+# name a line, the same word the same everywhere in the tree).
+CATEGORY_ENGLISH = "categories_en.csv"
+
+
+def category_english(path: Path) -> dict[str, str]:
+    """Chinese category name -> English name, from ``path`` (an empty table when there is no file)."""
+    if not path.is_file():
+        return {}
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        return {row[0].strip(): row[1].strip() for row in reader if len(row) >= 2 and row[1].strip()}
+
+
+def load_snapshot(session: Session, english: dict[str, str] | None = None) -> DirectorySnapshot:
     snap = DirectorySnapshot()
     for d in session.scalars(select(Department)):
         ref = DeptRef(d.id, d.code, d.name, d.kind, d.active, d.name_en)
@@ -150,7 +171,19 @@ def load_snapshot(session: Session) -> DirectorySnapshot:
         while node is not None:
             chain.append(node.code)
             node = by_id.get(node.parent_id) if node.parent_id else None
-        cref = CategoryRef(r.id, r.code, r.name, r.level, r.path, r.parent_id, tuple(reversed(chain)))
+        names_en = [english.get(n) for n in r.path.split("/")] if english else []
+        path_en = "/".join(n for n in names_en if n) if names_en and all(names_en) else None
+        cref = CategoryRef(
+            r.id,
+            r.code,
+            r.name,
+            r.level,
+            r.path,
+            r.parent_id,
+            tuple(reversed(chain)),
+            (english or {}).get(r.name),
+            path_en,
+        )
         snap.categories[r.code] = cref
         snap.categories[r.path] = cref
         snap.categories_by_id[r.id] = cref

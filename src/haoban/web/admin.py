@@ -66,7 +66,7 @@ def _rule_view(rt: Any, rule: dict[str, Any], lang: str) -> dict[str, Any]:
     out = dict(rule)
     out["department_name"] = staff.dept_name(rt, rule.get("department_code"), lang)
     out["co_handler_names"] = [staff.dept_name(rt, c, lang) for c in rule.get("co_handler_codes") or []]
-    out["category_name"] = staff.category_name(rt, rule.get("category_code"))
+    out["category_name"] = staff.category_name(rt, rule.get("category_code"), lang)
     out["district_name"] = staff.district_name(rt, rule.get("district_code"), lang)
     return out
 

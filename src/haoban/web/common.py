@@ -195,6 +195,7 @@ def render(
         "actor_label": lambda name: actor_label(name, lang),
         "dept_label": lambda code: staff.dept_name(rt, code, lang),
         "district_label": lambda code: staff.district_name(rt, code, lang),
+        "category_label": lambda code: staff.category_name(rt, code, lang),
         "name_of": lambda thing: local_name(thing, lang),
         "obstacle_of": lambda code: obstacles.label(code, lang) if code else "",
         "case_status_of": lambda status: case_presenters.status_label(status, lang) if status else "",

@@ -281,12 +281,11 @@ async def bulk_dispatch(request: Request) -> Response:
 # --- the live dispatch explanation, in the page's language ---------------------------------------------
 
 
-def _category_names(text: str, rt: Any) -> str:
+def _category_names(text: str, rt: Any, lang: str) -> str:
     """The ranking names categories by code ("category C3-0012 (45%)"): a person reads its path."""
 
     def name(m: re.Match[str]) -> str:
-        ref = rt.directory.category(m.group(1))
-        return f"category {ref.path if ref is not None else m.group(1)} ("
+        return f"category {staff.category_name(rt, m.group(1), lang)} ("
 
     return _CATEGORY_CODE.sub(name, text)
 
@@ -308,7 +307,7 @@ def _explain(request: Request, body: Any) -> Response:
     d["why"] = messages.localize_reasons(d.get("why"), lang)
     d["outcome_label"] = i18n.translate(f"outcome_{d['outcome']}", lang)
     for c in out["departments"]:
-        c["reason"] = messages.localize_reasons(_category_names(c.get("reason") or "", rt), lang)
+        c["reason"] = messages.localize_reasons(_category_names(c.get("reason") or "", rt, lang), lang)
     return JSONResponse(jsonable_encoder(out))
 
 

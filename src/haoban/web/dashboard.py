@@ -104,6 +104,9 @@ def dashboard(request: Request) -> Response:
     if lang == "en":  # English names where the directory has them
         for row in data.get("districts") or []:
             row["name"] = staff.district_name(rt, row.get("code"), lang) or row.get("name")
+        for row in data.get("categories") or []:
+            if row.get("code"):
+                row["name"] = staff.category_short(rt, row["code"], lang)
     shown_first = analytics.today_local(scope.start)
     shown_last = (scope.end.astimezone(rt.settings.tz) - timedelta(days=1)).date()
     params = {"from": shown_first.isoformat(), "to": shown_last.isoformat(), "bucket": bucket}
@@ -204,6 +207,8 @@ def export_rows(rt: Any, figure: str, rows: list[dict[str, Any]], lang: str) -> 
             r["name"] = staff.district_name(rt, r.get("code"), lang) or r.get("name")
         elif figure == "categories" and not r.get("name"):
             r["name"] = i18n.translate("uncategorised", lang)
+        elif figure == "categories" and en and r.get("code"):
+            r["name"] = staff.category_short(rt, r["code"], lang)
         out.append({i18n.label(CSV_HEADERS, k, lang): v for k, v in r.items()})
     return out
 

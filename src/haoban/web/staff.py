@@ -37,11 +37,20 @@ def district_name(rt: Any, code: str | None, lang: str) -> str:
     return (getattr(d, "name_en", None) or d.name) if lang == "en" else d.name
 
 
-def category_name(rt: Any, code: str | None) -> str:
+def category_name(rt: Any, code: str | None, lang: str = "zh") -> str:
+    """A category's path in the page's language (the taxonomy's English names in English)."""
     if not code:
         return ""
     c = rt.directory.category(code)
-    return c.path if c is not None else code
+    return c.label(lang) if c is not None else code
+
+
+def category_short(rt: Any, code: str | None, lang: str) -> str:
+    """A category's own name (the last level) in the page's language."""
+    c = rt.directory.category(code) if code else None
+    if c is None:
+        return code or ""
+    return (c.name_en or c.name) if lang == "en" else c.name
 
 
 def _sort_name(name: str) -> str:
