@@ -52,6 +52,7 @@ from haoban.config import city_tz
 from haoban.directory.service import DirectorySnapshot
 from haoban.dispatch.models import DispatchCorrection
 from haoban.orders.models import Order
+from haoban.orders.overdue import late_clause, overdue_clause
 from haoban.orders.workflow import HANDLING_STATUSES, OPEN_STATUSES, Status
 
 Bucket = Literal["day", "week", "month"]
@@ -124,7 +125,6 @@ def kpis(session: Session, *, scope: Scope, now: datetime) -> dict[str, Any]:
             DispatchCorrection.order_id == Order.id, DispatchCorrection.source == "return"
         )
     )
-    handling = [s.value for s in HANDLING_STATUSES]
     row = session.execute(
         select(
             func.count().label("received"),
@@ -151,7 +151,7 @@ def kpis(session: Session, *, scope: Scope, now: datetime) -> dict[str, Any]:
             ).label("resolved"),
             _count_if(and_(dispatched, Order.dispatch_source.in_(AUTO_SOURCES))).label("auto_dispatched"),
             _count_if(Order.status.in_([s.value for s in OPEN_STATUSES])).label("open"),
-            _count_if(and_(Order.status.in_(handling), Order.handle_deadline < now)).label("overdue_open"),
+            _count_if(overdue_clause(now)).label("overdue_open"),
             _count_if(and_(finished, Order.redo_count > 0)).label("finished_redone"),
         ).where(*scope.clauses())
     ).one()
@@ -294,7 +294,7 @@ def department_deadlines(
     configured share of the time used) has. Independent of when the orders were received.
     """
     handling = [s.value for s in HANDLING_STATUSES]
-    overdue = Order.handle_deadline < now
+    overdue = late_clause(now)  # with the handling statuses below: the orders list's overdue rule
     warning = and_(
         Order.handle_deadline >= now, Order.handle_warn_at.is_not(None), Order.handle_warn_at <= now
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from haoban.auth.actors import Actor
@@ -18,6 +18,7 @@ from haoban.errors import Invalid, NotFound
 from haoban.orders import access, attachments, presenters, workflow
 from haoban.orders.citizen import phone_last4, track_token
 from haoban.orders.models import Order, OrderEvent
+from haoban.orders.overdue import overdue_clause
 from haoban.orders.workflow import Status
 from haoban.runtime import Runtime
 
@@ -34,17 +35,6 @@ class OrderFilter:
     text: str | None = None
     received_from: datetime | None = None
     received_to: datetime | None = None
-
-
-def overdue_clause(now: datetime) -> Any:
-    """Open past the handling deadline: in a handling status, the deadline passed, and no reply given
-    in time (an order replied before its deadline waits for review and is not late)."""
-    handling = [s.value for s in workflow.HANDLING_STATUSES]
-    return and_(
-        Order.status.in_(handling),
-        Order.handle_deadline < now,
-        or_(Order.replied_at.is_(None), Order.replied_at > Order.handle_deadline),
-    )
 
 
 # How a list is sorted: newest first (the default), oldest first (a queue worked in arrival order), or
