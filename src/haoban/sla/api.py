@@ -5,13 +5,17 @@ Thin: the services check roles; this module parses the request, calls them and s
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, UploadFile
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 
 from haoban.calendar import schedule_to_dict
+from haoban.db import utcnow
 from haoban.deps import ActorDep, RuntimeDep
 from haoban.errors import Invalid
+from haoban.orders import calendar_impact
 from haoban.sla import schedules, service
 from haoban.sla.schemas import ScheduleOut, SlaRuleIn, SlaRuleOut
 
@@ -51,7 +55,10 @@ def list_schedules(rt: RuntimeDep, actor: ActorDep) -> list[dict[str, object]]:
     response_model=ScheduleOut,
     summary="Load a year's official schedule (YAML, JSON or CSV; file upload or raw body)",
 )
-async def upload_schedule(rt: RuntimeDep, actor: ActorDep, request: Request) -> dict[str, object]:
+async def upload_schedule(rt: RuntimeDep, actor: ActorDep, request: Request, dry_run: bool = False) -> Any:
+    """With ``dry_run=true`` nothing is saved: the answer (200) is the same preview as the admin page's —
+    the holidays and make-up days the file adds or removes, whether it replaces a stored year, the
+    holidays it drops altogether — and the open orders whose time runs over a changed day."""
     content_type = request.headers.get("content-type", "")
     filename: str | None = None
     if content_type.startswith("multipart/form-data"):
@@ -66,6 +73,15 @@ async def upload_schedule(rt: RuntimeDep, actor: ActorDep, request: Request) -> 
         filename = (
             "schedule.json" if "json" in content_type else ("schedule.csv" if "csv" in content_type else None)
         )
+    if dry_run:
+        with rt.db.read() as session:
+            preview = schedules.preview_schedule(
+                session, actor=actor, content=content, filename=filename, in_force=rt.calendar
+            )
+            preview["affected_orders"] = calendar_impact.affected_orders(
+                session, preview, tz=rt.settings.tz, now=utcnow()
+            )
+        return JSONResponse({"dry_run": True, **jsonable_encoder(preview)})
     with rt.db.write() as session:
         schedule = schedules.save_schedule(session, actor=actor, content=content, filename=filename)
     rt.invalidate()

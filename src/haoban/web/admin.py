@@ -20,6 +20,7 @@ from starlette.datastructures import UploadFile
 from haoban.auth import audit
 from haoban.auth.roles import ADMIN_ROLES, READ_CONFIG_ROLES, STAFF_ROLES
 from haoban.calendar import DurationUnit, schedule_to_dict
+from haoban.db import utcnow
 from haoban.directory import service as directory
 from haoban.directory.api import user_out
 from haoban.directory.schemas import DepartmentIn, UserIn
@@ -29,6 +30,7 @@ from haoban.dispatch.catalogue import OUTCOMES, RuleIn
 from haoban.dispatch.routing import TRANSFER_TARGETS
 from haoban.errors import Conflict, Invalid, NotFound
 from haoban.open311 import keys as open311_keys
+from haoban.orders import calendar_impact
 from haoban.sla import schedules
 from haoban.sla import service as sla
 from haoban.sla.schemas import SlaRuleIn
@@ -225,6 +227,9 @@ def _preview(
     with rt.db.read() as session:
         preview = schedules.preview_schedule(
             session, actor=actor, content=raw, filename=filename, in_force=rt.calendar
+        )
+        preview["affected_orders"] = calendar_impact.affected_orders(
+            session, preview, tz=rt.settings.tz, now=utcnow()
         )
     try:
         text = raw.decode("utf-8-sig")

@@ -31,3 +31,13 @@ SERVICES_STRINGS.update(
         "tour_ask_example": ("南岳大庙几点开门", "Questions are answered in Chinese"),
     }
 )
+SERVICES_STRINGS.update(
+    {
+        "calendar_affected": ("受影响的在办工单", "Open orders affected"),
+        "calendar_affected_help": (
+            "这些工单的办理期间跨过了变动的日子；已定的时限不会因上传而改变，请按需延期或说明。",
+            "Their time runs over a changed day; deadlines already set do not move with the upload — "
+            "extend them or tell the departments where needed.",
+        ),
+    }
+)
