@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
@@ -479,3 +481,34 @@ def require_admin(actor: Actor) -> None:
 
 def require_read(actor: Actor) -> None:
     rbac.require_role(actor, *READ_ROLES)
+
+
+# --- the portal's bookmarkable result (Post/Redirect/Get) ------------------------------------------------
+
+
+def lookup_token(secret: str, *, who: str, code: str, last4: str) -> str:
+    """The key of the portal's result link: proves the code and phone digits without showing them."""
+    mac = hmac.new(secret.encode(), f"benefits|{who}|{code.strip().upper()}|{last4}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:24]
+
+
+def lookup_proof(session: Session, *, who: str, code: str, token: str, secret: str) -> str:
+    """The phone digits a result link's key stands for; NotFound when it does not match (same answer as
+    an unknown code)."""
+    phone: str | None = None
+    if who == "company":
+        try:
+            credit = normalise_credit_code(code)
+        except ValueError:
+            raise NotFound(NOT_FOUND) from None
+        c = session.scalar(select(Company).where(Company.credit_code == credit))
+        phone = c.contact_phone if c is not None else None
+    else:
+        grant = session.scalar(select(Grant).where(Grant.code == code.strip().upper()))
+        if grant is not None:
+            phone = _subject(session, grant.subject_kind, grant.subject_id).phone
+    last4 = phone_last4(phone) if phone else ""
+    expected = lookup_token(secret, who=who, code=code, last4=last4) if last4 else ""
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise NotFound(NOT_FOUND)
+    return last4

@@ -22,7 +22,7 @@ from haoban.deps import client_address
 from haoban.errors import Conflict, DomainError, Invalid, NotFound, RateLimited
 from haoban.ratelimit import check_rate
 from haoban.web import forms
-from haoban.web.common import PageRoute, lang_of, render, require_actor, runtime
+from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -48,7 +48,34 @@ def _portal(request: Request, *, status_code: int = 200, **ctx: Any) -> Response
 
 @router.get("/portal/benefits")
 def portal(request: Request) -> Response:
-    return _portal(request)
+    """The look-up forms; with ``who``, ``code`` and the key ``k`` (where a look-up or an answer
+    redirects): that person's or company's pushed benefits, so a reload never posts again."""
+    qp = request.query_params
+    token, code = qp.get("k", ""), qp.get("code", "")
+    if not token or not code:
+        return _portal(request)
+    rt = runtime(request)
+    who = "company" if qp.get("who") == "company" else "person"
+    done = qp.get("done") if qp.get("done") in ("confirmed", "declined") else None
+    try:
+        with rt.db.read() as session:
+            last4 = service.lookup_proof(
+                session, who=who, code=code, token=token, secret=rt.settings.secret_key
+            )
+            values = {("credit_code" if who == "company" else "code"): code, "phone_last4": last4}
+            found = _lookup(session, values, who)
+    except (NotFound, Invalid):
+        return _portal(request, missing=True, status_code=404)
+    return _portal(request, values=values, who=who, found=found, done=done)
+
+
+def _result_url(request: Request, values: dict[str, str], who: str, **extra: str) -> Response:
+    """Post/Redirect/Get: the result page by its bookmarkable link (code and key, never the digits)."""
+    code = values["credit_code" if who == "company" else "code"].strip().upper()
+    key = service.lookup_token(
+        runtime(request).settings.secret_key, who=who, code=code, last4=values["phone_last4"]
+    )
+    return redirect("/portal/benefits", who=who, code=code, k=key, **extra)
 
 
 def _identity(values: dict[str, str], lang: str) -> tuple[dict[str, str], str]:
@@ -81,7 +108,8 @@ def _show(request: Request, form: dict[str, Any]) -> Response:
         return _portal(request, values=values, who=who, missing=True, status_code=404)
     except Invalid as exc:
         return _portal(request, values=values, who=who, errors=exc.detail.get("fields", {}), status_code=422)
-    return _portal(request, values=values, who=who, found=found)
+    del found
+    return _result_url(request, values, who)
 
 
 @router.post("/portal/benefits")
@@ -114,6 +142,8 @@ def _answer(request: Request, form: dict[str, Any], action: str) -> Response:
         status, answer_errors = 422, exc.detail.get("fields", {}) or {"account": exc.message}
     except Conflict as exc:
         status, message = 409, exc.message
+    if status == 200 and message:
+        return _result_url(request, values, who, done=message)
     with rt.db.read() as session:
         found = _lookup(session, values, who)
     return _portal(
