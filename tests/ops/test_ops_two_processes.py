@@ -175,7 +175,10 @@ def test_a_worker_killed_mid_job_has_its_job_picked_up_again_and_its_effect_happ
     db_url: str, rt: Any, api: Any, tmp_path: Path
 ) -> None:
     for i in range(4):
-        api.create(citizen_phone=f"1390000100{i}")  # four receipts wait in the outbox
+        api.create(citizen_phone=f"1390000100{i}")  # four receipts (and any routed step) wait in the outbox
+    with rt.db.read() as s:
+        total = int(s.scalar(select(func.count(OutboxMessage.id))) or 0)
+    assert total >= 4
     env = {
         "HAOBAN_OUTBOX_SENDER": "tests-slow",
         "HAOBAN_TEST_SEND_SECONDS": "1.5",
@@ -207,7 +210,7 @@ def test_a_worker_killed_mid_job_has_its_job_picked_up_again_and_its_effect_happ
     finally:
         first.end()
     cut_short = delivered()
-    assert 1 <= cut_short < 4
+    assert 1 <= cut_short < total
     with rt.db.read() as s:
         assert (
             s.scalar(text("SELECT status::text FROM procrastinate_jobs WHERE id = :id"), {"id": job_id})
@@ -216,7 +219,7 @@ def test_a_worker_killed_mid_job_has_its_job_picked_up_again_and_its_effect_happ
 
     second = Worker(db_url, tmp_path / "second.log", **env)
     with running(second):
-        wait_for(lambda: delivered() == 4, timeout=60, what="the second worker to finish the drain")
+        wait_for(lambda: delivered() == total, timeout=60, what="the second worker to finish the drain")
 
         def finished() -> bool:
             with rt.db.read() as s:
@@ -237,7 +240,7 @@ def test_a_worker_killed_mid_job_has_its_job_picked_up_again_and_its_effect_happ
             text("SELECT count(*) FROM procrastinate_events WHERE job_id = :id AND type = 'started'"),
             {"id": job_id},
         )
-    assert len(per_message) == 4 and all(n == 1 for _, n in per_message)  # every receipt once
+    assert len(per_message) == total and all(n == 1 for _, n in per_message)  # every message once
     assert statuses == {"sent"}
     assert starts == 2  # started by the killed worker, then again by the second one
 

@@ -96,16 +96,26 @@ def _progress_sms(step: Step) -> None:
         return
     if step.action == "callback" and o.status != Status.CLOSED:
         return
-    words = presenters.citizen_step(step.action, o.status)[0]
     enqueue(
         _session(step),
         channel="sms",
         recipient=o.citizen_phone,
         subject="12345",
-        body=f"【12345】您的诉求（编号 {o.code}）进度：{words}。",
+        body=progress_sms(o.code, step.action, o.status),
         order_id=o.id,
-        dedupe_key=f"progress:{o.code}:{o.event_count}",
+        dedupe_key=progress_key(o.code, o.event_count),
     )
+
+
+def progress_sms(code: str, action: str, status: str) -> str:
+    """The citizen's SMS for one step (a manual dispatch, or the automatic one at intake)."""
+    words = presenters.citizen_step(action, status)[0]
+    return f"【12345】您的诉求（编号 {code}）进度：{words}。"
+
+
+def progress_key(code: str, event_count: int) -> str:
+    """One progress SMS per case-file step: the step's position names it."""
+    return f"progress:{code}:{event_count}"
 
 
 # --- effects ------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from haoban.errors import DomainError, Invalid
 from haoban.metrics import INTAKE_BATCH
 from haoban.notifications.models import OutboxMessage
 from haoban.orders import gate
-from haoban.orders.actions import apply_action
+from haoban.orders.actions import PROGRESS_SMS, apply_action, progress_key, progress_sms
 from haoban.orders.citizen import phone_last4
 from haoban.orders.events import DraftJournal, PendingEvent, chain_rows
 from haoban.orders.models import Order, OrderCoHandler, OrderEvent
@@ -375,6 +375,23 @@ def write_prepared(session: Session, batch: list[PreparedOrder]) -> list[Created
                         "created_at": p.now,
                     }
                 )
+                # Routed at intake (by the catalogue, the model or the operator's choice): the same
+                # "sent to the department" message a dispatcher's dispatch sends.
+                for i, e in enumerate(p.events):
+                    if e.action in PROGRESS_SMS and e.action == "dispatch":
+                        outbox_rows.append(
+                            {
+                                "channel": "sms",
+                                "recipient": p.notify_phone,
+                                "subject": "12345",
+                                "body": progress_sms(p.code or "", e.action, e.to_status),
+                                "order_id": oid,
+                                "dedupe_key": progress_key(p.code or "", i + 1),
+                                "status": "pending",
+                                "attempts": 0,
+                                "created_at": p.now,
+                            }
+                        )
         # Core executemany with explicit ids: one round trip per table, no per-row RETURNING.
         _insert_many(
             session,
