@@ -42,10 +42,15 @@ def tasks_of(session: Session, app: Application) -> list[ApplicationTask]:
     )
 
 
-def visible(session: Session, actor: Actor, app: Application) -> bool:
+def visible(
+    session: Session, actor: Actor, app: Application, *, tasks: list[ApplicationTask] | None = None
+) -> bool:
+    """May ``actor`` see ``app`` (``tasks``: its task rows when the caller holds them already)."""
     if actor.role in CITY_WIDE_APP_ROLES:
         return True
     if actor.role == Role.HANDLER and actor.department_id is not None:
+        if tasks is not None:
+            return any(t.department_id == actor.department_id for t in tasks)
         return (
             session.scalar(
                 select(ApplicationTask.id).where(
@@ -90,6 +95,17 @@ def get_application(session: Session, *, code: str, actor: Actor, lock: bool = F
     if app is None or not visible(session, actor, app):
         raise NotFound(f"no application {code!r} that you can see", message_zh=f"没有您可查看的办件 {code}")
     return app
+
+
+def get_with_tasks(
+    session: Session, *, code: str, actor: Actor, lock: bool = False
+) -> tuple[Application, list[ApplicationTask]]:
+    """``get_application`` and the application's task rows, in two queries (a department's action)."""
+    app = load(session, code, lock=lock)
+    tasks = tasks_of(session, app) if app is not None else []
+    if app is None or not visible(session, actor, app, tasks=tasks):
+        raise NotFound(f"no application {code!r} that you can see", message_zh=f"没有您可查看的办件 {code}")
+    return app, tasks
 
 
 def get_for_applicant(session: Session, *, code: str, last4: str, lock: bool = False) -> Application:

@@ -151,14 +151,6 @@ def _next_code(session: Session, rt: Runtime, at: datetime) -> str:
     return public_code(CODE_PREFIX, day, int(value), width=6)
 
 
-def _task_row(session: Session, app: Application, task_id: str) -> ApplicationTask | None:
-    return session.scalars(
-        select(ApplicationTask).where(
-            ApplicationTask.application_id == app.id, ApplicationTask.task_id == task_id
-        )
-    ).first()
-
-
 def _department_id(rt: Runtime, code: str | None) -> int:
     ref = rt.directory.department(code or "")
     if ref is None:
@@ -175,11 +167,15 @@ def _apply(
     *,
     at: datetime,
     handled: frozenset[str] = frozenset(),
+    tasks: list[ApplicationTask] | None = None,
 ) -> None:
-    """Turn the engine's events into rows and case-file entries (``handled``: kinds the caller wrote)."""
+    """Turn the engine's events into rows and case-file entries (``handled``: kinds the caller wrote;
+    ``tasks``: the application's task rows when the caller loaded them in this transaction)."""
     ratio = rt.settings.warning_ratio
     # One query for the task rows (not one per event: each query would flush what came before).
-    rows = {t.task_id: t for t in access.tasks_of(session, app)} if app.id is not None else {}
+    if tasks is None:
+        tasks = access.tasks_of(session, app) if app.id is not None else []
+    rows = {t.task_id: t for t in tasks}
     for ev in tr.events:
         if ev.kind in handled:
             continue
@@ -242,7 +238,8 @@ def _apply(
 
             gate.move_task(rt, session, app, row, action="skip", actor=SYSTEM_ACTOR, at=at, effect=finish)
         elif ev.kind == "duban":
-            _duban(session, rt, app, ev.task_id, ev.detail.get("scope", "task"), at=at, due_at=ev.due_at)
+            row = rows.get(ev.task_id) if ev.task_id else None
+            _duban(session, rt, app, row, ev.detail.get("scope", "task"), at=at, due_at=ev.due_at)
         elif ev.kind == "delivery":
             _prepare_delivery(session, rt, app, dict(ev.detail), at=at)
     if tr.status != app.status:
@@ -255,14 +252,13 @@ def _duban(
     session: Session,
     rt: Runtime,
     app: Application,
-    task_id: str | None,
+    row: ApplicationTask | None,
     scope: str,
     *,
     at: datetime,
     due_at: datetime | None,
     note: str = "超过承诺时限，系统自动督办 (past its promise: automatic supervision)",
 ) -> None:
-    row = _task_row(session, app, task_id) if task_id else None
     if row is not None and row.status in {
         s.value for s in (TaskStatus.PENDING, TaskStatus.ACCEPTED, TaskStatus.CORRECTION)
     }:
@@ -615,8 +611,8 @@ def act(
     from haoban.applications import workflow
 
     at = now or utcnow()
-    app = access.get_application(session, code=code, actor=actor, lock=True)
-    task = _task_row(session, app, task_id)
+    app, tasks = access.get_with_tasks(session, code=code, actor=actor, lock=True)
+    task = next((t for t in tasks if t.task_id == task_id), None)
     if task is None:
         raise NotFound(f"application {code} has no task {task_id!r}", message_zh=f"办件没有事项 {task_id}")
     move = workflow.task_move(action)
@@ -725,6 +721,7 @@ def act(
             tr,
             at=at,
             handled=frozenset({"task_approved", "task_rejected", "correction_requested"}),
+            tasks=tasks,
         )
         _store(rt, app, instance)
     return Outcome(app.code, app.status, seconds, cpu)

@@ -263,15 +263,32 @@ def _on_file(session: Session, rt: Runtime, msg: Incoming) -> dict[str, Any]:
     return {"code": app.code, "status": outcome.status}
 
 
+def incoming_case(session: Session, code: str) -> CrossCase | None:
+    """The partner's case an application of ours answers (None for nearly every application).
+
+    Asked after every step of every application, so the answer is kept for the transaction (an
+    application steps several times in one) and asked without flushing what the step wrote: a case is
+    flushed when it is opened (``service.open_case``, which forgets the answer for its ``local_ref``).
+    """
+    memo = service.case_memo(session)
+    if code in memo:
+        case_id = memo[code]
+        return session.get(CrossCase, case_id) if case_id is not None else None
+    with session.no_autoflush:
+        case = session.scalar(
+            select(CrossCase).where(CrossCase.local_ref == code, CrossCase.direction == "in")
+        )
+    memo[code] = case.id if case is not None else None
+    return case
+
+
 def report_back(step: Any) -> None:
     """After-hook on every application step: one from a partner's window goes back to it."""
     app: Application | None = getattr(step, "app", None)
     session: Session | None = getattr(step, "session", None)
     if app is None or session is None or not app.code:
         return
-    case = session.scalar(
-        select(CrossCase).where(CrossCase.local_ref == app.code, CrossCase.direction == "in")
-    )
+    case = incoming_case(session, app.code)
     if case is None:
         return
     task = getattr(step, "task", None)

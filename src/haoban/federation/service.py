@@ -274,7 +274,18 @@ def open_case(
         )
         session.add(case)
         session.flush()
+        case_memo(session).pop(local_ref, None)
     return case
+
+
+def case_memo(session: Session) -> dict[str | None, int | None]:
+    """This transaction's answers to "which incoming case does this local code answer?"
+    (``crossregion.incoming_case``); a new transaction starts with none."""
+    held = session.info.get("federation.incoming_cases")
+    txn = session.get_transaction()
+    if held is None or held[0] is not txn:
+        held = session.info["federation.incoming_cases"] = (txn, {})
+    return held[1]
 
 
 def find_case(session: Session, *, case_key: str, partner: Partner) -> CrossCase | None:

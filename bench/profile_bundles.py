@@ -1,0 +1,79 @@
+"""Profile newborn applications end to end in one process: ``python bench/profile_bundles.py [--db URL]``.
+
+Runs ``--n`` applications the way ``bench/bundles.py`` does (one warm-up first), counts the SQL
+statements per service call through SQLAlchemy's ``before_cursor_execute`` event, and with
+``--profile FILE`` writes a cProfile of the measured applications (read it with ``pstats``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import cProfile
+import multiprocessing as mp
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from sqlalchemy import event  # noqa: E402
+
+import bundles  # noqa: E402
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.by_kind: collections.Counter[str] = collections.Counter()
+        self.statements: collections.Counter[str] = collections.Counter()
+        self.total = 0
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self.total += 1
+        self.by_kind[statement.split(None, 1)[0].upper()] += 1
+        self.statements[" ".join(statement.split())[:160]] += 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", default=None)
+    parser.add_argument("--n", type=int, default=50)
+    parser.add_argument("--profile", default=None)
+    parser.add_argument("--top", type=int, default=40)
+    args = parser.parse_args()
+    url, cleanup = bundles.fresh_database(args.db)
+    counter = Counter()
+    from sqlalchemy.engine import Engine
+
+    event.listen(Engine, "before_cursor_execute", counter)
+    queue = mp.get_context("spawn").SimpleQueue()
+
+    # Warm up (definitions parsed, caches filled) on one application, then measure.
+    bundles.work(url, [10_000_000], queue)
+    queue.get()
+    counter.__init__()
+    prof = cProfile.Profile() if args.profile else None
+    cpu, wall = time.process_time(), time.perf_counter()
+    if prof:
+        prof.enable()
+    bundles.work(url, list(range(args.n)), queue)
+    if prof:
+        prof.disable()
+        prof.dump_stats(args.profile)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    queue.get()
+    if cleanup:
+        cleanup()
+    n = args.n
+    print(f"{n} applications: {wall / n * 1000:.1f} ms wall, {cpu / n * 1000:.1f} ms CPU per application")
+    print(f"SQL statements per application: {counter.total / n:.1f}")
+    for kind, count in counter.by_kind.most_common():
+        print(f"  {kind:10} {count / n:6.1f}")
+    print("Most frequent statements (per application):")
+    for stmt, count in counter.statements.most_common(args.top):
+        print(f"  {count / n:6.1f}  {stmt}")
+
+
+if __name__ == "__main__":
+    main()
