@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from haoban.applications.models import Application
-from tests.applications.conftest import NEWBORN, PDF, PNG, act, finish
+from tests.applications.conftest import NEWBORN, PDF, PNG, act, finish, open_tasks
 
 FORM = NEWBORN["form"]
 
@@ -129,3 +129,32 @@ def test_one_resubmission_fixes_every_flagged_item(installed: Any, client: Any, 
     page = client.get(r.headers["location"])
     assert 'id="done"' in page.text and 'id="resubmit-form"' not in page.text
     finish(api, code, "birth_certificate")
+
+
+def test_the_applicant_withdraws_from_the_timeline_once(installed: Any, client: Any, api: Any) -> None:
+    code = re.search(r"(BJ\d+)", submit_page(client).headers["location"]).group(1)
+    finish(api, code, "birth_certificate")
+    page = client.get(f"/portal/applications/{code}", params={"p": "5678"})
+    assert 'id="withdraw-form"' in page.text and 'name="reason"' in page.text
+    # A reason is required; nothing changes without one.
+    r = client.post(f"/portal/applications/{code}/withdraw", data={"p": "5678", "reason": " "})
+    assert r.status_code == 422 and 'id="withdraw-error"' in r.text
+    assert open_tasks(api, code)["vaccination"] == "pending"
+    # Wrong phone digits: not found, nothing changes.
+    r = client.post(f"/portal/applications/{code}/withdraw", data={"p": "0000", "reason": "不办了"})
+    assert r.status_code == 404 and open_tasks(api, code)["vaccination"] == "pending"
+    r = client.post(
+        f"/portal/applications/{code}/withdraw",
+        data={"p": "5678", "reason": "孩子随父亲户籍在外地办理"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    page = client.get(r.headers["location"])
+    assert 'id="done"' in page.text and 'id="withdraw-form"' not in page.text
+    tasks = open_tasks(api, code)
+    assert tasks["birth_certificate"] == "approved" and tasks["vaccination"] == "cancelled"
+    with installed.db.read() as s:
+        assert s.scalars(select(Application.status).where(Application.code == code)).one() == "withdrawn"
+    # The gate's rule: a withdrawn (or finished) application cannot be withdrawn again.
+    r = client.post(f"/portal/applications/{code}/withdraw", data={"p": "5678", "reason": "再撤一次"})
+    assert r.status_code == 409 and 'id="withdraw-error"' in r.text and 'id="withdraw-form"' not in r.text

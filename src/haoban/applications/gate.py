@@ -125,7 +125,11 @@ def move_application(
     move = workflow.APPLICATION_MOVES[action]
     current = AppStatus(app.status) if app.status is not None else None
     target = AppStatus(to_status) if to_status is not None else current
-    if current not in move.sources or target is None or (move.targets and target not in move.targets):
+    if (
+        not workflow.application_may(action, app.status)
+        or target is None
+        or (move.targets and target not in move.targets)
+    ):
         raise Conflict(
             f"an application that is {current} cannot go to {target} by {action}",
             message_zh="办件状态不允许此操作",

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
-from haoban.applications import access, assistance, gate, registry, results
+from haoban.applications import access, assistance, gate, registry, results, workflow
 from haoban.applications.materials import CheckedUpload, Upload, check_all
 from haoban.applications.models import (
     Application,
@@ -608,8 +608,6 @@ def act(
     now: datetime | None = None,
 ) -> Outcome:
     """A department's action on its task: accept, 容缺受理, 补正, approve with a result, reject; 督办."""
-    from haoban.applications import workflow
-
     at = now or utcnow()
     app, tasks = access.get_with_tasks(session, code=code, actor=actor, lock=True)
     task = next((t for t in tasks if t.task_id == task_id), None)

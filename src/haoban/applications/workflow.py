@@ -239,6 +239,12 @@ APPLICATION_MOVES: Mapping[str, AppMove] = {
 del A
 
 
+def application_may(action: str, status: str | None) -> bool:
+    """May an application in ``status`` take ``action``? (The gate's rule; pages ask it to offer a button.)"""
+    move = APPLICATION_MOVES.get(action)
+    return move is not None and (AppStatus(status) if status is not None else None) in move.sources
+
+
 def task_move(action: str) -> TaskMove | None:
     return TASK_BY_ACTION.get(action)
 

@@ -275,11 +275,11 @@ def incoming_case(session: Session, code: str) -> CrossCase | None:
         case_id = memo[code]
         return session.get(CrossCase, case_id) if case_id is not None else None
     with session.no_autoflush:
-        case = session.scalar(
-            select(CrossCase).where(CrossCase.local_ref == code, CrossCase.direction == "in")
+        case_id = session.scalar(
+            select(CrossCase.id).where(CrossCase.local_ref == code, CrossCase.direction == "in").limit(1)
         )
-    memo[code] = case.id if case is not None else None
-    return case
+    memo[code] = case_id
+    return session.get(CrossCase, case_id) if case_id is not None else None
 
 
 def report_back(step: Any) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from haoban.auth import rbac
@@ -200,42 +200,60 @@ def issue(
         errors["number"] = "1 to 64 characters"
     if valid_from and valid_until and valid_until < valid_from:
         errors["valid_until"] = "before valid_from"
-    item = (
-        session.scalars(
-            select(ServiceItem).where(ServiceItem.code == kind).options(lazyload(ServiceItem.materials))
+    # The checks below read the register without flushing the caller's pending writes (an approval's
+    # task and case-file rows go out once, at commit); a licence still pending in this session must
+    # be in the register first, or the checks would not see it.
+    if any(isinstance(obj, Licence) for obj in session.new):
+        session.flush()
+    with session.no_autoflush:
+        item = (
+            session.scalars(
+                select(ServiceItem).where(ServiceItem.code == kind).options(lazyload(ServiceItem.materials))
+            )
+            .unique()
+            .first()
         )
-        .unique()
-        .first()
-    )
-    if item is None or not item.active:
-        errors["kind"] = f"no active catalogue item {kind!r}"
-    if errors:
-        raise Invalid("the licence cannot be issued", fields=errors)
-    assert item is not None
-    if not _may_act_for(actor, item.department_id):
-        raise Forbidden("only the item's department (or an administrator) issues its licence")
-    if source_ref and session.scalar(select(Licence.id).where(Licence.source_ref == source_ref)):
-        existing = session.scalars(select(Licence).where(Licence.source_ref == source_ref)).unique().first()
-        if existing is not None:
-            if existing.kind != kind or existing.holder_id != holder_id:
-                raise Conflict(f"{source_ref!r} already issued a different licence", code=existing.code)
-            return existing
-    now = now or utcnow()
-    today = city_day(now)
-    given = number.strip() if number else None
-    while True:
-        code = new_code()
-        if session.scalar(select(Licence.id).where(Licence.code == code)) is not None:
-            continue  # ~80 bits: practically never
-        # A number of our own is the department, the day and the code's first six characters: 31**6
-        # values, so two licences of an item issued the same day share one now and then (a few in a
-        # hundred at 10,000 a day). Draw again then; a number the caller gave must be free.
-        number = given or f"{item.department.code.upper()}{today:%Y%m%d}{code[:6]}"
-        if not session.scalar(select(Licence.id).where(Licence.item_id == item.id, Licence.number == number)):
-            break
-        if given:
-            name = item.result_name or item.name
-            raise Conflict(f"a {name} numbered {number} already exists", number=number)
+        if item is None or not item.active:
+            errors["kind"] = f"no active catalogue item {kind!r}"
+        if errors:
+            raise Invalid("the licence cannot be issued", fields=errors)
+        assert item is not None
+        if not _may_act_for(actor, item.department_id):
+            raise Forbidden("only the item's department (or an administrator) issues its licence")
+        now = now or utcnow()
+        today = city_day(now)
+        given = number.strip() if number else None
+        while True:
+            code = new_code()
+            # A number of our own is the department, the day and the code's first six characters:
+            # 31**6 values, so two licences of an item issued the same day share one now and then (a
+            # few in a hundred at 10,000 a day). Draw again then; a number the caller gave must be
+            # free. One query asks all three: is this step's licence issued already (``source_ref``),
+            # is the code taken (~80 bits: practically never), is the number taken.
+            number = given or f"{item.department.code.upper()}{today:%Y%m%d}{code[:6]}"
+            clash = Licence.code == code
+            if source_ref:
+                clash = or_(clash, Licence.source_ref == source_ref)
+            taken = session.execute(
+                select(Licence.source_ref, Licence.code, Licence.number).where(
+                    or_(clash, and_(Licence.item_id == item.id, Licence.number == number))
+                )
+            ).all()
+            if source_ref and any(row.source_ref == source_ref for row in taken):
+                existing = (
+                    session.scalars(select(Licence).where(Licence.source_ref == source_ref)).unique().first()
+                )
+                assert existing is not None
+                if existing.kind != kind or existing.holder_id != holder_id:
+                    raise Conflict(f"{source_ref!r} already issued a different licence", code=existing.code)
+                return existing
+            if any(row.code == code for row in taken):
+                continue
+            if not taken:
+                break
+            if given:
+                name = item.result_name or item.name
+                raise Conflict(f"a {name} numbered {number} already exists", number=number)
     lic = Licence(
         code=code,
         item_id=item.id,
@@ -256,8 +274,7 @@ def issue(
     lic.item = item
     lic.department = item.department
     lic.sha256 = digest(fields_of(lic))
-    session.add(lic)
-    session.flush()
+    session.add(lic)  # written with the rest of the caller's transaction (a clash there: IntegrityError)
     return lic
 
 

@@ -20,14 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from haoban.applications import access, presenters, registry, service, single
+from haoban.applications import access, presenters, registry, service, single, workflow
 from haoban.applications.materials import MAX_BYTES, Upload
 from haoban.applications.models import Application
 from haoban.applications.workflow import TASK_STATUS_LABELS, AppStatus, TaskStatus
 from haoban.auth.actors import CITIZEN_ACTOR, Actor
 from haoban.bundles.definitions import Definition
 from haoban.deps import client_address
-from haoban.errors import Invalid, NotFound
+from haoban.errors import Conflict, Invalid, NotFound
 from haoban.licences import service as licences
 from haoban.licences.models import Licence
 from haoban.orders.citizen import phone_last4
@@ -288,7 +288,12 @@ def track_context(rt: Runtime, code: str, last4: str, lang: str = "zh") -> dict[
             if lic.get("department"):
                 lic["department_name"] = staff.dept_name(rt, lic["department"], lang)
         correction = view["pending_correction"]
-        ctx: dict[str, Any] = {"a": view, "last4": last4, "correction": None}
+        ctx: dict[str, Any] = {
+            "a": view,
+            "last4": last4,
+            "correction": None,
+            "may_withdraw": workflow.application_may("withdraw", app.status),
+        }
         if app.status == AppStatus.AWAITING_CORRECTION:
             definition = registry.definition_by_id(session, rt, app.definition_id)
             fields = schema_form.flat(definition.form_schema)
@@ -378,6 +383,38 @@ def _resubmit(
 async def resubmit(request: Request, code: str) -> Response:
     posted, uploads = await read_posted(request)
     return await run_in_threadpool(_resubmit, request, code, posted, uploads)
+
+
+def _withdraw(request: Request, code: str, last4: str, reason: str) -> Response:
+    rt = runtime(request)
+    lang = lang_of(request)
+    _allowed(request)
+    try:
+        with rt.db.write() as session:
+            app = access.get_for_applicant(session, code=code[:24], last4=last4, lock=True)
+            service.withdraw(session, rt, app=app, reason=reason, actor=CITIZEN_ACTOR)
+    except NotFound:
+        return render(
+            request, "bundle_lookup.html", {"code": code[:24], "missing": True}, actor=None, status_code=404
+        )
+    except (Invalid, Conflict) as exc:
+        ctx = track_context(rt, code, last4, lang)
+        ctx.update(
+            withdraw_error=exc.detail.get("message_zh") if lang == "zh" else exc.message,
+            reason=reason,
+        )
+        status = 422 if isinstance(exc, Invalid) else 409
+        return render(request, "bundle_track.html", ctx, actor=None, status_code=status)
+    return redirect(f"/portal/applications/{quote(code)}", p=last4, done="withdraw")
+
+
+@router.post("/portal/applications/{code}/withdraw")
+async def withdraw(request: Request, code: str) -> Response:
+    """The applicant withdraws (撤回) while the application is open (the gate's rule decides)."""
+    form = await request.form()
+    last4 = str(form.get("p") or "").strip()
+    reason = str(form.get("reason") or "").strip()[:500]
+    return await run_in_threadpool(_withdraw, request, code, last4, reason)
 
 
 @router.get("/portal/applications/{code}/licences/{licence}")

@@ -965,6 +965,13 @@ STRINGS.update(
         ),
         "ap_resubmit": ("补正后提交", "Send the corrections"),
         "ap_resubmitted": ("补正已提交，各部门将继续办理。", "Corrections sent; the departments carry on."),
+        "ap_withdraw": ("撤回申请", "Withdraw the application"),
+        "ap_withdraw_help": (
+            "撤回后，尚未办结的事项不再办理；已办结的结果和证照仍然有效。",
+            "Items not yet finished stop; results and licences already issued stay valid.",
+        ),
+        "ap_withdraw_reason": ("撤回原因", "Why you withdraw"),
+        "ap_withdrawn": ("申请已撤回。", "The application is withdrawn."),
         "ap_tasks": ("各部门办理情况", "Each department's item"),
         "ap_item": ("事项", "Item"),
         "ap_finished_at": ("办结", "Finished"),
