@@ -1,6 +1,12 @@
 """Imports every domain's tables so that ``Base.metadata`` is complete (migrations, tests)."""
 
-from haoban.analytics.models import dashboard_index
+from haoban.analytics.models import (
+    DashboardDaily,
+    DashboardDailyMix,
+    DashboardDay,
+    dashboard_index,
+    overdue_index,
+)
 from haoban.applications.models import (
     Application,
     ApplicationCodeCounter,
@@ -66,6 +72,7 @@ from haoban.orders.models import (
     Order,
     OrderAttachment,
     OrderCoHandler,
+    OrderDayMark,
     OrderEvent,
     PersonalDataView,
 )
@@ -105,6 +112,9 @@ __all__ = [
     "Company",
     "CrossCase",
     "CrossCaseEvent",
+    "DashboardDaily",
+    "DashboardDailyMix",
+    "DashboardDay",
     "DataKeyCheck",
     "DeliveredMessage",
     "Department",
@@ -131,6 +141,7 @@ __all__ = [
     "Order",
     "OrderAttachment",
     "OrderCoHandler",
+    "OrderDayMark",
     "OrderEvent",
     "OrderVote",
     "OutboxEntry",
@@ -161,4 +172,5 @@ __all__ = [
     "TicketSlot",
     "User",
     "dashboard_index",
+    "overdue_index",
 ]

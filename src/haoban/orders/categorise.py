@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from haoban.directory.service import DirectorySnapshot
-from haoban.orders.models import Order
+from haoban.orders.models import Order, mark_days
 
 
 def categorise_uncategorised(
@@ -21,7 +21,7 @@ def categorise_uncategorised(
     the classifier cannot place is not retried forever.
     """
     rows = session.execute(
-        select(Order.id, Order.subject, Order.content)
+        select(Order.id, Order.subject, Order.content, Order.received_at)
         .where(Order.category_id.is_(None), Order.id > after_id)
         .order_by(Order.id)
         .limit(limit)
@@ -43,5 +43,6 @@ def categorise_uncategorised(
             .values(category_id=ref.id)
             .execution_options(synchronize_session=False)
         )
+        mark_days(session, [row.received_at])
         done += 1
     return done, rows[-1].id

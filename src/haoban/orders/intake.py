@@ -33,7 +33,7 @@ from haoban.orders import gate
 from haoban.orders.actions import PROGRESS_SMS, apply_action, progress_key, progress_sms
 from haoban.orders.citizen import phone_last4
 from haoban.orders.events import DraftJournal, PendingEvent, chain_rows
-from haoban.orders.models import Order, OrderCoHandler, OrderEvent
+from haoban.orders.models import Order, OrderCoHandler, OrderEvent, mark_days
 from haoban.orders.numbering import take_numbers, take_order_ids
 from haoban.orders.schemas import ActionRequest, OrderCreate
 from haoban.runtime import Runtime
@@ -402,6 +402,7 @@ def write_prepared(session: Session, batch: list[PreparedOrder]) -> list[Created
                 (OutboxMessage.__table__, outbox_rows),
             ],
         )
+        mark_days(session, {r["received_at"] for r in order_rows})  # the dashboard's roll-ups
     for p in batch:
         if p.code is None and p.external_ref in seen:
             first = seen[p.external_ref]

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -12,11 +15,17 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    insert,
+    inspect,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from haoban.config import city_tz
 from haoban.db import Base, UTCDateTime, utcnow
 from haoban.directory.models import Category, Department, District
+from haoban.dispatch.models import DispatchCorrection
 from haoban.security.crypto import EncryptedString
 
 
@@ -206,3 +215,103 @@ class CitizenCode(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- which days of receipt changed (for the dashboard's daily roll-ups, ``haoban.analytics``) -------
+
+# The order columns the dashboard's figures read; a change to any of them changes a figure of the
+# order's day of receipt. ``ix_orders_dashboard`` covers them (``haoban.analytics.models``).
+DAY_FIGURE_COLUMNS = (
+    "received_at",
+    "status",
+    "dispatched_at",
+    "replied_at",
+    "handle_deadline",
+    "callback_result",
+    "redo_count",
+    "dispatch_source",
+    "category_id",
+    "district_id",
+    "channel",
+    "lead_department_id",
+)
+
+
+class OrderDayMark(Base):
+    """A write touched the figures of orders received on ``day`` (the city's local date).
+
+    Written in the same transaction as the change (by the flush listener below for ORM writes, by
+    ``mark_days`` for Core writes). The dashboard reads a day from its roll-up only when the day was
+    built and no mark for it is left; the roll-up job deletes the marks it has seen after rebuilding
+    the day. Append-only rows, so concurrent writers never wait on each other here."""
+
+    __tablename__ = "order_day_marks"
+    __table_args__ = (Index("ix_order_day_marks_day", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+
+
+def local_day(instant: datetime) -> date:
+    """The city's local date of a UTC instant (naive values are UTC, as SQLite hands them back)."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return instant.astimezone(city_tz()).date()
+
+
+_MARKED = "haoban.order_day_marks"
+
+
+def mark_days(session: Session, instants: Iterable[datetime | None]) -> None:
+    """Record that orders received at ``instants`` changed (once per day and transaction)."""
+    days = {local_day(t) for t in instants if t is not None}
+    if not days:
+        return
+    tx = session.get_transaction()
+    key = id(tx) if tx is not None else 0
+    seen_key, seen = session.info.get(_MARKED, (None, set()))
+    if seen_key != key:
+        seen = set()
+    new = sorted(days - seen)
+    if new:
+        session.connection().execute(insert(OrderDayMark.__table__), [{"day": d} for d in new])
+        seen |= set(new)
+    session.info[_MARKED] = (key, seen)
+
+
+def _changed_instants(session: Session) -> list[datetime | None]:
+    out: list[datetime | None] = []
+    for obj in session.new:
+        if isinstance(obj, Order):
+            out.append(obj.received_at)
+    for obj in session.deleted:
+        if isinstance(obj, Order):
+            out.append(obj.received_at)
+    for obj in session.dirty:
+        if isinstance(obj, Order):
+            state = inspect(obj)
+            changed = False
+            for column in DAY_FIGURE_COLUMNS:
+                history = state.attrs[column].history
+                if history.has_changes():
+                    changed = True
+                    if column == "received_at":
+                        out.extend(history.deleted)
+            if changed:
+                out.append(obj.received_at)
+    order_ids = [
+        obj.order_id
+        for obj in (*session.new, *session.deleted)
+        if isinstance(obj, DispatchCorrection) and obj.source == "return"
+    ]
+    if order_ids:
+        rows = session.connection().execute(select(Order.received_at).where(Order.id.in_(order_ids)))
+        out.extend(r[0] for r in rows)
+    return out
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_flushed_days(session: Session, _context: Any) -> None:
+    instants = _changed_instants(session)
+    if instants:
+        mark_days(session, instants)
