@@ -197,3 +197,17 @@ def test_core_writes_mark_their_day(rt: Runtime) -> None:
         mark_days(session, [instant, instant.astimezone(UTC)])
     with rt.db.read() as session:
         assert session.scalars(select(OrderDayMark.day)).all() == [day]
+
+
+def test_a_mark_rolled_back_with_a_savepoint_is_written_again(rt: Runtime) -> None:
+    from haoban.orders.models import mark_days
+
+    instant = datetime(2026, 3, 1, 10, 0, tzinfo=CST)
+    with rt.db.write() as session:
+        savepoint = session.begin_nested()
+        mark_days(session, [instant])
+        savepoint.rollback()
+        mark_days(session, [instant])
+        mark_days(session, [instant])  # once per transaction
+    with rt.db.read() as session:
+        assert session.scalars(select(OrderDayMark.day)).all() == [date(2026, 3, 1)]

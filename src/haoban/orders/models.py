@@ -267,16 +267,17 @@ def mark_days(session: Session, instants: Iterable[datetime | None]) -> None:
     days = {local_day(t) for t in instants if t is not None}
     if not days:
         return
-    tx = session.get_transaction()
-    key = id(tx) if tx is not None else 0
-    seen_key, seen = session.info.get(_MARKED, (None, set()))
-    if seen_key != key:
+    # Once per day and (innermost) transaction: a savepoint rolled back takes its marks with it, so
+    # what was marked is remembered per transaction object (held, so compared by identity).
+    tx = session.get_nested_transaction() or session.get_transaction()
+    seen_tx, seen = session.info.get(_MARKED, (None, set()))
+    if seen_tx is not tx:
         seen = set()
     new = sorted(days - seen)
     if new:
         session.connection().execute(insert(OrderDayMark.__table__), [{"day": d} for d in new])
         seen |= set(new)
-    session.info[_MARKED] = (key, seen)
+    session.info[_MARKED] = (tx, seen)
 
 
 def _changed_instants(session: Session) -> list[datetime | None]:
