@@ -18,7 +18,14 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from haoban.analytics.models import ALL, NONE, DashboardDaily, DashboardDailyMix, DashboardDay
+from haoban.analytics.models import (
+    ALL,
+    NONE,
+    ROLLED_COUNTS,
+    DashboardDaily,
+    DashboardDailyMix,
+    DashboardDay,
+)
 from haoban.analytics.service import (
     local_day_start,
     order_counts,
@@ -76,7 +83,13 @@ def build_day(session: Session, day: date, *, now: datetime) -> int:
         session.execute(
             insert(DashboardDaily.__table__),
             [
-                {"day": day, "district_key": d, "department_key": p, **counts}
+                {
+                    "day": day,
+                    "district_key": d,
+                    "department_key": p,
+                    **dict.fromkeys(ROLLED_COUNTS, 0),
+                    **counts,
+                }
                 for (d, p), counts in daily.items()
             ],
         )
