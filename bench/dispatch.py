@@ -38,26 +38,19 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from benchutil import machine, write_section  # noqa: E402
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score  # noqa: E402
-from sklearn.model_selection import StratifiedGroupKFold  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from haoban.dispatch import text as textmod  # noqa: E402
 from haoban.dispatch.classifier import TextClassifier, default_model_path  # noqa: E402
+from haoban.dispatch.evaluation import EXCLUDE_SIMILARITY  # noqa: E402
 from haoban.dispatch.training import (  # noqa: E402
-    GROUP_SIMILARITY,
     SHIPPED_DATA_DIR,
     Example,
-    components,
     load_labelled_file,
-    similar_pairs,
     train,
-    train_examples,
 )
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "dispatch"
-EXCLUDE_SIMILARITY = 0.3  # stricter than the grouping: drop anything resembling an evaluated row
 
 
 def load() -> tuple[list[Example], np.ndarray]:
@@ -70,71 +63,15 @@ def load() -> tuple[list[Example], np.ndarray]:
 
 
 def cross_validate(folds: int, seed: int) -> dict:
-    examples, is_raw = load()
-    t0 = time.perf_counter()
-    prepared = [textmod.prepare(ex.text) for ex in examples]
-    print(f"normalised {len(examples)} rows in {time.perf_counter() - t0:.1f} s", flush=True)
-    pairs = similar_pairs(prepared, EXCLUDE_SIMILARITY)
-    strong = pairs.data >= GROUP_SIMILARITY
-    import scipy.sparse as sp
+    """The held-out protocol of ``haoban dispatch evaluate --held-out`` (one implementation:
+    ``haoban.dispatch.evaluation.held_out_predictions``), with department-level routing accuracy."""
+    from haoban.dispatch.cli import _catalogue_departments
+    from haoban.dispatch.evaluation import held_out_predictions, held_out_scores
 
-    groups = components(
-        sp.coo_matrix((pairs.data[strong], (pairs.row[strong], pairs.col[strong])), shape=pairs.shape)
-    )
-    neighbours: list[set[int]] = [set() for _ in examples]
-    for i, j in zip(pairs.row, pairs.col, strict=True):
-        neighbours[i].add(int(j))
-        neighbours[j].add(int(i))
-    raw_idx = np.nonzero(is_raw)[0]
-    y_all = np.array([ex.label for ex in examples])
-    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    truth: list[str] = []
-    pred: list[str] = []
-    confident: list[bool] = []
-    fold_f1: list[float] = []
-    fold_info: list[str] = []
-    for k, (_, te) in enumerate(splitter.split(raw_idx, y_all[raw_idx], groups[raw_idx]), start=1):
-        evaluated = raw_idx[te]
-        eval_groups = set(groups[evaluated].tolist())
-        banned = set(evaluated.tolist())
-        for i in evaluated:
-            banned |= neighbours[i]
-        train_idx = [i for i in range(len(examples)) if i not in banned and groups[i] not in eval_groups]
-        t1 = time.perf_counter()
-        clf = train_examples(
-            [examples[i] for i in train_idx], seed=seed, prepared=[prepared[i] for i in train_idx]
-        )
-        seconds = time.perf_counter() - t1
-        preds = clf.predict_many([examples[i].text for i in evaluated])
-        p = [x.label for x in preds]
-        t = [examples[i].label for i in evaluated]
-        f1 = f1_score(t, p, average="macro")
-        fold_f1.append(f1)
-        truth += t
-        pred += p
-        confident += [x.confident for x in preds]
-        line = (
-            f"fold {k}: {len(evaluated)} evaluated, {len(train_idx)} training rows "
-            f"({len(examples) - len(train_idx) - len(evaluated)} excluded as near-duplicates), "
-            f"macro-F1 {f1:.4f}, threshold {clf.threshold:.3f}, trained in {seconds:.0f} s"
-        )
-        fold_info.append(line)
-        print(line, flush=True)
-    truth_a, pred_a, conf_a = np.array(truth), np.array(pred), np.array(confident)
-    labels = sorted(set(truth))
-    per_class = f1_score(truth_a, pred_a, average=None, labels=labels)
-    return {
-        "n": len(truth),
-        "macro_f1": float(f1_score(truth_a, pred_a, average="macro")),
-        "fold_mean": statistics.mean(fold_f1),
-        "fold_sd": statistics.stdev(fold_f1) if len(fold_f1) > 1 else 0.0,
-        "accuracy": float(accuracy_score(truth_a, pred_a)),
-        "per_class_f1": dict(zip(labels, map(float, per_class), strict=True)),
-        "confusion": (labels, confusion_matrix(truth_a, pred_a, labels=labels).tolist()),
-        "auto_share": float(conf_a.mean()),
-        "auto_precision": float((truth_a[conf_a] == pred_a[conf_a]).mean()) if conf_a.any() else None,
-        "folds": fold_info,
-    }
+    result = held_out_predictions(folds=folds, seed=seed, progress=lambda m: print(m, flush=True))
+    scores = held_out_scores(result, label_departments=_catalogue_departments())
+    scores["confusion"] = (scores["confusion"]["labels"], scores["confusion"]["matrix"])
+    return scores
 
 
 def pin_one_core() -> str:
@@ -322,6 +259,8 @@ def report(args: argparse.Namespace, cv: dict | None, clf: TextClassifier, train
             f"| macro-F1 (pooled) | **{cv['macro_f1']:.4f}** |",
             f"| macro-F1 per fold | {cv['fold_mean']:.4f} ± {cv['fold_sd']:.4f} |",
             f"| accuracy | {cv['accuracy']:.4f} |",
+            f"| department top-1 / top-3 (category → department through the catalogue, "
+            f"{cv['dept_n']} rows) | **{cv['dept_top1']:.4f} / {cv['dept_top3']:.4f}** |",
             f"| auto-dispatched at each fold's threshold | {cv['auto_share']:.1%} "
             f"(precision {cv['auto_precision']:.4f}) |",
             "",

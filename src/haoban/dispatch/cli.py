@@ -190,15 +190,35 @@ def _catalogue_departments() -> dict[str, str]:
 
 @app.command()
 def evaluate(
-    data: Annotated[Path, typer.Option("--data", help="Labelled CSV/XLSX to evaluate on.")],
+    data: Annotated[Path | None, typer.Option("--data", help="Labelled CSV/XLSX to evaluate on.")] = None,
     model: Annotated[
         Path | None, typer.Option("--model", help="Artifact (default: the shipped model).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    held_out: Annotated[
+        bool,
+        typer.Option(
+            "--held-out",
+            help="Instead of --data: grouped cross-validation on the shipped raw-text rows, each fold "
+            "scored by a model trained without it (and without its near-copies). Takes minutes.",
+        ),
+    ] = False,
+    folds: Annotated[int, typer.Option("--folds", min=2, help="Folds for --held-out.")] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Fold seed for --held-out.")] = 0,
 ) -> None:
-    """Accuracy, macro-F1, per-label P/R/F1, confusion matrix and latency on labelled data."""
+    """Accuracy, macro-F1, department top-1/top-3, per-label P/R/F1, confusion matrix and latency on
+    labelled data (--data: in-sample if the shipped model was trained on it), or on held-out folds of
+    the shipped data (--held-out)."""
     from haoban.dispatch.evaluation import evaluate as run_evaluation
 
+    if held_out == (data is not None):
+        err.print(
+            "give --data FILE (labelled rows) or --held-out (the shipped data's held-out folds), not both"
+        )
+        raise typer.Exit(2)
+    if data is None:
+        _evaluate_held_out(folds=folds, seed=seed, as_json=as_json)
+        return
     rows = _read(data)
     clf = _load_model(model)
     result = run_evaluation(clf, rows, label_departments=_catalogue_departments())
@@ -236,6 +256,37 @@ def evaluate(
     out.print(confusion)
     if result["unknown_labels"]:
         out.print(f"unknown labels (not scored): {result['unknown_labels']}")
+
+
+def _evaluate_held_out(*, folds: int, seed: int, as_json: bool) -> None:
+    from haoban.dispatch.evaluation import held_out_predictions, held_out_scores
+
+    say = (lambda _m: None) if as_json else (lambda m: err.print(m))
+    result = held_out_scores(
+        held_out_predictions(folds=folds, seed=seed, progress=say), label_departments=_catalogue_departments()
+    )
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False))
+        return
+    out.print(
+        f"held out: {result['n']} raw-text rows in {folds} grouped folds (seed {seed}), none trained on"
+    )
+    out.print(
+        f"accuracy {result['accuracy']:.4f}   macro-F1 {result['macro_f1']:.4f} "
+        f"(folds {result['fold_mean']:.4f} ± {result['fold_sd']:.4f})   top-3 {result['top3_accuracy']:.4f}"
+    )
+    if result.get("dept_top1") is not None:
+        out.print(
+            f"department (category → department through the catalogue): top-1 {result['dept_top1']:.4f}   "
+            f"top-3 {result['dept_top3']:.4f}   ({result['dept_n']} rows, {result['dept_unrouted']} unrouted)"
+        )
+    precision = result["auto_precision"]
+    out.print(
+        f"auto-dispatched at each fold's threshold: {result['auto_share']:.1%}"
+        + (f" (precision {precision:.4f})" if precision is not None else "")
+    )
+    for line in result["folds"]:
+        out.print(f"  {line}")
 
 
 @app.command()
