@@ -45,6 +45,14 @@ NOT_SAME = [
     (BURST[0], BURST[1], 24 * 4, "a burst main four days later is another burst"),
     ("珠晖区东风路华兴小区停水", "雁峰区东风路华兴小区停水", 1, "other district"),
 ]
+SAME_INCIDENT.append(
+    (
+        # the second first names the office of another district it already complained to
+        "蒸湘区红湘路华兴小区楼下的烧烤店油烟太大，窗户都不敢开",
+        "之前向石鼓区市场监管所反映过，蒸湘区红湘路华兴小区楼下烧烤油烟扰民还是没人管",
+        20,
+    )
+)
 
 
 @pytest.mark.parametrize(("a", "b", "hours"), SAME_INCIDENT)
@@ -81,6 +89,13 @@ def test_the_crossing_is_one_place_whichever_way_it_is_written() -> None:
         ("劳动东路魅力之城小区一楼", {"road:劳动东路", "spot:魅力之城"}, set()),
         ("丽发新城社区附近搅拌站扰民", {"spot:丽发新城"}, {"spot:搅拌站"}),
         ("咨询红湘路的情况", {"road:红湘路"}, set()),
+        # institutions and words that merely end in a place suffix are no place
+        (
+            "请求政府尽快开展城镇小区配套幼儿园治理，办成公办园",
+            set(),
+            {"spot:求政府", "spot:开展城", "spot:办成公办园"},
+        ),
+        ("一直找城管都没有人来", set(), {"spot:直找城", "spot:找城"}),
     ],
 )
 def test_place_keys(text: str, expected: set[str], absent: set[str]) -> None:

@@ -244,6 +244,15 @@ class Gazetteer:
                     best = DistrictMatch(m.group(), m.group(), m.start(), m.end(), "masked")
         return best
 
+    def find_all(self, text: str) -> set[str]:
+        """Every district named in ``text`` (through any name of it, or masked as A3区)."""
+        found: set[str] = set()
+        if self._pattern is not None:
+            found.update(self.entries[m.group(1)] for m in self._pattern.finditer(text))
+        if self.match_masked:
+            found.update(m.group() for m in _MASKED.finditer(text))
+        return found
+
 
 def hengyang_entries() -> tuple[dict[str, str], dict[str, str]]:
     """(name → district, name → kind) for the demo city."""

@@ -109,6 +109,9 @@ class Features:
     head_keys: Collection[str]  # place keys of the first sentence
     grams: np.ndarray  # sorted unique uint32 codes of character bigrams outside place names
     district: str | None
+    # Every district the report names (or the order's one): two reports are in different districts
+    # only when these do not meet (a report may name the office it already asked in another one).
+    districts: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,9 @@ class Matcher:
         masked = _MASKED_DISTRICT.search(unicodedata.normalize("NFKC", text))
         return masked.group() if masked else None
 
+    def districts_of(self, text: str) -> frozenset[str]:
+        return frozenset(self.gazetteer.find_all(unicodedata.normalize("NFKC", text)))
+
     def features(self, text: str, *, district: str | None = None) -> Features:
         text = (text or "")[: _MAX_TEXT * 2]
         places, norm, spans = analyse(text, blanks=self._blanks, problem_terms=self.problem_terms)
@@ -171,6 +177,7 @@ class Matcher:
             head_keys=head_places.keys,
             grams=_bigrams(norm, spans),
             district=district or self.district_of(text),
+            districts=frozenset([district]) if district else self.districts_of(text),
         )
 
     def window(self, kinds: Iterable[str]) -> timedelta:
@@ -267,7 +274,7 @@ def compare(
 
     *words*: the text similarity when the caller computed it with IDF (default: plain set cosine).
     """
-    if a.district and b.district and a.district != b.district:
+    if a.districts and b.districts and a.districts.isdisjoint(b.districts):
         return None
     place, where = place_strength(a.places, b.places)
     if place == 0.0:
@@ -355,6 +362,9 @@ class IncidentIndex:
         with self._lock:
             return key in self._slot_of
 
+    def districts_of(self, text: str) -> frozenset[str]:
+        return frozenset(self.gazetteer.find_all(unicodedata.normalize("NFKC", text)))
+
     def features(self, text: str, *, district: str | None = None) -> Features:
         return self.matcher.features(text, district=district)
 
@@ -377,6 +387,7 @@ class IncidentIndex:
             head_keys=tuple(intern(k, k) for k in f.head_keys),
             grams=f.grams,
             district=intern(f.district, f.district) if f.district else None,
+            districts=kinds(f.districts, f.districts),
         )
 
     def add_features(self, key: str, f: Features, *, at: datetime) -> None:
@@ -478,7 +489,7 @@ class IncidentIndex:
                     continue
                 if abs(at - doc.at) > horizon:
                     continue
-                if f.district and other.district and f.district != other.district:
+                if f.districts and other.districts and f.districts.isdisjoint(other.districts):
                     continue
                 sim = 0.0
                 if norm_q and doc.norm:

@@ -172,6 +172,11 @@ _GENERIC: frozenset[str] = frozenset(
         "村",
     ]
 )  # fmt: skip
+# Endings that look like a place suffix but name an institution or an act: "期盼政府" (府),
+# "办成公办园", "九月开园" (园).
+_NOT_PLACE_ENDINGS: tuple[str, ...] = ("政府", "办园", "开园", "入园", "建园", "出路", "生路")
+# Words whose first character is a place suffix: "开展城镇…" names no 城, "找城管" no 城.
+_NOT_PLACE_WORDS: frozenset[str] = frozenset({"城镇", "城管", "城乡", "城区", "城市"})
 # "路口" and "交叉口" are not breaks: their 路 may end a road ("红湘路口").
 _BREAK_WORDS_RE = re.compile(
     "|".join(re.escape(w) for w in sorted(set(_BREAK_WORDS) - {"路口", "交叉口"}, key=len, reverse=True))
@@ -297,6 +302,8 @@ def analyse(
     for start, suf_start, end, cls in place_spans(norm):
         spans.append((start, end))
         if cls == "area":
+            continue
+        if norm[max(0, end - 2) : end] in _NOT_PLACE_ENDINGS or norm[end - 1 : end + 1] in _NOT_PLACE_WORDS:
             continue
         tails = []
         # At most four tails (names of 2–5 characters): longer prefixes are the junk a tail removes.
