@@ -12,6 +12,8 @@ reply is recorded in the original's case file, the result closes it through the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -41,6 +43,58 @@ REF_PREFIX = "fed:"
 def _region(step: Step) -> str:
     assert step.data is not None
     return (step.data.region or "").strip()
+
+
+@dataclass(frozen=True)
+class TransferLink:
+    """Where an order transferred between cities lives on the other side. ``direction`` "out": we sent
+    it to ``partner`` (their order ``remote_code``, once they accepted it); "in": it came from there."""
+
+    direction: str
+    region: str
+    partner: str
+    remote_code: str | None
+    url: str | None  # the other instance's page of that order
+    case_key: str
+    done: bool
+
+    def notes(self) -> str:
+        """One line for the public (Open311's ``status_notes``): where it went, under which number."""
+        ref = self.remote_code or "待对方受理"
+        ref_en = self.remote_code or "not yet accepted"
+        if self.direction == "out":
+            return (
+                f"已转至{self.partner}（区划 {self.region}）12345 办理，对方编号 {ref} "
+                f"(transferred to {self.partner}, region {self.region}; their reference {ref_en})"
+            )
+        return (
+            f"由{self.partner}（区划 {self.region}）12345 转来，原编号 {ref} "
+            f"(transferred from {self.partner}, region {self.region}; their reference {ref_en})"
+        )
+
+
+def links(session: Session, codes: Iterable[str]) -> dict[str, TransferLink]:
+    """The transfer link of each of ``codes`` that was transferred to or from another city."""
+    wanted = sorted({c for c in codes if c})
+    if not wanted:
+        return {}
+    cases = session.scalars(
+        select(CrossCase).where(CrossCase.kind == "transfer", CrossCase.local_ref.in_(wanted))
+    )
+    out: dict[str, TransferLink] = {}
+    for case in cases:
+        remote = case.remote_ref or None
+        base = case.partner.endpoint.rstrip("/")
+        out[str(case.local_ref)] = TransferLink(
+            direction=case.direction,
+            region=case.partner.region,
+            partner=case.partner.name,
+            remote_code=remote,
+            url=f"{base}/orders/{remote}" if remote else None,
+            case_key=case.case_key,
+            done=case.state == "done",
+        )
+    return out
 
 
 # --- the sending city ------------------------------------------------------------------------------

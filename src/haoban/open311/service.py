@@ -19,6 +19,7 @@ from haoban.db import utcnow
 from haoban.directory.service import CategoryRef, DirectorySnapshot
 from haoban.directory.vocabulary import OrderType
 from haoban.dispatch.catalogue import list_rules
+from haoban.federation.transfers import TransferLink, links
 from haoban.open311.attributes import Attribute, for_service
 from haoban.open311.errors import Open311Error
 from haoban.orders.models import Order
@@ -34,6 +35,9 @@ _HIDDEN_TYPES = (str(OrderType.REPORT),)
 _HIDDEN_STATUSES = (str(Status.TRANSFERRED),)
 # Orders whose reply the hotline has approved (审核通过): before that the department's draft is internal.
 _REPLY_PUBLIC = frozenset({Status.CALLBACK, Status.CLOSED, Status.ARCHIVED})
+# Open to a client: our open states, and an order another city is handling for us (跨区域转办) until
+# that city closes it (its call-back result closes ours through ``remote_close``).
+OPEN311_OPEN: frozenset[Status] = OPEN_STATUSES | {Status.REGION_TRANSFERRED}
 _UNIT_WORDS = {
     "working_days": ("个工作日", "working days"),
     "working_hours": ("个工作小时", "working hours"),
@@ -117,12 +121,18 @@ def promise(sla: SlaTable, *, order_type: str, urgency: str) -> str:
 
 
 def collapsed_status(status: str) -> str:
-    return "open" if Status(status) in OPEN_STATUSES else "closed"
+    return "open" if Status(status) in OPEN311_OPEN else "closed"
 
 
 def request_view(
-    order: Order, *, directory: DirectorySnapshot, sla: SlaTable | None = None
+    order: Order,
+    *,
+    directory: DirectorySnapshot,
+    sla: SlaTable | None = None,
+    transfer: TransferLink | None = None,
 ) -> dict[str, Any]:
+    """One request. ``transfer``: where the order went to (or came from) between cities; while another
+    city handles it, ``status_notes`` says which city and under which of its numbers."""
     status = Status(order.status)
     cat = directory.categories_by_id.get(order.category_id) if order.category_id else None
     dept = directory.departments_by_id.get(order.lead_department_id) if order.lead_department_id else None
@@ -130,6 +140,8 @@ def request_view(
     notes = order.reply_text if status in _REPLY_PUBLIC else None
     if status == Status.ANSWERED:
         notes = order.answer_text  # the hotline's own answer (即时答复), given on the call
+    if transfer is not None and transfer.direction == "out" and not notes:
+        notes = transfer.notes()
     return {
         "service_request_id": order.code,
         "status": collapsed_status(order.status),
@@ -158,7 +170,17 @@ def get_request(
     order = session.scalars(public_orders().where(Order.code == request_id)).first()
     if order is None:
         raise Open311Error(404, f"no service request {request_id!r}")
-    return request_view(order, directory=directory, sla=sla)
+    return request_view(
+        order, directory=directory, sla=sla, transfer=links(session, [order.code]).get(order.code)
+    )
+
+
+def _views(
+    session: Session, orders: Any, *, directory: DirectorySnapshot, sla: SlaTable | None
+) -> list[dict[str, Any]]:
+    rows = list(orders)
+    moved = links(session, (o.code for o in rows))
+    return [request_view(o, directory=directory, sla=sla, transfer=moved.get(o.code)) for o in rows]
 
 
 def parse_date(raw: str | None, *, name: str) -> datetime | None:
@@ -201,7 +223,7 @@ def find_requests(
     if ids:
         codes = [c.strip() for c in ids.split(",") if c.strip()][:MAX_RESULTS]
         orders = session.scalars(query.where(Order.code.in_(codes)).order_by(Order.received_at.desc()))
-        return [request_view(o, directory=directory, sla=sla) for o in orders]
+        return _views(session, orders, directory=directory, sla=sla)
     start, end = window(start_date, end_date, now=now or utcnow())
     query = query.where(Order.received_at >= start, Order.received_at <= end)
     if service_code:
@@ -218,11 +240,11 @@ def find_requests(
         if not wanted <= {"open", "closed"}:
             raise Open311Error(400, f"status {status!r}: use open, closed or both (open,closed)")
         if wanted == {"open"}:
-            query = query.where(Order.status.in_([str(s) for s in OPEN_STATUSES]))
+            query = query.where(Order.status.in_([str(s) for s in OPEN311_OPEN]))
         elif wanted == {"closed"}:
-            query = query.where(Order.status.not_in([str(s) for s in OPEN_STATUSES]))
+            query = query.where(Order.status.not_in([str(s) for s in OPEN311_OPEN]))
     orders = session.scalars(query.order_by(Order.received_at.desc()).limit(MAX_RESULTS))
-    return [request_view(o, directory=directory, sla=sla) for o in orders]
+    return _views(session, orders, directory=directory, sla=sla)
 
 
 def window(start_date: str | None, end_date: str | None, *, now: datetime) -> tuple[datetime, datetime]:

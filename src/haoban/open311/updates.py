@@ -24,7 +24,7 @@ from haoban.orders.models import Order, OrderEvent
 from haoban.orders.presenters import CITIZEN_ACTIONS
 from haoban.orders.workflow import STATUS_LABELS, Status
 
-_IN_PROGRESS = frozenset({Status.SIGNED, Status.REPLIED})
+_IN_PROGRESS = frozenset({Status.SIGNED, Status.REPLIED, Status.REGION_TRANSFERRED})
 _CLOSED = frozenset({Status.ANSWERED, Status.CALLBACK, Status.CLOSED, Status.ARCHIVED})
 
 
@@ -70,6 +70,8 @@ def find_updates(
             description = str(payload.get("answer") or _label(event.to_status))
         elif event.action == "review_reply" and event.to_status == Status.CALLBACK:
             description = replies.get(event.id) or _label(event.to_status)
+        elif event.action in _TRANSFER_WORDS and payload.get("region"):
+            description = _transfer_words(event.action, payload)
         elif event.action == "dispatch" and payload.get("department"):
             dept = directory.department(str(payload["department"]))
             description = f"已派单至 {dept.name} (dispatched)" if dept else _label(event.to_status)
@@ -86,6 +88,33 @@ def find_updates(
             }
         )
     return out
+
+
+_TRANSFER_WORDS = {
+    "transfer_region": (
+        "已转至{partner}（区划 {region}）12345 办理",
+        "transferred to {partner}, region {region}",
+    ),
+    "region_accepted": (
+        "{partner}已受理，编号 {remote_code}",
+        "accepted by {partner}; their reference {remote_code}",
+    ),
+    "remote_reply": ("{reply}", "the reply of {partner}"),
+}
+
+
+def _transfer_words(action: str, payload: dict[str, Any]) -> str:
+    """A transfer to another city (跨区域转办) in words, with the city and its number for the order."""
+    values = {
+        "partner": payload.get("partner") or payload.get("region"),
+        "region": payload.get("region"),
+        "remote_code": payload.get("remote_code") or "",
+        "reply": payload.get("reply") or "",
+    }
+    zh, en = _TRANSFER_WORDS[action]
+    if action == "remote_reply":
+        return str(values["reply"]) or en.format(**values)
+    return f"{zh.format(**values)} ({en.format(**values)})"
 
 
 def _replies_before(session: Session, approvals: list[OrderEvent]) -> dict[int, str]:

@@ -39,6 +39,11 @@ CITIZEN_ACTIONS = frozenset(
         "follow_master",
         "merge",
         "archive",
+        # 跨区域转办: the order went to the city where the matter is, which answers and closes it.
+        "transfer_region",
+        "region_accepted",
+        "remote_reply",
+        "remote_close",
     }
 )
 
@@ -74,6 +79,13 @@ CITIZEN_STEPS: dict[str | tuple[str, str], tuple[str, str]] = {
     "archive": ("已存档", "Filed away"),
     "merge": ("与反映同一问题的诉求合并办理", "Joined with an appeal about the same problem"),
     "follow_master": ("合并办理的诉求已答复", "The appeal yours was joined with was answered"),
+    "transfer_region": (
+        "事发地在外地，已转至当地 12345 办理",
+        "It happened in another city: passed to that city's 12345",
+    ),
+    "region_accepted": ("当地 12345 已受理", "The other city's 12345 took it on"),
+    "remote_reply": ("当地已答复", "The other city answered"),
+    "remote_close": ("当地已回访，诉求办结", "The other city called you back; the appeal is closed"),
 }
 
 

@@ -1237,6 +1237,10 @@ STRINGS.update(
         "fed_note": ("备注", "Note"),
         "fed_send": ("发送", "Send"),
         "fed_sent": ("已发出，等待对方受理", "Sent; waiting for the home region to accept it"),
+        "fed_xfer_out": ("已转外地办理", "Handled by another city"),
+        "fed_xfer_in": ("外地转来", "Transferred from another city"),
+        "fed_xfer_pending": ("待对方受理", "Not yet accepted there"),
+        "fed_xfer_open": ("在对方系统中查看", "Open their record"),
     }
 )
 

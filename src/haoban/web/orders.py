@@ -12,6 +12,8 @@ from haoban.auth.actors import Actor
 from haoban.auth.roles import STAFF_ROLES, Role
 from haoban.db import utcnow
 from haoban.errors import Conflict, Forbidden, Invalid, NotFound
+from haoban.federation.service import CASE_ROLES
+from haoban.federation.transfers import links as transfer_links
 from haoban.orders import access, attachments, pii, presenters, queries
 from haoban.orders.actions import apply_action
 from haoban.orders.schemas import ActionRequest
@@ -112,6 +114,7 @@ def order_context(
         similar = panels.similar_orders(session, rt, code=code, actor=actor)
         score = panels.reply_score(session, code=code, actor=actor) if detail.get("reply") else None
         photos = [attachments.view(a) for a in attachments.list_for(session, order_id=order.id)]
+        transfer = transfer_links(session, [order.code]).get(order.code)  # 跨区域转办: the other side
     if shown:  # the page shows the citizen's personal data: recorded like the API's views
         with rt.db.write() as session:
             pii.record_view(session, order_id=order_id, actor=actor, purpose=None, via="web")
@@ -128,6 +131,8 @@ def order_context(
         "similar": similar,
         "score": localized_score(score, lang_of(request)),
         "photos": photos,
+        "transfer": transfer,
+        "transfer_case": transfer is not None and actor.role in CASE_ROLES,
         "done": request.query_params.get("done"),
         "done_message": done_message(request, lang_of(request)),
         "localize": messages.localizer(lang_of(request)),
