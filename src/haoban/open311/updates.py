@@ -14,7 +14,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from haoban.db import utcnow
@@ -42,6 +42,20 @@ def _label(status: str) -> str:
     return f"{zh} ({en})"
 
 
+def updates_query(start: datetime, end: datetime) -> Select[tuple[OrderEvent, str]]:
+    """The public case-file events in a window, oldest first. It reads ``order_events`` by time through
+    ``ix_order_events_at`` (tests/open311/test_updates_index.py checks the plan on both databases)."""
+    public = public_orders().subquery()
+    return (
+        select(OrderEvent, Order.code)
+        .join(public, public.c.id == OrderEvent.order_id)
+        .join(Order, Order.id == OrderEvent.order_id)
+        .where(OrderEvent.action.in_(sorted(CITIZEN_ACTIONS)), OrderEvent.at >= start, OrderEvent.at <= end)
+        .order_by(OrderEvent.at, OrderEvent.id)
+        .limit(MAX_RESULTS)
+    )
+
+
 def find_updates(
     session: Session,
     *,
@@ -52,15 +66,7 @@ def find_updates(
 ) -> list[dict[str, Any]]:
     """Updates in the window (at most 90 days; the last 90 days when none is given), oldest first."""
     start, end = window(start_date, end_date, now=now or utcnow())
-    public = public_orders().subquery()
-    rows = session.execute(
-        select(OrderEvent, Order.code)
-        .join(public, public.c.id == OrderEvent.order_id)
-        .join(Order, Order.id == OrderEvent.order_id)
-        .where(OrderEvent.action.in_(sorted(CITIZEN_ACTIONS)), OrderEvent.at >= start, OrderEvent.at <= end)
-        .order_by(OrderEvent.at, OrderEvent.id)
-        .limit(MAX_RESULTS)
-    ).all()
+    rows = session.execute(updates_query(start, end)).all()
     approved = [e for e, _ in rows if e.action == "review_reply" and e.to_status == Status.CALLBACK]
     replies = _replies_before(session, approved)
     out = []
