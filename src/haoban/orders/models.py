@@ -136,7 +136,7 @@ class OrderEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(Integer)
     actor_name: Mapped[str] = mapped_column(String(100))
     actor_role: Mapped[str] = mapped_column(String(20))
-    # Indexed: Open311 servicerequestupdates reads the events of a time window (migration 0030).
+    # Indexed: Open311 servicerequestupdates reads the events of a time window (migration 0031).
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))

@@ -1,15 +1,15 @@
 """order_events indexed by time: Open311 servicerequestupdates reads the case-file events of a window
 
-Revision ID: 0030_order_events_at_index
-Revises: 0029_encrypted_benefit_registers
+Revision ID: 0031_order_events_at_index
+Revises: 0030_dashboard_rollups
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0030_order_events_at_index"
-down_revision = "0029_encrypted_benefit_registers"
+revision = "0031_order_events_at_index"
+down_revision = "0030_dashboard_rollups"
 branch_labels = None
 depends_on = None
 
