@@ -92,6 +92,7 @@ def test_only_the_gate_changes_an_orders_status() -> None:
     assert sorted(found) == [
         ("applications/gate.py", "app"),
         ("applications/gate.py", "task"),
+        ("applications/help_requests.py", "req"),
         ("benefits/gate.py", "grant"),
         ("casework/gate.py", "case"),
         ("orders/gate.py", "order"),

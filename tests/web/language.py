@@ -67,8 +67,8 @@ ALLOW_EN = {
 ALLOW_ZH = {"中文", "帮代办"}  # 帮代办: the term of art the volunteer role's English label glosses
 
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z_'’-]*[A-Za-z]|[A-Za-z]")
-# tracking codes (orders, cases, applications, service visits, grants), and the standard's name
-_CODE = re.compile(r"\b(?:HB|BC|BJ|CK|MS)\d+|\bOpen311\b|/open311/v2\b")
+# tracking codes (orders, cases, applications, service visits, grants, help requests), and the standard's name
+_CODE = re.compile(r"\b(?:HB|BC|BJ|CK|MS|BB)\d+|\bOpen311\b|/open311/v2\b")
 _ZH_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 

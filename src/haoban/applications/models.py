@@ -231,3 +231,42 @@ class ConsentCode(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class HelpRequest(Base):
+    """请工作人员帮我办: a citizen asks to be called back and helped (帮代办); staff claim it and close it
+    with an outcome. Status moves in ``haoban.applications.help_requests`` only."""
+
+    __tablename__ = "help_requests"
+    __table_args__ = (Index("ix_help_requests_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(24), unique=True)
+    status: Mapped[str] = mapped_column(String(16))  # open / claimed / closed
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(32))
+    need: Mapped[str] = mapped_column(Text)
+    preferred_time: Mapped[str] = mapped_column(String(16))  # anytime / morning / afternoon / evening
+    lang: Mapped[str] = mapped_column(String(2), default="zh")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_by_id: Mapped[int | None] = mapped_column(Integer)
+    claimed_by_name: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class HelpRequestEvent(Base):
+    """What happened to a help request, in order: filed, claimed, a note of a call, released, closed."""
+
+    __tablename__ = "help_request_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    actor_name: Mapped[str] = mapped_column(String(100))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException
 
+from haoban.applications.assistance import HELPER_ROLES
 from haoban.auth.actors import CITIZEN_ACTOR, SYSTEM_ACTOR, Actor
 from haoban.auth.roles import (
     CALL_CENTRE,
@@ -136,6 +137,7 @@ NAV: list[tuple[str, str, tuple[str, ...] | frozenset[Role] | None]] = [
     ("services", "/services", None),
     ("ap_nav", "/portal/apply", None),
     ("wn_nav", "/window", (Role.WINDOW, Role.VOLUNTEER, Role.SUPERVISOR, Role.ADMIN)),
+    ("hp_nav", "/help-requests", HELPER_ROLES),
     ("console", "/console", CALL_CENTRE),
     ("queue", "/console/queue", CALL_CENTRE),
     ("inbox", "/inbox", (Role.HANDLER,)),

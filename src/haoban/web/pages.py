@@ -31,6 +31,7 @@ from haoban.web import (
     console,
     dashboard,
     federation,
+    help_requests,
     orders,
     photos,
     portal,
@@ -259,5 +260,6 @@ for _module in (
     ratings,
     care,
     federation,
+    help_requests,
 ):
     router.include_router(_module.router)
