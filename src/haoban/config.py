@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # Spoken guides: the espeak-ng voice (cmn = Mandarin), where generated audio is kept (a shared volume
     # when several machines run jobs), and how often the job speaks guides not cached yet.
     tourism_voice: str = "cmn"
+    # Read-aloud audio (issue 18): Chinese pages in tourism_voice, English ones in this voice.
+    speech_voice_en: str = "en"
     media_dir: Path = Path("media")
     tourism_guides_seconds: float = Field(default=300.0, gt=0)
     # Machine-learning dispatch: "auto" loads the shipped model (training it if missing), "off" routes

@@ -288,7 +288,10 @@ def error_page(request: Request, exc: Exception) -> Response:
     else:
         log.exception("page %s failed", request.url.path, exc_info=exc)
         key, status = "server", 500
-    detail = messages.localize(exc.message, lang_of(request)) if isinstance(exc, DomainError) else None
+    detail = None
+    if isinstance(exc, DomainError):
+        zh = exc.detail.get("message_zh") if lang_of(request) == "zh" else None
+        detail = str(zh) if zh else messages.localize(exc.message, lang_of(request))
     try:
         actor = current_actor(request)
     except Exception:

@@ -8,6 +8,13 @@ A11Y_STRINGS: dict[str, tuple[str, str]] = {
     "care_help": ("需要帮助？", "Need help?"),
     "call_12345": ("拨打 12345", "Call 12345"),
     "call_me_back": ("留下电话，请我们回电", "Leave your number, we call you back"),
+    "ra_play": ("朗读本页", "Read aloud"),
+    "ra_stop": ("停止朗读", "Stop reading"),
+    "ra_making": ("正在生成朗读音频…", "Making the audio…"),
+    "ra_failed": (
+        "朗读音频暂不可用，请稍后再试或拨打 12345。",
+        "Read-aloud audio is not available; try later or call 12345.",
+    ),
 }
 
 # 请工作人员帮我办: the call-back request and the 帮代办 queue.

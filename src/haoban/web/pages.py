@@ -36,6 +36,7 @@ from haoban.web import (
     photos,
     portal,
     ratings,
+    read_aloud,
     services,
     tourism,
     window,
@@ -261,5 +262,6 @@ for _module in (
     care,
     federation,
     help_requests,
+    read_aloud,
 ):
     router.include_router(_module.router)
