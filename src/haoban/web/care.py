@@ -10,10 +10,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from haoban.web.common import redirect, safe_next
+from haoban.web.plain import CARE_COOKIE
 
 router = APIRouter(include_in_schema=False)
-
-CARE_COOKIE = "haoban_care"
 
 
 @router.get("/care/{mode}")

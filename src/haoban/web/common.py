@@ -38,7 +38,7 @@ from haoban.errors import Conflict, DomainError, Forbidden, NotFound, RateLimite
 from haoban.orders import workflow
 from haoban.runtime import Runtime
 from haoban.security import csrf
-from haoban.web import i18n, messages, staff
+from haoban.web import i18n, messages, plain, staff
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -167,8 +167,11 @@ def render(
         actor = current_actor(request)
     rt = runtime(request)
 
+    citizen_page = plain.is_citizen_page(request.url.path)
+    care = citizen_page and plain.in_care_mode(request.url.path, request.cookies)
+
     def t(key: str) -> str:
-        return i18n.translate(key, lang)
+        return (care and plain.plain(key, lang)) or i18n.translate(key, lang)
 
     nav = [
         (key, href)
@@ -184,6 +187,8 @@ def render(
         "actor": actor,
         "nav": nav,
         "path": request.url.path,
+        "citizen_page": citizen_page,
+        "care": care,
         "lang_href": f"/lang/{other}?next={quote(path_qs, safe='')}",
         "demo": demo_mode(rt),
         "fmt_time": lambda value, with_time=True: fmt_time(value, with_time, tz=rt.settings.tz),
