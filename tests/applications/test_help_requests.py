@@ -218,3 +218,34 @@ def test_the_pages_speak_one_language(client: Any, lang: str) -> None:
     allow = {"Li", "Ming", "birth"}
     problems = {k: untranslated(v, lang, allow=allow) for k, v in pages.items()}
     assert {k: v for k, v in problems.items() if v} == {}
+
+
+def test_the_api_files_lists_and_closes(client: Any, api: Any, rt: Any) -> None:
+    r = client.post(
+        "/api/v1/help-requests",
+        json={"name": "李爷爷", "phone": "13600001234", "need": "办老年证", "preferred_time": "afternoon"},
+    )
+    assert r.status_code == 201, r.text
+    code = r.json()["code"]
+    assert r.json()["status"] == "open" and "name" not in r.json() and "phone" not in r.json()
+    bad = client.post("/api/v1/help-requests", json={"name": "", "phone": "1", "need": ""})
+    assert bad.status_code == 422 and {"name", "phone", "need"} <= set(bad.json()["fields"])
+    assert client.get(f"/api/v1/help-requests/{code}/track?phone_last4=0000").status_code == 404
+    seen = client.get(f"/api/v1/help-requests/{code}/track?phone_last4=1234&lang=en").json()
+    assert seen["status_text"].startswith("Received") and seen["preferred_time"].startswith("Afternoon")
+    assert api.get("/api/v1/help-requests", as_="h_wjw").status_code == 403
+    listed = api.get("/api/v1/help-requests?status=open", as_="volunteer").json()
+    assert [x["code"] for x in listed] == [code] and listed[0]["allowed_actions"] == ["claim"]
+    assert (
+        api.post(
+            f"/api/v1/help-requests/{code}/close", as_="volunteer", json={"outcome": "helped"}
+        ).status_code
+        == 409
+    )
+    assert api.post(f"/api/v1/help-requests/{code}/claim", as_="volunteer", json={}).status_code == 200
+    assert api.post(f"/api/v1/help-requests/{code}/note", as_="window", json={"note": "x"}).status_code == 403
+    assert api.post(f"/api/v1/help-requests/{code}/fly", as_="volunteer", json={}).status_code == 422
+    done = api.post(f"/api/v1/help-requests/{code}/close", as_="volunteer", json={"outcome": "helped"})
+    assert (
+        done.status_code == 200 and done.json()["status"] == "closed" and done.json()["outcome"] == "helped"
+    )

@@ -13,6 +13,7 @@ from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ValidationError
 
 from haoban.applications import access, assistance, presenters, queries, registry, service
+from haoban.applications import help_requests as hr
 from haoban.applications.materials import MAX_BYTES, Upload
 from haoban.applications.materials import check as check_upload
 from haoban.applications.schemas import (
@@ -28,6 +29,10 @@ from haoban.applications.schemas import (
     BundleUploaded,
     ConsentCodeIn,
     ConsentCodeOut,
+    HelpActionIn,
+    HelpRequestCitizenOut,
+    HelpRequestIn,
+    HelpRequestStaffOut,
     InboxPage,
     ResubmitIn,
     TaskActionIn,
@@ -419,3 +424,76 @@ def accompany(rt: RuntimeDep, actor: ActorDep, code: str, data: AccompanyIn) -> 
 def assistance_kpis(rt: RuntimeDep, actor: ActorDep) -> dict[str, Any]:
     with rt.db.read() as session:
         return assistance.kpis(session, actor=actor)
+
+
+# --- 请工作人员帮我办: call-back requests into the 帮代办 queue (help_requests.py) ---
+HELP_RATE_PER_MINUTE = 5
+
+
+@router.post(
+    "/help-requests",
+    status_code=201,
+    response_model=HelpRequestCitizenOut,
+    tags=["assistance"],
+    summary="请工作人员帮我办: ask to be called back and helped (no login)",
+)
+def file_help_request(rt: RuntimeDep, request: Request, data: HelpRequestIn) -> dict[str, Any]:
+    check_rate(rt.db, scope="help", client=client_address(request), limit=HELP_RATE_PER_MINUTE)
+    lang = "en" if data.lang == "en" else "zh"
+    with rt.db.write() as session:
+        req = hr.file_request(
+            rt,
+            session,
+            name=data.name,
+            phone=data.phone,
+            need=data.need,
+            preferred_time=data.preferred_time,
+            lang=lang,
+        )
+        return hr.citizen_view(session, req, lang)
+
+
+@router.get(
+    "/help-requests/{code}/track",
+    response_model=HelpRequestCitizenOut,
+    tags=["assistance"],
+    summary="Follow a help request with its code and the phone's last four digits",
+)
+def track_help_request(
+    rt: RuntimeDep,
+    request: Request,
+    code: str,
+    phone_last4: str = Query(pattern=r"^\d{4}$"),
+    lang: str = "zh",
+) -> dict[str, Any]:
+    check_rate(rt.db, scope="track", client=client_address(request), limit=rt.settings.track_rate_per_minute)
+    with rt.db.read() as session:
+        req = hr.for_citizen(session, code=code, last4=phone_last4)
+        return hr.citizen_view(session, req, "en" if lang == "en" else "zh")
+
+
+@router.get(
+    "/help-requests",
+    response_model=list[HelpRequestStaffOut],
+    tags=["assistance"],
+    summary="The 帮代办 queue: waiting oldest first, then in hand, then closed",
+)
+def help_queue(
+    rt: RuntimeDep, actor: ActorDep, status: str | None = None, lang: str = "zh"
+) -> list[dict[str, Any]]:
+    with rt.db.read() as session:
+        return [hr.staff_view(session, r, lang, actor) for r in hr.queue(session, actor=actor, status=status)]
+
+
+@router.post(
+    "/help-requests/{code}/{action}",
+    response_model=HelpRequestStaffOut,
+    tags=["assistance"],
+    summary="claim, note (a call), release or close (with an outcome) a help request",
+)
+def act_on_help_request(
+    rt: RuntimeDep, actor: ActorDep, code: str, action: str, data: HelpActionIn
+) -> dict[str, Any]:
+    with rt.db.write() as session:
+        req = hr.act(session, code=code, action=action, actor=actor, note=data.note, outcome=data.outcome)
+        return hr.staff_view(session, req, "zh", actor)

@@ -296,3 +296,54 @@ class AppEventOut(BaseModel):
     payload: dict[str, Any]
     prev_hash: str
     hash: str
+
+
+# 请工作人员帮我办 (help_requests.py)
+class HelpRequestIn(BaseModel):
+    name: str = Field(max_length=50)
+    phone: str = Field(max_length=32)
+    need: str = Field(max_length=1000)
+    preferred_time: str = "anytime"
+    lang: str = "zh"
+
+
+class HelpStepOut(BaseModel):
+    action: str
+    text: str | None
+    at: datetime
+
+
+class HelpRequestCitizenOut(BaseModel):
+    code: str
+    status: str
+    status_text: str | None
+    need: str
+    preferred_time: str | None
+    created_at: datetime
+    outcome: str | None
+    outcome_text: str | None
+    steps: list[HelpStepOut]
+
+
+class HelpRequestStaffOut(BaseModel):
+    code: str
+    status: str
+    status_text: str | None
+    name: str
+    phone: str
+    need: str
+    preferred_time: str
+    preferred_time_text: str | None
+    created_at: datetime
+    claimed_by: str | None
+    claimed_at: datetime | None
+    mine: bool
+    outcome: str | None
+    outcome_text: str | None
+    closed_at: datetime | None
+    allowed_actions: list[str]
+
+
+class HelpActionIn(BaseModel):
+    note: str | None = None
+    outcome: str | None = None
