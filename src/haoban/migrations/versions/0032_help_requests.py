@@ -1,7 +1,7 @@
 """applications: 请工作人员帮我办 — citizens' call-back requests for 帮代办, and what happened to them
 
-Revision ID: 0031_help_requests
-Revises: 0030_dashboard_rollups
+Revision ID: 0032_help_requests
+Revises: 0031_order_events_at_index
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 from haoban.db import UTCDateTime
 
-revision = "0031_help_requests"
-down_revision = "0030_dashboard_rollups"
+revision = "0032_help_requests"
+down_revision = "0031_order_events_at_index"
 branch_labels = None
 depends_on = None
 
