@@ -27,6 +27,8 @@ from haoban.config import city_tz
 from haoban.db import utcnow
 from haoban.errors import Conflict, Forbidden, Invalid, NotFound
 from haoban.licences.models import Licence, LicenceUse
+from haoban.security.crypto import cipher_of
+from haoban.security.privacy import mask_text
 
 # Verification codes: 16 characters of an alphabet without look-alikes (0/O, 1/I/L), ~80 bits.
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -150,7 +152,7 @@ def public_view(lic: Licence | None, code: str, *, today: date | None = None) ->
         "sha256": lic.sha256,
         "kind": lic.kind,
         "name": lic.name,
-        "number": lic.number,
+        "number": mask_text(lic.number),  # an ID card's number is the holder's ID number
         "holder": mask_name(lic.holder_name),
         "department": lic.department.code,
         "department_name": lic.department.name,
@@ -235,8 +237,13 @@ def issue(
             if source_ref:
                 clash = or_(clash, Licence.source_ref == source_ref)
             taken = session.execute(
-                select(Licence.source_ref, Licence.code, Licence.number).where(
-                    or_(clash, and_(Licence.item_id == item.id, Licence.number == number))
+                select(Licence.source_ref, Licence.code).where(
+                    or_(
+                        clash,
+                        and_(
+                            Licence.item_id == item.id, Licence.number_index == holder_index(session, number)
+                        ),
+                    )
                 )
             ).all()
             if source_ref and any(row.source_ref == source_ref for row in taken):
@@ -260,7 +267,9 @@ def issue(
         kind=item.code,
         name=item.result_name or item.name,
         number=number,
+        number_index=holder_index(session, number),
         holder_id=holder_id,
+        holder_index=holder_index(session, holder_id),
         holder_name=holder_name,
         department_id=item.department_id,
         issued_on=today,
@@ -276,6 +285,11 @@ def issue(
     lic.sha256 = digest(fields_of(lic))
     session.add(lic)  # written with the rest of the caller's transaction (a clash there: IntegrityError)
     return lic
+
+
+def holder_index(session: Session, value: str) -> str:
+    """The blind index an (encrypted) holder ID number or licence number is found by."""
+    return cipher_of(session.get_bind().dialect).blind_index(value)
 
 
 def find(session: Session, code: str) -> Licence | None:
@@ -343,7 +357,7 @@ def held(
     rows = session.scalars(
         select(Licence)
         .where(
-            Licence.holder_id == holder_id.strip().upper(),
+            Licence.holder_index == holder_index(session, holder_id.strip().upper()),
             Licence.kind.in_(wanted),
             Licence.revoked_at.is_(None),
             Licence.valid_from <= day,

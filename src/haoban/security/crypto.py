@@ -28,7 +28,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import LargeBinary, String, inspect, text
+from sqlalchemy import LargeBinary, String, Text, inspect, text
 from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
 
@@ -160,6 +160,14 @@ class EncryptedString(TypeDecorator[str]):
 
     def process_result_value(self, value: str | None, dialect: Any) -> str | None:
         return None if value is None else cipher_of(dialect).decrypt(value)
+
+
+class EncryptedText(EncryptedString):
+    """Text of any length holding personal data (a licence's payload), encrypted like
+    :class:`EncryptedString` and as impossible to compare in SQL."""
+
+    impl = Text
+    cache_ok = True
 
 
 class EncryptedBytes(TypeDecorator[bytes]):

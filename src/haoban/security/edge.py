@@ -89,7 +89,9 @@ UPLOAD_ROUTES: tuple[UploadRoute, ...] = (
     UploadRoute(re.compile(r"^/attachments/orders/[^/]+/?$"), 34 * MIB, 4, 8 * MIB),
     # The pages' forms (haoban.web.applications, haoban.web.window): file inputs named material.<key>.
     UploadRoute(
-        re.compile(r"^/(portal/apply/[^/]+|portal/applications/[^/]+/resubmit|window/register/[^/]+(/consent-code)?)/?$"),
+        re.compile(
+            r"^/(portal/apply/[^/]+|portal/applications/[^/]+/resubmit|window/register/[^/]+(/consent-code)?)/?$"
+        ),
         40 * MIB,
         16,
         _MATERIAL_BYTES,
