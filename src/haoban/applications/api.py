@@ -250,8 +250,24 @@ def inbox(rt: RuntimeDep, actor: ActorDep, open_only: bool = True) -> dict[str, 
     return {"items": items, "total": len(items)}
 
 
-@router.get("/applications/{code}", response_model=ApplicationDetail, summary="One application (staff)")
-def get_application(rt: RuntimeDep, actor: ActorDep, code: str) -> dict[str, Any]:
+@router.get(
+    "/applications/{code}",
+    response_model=ApplicationDetail,
+    summary="One application (staff); personal data masked unless reveal=true, which is recorded",
+)
+def get_application(
+    rt: RuntimeDep,
+    actor: ActorDep,
+    code: str,
+    reveal: Annotated[
+        bool, Query(description="show phone and ID numbers unmasked (recorded: who, when, why)")
+    ] = False,
+    purpose: Annotated[
+        str | None, Query(max_length=200, description="why you look (recorded with the view)")
+    ] = None,
+) -> dict[str, Any]:
+    if reveal:
+        return presenters.revealed_detail(rt, code=code, actor=actor, purpose=purpose, via="api")
     return _detail(rt, code, actor)
 
 

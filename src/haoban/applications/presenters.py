@@ -1,5 +1,9 @@
 """Shape applications for the API and the pages: staff detail, the department inbox, the applicant's
-plain-language timeline (no staff names, no internal notes)."""
+plain-language timeline (no staff names, no internal notes).
+
+The staff detail shows personal data masked (phone and ID numbers in the form, the results and the
+deliveries; the applicant's phone and ID number) unless the caller asked to see it (``reveal``), which
+the caller records as a view (``haoban.orders.pii``)."""
 
 from __future__ import annotations
 
@@ -23,8 +27,10 @@ from haoban.applications.workflow import APP_STATUS_LABELS, TASK_STATUS_LABELS, 
 from haoban.auth.actors import Actor
 from haoban.bundles.definitions import Definition
 from haoban.db import utcnow
-from haoban.orders.citizen import mask_phone
+from haoban.orders import pii
+from haoban.orders.citizen import mask_id_number, mask_phone
 from haoban.runtime import Runtime
+from haoban.security.privacy import mask_text
 from haoban.sla.service import state_of
 
 
@@ -170,17 +176,41 @@ def summary(rt: Runtime, session: Session, app: Application) -> dict[str, Any]:
     }
 
 
-def detail(rt: Runtime, session: Session, app: Application, actor: Actor) -> dict[str, Any]:
+def masked(value: Any) -> Any:
+    """``value`` (a form, a result: nested dicts and lists) with every phone and ID number in its text
+    masked."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v) for v in value]
+    return value
+
+
+def detail(
+    rt: Runtime, session: Session, app: Application, actor: Actor, *, reveal: bool = False
+) -> dict[str, Any]:
+    """The staff view; personal data masked unless ``reveal`` (the caller checks and records it)."""
     now = utcnow()
-    instance_form = service.form_of(session, rt, app)
+    hide = (lambda v: v) if reveal else masked
+    tasks = [task_view(rt, t, actor, now) for t in access.tasks_of(session, app)]
+    for t in tasks:
+        t["result"] = hide(t["result"])
     return {
         **summary(rt, session, app),
+        "applicant_phone": app.applicant_phone if reveal else mask_phone(app.applicant_phone) or "",
+        "applicant_id_number": app.applicant_id_number if reveal else mask_id_number(app.applicant_id_number),
+        "personal_data": "shown" if reveal else "masked",
         "submitted_by": app.submitted_by_name,
         "corrections": app.corrections,
         "visits": app.visits,
-        "form": instance_form,
-        "tasks": [task_view(rt, t, actor, now) for t in access.tasks_of(session, app)],
-        "deliveries": [delivery_view(d) for d in deliveries_of(session, app)],
+        "form": hide(service.form_of(session, rt, app)),
+        "tasks": tasks,
+        "deliveries": [
+            {**view, "recipient": hide(view["recipient"]), "address": hide(view["address"])}
+            for view in map(delivery_view, deliveries_of(session, app))
+        ],
         "materials": [
             {
                 "id": m.id,
@@ -196,6 +226,19 @@ def detail(rt: Runtime, session: Session, app: Application, actor: Actor) -> dic
         ],
         "pending_correction": service.pending_correction(session, rt, app),
     }
+
+
+def revealed_detail(rt: Runtime, *, code: str, actor: Actor, purpose: str | None, via: str) -> dict[str, Any]:
+    """The staff view with personal data shown, for a member of staff who asked to see it: refused to
+    those who see it masked (``pii.may_see_unmasked``), recorded like a view of an order's."""
+    pii.require_unmasked(actor)
+    with rt.db.read() as session:
+        app = access.get_application(session, code=code[:24], actor=actor)
+        view = detail(rt, session, app, actor, reveal=True)
+        app_id = app.id
+    with rt.db.write() as session:
+        pii.record_view(session, application_id=app_id, actor=actor, purpose=purpose, via=via)
+    return view
 
 
 def event_view(e: ApplicationEvent) -> dict[str, Any]:

@@ -220,6 +220,10 @@ class ApplicationSummary(BaseModel):
 
 
 class ApplicationDetail(ApplicationSummary):
+    applicant_id_number: str | None = None
+    personal_data: str = Field(
+        "masked", description="masked, or shown when asked for with reveal=true (the view is recorded)"
+    )
     submitted_by: str
     corrections: int
     visits: int

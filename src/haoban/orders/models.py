@@ -155,7 +155,8 @@ class CodeCounter(Base):
 
 
 class PersonalDataView(Base):
-    """One look at an order's unmasked personal data (个人信息查阅记录): who, when, why, through which door.
+    """One look at an order's (or an application's) unmasked personal data (个人信息查阅记录): who, when,
+    why, through which door. Exactly one of ``order_id`` and ``application_id`` is set.
 
     The Personal Information Protection Law expects access to be recorded; auditors read the report
     (``GET /api/v1/audit/personal-data-views``). Append-only in practice: nothing updates or deletes it.
@@ -165,11 +166,13 @@ class PersonalDataView(Base):
     __table_args__ = (
         Index("ix_personal_data_views_at", "at"),
         Index("ix_personal_data_views_order_id", "order_id"),
+        Index("ix_personal_data_views_application_id", "application_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
     user_id: Mapped[int | None] = mapped_column(Integer)
     username: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(20))

@@ -12,10 +12,9 @@ from typing import Any
 import orjson
 
 from haoban.auth.actors import Actor
-from haoban.auth.roles import Role
 from haoban.db import utcnow
 from haoban.directory.vocabulary import TYPE_LABELS
-from haoban.orders import access, workflow
+from haoban.orders import access, pii, workflow
 from haoban.orders.citizen import mask_id_number, mask_name, mask_phone
 from haoban.orders.models import Order, OrderEvent
 from haoban.orders.workflow import STATUS_LABELS, Status
@@ -171,7 +170,7 @@ def order_detail(order: Order, rt: Runtime, *, actor: Actor, now: datetime | Non
     """The full view for staff who may see the order; auditors get personal data masked."""
     now = now or utcnow()
     out = order_summary(order, rt, now=now)
-    masked = actor.role == Role.AUDITOR
+    masked = not pii.may_see_unmasked(actor)
     out.update(
         subject=mask_text(order.subject) if masked else order.subject,
         content=mask_text(order.content) if masked else order.content,

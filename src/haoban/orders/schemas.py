@@ -286,6 +286,7 @@ class WorkflowOut(BaseModel):
 
 class PersonalDataViewOut(BaseModel):
     at: datetime
+    kind: str = Field("order", description="order / application: what was looked at")
     code: str
     username: str
     role: str

@@ -30,6 +30,7 @@ from haoban.auth.roles import STAFF_ROLES
 from haoban.bundles.definitions import Definition
 from haoban.db import utcnow
 from haoban.errors import Conflict, Forbidden, Invalid, NotFound
+from haoban.orders import pii
 from haoban.runtime import Runtime
 from haoban.web import schema_form, staff
 from haoban.web.applications import field_errors, licences_of, read_posted
@@ -121,9 +122,10 @@ def application_context(
     code: str,
     actor: Actor,
     lang: str,
+    reveal: bool = False,
 ) -> dict[str, Any]:
     app = access.get_application(session, code=code[:24], actor=actor)
-    d = presenters.detail(rt, session, app, actor)
+    d = presenters.detail(rt, session, app, actor, reveal=reveal)
     definition = registry.definition_by_id(session, rt, app.definition_id)
     tz = rt.settings.tz
     d["form_rows"] = form_rows(definition, d["form"], lang, tz)
@@ -160,6 +162,7 @@ def application_context(
         }
     )
     d["may_accompany"] = actor.role in assistance.HELPER_ROLES
+    d["may_reveal"] = pii.may_see_unmasked(actor) and not reveal
     d["licences"] = licences_of(session, app, d["deliveries"])
     events = [presenters.event_view(e) for e in events_of(session, app)]
     return {
@@ -176,6 +179,7 @@ def application_context(
         },
         "today": utcnow().astimezone(tz).date().isoformat(),
         "tz": tz,
+        "app_id": app.id,
     }
 
 
@@ -193,6 +197,27 @@ def application_page(request: Request, code: str) -> Response:
         **with_errors({}),
     )
     return render(request, "application.html", ctx, actor=actor)
+
+
+def _reveal(request: Request, code: str, purpose: str) -> Response:
+    """The page with the personal data shown, after the explicit ask: recorded (who, when, why)."""
+    actor = require_actor(request, *STAFF_ROLES)
+    pii.require_unmasked(actor)
+    rt = runtime(request)
+    with rt.db.read() as session:
+        ctx = application_context(rt, session, code=code, actor=actor, lang=lang_of(request), reveal=True)
+    with rt.db.write() as session:
+        pii.record_view(
+            session, application_id=ctx["app_id"], actor=actor, purpose=purpose or None, via="web"
+        )
+    ctx.update(done=None, back="", message=None, **with_errors({}))
+    return render(request, "application.html", ctx, actor=actor)
+
+
+@router.post("/applications/{code}/reveal")
+async def reveal(request: Request, code: str) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(_reveal, request, code, str(form.get("purpose") or "")[:200])
 
 
 def with_errors(errors: dict[str, str], task_id: str | None = None) -> dict[str, Any]:

@@ -925,6 +925,12 @@ STRINGS.update(
         "ap_items": ("个事项", "items"),
         "ap_do_this": ("办这件事", "Apply"),
         "ap_process": ("办理流程图", "Process diagram"),
+        "ap_pii_reveal": ("查看完整个人信息", "Show personal data in full"),
+        "ap_pii_purpose": ("查阅事由（将被记录）", "Why you look (recorded)"),
+        "ap_pii_shown": (
+            "个人信息已完整显示，本次查阅已记录（查阅人、时间、事由）",
+            "Personal data shown in full; this view is recorded (who, when, why)",
+        ),
         "ap_lookup": ("查询办件进度", "Track an application"),
         "ap_code": ("办件编号", "Application code"),
         "ap_not_found": (
