@@ -10,6 +10,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from haoban.db import Base, UTCDateTime, utcnow
+from haoban.security.crypto import EncryptedText
 
 
 class Partner(Base):
@@ -66,7 +67,8 @@ class OutboxEntry(Base):
     kind: Mapped[str] = mapped_column(String(40))
     item: Mapped[str] = mapped_column(String(80))
     mode: Mapped[str] = mapped_column(String(16))
-    body: Mapped[str] = mapped_column(Text)  # JSON
+    # JSON; encrypted at rest: a filed case carries the applicant's (and the form's) ID numbers.
+    body: Mapped[str] = mapped_column(EncryptedText)
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending / delivered / refused
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -90,7 +92,7 @@ class InboxEntry(Base):
     case_key: Mapped[str] = mapped_column(String(80))
     seq: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(40))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(EncryptedText)  # encrypted at rest, like the outbox's
     result: Mapped[str] = mapped_column(Text)  # JSON answered to the sender (again on a retry)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
