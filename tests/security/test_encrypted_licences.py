@@ -71,7 +71,7 @@ def test_the_migration_encrypts_issued_licences_and_keeps_their_uses(rt: Any, ap
     with rt.db.write() as s:
         assert service.record_use(s, licence_code=lic["code"], item_code="x", material="身份证", ref="APP1")
     config = alembic_config(rt.db.engine)
-    command.downgrade(config, "0031_order_events_at_index")
+    command.downgrade(config, "0032_help_requests")
     assert (_raw(rt, "holder_id"), _raw(rt, "number")) == ([HOLDER], [NUMBER])
     assert "船山大道" in _raw(rt, "payload")[0]
     command.upgrade(config, "head")

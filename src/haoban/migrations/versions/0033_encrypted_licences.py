@@ -2,8 +2,8 @@
 number) and the payload (result fields, e.g. a newborn's ID number) hold AES-GCM ciphertext under the
 data key; the holder and the number are found by blind indexes (``holder_index``, ``number_index``)
 
-Revision ID: 0032_encrypted_licences
-Revises: 0031_order_events_at_index
+Revision ID: 0033_encrypted_licences
+Revises: 0032_help_requests
 
 The unique (item, number) moves to (item, number_index). SQLite rebuilds the table (batch mode); since
 ``licence_uses`` references it and dropping a referenced table would fail, its rows are set aside for
@@ -22,8 +22,8 @@ from alembic import op
 
 from haoban.security.crypto import BLIND_INDEX_LENGTH, ENCRYPTED_LENGTH, DataCipher, cipher_of
 
-revision = "0032_encrypted_licences"
-down_revision = "0031_order_events_at_index"
+revision = "0033_encrypted_licences"
+down_revision = "0032_help_requests"
 branch_labels = None
 depends_on = None
 

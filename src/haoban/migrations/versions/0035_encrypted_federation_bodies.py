@@ -2,8 +2,8 @@
 (a filed case carries the applicant's phone and ID number and the form's) become AES-GCM ciphertext
 under the data key
 
-Revision ID: 0034_encrypted_federation_bodies
-Revises: 0033_application_data_views
+Revision ID: 0035_encrypted_federation_bodies
+Revises: 0034_application_data_views
 
 The column type stays TEXT; only the values change, a chunk at a time. Downgrade decrypts them back
 (it needs the same key).
@@ -18,8 +18,8 @@ from alembic import op
 
 from haoban.security.crypto import PREFIX, cipher_of
 
-revision = "0034_encrypted_federation_bodies"
-down_revision = "0033_application_data_views"
+revision = "0035_encrypted_federation_bodies"
+down_revision = "0034_application_data_views"
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """personal_data_views also records views of an application's unmasked personal data: ``application_id``
 (an order's views keep ``order_id``; a view is of one or the other)
 
-Revision ID: 0033_application_data_views
-Revises: 0032_encrypted_licences
+Revision ID: 0034_application_data_views
+Revises: 0033_encrypted_licences
 
 Nothing references the table, so SQLite rebuilds it (batch mode) to make ``order_id`` nullable.
 Downgrade drops the applications' views (the old table cannot hold them).
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0033_application_data_views"
-down_revision = "0032_encrypted_licences"
+revision = "0034_application_data_views"
+down_revision = "0033_encrypted_licences"
 branch_labels = None
 depends_on = None
 
