@@ -94,7 +94,15 @@ def live_url(rt: Any) -> Any:
 
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(rt, upgrade=False), host="127.0.0.1", port=port, log_level="warning")
+        # A long keep-alive: with uvicorn's 5 s default a loaded machine let the server close pooled
+        # connections just as a buyer reused one (a reset, seen once in CI on PostgreSQL).
+        uvicorn.Config(
+            create_app(rt, upgrade=False),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            timeout_keep_alive=120,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
