@@ -39,6 +39,24 @@ _PATTERNS: list[tuple[re.Pattern[str], str, str]] = [
         (r"^String should match pattern .*$", "格式不正确", "Not in the expected format"),
         (r"^Extra inputs are not permitted$", "不接受这个字段", "This field is not accepted"),
         (r"^value is not a valid email address.*$", "邮箱地址不正确", "Not a valid e-mail address"),
+        # the rate limits (ratelimit.check_rate and the pages' own counters)
+        (
+            r"^too many (?:look-ups|requests|tries|appeals) from your address; "
+            r"wait a minute or call 12345$",
+            "同一网络地址的操作过于频繁，请一分钟后再试，或拨打 12345",
+            "Too many requests from your address; wait a minute or call 12345",
+        ),
+        (
+            r"^too many (look-ups|requests|tries|appeals) from your address; "
+            r"wait a minute(?: and try again)?$",
+            "同一网络地址的操作过于频繁，请一分钟后再试",
+            "Too many {0} from your address; wait a minute and try again",
+        ),
+        (
+            r"^too many failed logins; try again in (\d+) seconds$",
+            "登录失败次数过多，请 {0} 秒后再试",
+            "Too many failed logins; try again in {0} seconds",
+        ),
         # the forms' own
         (r"^required$", "必填", "Required"),
         (r"^empty$", "文件是空的", "The file is empty"),
