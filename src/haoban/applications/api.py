@@ -234,20 +234,28 @@ def list_applications(
     response_model=InboxPage,
     summary="Your department's bundle tasks: green channel first, then by deadline",
 )
-def inbox(rt: RuntimeDep, actor: ActorDep, open_only: bool = True) -> dict[str, Any]:
+def inbox(
+    rt: RuntimeDep,
+    actor: ActorDep,
+    open_only: bool = True,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=queries.INBOX_MAX_PAGE_SIZE)] = queries.INBOX_PAGE_SIZE,
+) -> dict[str, Any]:
     now = utcnow()
     with rt.db.read() as session:
-        items = []
-        for task, app in queries.inbox(session, actor=actor, open_only=open_only):
-            items.append(
-                {
-                    **presenters.task_view(rt, task, actor, now),
-                    "application": app.code,
-                    "bundle_name": registry.definition_by_id(session, rt, app.definition_id).name,
-                    "applicant_name": app.applicant_name,
-                }
-            )
-    return {"items": items, "total": len(items)}
+        rows, total = queries.inbox(
+            session, actor=actor, open_only=open_only, page=page, page_size=page_size, now=now
+        )
+        items = [
+            {
+                **presenters.task_view(rt, task, actor, now),
+                "application": app.code,
+                "bundle_name": registry.definition_by_id(session, rt, app.definition_id).name,
+                "applicant_name": app.applicant_name,
+            }
+            for task, app in rows
+        ]
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
 @router.get(

@@ -250,6 +250,8 @@ class InboxTask(TaskOut):
 class InboxPage(BaseModel):
     items: list[InboxTask]
     total: int
+    page: int = 1
+    page_size: int = 50
 
 
 class TimelineEntry(BaseModel):

@@ -376,12 +376,15 @@ def material(request: Request, code: str, material_id: int) -> Response:
     )
 
 
-def inbox_tasks(rt: Runtime, actor: Actor, lang: str) -> list[dict[str, Any]]:
-    """The department's open bundle tasks for the inbox: green channel first, then by deadline."""
+def inbox_tasks(rt: Runtime, actor: Actor, lang: str, page: int = 1) -> tuple[list[dict[str, Any]], int, int]:
+    """One page of the department's open bundle tasks for the inbox (green channel first, then the
+    overdue ones, then by deadline), how many there are in all, and the number of pages."""
     now = utcnow()
     items = []
+    size = queries.INBOX_PAGE_SIZE
     with rt.db.read() as session:
-        for task, app in queries.inbox(session, actor=actor, open_only=True):
+        rows, total = queries.inbox(session, actor=actor, open_only=True, page=page, page_size=size, now=now)
+        for task, app in rows:
             view = presenters.task_view(rt, task, actor, now)
             definition = registry.definition_by_id(session, rt, app.definition_id)
             items.append(
@@ -397,4 +400,4 @@ def inbox_tasks(rt: Runtime, actor: Actor, lang: str) -> list[dict[str, Any]]:
                     "task_name": (view["name_en"] or view["name"]) if lang == "en" else view["name"],
                 }
             )
-    return items
+    return items, total, max(1, -(-total // size))

@@ -195,7 +195,7 @@ async def order_action(request: Request, code: str, action: str) -> Response:
 
 
 @router.get("/inbox")
-def inbox(request: Request, tab: str = "to_sign", page: int = 1) -> Response:
+def inbox(request: Request, tab: str = "to_sign", page: int = 1, tpage: int = 1) -> Response:
     actor = require_actor(request, Role.HANDLER)
     rt = runtime(request)
     if tab not in INBOX_TABS:
@@ -233,11 +233,16 @@ def inbox(request: Request, tab: str = "to_sign", page: int = 1) -> Response:
         "overdue": overdue_total,
     }
     dept = rt.directory.departments_by_id.get(actor.department_id or -1)
+    tpage = max(1, min(tpage, 100_000))
+    bundle_tasks, bundle_total, tpages = inbox_tasks(rt, actor, lang, page=tpage)
     return render(
         request,
         "inbox.html",
         {
-            "bundle_tasks": inbox_tasks(rt, actor, lang_of(request)),
+            "bundle_tasks": bundle_tasks,
+            "bundle_total": bundle_total,
+            "tpage": tpage,
+            "tpages": tpages,
             "items": items,
             "total": total,
             "page": page,
