@@ -397,6 +397,12 @@ def _check_applicant(applicant: Applicant) -> Applicant:
     return Applicant(name, phone, id_number)
 
 
+def check_applicant(applicant: Applicant) -> Applicant:
+    """The applicant as ``submit`` checks it (name, phone, ID number), for a file checked elsewhere
+    before it is sent (跨省通办)."""
+    return _check_applicant(applicant)
+
+
 def _reused(
     session: Session, applicant: Applicant, reuse: Mapping[str, str]
 ) -> dict[str, ApplicationMaterial]:

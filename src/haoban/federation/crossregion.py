@@ -24,14 +24,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from haoban.applications import registry, single
 from haoban.applications import service as applications
-from haoban.applications.materials import Upload
+from haoban.applications.materials import Upload, check_all
 from haoban.applications.models import Application
-from haoban.auth.actors import SYSTEM_ACTOR, Actor
+from haoban.auth.actors import CITIZEN_ACTOR, SYSTEM_ACTOR, Actor
+from haoban.bundles.definitions import Definition
+from haoban.bundles.forms import form_problems
+from haoban.bundles.instance import FormError, field_problem
 from haoban.db import utcnow
 from haoban.errors import Invalid, NotFound
 from haoban.federation import protocol, service
-from haoban.federation.models import CrossCase, OutboxEntry
+from haoban.federation.models import CrossCase, OutboxEntry, Partner
 from haoban.federation.protocol import Incoming
 from haoban.notifications.service import enqueue
 from haoban.runtime import Runtime
@@ -297,6 +301,8 @@ def report_back(step: Any) -> None:
     if task is not None:
         event["task"] = task.task_id
         event["task_status"] = step.to_status.value
+        event["task_name"] = task.name
+        event["task_name_en"] = task.name_en or ""
     for k in ("tracking_no", "method", "reason"):
         if payload.get(k):
             event[k] = payload[k]
@@ -337,7 +343,13 @@ def track(session: Session, *, case_key: str, phone_last4: str) -> dict[str, Any
     if case is None or not phone or not phone.endswith(phone_last4):
         raise NotFound("no cross-region case with this key and phone", message_zh="没有找到这件跨省通办")
     steps = [
-        {"at": e["at"], "side": e["side"], "what": e["what"], "status": e["detail"].get("status")}
+        {
+            "at": e["at"],
+            "side": e["side"],
+            "what": e["what"],
+            "status": e["detail"].get("status"),
+            **{k: str(e["detail"][k])[:100] for k in TRACK_DETAIL if e["detail"].get(k)},
+        }
         for e in service.timeline(session, case)
     ]
     return {
@@ -346,7 +358,115 @@ def track(session: Session, *, case_key: str, phone_last4: str) -> dict[str, Any
         "mode": case.mode,
         "mode_label": service.MODES[case.mode][0],
         "home": case.partner.name,
+        "home_region": case.partner.region,
         "remote_ref": case.remote_ref,
         "state": case.state,
         "steps": steps,
     }
+
+
+# What the applicant's view shows of each step besides its name: nothing personal.
+TRACK_DETAIL = ("code", "tracking_no", "method", "task", "task_status", "task_name", "task_name_en")
+
+
+# --- 全程网办: a resident applies online here for an item of a partner region ------------------------
+
+
+def online_offers(session: Session, rt: Runtime, *, lang: str = "zh") -> list[dict[str, Any]]:
+    """Partners (active) and the items an agreement in force lets residents here apply for online.
+
+    The form is this instance's definition of the same code (the national lists of 一件事 and the
+    shipped bundles are the same in every region); an item this instance does not know is left out.
+    """
+    today = utcnow().date()
+    out = []
+    for partner in session.scalars(select(Partner).where(Partner.active.is_(True)).order_by(Partner.region)):
+        codes: list[str] = []
+        for a in partner.agreements:
+            if service.in_force(a, today) and "online" in json.loads(a.modes):
+                codes += [c for c in json.loads(a.items) if c not in codes]
+        items = []
+        for code in codes:
+            row = registry.latest_row(session, code)
+            if row is None or code == service.HOTLINE_ITEM:
+                continue
+            d = registry.definition_of(rt, row)
+            items.append(
+                {
+                    "code": d.code,
+                    "name": (d.name_en or d.name) if lang == "en" else d.name,
+                    "description": (d.description_en or d.description) if lang == "en" else d.description,
+                    "single": single.is_single(d.code),
+                }
+            )
+        if items:
+            out.append({"region": partner.region, "name": partner.name, "items": items})
+    return out
+
+
+def online_definition(session: Session, rt: Runtime, *, partner_region: str, item: str) -> Definition:
+    """The form of ``item`` for 全程网办 with ``partner_region`` (NotFound unless it is offered)."""
+    partner = service.get_partner(session, partner_region, active_only=True)
+    row = registry.latest_row(session, item)
+    if (
+        row is None
+        or service.covering(session, partner, item=item, mode="online", today=utcnow().date()) is None
+    ):
+        raise NotFound(
+            f"{partner.name} does not offer {item!r} online to residents here",
+            message_zh=f"{partner.name}未开通本地居民在线办理该事项",
+        )
+    return registry.definition_of(rt, row)
+
+
+def precheck(
+    definition: Definition,
+    *,
+    form: dict[str, Any],
+    applicant: applications.Applicant,
+    uploads: dict[str, Upload],
+) -> tuple[applications.Applicant, dict[str, tuple[str, bytes]]]:
+    """Check the applicant, the form and the materials here, as the home region will (every problem
+    named by its field), before anything goes out: a file refused there would reach the applicant
+    days later. Returns the cleaned applicant and the materials to send."""
+    who = applications.check_applicant(applicant)
+    checked = check_all(uploads)
+    problems = form_problems(definition.form_validator, definition.form_schema, form)
+    for key in checked:
+        if key not in definition.materials:
+            problems.append(field_problem(f"materials.{key}", "material_unknown", key=key))
+    for key, m in definition.materials.items():
+        if m.required and key not in checked:
+            problems.append(
+                field_problem(f"materials.{key}", "material_required", name=m.name, name_en=m.name_en)
+            )
+    if problems:
+        raise FormError(problems)
+    return who, {k: (c.filename, c.data) for k, c in checked.items()}
+
+
+def apply_online(
+    session: Session,
+    rt: Runtime,
+    *,
+    partner_region: str,
+    item: str,
+    form: dict[str, Any],
+    applicant: applications.Applicant,
+    uploads: dict[str, Upload],
+) -> CrossCase:
+    """全程网办 from the portal: checked here, then filed with the home region like a window's file."""
+    definition = online_definition(session, rt, partner_region=partner_region, item=item)
+    who, materials = precheck(definition, form=form, applicant=applicant, uploads=uploads)
+    return send_file(
+        session,
+        rt,
+        partner_region=partner_region,
+        mode="online",
+        bundle=definition.code,
+        form=form,
+        applicant=who,
+        materials=materials,
+        identity_checked=False,
+        actor=CITIZEN_ACTOR,
+    )

@@ -111,11 +111,11 @@ def agreement_view(a: Agreement, today: date | None = None) -> dict[str, Any]:
         "valid_from": a.valid_from,
         "valid_to": a.valid_to,
         "note": a.note,
-        "in_force": _in_force(a, today),
+        "in_force": in_force(a, today),
     }
 
 
-def _in_force(a: Agreement, today: date) -> bool:
+def in_force(a: Agreement, today: date) -> bool:
     return a.valid_from <= today and (a.valid_to is None or today <= a.valid_to)
 
 
@@ -221,7 +221,7 @@ def list_agreements(session: Session, *, actor: Actor) -> list[dict[str, Any]]:
 def covering(session: Session, partner: Partner, *, item: str, mode: str, today: date) -> Agreement | None:
     """The agreement in force with ``partner`` that covers ``item`` in ``mode`` (None: none does)."""
     for a in partner.agreements:
-        if _in_force(a, today) and item in json.loads(a.items) and mode in json.loads(a.modes):
+        if in_force(a, today) and item in json.loads(a.items) and mode in json.loads(a.modes):
             return a
     return None
 

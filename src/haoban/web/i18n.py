@@ -1247,6 +1247,38 @@ STRINGS.update(
         "fed_xfer_in": ("外地转来", "Transferred from another city"),
         "fed_xfer_pending": ("待对方受理", "Not yet accepted there"),
         "fed_xfer_open": ("在对方系统中查看", "Open their record"),
+        # 全程网办 in the citizen portal (web/federation_portal.py)
+        "fp_title": ("跨省通办：在线办理外地事项", "Apply online for another region's service"),
+        "fp_link": (
+            "户籍或事项在外地？跨省通办，在这里网上申请",
+            "Registered in another region? Apply online here (cross-region)",
+        ),
+        "fp_lead": (
+            "与本市签订跨省通办协议的城市，以下事项可在这里网上申请：填写一张表、上传材料，"
+            "由事项所属地办理，办理进度会回到这里。",
+            "Cities with a cross-region agreement with ours let you apply here for these services: one "
+            "form and your materials; the home region handles it and its progress comes back here.",
+        ),
+        "fp_none": (
+            "目前没有可在线办理的外地事项。",
+            "No other region's service can be applied for online yet.",
+        ),
+        "fp_apply": ("在线申请", "Apply online"),
+        "fp_handled_by": ("本事项由", "This service is handled by"),
+        "fp_apply_help": (
+            "提交后材料经加密签名发往对方，对方受理后会短信告知办件编号。",
+            "Your form and materials are signed and sent there; you get its application number by SMS "
+            "once it is accepted.",
+        ),
+        "fp_sent": ("已提交，查询编号", "Submitted; your case number is"),
+        "fp_lookup": ("查询跨省通办进度", "Follow a cross-region application"),
+        "fp_case_key": ("查询编号", "Case number"),
+        "fp_missing": (
+            "没有找到：请核对查询编号和手机号后四位。",
+            "Not found: check the case number and the last four digits of your phone.",
+        ),
+        "fp_home": ("办理地", "Handled by"),
+        "fp_their_code": ("对方办件编号", "Their application number"),
     }
 )
 

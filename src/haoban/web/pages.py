@@ -31,6 +31,7 @@ from haoban.web import (
     console,
     dashboard,
     federation,
+    federation_portal,
     help_requests,
     orders,
     photos,
@@ -261,6 +262,7 @@ for _module in (
     ratings,
     care,
     federation,
+    federation_portal,
     help_requests,
     read_aloud,
 ):
