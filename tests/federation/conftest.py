@@ -58,7 +58,7 @@ class Instance:
             federation_key_file=key_file,
             federation_backoff_seconds=0.001,  # retries are due at once: the tests drive delivery
             federation_backoff_max_seconds=0.001,
-            federation_timeout_seconds=5,
+            federation_timeout_seconds=60,  # a loaded CI machine: a first answer can take seconds
             data_dir=tmp / name,
         )
         self.rt: Runtime = wired_runtime(Database(db_url), settings)
