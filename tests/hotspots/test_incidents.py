@@ -6,7 +6,14 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from haoban.hotspots.incidents import THRESHOLD, IncidentIndex, compare, default_matcher, load_kinds
+from haoban.hotspots.incidents import (
+    THRESHOLD,
+    IncidentIndex,
+    Matcher,
+    compare,
+    default_matcher,
+    load_kinds,
+)
 from haoban.hotspots.places import extract_places
 
 T0 = datetime(2026, 11, 30, 9, 0)
@@ -32,6 +39,20 @@ SAME_INCIDENT = [
     ("珠晖区东风路华兴小区门口的垃圾堆了一个星期没人清运", "华兴小区垃圾站垃圾满了没人拉，臭气熏天", 48),
     ("雁峰区先锋路丽景花园旁边工地半夜施工，打桩声音很大", "丽景花园附近的工地每天通宵施工，严重扰民", 20),
     ("耒阳市五一路桥头路灯全部不亮，晚上很危险", "五一路那边的路灯坏了一排，走夜路看不见", 26),
+    # an estate named once with its suffix, once bare by one of its owners ("我是…的业主")
+    (
+        "南山十里天池小区门前的路一直没修，业主出行困难，下雨全是泥",
+        "我是南山十里天池的业主，门前那条路还是一堆黄土，出行很困难",
+        60,
+    ),
+    # related kinds: the village asks about its 规划, a neighbour about its 拆迁
+    (
+        "雁峰区茶场村五组到底怎么规划的？我们这些村民该何去何从",
+        "茶场村五组拆迁只拆了一小部分房屋，剩下的村民何去何从",
+        24 * 5,
+    ),
+    # the shop's illegal business, in other words: 非法营业 (unlicensed) and 住改商 (illegal use) are related
+    ("华兴小区一楼住宅非法营业开饭店，物业不管", "华兴小区一楼住改商开饭店，物业不管", 24 * 3),
 ]
 
 # (first, second, hours apart, why not): not one incident.
@@ -44,6 +65,24 @@ NOT_SAME = [
     ("华兴小区垃圾没人清运", "丽景花园垃圾没人清运", 2, "same problem, other estate"),
     (BURST[0], BURST[1], 24 * 4, "a burst main four days later is another burst"),
     ("珠晖区东风路华兴小区停水", "雁峰区东风路华兴小区停水", 1, "other district"),
+    (
+        "我是南山十里天池的业主，门前那条路还是一堆黄土，出行很困难",
+        "我是北湖花园的业主，门前那条路还是一堆黄土，出行很困难",
+        2,
+        "same problem, other estate named bare",
+    ),
+    (
+        "茶场村五组拆迁安置补偿什么时候到位",
+        "茶场村五组村口的垃圾站臭气熏天，没人清运",
+        2,
+        "related kinds do not make another problem the same: 拆迁 vs 垃圾",
+    ),
+    (
+        "我们小区很多业主反映一楼饭店油烟太大",
+        "我们小区很多业主反映楼下广场舞噪音太大",
+        2,
+        "a phrase before 业主 is no estate",
+    ),
 ]
 SAME_INCIDENT.append(
     (
@@ -105,12 +144,42 @@ def test_place_keys(text: str, expected: set[str], absent: set[str]) -> None:
     assert not absent & keys
 
 
+@pytest.mark.parametrize(
+    ("text", "expected", "absent"),
+    [
+        ("我是南山十里天池的业主", {"spot:十里天池", "spot:南山十里天池"}, set()),
+        ("南山十里天池小区交房在即", {"spot:十里天池", "spot:十里天池小区"}, set()),
+        ("我们是长房云时代13栋业主", {"spot:长房云时代"}, {"spot:云时代13栋"}),
+        # a learnt name (wordlists/estate_names.txt) is a place without any suffix or marker
+        ("长房云时代配套幼儿园违规办园", {"spot:长房云时代"}, set()),
+        # phrases before 业主 are no estate
+        ("半数以上业主不同意，未经相邻业主同意", set(), {"spot:半数以上", "spot:未经相邻"}),
+        ("我是一名普通业主，严重影响业主出行", set(), {"spot:一名普通", "spot:严重影响"}),
+    ],
+)
+def test_bare_estate_names(text: str, expected: set[str], absent: set[str]) -> None:
+    keys = default_matcher().features(text).places.keys
+    assert expected <= set(keys), keys
+    assert not absent & set(keys)
+
+
+def test_related_kinds_are_linked_not_shared() -> None:
+    m = default_matcher()
+    plan, demo, rubbish = frozenset({"planning"}), frozenset({"demolition"}), frozenset({"rubbish"})
+    assert m.linked(plan, demo) == {"planning", "demolition"}
+    assert m.linked(plan, rubbish) == frozenset()
+    assert m.horizon(["smoke"]) >= m.window(["odour"])
+    custom = Matcher(load_kinds(), related=())
+    assert custom.linked(plan, demo) == frozenset()
+
+
 def test_kinds_are_synonyms_of_one_problem() -> None:
     m = default_matcher()
     assert m.kinds_of("水管爆了") == m.kinds_of("停水") == {"water_outage"}
     assert "traffic_light" in m.kinds_of("信号灯坏了") & m.kinds_of("红绿灯不亮")
     assert "noise" in m.kinds_of("ktv 唱歌") & m.kinds_of("噪音")
     assert m.kinds_of("天气很好，火车站人多") == frozenset()
+    assert "unlicensed" in m.kinds_of("商铺非法营业") & m.kinds_of("门面无证经营") & m.kinds_of("违规经营")
 
 
 def test_every_kind_has_a_window_and_terms() -> None:

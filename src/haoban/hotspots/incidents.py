@@ -12,7 +12,10 @@ place
 problem
     they share a problem kind from ``wordlists/incident_kinds.txt`` (停水/爆管, 信号灯/红绿灯,
     噪音/KTV …, each a list of synonyms). When both name a problem and the kinds differ, they are
-    different incidents, whatever else they share.
+    different incidents, whatever else they share — unless the kinds are *related* (one concern
+    seen from two sides: a village asks about its 规划 and about its 拆迁; a restaurant's 油烟 and its
+    臭味), listed as ``related | kind kind …`` lines in the same file: such a pair is not refused,
+    and counts as a problem shared in the body.
 time
     they lie within the kind's window (48 hours for a burst main, a week for noise, two weeks for a
     building site; 30 days when no kind is shared).
@@ -57,7 +60,9 @@ __all__ = [
     "Reason",
     "compare",
     "default_matcher",
+    "load_estate_names",
     "load_kinds",
+    "load_related",
 ]
 
 # Weights of the three graded signals and the shipped threshold (set on the development split).
@@ -85,18 +90,45 @@ class Kind:
     terms: tuple[str, ...]
 
 
+def _wordlist(name: str) -> str:
+    return resources.files("haoban.wordlists").joinpath(name).read_text(encoding="utf-8")
+
+
+def _lines(text: str) -> Iterable[str]:
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            yield line
+
+
 def load_kinds(text: str | None = None) -> tuple[Kind, ...]:
     """Problem kinds from ``kind | hours | label | terms…`` lines (default: the shipped word list)."""
     if text is None:
-        text = resources.files("haoban.wordlists").joinpath("incident_kinds.txt").read_text(encoding="utf-8")
+        text = _wordlist("incident_kinds.txt")
     kinds = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
+    for line in _lines(text):
+        if line.startswith("related"):
             continue
         kid, hours, label, terms = (part.strip() for part in line.split("|", 3))
         kinds.append(Kind(kid, timedelta(hours=int(hours)), label, tuple(terms.split())))
     return tuple(kinds)
+
+
+def load_related(text: str | None = None) -> tuple[frozenset[str], ...]:
+    """Groups of related kinds from ``related | kind kind …`` lines (default: the shipped word list)."""
+    if text is None:
+        text = _wordlist("incident_kinds.txt")
+    return tuple(
+        frozenset(line.split("|", 1)[1].split()) for line in _lines(text) if line.startswith("related")
+    )
+
+
+def load_estate_names(text: str | None = None) -> frozenset[str]:
+    """Bare estate names, one a line (default: ``wordlists/estate_names.txt``, made by
+    ``scripts/estate_names.py`` from the reports' subjects)."""
+    if text is None:
+        text = _wordlist("estate_names.txt")
+    return frozenset(line.split()[0].lower() for line in _lines(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +165,24 @@ class IncidentMatch:
 class Matcher:
     """Turns texts into :class:`Features` (kinds, gazetteer and the bigram code table)."""
 
-    def __init__(self, kinds: Sequence[Kind] | None = None, gazetteer: Gazetteer | None = None) -> None:
+    def __init__(
+        self,
+        kinds: Sequence[Kind] | None = None,
+        gazetteer: Gazetteer | None = None,
+        *,
+        related: Iterable[Collection[str]] | None = None,
+        estate_names: Collection[str] | None = None,
+    ) -> None:
         self.kinds = tuple(kinds if kinds is not None else load_kinds())
         self.by_id = {k.id: k for k in self.kinds}
+        groups = load_related() if related is None and kinds is None else (related or ())
+        rel: dict[str, set[str]] = {}
+        for g in groups:
+            for k in g:
+                rel.setdefault(k, set()).update(g)
+        self._related = {k: frozenset(v) for k, v in rel.items()}
+        self.estate_names = frozenset(load_estate_names() if estate_names is None else estate_names)
+        self._linked: dict[tuple[frozenset[str], frozenset[str]], frozenset[str]] = {}
         self.gazetteer = gazetteer or default_gazetteer()
         term_kind: dict[str, set[str]] = {}
         for k in self.kinds:
@@ -147,6 +194,22 @@ class Matcher:
         # Gazetteer names (districts, streets, towns) are blanked before place extraction: they are
         # areas, and the district signal already compares them.
         self._blanks = tuple(sorted(self.gazetteer.entries, key=len, reverse=True))
+
+    def linked(self, a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
+        """The kinds of *a* and *b* that the other shares or has a related kind of (memoised: the
+        index interns kind sets, so there are few distinct pairs)."""
+        hit = self._linked.get((a, b))
+        if hit is None:
+            out = set(a & b)
+            for x, y in ((a, b), (b, a)):
+                for k in x:
+                    r = self._related.get(k)
+                    if r is not None and not r.isdisjoint(y):
+                        out.add(k)
+            hit = frozenset(out)
+            if len(self._linked) < 100_000:
+                self._linked[(a, b)] = hit
+        return hit
 
     def kinds_of(self, text: str) -> frozenset[str]:
         found: set[str] = set()
@@ -166,10 +229,11 @@ class Matcher:
 
     def features(self, text: str, *, district: str | None = None) -> Features:
         text = (text or "")[: _MAX_TEXT * 2]
-        places, norm, spans = analyse(text, blanks=self._blanks, problem_terms=self.problem_terms)
+        opts = {"blanks": self._blanks, "problem_terms": self.problem_terms, "names": self.estate_names}
+        places, norm, spans = analyse(text, **opts)
         head = _HEAD.match(norm)
         head_text = head.group() if head else norm[:_HEAD_CHARS]
-        head_places = analyse(head_text, blanks=self._blanks, problem_terms=self.problem_terms)[0]
+        head_places = analyse(head_text, **opts)[0]
         return Features(
             places=places,
             kinds=self.kinds_of(norm),
@@ -179,6 +243,14 @@ class Matcher:
             district=district or self.district_of(text),
             districts=frozenset([district]) if district else self.districts_of(text),
         )
+
+    def horizon(self, kinds: Iterable[str]) -> timedelta:
+        """The longest window a report of *kinds* can be matched within (its kinds', their related
+        kinds', or the default)."""
+        ks = set(kinds)
+        for k in list(ks):
+            ks |= self._related.get(k, frozenset())
+        return max(self.window(ks), DEFAULT_WINDOW)
 
     def window(self, kinds: Iterable[str]) -> timedelta:
         windows = [self.by_id[k].window for k in kinds if k in self.by_id]
@@ -282,16 +354,19 @@ def compare(
     if set(a.head_keys).isdisjoint(b.head_keys):
         place *= HEAD_PLACE_FACTOR  # the place both name is not in either opening: less sure
     shared = a.kinds & b.kinds
-    if a.kinds and b.kinds and not shared:
+    linked = shared or matcher.linked(a.kinds, b.kinds)
+    if a.kinds and b.kinds and not linked:
         return None  # same place, another problem
-    if a.head_kinds and b.head_kinds and not a.head_kinds & b.head_kinds:
-        return None  # both open with a problem, and not the same one
+    head_linked = a.head_kinds & b.head_kinds or matcher.linked(a.head_kinds, b.head_kinds)
+    if a.head_kinds and b.head_kinds and not head_linked:
+        return None  # both open with a problem, and not the same one (nor a related one)
+    shared = shared or linked
     window = matcher.window(shared)
     if abs(gap) > window:
         return None
     if a.head_kinds & b.head_kinds:
         kind = 1.0
-    elif shared:
+    elif a.kinds & b.kinds or head_linked:
         kind = KIND_BODY
     else:
         kind = KIND_NONE
@@ -475,7 +550,7 @@ class IncidentIndex:
                     break
             norm_q = self._norm(f.grams)
             # No pair is further apart than the longest window of the query's kinds (or the default).
-            horizon = max(self.matcher.window(f.kinds), DEFAULT_WINDOW)
+            horizon = self.matcher.horizon(f.kinds)
             for slot in slots:
                 doc = self._docs[slot]
                 key = doc.key
@@ -483,9 +558,20 @@ class IncidentIndex:
                     continue
                 other = doc.features
                 # The cheap refusals of compare() first: most candidates of a busy road end here.
-                if f.kinds and other.kinds and f.kinds.isdisjoint(other.kinds):
+                linked = self.matcher.linked
+                if (
+                    f.kinds
+                    and other.kinds
+                    and f.kinds.isdisjoint(other.kinds)
+                    and not linked(f.kinds, other.kinds)
+                ):
                     continue
-                if f.head_kinds and other.head_kinds and f.head_kinds.isdisjoint(other.head_kinds):
+                if (
+                    f.head_kinds
+                    and other.head_kinds
+                    and f.head_kinds.isdisjoint(other.head_kinds)
+                    and not linked(f.head_kinds, other.head_kinds)
+                ):
                     continue
                 if abs(at - doc.at) > horizon:
                     continue

@@ -14,6 +14,11 @@ into a small set of normalised keys that two reports of one place share:
     a house number on a road.
 ``spot:丽发新城``
     an estate, landmark or village (小区, 花园, 新城, 广场, 医院, 学校, 村 …).
+``spot:十里天池`` (a bare estate name)
+    callers often drop the suffix: "南山十里天池小区" and "我是南山十里天池的业主". A name before 小区 or
+    社区, or before (的)业主 ("the owners of …"), and any name of the learnt list *names* (estates that
+    recur as the subject of 小区 complaints, ``wordlists/estate_names.txt``) also yields its bare tails
+    of 4–6 characters, so both reports share "spot:十里天池".
 
 Names are found right to left from a place suffix, the way :func:`haoban.hotspots.phrases.place_candidates`
 does; a name never reaches back over punctuation, a function word, a district or street from the
@@ -209,6 +214,20 @@ _MASK_RE = re.compile(r"[A-Z]{1,2}\d{0,3}[市区县]|[A-Z]{1,3}\d{4,}")
 _NUMBER_RE = re.compile(r"\d{1,5}(?=号)")
 _MAX_NAME = 8
 _MIN_NAME = 2
+# Bare estate names: the suffixes whose name is an estate's whole name, the owners' marker, and the
+# lengths of bare tails (shorter ones are too often words: 时代, 国际).
+_ESTATE_SUFFIXES = frozenset({"小区", "社区"})
+_OWNERS_RE = re.compile("的?业主")
+_BARE_MIN, _BARE_MAX = 4, 6
+# Words that stand before 业主 but name a share of the owners or what is done to them, not an
+# estate (广大业主, 全体业主, 影响业主, 通知业主).
+_NOT_ESTATE = re.compile(
+    "众位|各位|广大|全体|所有|部分|很多|许多|一些|其他|其它|大多|多数|新老|相关|个别|少数|房屋|购房|入住|小区"
+    "|一期|二期|三期|影响|导致|以后|造成|损害|侵害|维护|保障|保护|通知|告知|欺骗|伤害|要求|组织|联系|号召"
+    "|普通|一名|一位|一个|一房"
+)
+_BUILDING_TAIL = re.compile(r"(?:[0-9a-z]+[期栋号楼座单元户]*)+$")
+_NAME_CHAR = re.compile(r"[\u4e00-\u9fff0-9a-z]")
 MAX_CHARS = 400
 
 
@@ -290,19 +309,75 @@ def extract_places(
     return analyse(text, blanks=blanks, problem_terms=problem_terms)[0]
 
 
+def _bare_tails(name: str, problems: re.Pattern[str] | None) -> list[str]:
+    """Tails of 4–6 characters of a bare estate name (its left edge may carry junk)."""
+    out = []
+    for n in range(_BARE_MIN, min(_BARE_MAX, len(name)) + 1):
+        t = name[-n:]
+        if t[0].isdigit() or _NOT_ESTATE.search(t) or (problems is not None and problems.search(t)):
+            continue
+        out.append(t)
+    return out
+
+
+def _owners_names(norm: str, ends: Collection[int]) -> Iterable[tuple[int, int]]:
+    """(start, end) of the names in "是…(的)业主" ("我是南山十里天池的业主", "我们是X业主"): the run of
+    name characters back to 是, at most 8 long, not over the end of a place found before. Without
+    the 是 the run is too often a phrase (半数以上业主, 未经相邻业主同意)."""
+    for m in _OWNERS_RE.finditer(norm):
+        end = m.start()
+        start = end
+        while start > 0 and end - start < _MAX_NAME and start not in ends:
+            c = norm[start - 1]
+            if c in _BREAK_CHARS or not _NAME_CHAR.match(c):
+                break
+            start -= 1
+        if start == 0 or norm[start - 1] != "是":
+            continue
+        m2 = _BUILDING_TAIL.search(norm, start, end)
+        if m2 is not None:
+            end = m2.start()  # "长房云时代13栋的业主": the building is not the estate's name
+        if end - start >= _BARE_MIN and not _BREAK_WORDS_RE.search(norm, start, end):
+            yield start, end
+
+
 def analyse(
-    text: str, *, blanks: Iterable[str] = (), problem_terms: frozenset[str] = frozenset()
+    text: str,
+    *,
+    blanks: Iterable[str] = (),
+    problem_terms: frozenset[str] = frozenset(),
+    names: Collection[str] = frozenset(),
 ) -> tuple[PlaceSet, str, list[tuple[int, int]]]:
-    """:func:`extract_places`, the normalised text, and where in it the place names stand."""
+    """:func:`extract_places`, the normalised text, and where in it the place names stand.
+
+    *names*: bare estate names learnt from earlier reports (``wordlists/estate_names.txt``)."""
     norm = _normalise(text or "", blanks)
     problems = _problem_terms(problem_terms)
     keys: set[str] = set()
     roads: list[tuple[int, int, str]] = []  # (start of name, end, road key name)
     spans: list[tuple[int, int]] = []
-    for start, suf_start, end, cls in place_spans(norm):
+    found = place_spans(norm)
+    for start, end in _owners_names(norm, {e for _, _, e, _ in found}):
+        keys.update("spot:" + t for t in _bare_tails(norm[start:end], problems))
+        spans.append((start, end))
+    if names:
+        lens = sorted({len(n) for n in names}, reverse=True)
+        i, n = 0, len(norm)
+        while i < n:
+            for ln in lens:
+                if norm[i : i + ln] in names:
+                    keys.update("spot:" + t for t in _bare_tails(norm[i : i + ln], problems))
+                    spans.append((i, i + ln))
+                    i += ln - 1
+                    break
+            i += 1
+    for start, suf_start, end, cls in found:
         spans.append((start, end))
         if cls == "area":
             continue
+        if norm[suf_start:end] in _ESTATE_SUFFIXES:
+            bare = norm[max(start, suf_start - _BARE_MAX) : suf_start]
+            keys.update("spot:" + t for t in _bare_tails(bare, problems))
         if norm[max(0, end - 2) : end] in _NOT_PLACE_ENDINGS or norm[end - 1 : end + 1] in _NOT_PLACE_WORDS:
             continue
         tails = []
