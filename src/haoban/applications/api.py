@@ -12,7 +12,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ValidationError
 
-from haoban.applications import access, assistance, presenters, queries, registry, service
+from haoban.applications import access, assistance, bulk, presenters, queries, registry, service
 from haoban.applications import help_requests as hr
 from haoban.applications.materials import MAX_BYTES, Upload
 from haoban.applications.materials import check as check_upload
@@ -24,6 +24,8 @@ from haoban.applications.schemas import (
     ApplicationPage,
     ApplicationTrack,
     AssistanceKpis,
+    BulkActionIn,
+    BulkActionOut,
     BundleDetail,
     BundleOut,
     BundleUploaded,
@@ -328,6 +330,28 @@ def act(
             actor=actor,
         )
     return _detail(rt, code, actor)
+
+
+@router.post(
+    "/application-tasks/bulk/{action}",
+    response_model=BulkActionOut,
+    summary="Your department's bulk action (accept / approve with one result template), all or nothing",
+)
+def act_in_bulk(rt: RuntimeDep, actor: ActorDep, action: str, data: BulkActionIn) -> dict[str, Any]:
+    """Every selected task exactly as one by one, in one transaction: the first refusal (named in the
+    message and in ``failed``) leaves every task as it was."""
+    items = [bulk.BulkItem(t.application, t.task_id, t.result) for t in data.tasks]
+    with rt.db.write() as session:
+        outcomes = bulk.act_many(session, rt, action=action, items=items, actor=actor, result=data.result)
+    done_items = sorted(items, key=lambda i: (i.code, i.task_id))
+    return {
+        "action": action,
+        "count": len(outcomes),
+        "done": [
+            {"application": i.code, "task_id": i.task_id, "application_status": o.status}
+            for i, o in zip(done_items, outcomes, strict=True)
+        ],
+    }
 
 
 def _applicant_app(session: Any, actor: Actor, code: str, last4: str | None) -> Any:

@@ -93,6 +93,36 @@ class TaskActionIn(BaseModel):
     note: str | None = Field(default=None, max_length=2000, description="supervise")
 
 
+class BulkTaskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    application: str = Field(min_length=1, max_length=24, description="the application's code")
+    task_id: str = Field(min_length=1, max_length=64)
+    result: dict[str, Any] | None = Field(default=None, description="approve: laid over the template")
+
+
+class BulkActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tasks: list[BulkTaskIn] = Field(min_length=1, max_length=200)
+    result: dict[str, Any] | None = Field(
+        default=None,
+        description="approve: one result for every task; '{code}' and '{task}' in its strings are replaced",
+    )
+
+
+class BulkDone(BaseModel):
+    application: str
+    task_id: str
+    application_status: str
+
+
+class BulkActionOut(BaseModel):
+    action: str
+    count: int
+    done: list[BulkDone]
+
+
 class ResubmitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

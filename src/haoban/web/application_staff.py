@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from haoban.applications import access, assistance, presenters, queries, registry, service
+from haoban.applications import access, assistance, bulk, presenters, queries, registry, service
 from haoban.applications.events import events_of
 from haoban.applications.materials import Upload
 from haoban.applications.workflow import (
@@ -32,7 +32,7 @@ from haoban.db import utcnow
 from haoban.errors import Conflict, Forbidden, Invalid, NotFound
 from haoban.orders import pii
 from haoban.runtime import Runtime
-from haoban.web import schema_form, staff
+from haoban.web import i18n, schema_form, staff
 from haoban.web.applications import field_errors, licences_of, read_posted
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime, safe_next
 
@@ -376,28 +376,97 @@ def material(request: Request, code: str, material_id: int) -> Response:
     )
 
 
-def inbox_tasks(rt: Runtime, actor: Actor, lang: str, page: int = 1) -> tuple[list[dict[str, Any]], int, int]:
+def inbox_tasks(
+    rt: Runtime, actor: Actor, lang: str, page: int = 1
+) -> tuple[list[dict[str, Any]], int, int, list[dict[str, Any]]]:
     """One page of the department's open bundle tasks for the inbox (green channel first, then the
-    overdue ones, then by deadline), how many there are in all, and the number of pages."""
+    overdue ones, then by deadline), how many there are in all, the number of pages, and the result
+    templates the page offers for approving the selected tasks in bulk (one per item on the page)."""
     now = utcnow()
     items = []
+    templates: dict[str, dict[str, Any]] = {}
     size = queries.INBOX_PAGE_SIZE
     with rt.db.read() as session:
         rows, total = queries.inbox(session, actor=actor, open_only=True, page=page, page_size=size, now=now)
         for task, app in rows:
             view = presenters.task_view(rt, task, actor, now)
             definition = registry.definition_by_id(session, rt, app.definition_id)
+            task_name = (view["name_en"] or view["name"]) if lang == "en" else view["name"]
+            bundle_name = (definition.name_en or definition.name) if lang == "en" else definition.name
+            key = f"{app.definition_id}:{task.task_id}"
+            if "approve" in view["allowed_actions"] and key not in templates:
+                prefix = template_prefix(app.definition_id, task.task_id)
+                schema = {"properties": {prefix: definition.tasks[task.task_id].result_schema}}
+                templates[key] = {
+                    "key": key,
+                    "task_name": task_name,
+                    "bundle_name": bundle_name,
+                    "groups": schema_form.groups(schema, lang),
+                }
             items.append(
                 {
                     **view,
                     "status_text": task_status_label(view["status"], lang),
                     "code": app.code,
-                    "bundle_name": (definition.name_en or definition.name)
-                    if lang == "en"
-                    else definition.name,
+                    "bundle_name": bundle_name,
                     "applicant_name": app.applicant_name,
                     "green_group": app.green_channel,
-                    "task_name": (view["name_en"] or view["name"]) if lang == "en" else view["name"],
+                    "task_name": task_name,
+                    "bulk": any(a in view["allowed_actions"] for a in bulk.BULK_ACTIONS),
                 }
             )
-    return items, total, max(1, -(-total // size))
+    return items, total, max(1, -(-total // size)), list(templates.values())
+
+
+def template_prefix(definition_id: int, task_id: str) -> str:
+    """The input names of one item's result template on the inbox: ``tpl<definition>_<task>.<key>``."""
+    return f"tpl{definition_id}_{task_id}"
+
+
+def _bulk(request: Request, posted: dict[str, list[str]]) -> Response:
+    """The inbox's bulk action on the ticked bundle tasks: all done, or none (the failed one named)."""
+    actor = require_actor(request, *STAFF_ROLES)
+    rt = runtime(request)
+    lang = lang_of(request)
+    back = safe_next((posted.get("back") or [""])[0], "/inbox")
+    picked = [v.strip() for v in posted.get("tasks", []) if v.strip()]
+    items = [bulk.BulkItem(*v.split("/", 1)) for v in picked if "/" in v]
+    action, _, which = ((posted.get("action") or [""])[0]).partition(":")
+    if not items:
+        return redirect(back, bt_failed=i18n.translate("ap_bulk_none", lang))
+    try:
+        with rt.db.write() as session:
+            template = None
+            if action == "approve":
+                definition_id, _, task_id = which.partition(":")
+                if not definition_id.isdigit():
+                    raise NotFound("no such result template", message_zh="没有这个办理结果模板")
+                definition = registry.definition_by_id(session, rt, int(definition_id))
+                if task_id not in definition.tasks:
+                    raise NotFound(f"no task {task_id!r}", message_zh=f"没有事项 {task_id}")
+                other = next((i for i in items if i.task_id != task_id), None)
+                if other is not None:
+                    td = definition.tasks[task_id]
+                    raise Invalid(
+                        f"{other.code}/{other.task_id}: this template is for {td.name_en or td.name} only",
+                        fields={"tasks": "another item"},
+                        message_zh=f"事项 {other.code}/{other.task_id}：此模板只用于{td.name}",
+                    )
+                prefix = template_prefix(int(definition_id), task_id)
+                wrapper = {"properties": {prefix: definition.tasks[task_id].result_schema}}
+                template = schema_form.parse(wrapper, posted, rt.settings.tz).get(prefix, {})
+            done = bulk.act_many(session, rt, action=action, items=items, actor=actor, result=template)
+    except (Invalid, Conflict, Forbidden, NotFound) as exc:
+        message = exc.detail.get("message_zh") if lang == "zh" else None
+        return redirect(back, bt_failed=str(message or exc.message)[:300])
+    return redirect(back, bt_done=str(len(done)), bt_action=action)
+
+
+@router.post("/inbox/bundle-tasks/bulk")
+async def bundle_tasks_bulk(request: Request) -> Response:
+    form = await request.form()
+    posted: dict[str, list[str]] = {}
+    for k, v in form.multi_items():
+        if isinstance(v, str):
+            posted.setdefault(k, []).append(v)
+    return await run_in_threadpool(_bulk, request, posted)

@@ -1023,6 +1023,18 @@ STRINGS.update(
         "ap_after": ("前置事项", "After"),
         "ap_bundle_tasks": ("“一件事”联办事项", "“One thing, once” tasks"),
         "ap_bundle_tasks_empty": ("暂无待办的联办事项。", "No bundle tasks waiting."),
+        "ap_bulk_accept": ("受理所选", "Accept selected"),
+        "ap_bulk_approve": ("办结所选", "Approve selected"),
+        "ap_bulk_template": (
+            "办理结果模板：对所选的每个事项生效，{code} 代入办件编号、{task} 代入事项编号",
+            "Result template for every selected task ({code}: the application code, {task}: the task id)",
+        ),
+        "ap_bulk_done": ("已批量办理", "Done in bulk"),
+        "ap_bulk_failed": (
+            "批量办理未执行，所选事项均保持原状",
+            "Nothing was done: every selected task is as it was",
+        ),
+        "ap_bulk_none": ("请先勾选事项", "Tick some tasks first"),
         "ap_figures": ("高效办成一件事", "One thing, once"),
         "ap_fig_apps": ("申请（办结）", "Applications (finished)"),
         "ap_fig_median": ("提交至办结（中位）", "Submission → completion (median)"),

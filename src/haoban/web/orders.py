@@ -234,7 +234,7 @@ def inbox(request: Request, tab: str = "to_sign", page: int = 1, tpage: int = 1)
     }
     dept = rt.directory.departments_by_id.get(actor.department_id or -1)
     tpage = max(1, min(tpage, 100_000))
-    bundle_tasks, bundle_total, tpages = inbox_tasks(rt, actor, lang, page=tpage)
+    bundle_tasks, bundle_total, tpages, templates = inbox_tasks(rt, actor, lang, page=tpage)
     return render(
         request,
         "inbox.html",
@@ -243,6 +243,10 @@ def inbox(request: Request, tab: str = "to_sign", page: int = 1, tpage: int = 1)
             "bundle_total": bundle_total,
             "tpage": tpage,
             "tpages": tpages,
+            "bulk_templates": templates,
+            "bt_done": request.query_params.get("bt_done"),
+            "bt_action": request.query_params.get("bt_action"),
+            "bt_failed": request.query_params.get("bt_failed"),
             "items": items,
             "total": total,
             "page": page,
