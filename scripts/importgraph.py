@@ -32,7 +32,8 @@ PACKAGE_DIR = ROOT / "src" / "haoban"
 FLOORS: tuple[tuple[str, ...], ...] = (
     # foundations: no domain knowledge (textsearch: the BM25 index the knowledge base and the catalogue share)
     ("config", "errors", "textutil", "textsearch", "wordlists", "caching", "responses", "metrics"),
-    ("db", "ratelimit", "security"),  # engine, sessions, migrations; rate-limit counters; the edge guard
+    # engine, sessions, migrations; rate-limit counters; the edge guard; configuration history
+    ("db", "ratelimit", "security", "revisions"),
     ("calendar",),  # pure working-day calendar
     ("auth",),  # roles, actors, accounts, passwords, tokens (a user's department is only an id)
     ("directory",),  # departments, districts, categories, the appeal vocabulary; staff administration

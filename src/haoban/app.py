@@ -157,6 +157,7 @@ def create_app(
     from haoban.open311.api import admin_router as open311_admin_router
     from haoban.open311.api import router as open311_router
     from haoban.ops.api import router as ops_router
+    from haoban.orders.admin_api import router as reply_templates_router
     from haoban.orders.api import router as orders_router
     from haoban.sla.api import router as sla_router
     from haoban.tourism.api import router as tourism_router
@@ -166,6 +167,7 @@ def create_app(
         auth_router,
         auth_admin_router,
         orders_router,
+        reply_templates_router,
         directory_router,
         dispatch_router,
         sla_router,

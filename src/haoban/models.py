@@ -75,6 +75,8 @@ from haoban.orders.models import (
     OrderDayMark,
     OrderEvent,
     PersonalDataView,
+    ReplyTemplate,
+    ReplyTemplateRevision,
 )
 from haoban.ratelimit import RateCounter
 from haoban.security.models import DataKeyCheck
@@ -158,6 +160,8 @@ __all__ = [
     "ReformProposal",
     "Refusal",
     "ReplyScore",
+    "ReplyTemplate",
+    "ReplyTemplateRevision",
     "Resident",
     "ServiceItem",
     "ServiceRating",

@@ -71,9 +71,10 @@ def test_reply_templates_per_category_on_the_reply_form(client: Any, rt: Any) ->
     login(client, "h_cgj")
     page = client.get(f"/orders/{code}").text
     assert 'id="reply-template"' in page and 'data-target="reply-reply"' in page
-    options = re.findall(r'<option value="([^"]+)" translate="no">', page)
-    assert options and all("{department}" not in o for o in options)
-    assert any("市城市管理和综合执法局" in o for o in options)  # the lead department filled in
+    options = re.findall(r'<option value="([^"]+)" data-template="\d+" translate="no">([^<]+)</option>', page)
+    assert options and all("{" not in text for text, _title in options)
+    assert any("市城市管理和综合执法局" in text for text, _title in options)  # the lead department filled in
+    assert any(title.startswith("已核实办结") for _text, title in options)  # named by their titles
     assert not untranslated(client.get(f"/orders/{code}?lang=en").text, "en")
     login(client, "supervisor")  # no reply form, no templates
     assert 'id="reply-template"' not in client.get(f"/orders/{code}").text

@@ -23,6 +23,7 @@ PAGES = [
     ("admin", "/admin?tab=departments"),
     ("admin", "/admin?tab=users"),
     ("admin", "/admin?tab=rules"),
+    ("admin", "/admin?tab=templates"),
     ("admin", "/admin?tab=sla"),
     ("admin", "/admin?tab=calendar"),
     ("supervisor", "/dashboard"),
@@ -37,6 +38,7 @@ POSTS = [
     ("operator", "/console", {"content": "", "mode": "answer"}),
     ("operator", "/console", {"content": "路灯坏了", "mode": "dispatch", "district": "nowhere"}),
     ("admin", "/admin/rules", {"name": "x", "outcome": "transfer"}),
+    ("admin", "/admin/templates", {"title": "x", "body": "{nowhere}", "category": "nowhere"}),
     ("admin", "/admin/rules", {"name": "x", "outcome": "answer"}),
     ("admin", "/admin/users", {"op": "create", "username": "h_x", "password": "abcd", "role": "handler"}),
     (

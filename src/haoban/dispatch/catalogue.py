@@ -6,7 +6,6 @@ auditable and the router knows when to reload.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,9 +20,11 @@ from haoban.auth.roles import ADMIN_ROLES, READ_CONFIG_ROLES
 from haoban.directory.service import DirectorySnapshot
 from haoban.dispatch.models import DispatchRule, DispatchRuleRevision
 from haoban.dispatch.routing import TRANSFER_TARGETS, RuleSpec
-from haoban.errors import Conflict, Invalid, NotFound
+from haoban.errors import Invalid, NotFound
+from haoban.revisions import History
 
 OUTCOMES = ("dispatch", "transfer", "answer", "hold")
+HISTORY = History(DispatchRuleRevision, "rule_id", "rule")
 
 
 class RuleIn(BaseModel):
@@ -110,15 +111,14 @@ def rule_to_dict(rule: DispatchRule) -> dict[str, Any]:
     }
 
 
-def _record(session: Session, rule: DispatchRule, change: str, actor: Actor) -> None:
-    session.add(
-        DispatchRuleRevision(
-            rule_id=rule.id,
-            revision=rule.revision,
-            change=change,
-            snapshot=json.dumps(rule_to_dict(rule), ensure_ascii=False),
-            actor=actor.username,
-        )
+def _record(session: Session, rule: DispatchRule, change: str, actor: Actor, **extra: Any) -> None:
+    HISTORY.record(
+        session,
+        item_id=rule.id,
+        revision=rule.revision,
+        change=change,
+        snapshot={**rule_to_dict(rule), **extra},
+        actor=actor.username,
     )
 
 
@@ -193,10 +193,15 @@ def rules_for(session: Session, *, actor: Actor) -> list[DispatchRule]:
 
 def rule_history(session: Session, *, actor: Actor, rule_id: int | None = None) -> list[DispatchRuleRevision]:
     require_role(actor, *READ_CONFIG_ROLES)
-    stmt = select(DispatchRuleRevision).order_by(DispatchRuleRevision.id)
-    if rule_id is not None:
-        stmt = stmt.where(DispatchRuleRevision.rule_id == rule_id)
-    return list(session.scalars(stmt))
+    return HISTORY.entries(session, item_id=rule_id)
+
+
+def deleted_rules(
+    session: Session, *, actor: Actor, live: set[int]
+) -> list[tuple[DispatchRuleRevision, dict[str, Any]]]:
+    """Deleted rules that can be restored, newest first: (delete revision, the rule as it was)."""
+    require_role(actor, *READ_CONFIG_ROLES)
+    return HISTORY.deleted(session, live=live)
 
 
 def catalogue_version(session: Session) -> int:
@@ -279,12 +284,7 @@ def restore_rule(
     """Bring a deleted rule back from its history, at its old position, as a new rule; the history
     records which deletion it undid (``restored_from``), so it is restored once."""
     require_role(actor, *ADMIN_ROLES)
-    rev = session.get(DispatchRuleRevision, revision_id)
-    if rev is None or rev.change != "delete":
-        raise NotFound(f"no deleted rule in revision #{revision_id}")
-    if revision_id in restored_deletions(session):
-        raise Conflict(f"the rule deleted in revision #{revision_id} was already restored")
-    snap = json.loads(rev.snapshot)
+    snap = HISTORY.deletion(session, revision_id=revision_id)
     data = _check_references(
         RuleIn.model_validate({k: v for k, v in snap.items() if k in RuleIn.model_fields}), directory
     )
@@ -295,20 +295,11 @@ def restore_rule(
     _apply(rule, data)
     session.add(rule)
     session.flush()
-    session.add(
-        DispatchRuleRevision(
-            rule_id=rule.id,
-            revision=rule.revision,
-            change="restore",
-            snapshot=json.dumps({**rule_to_dict(rule), "restored_from": revision_id}, ensure_ascii=False),
-            actor=actor.username,
-        )
-    )
+    _record(session, rule, "restore", actor, restored_from=revision_id)
     session.flush()
     return rule
 
 
 def restored_deletions(session: Session) -> set[int]:
     """The ids of delete revisions already undone by a restore."""
-    stmt = select(DispatchRuleRevision.snapshot).where(DispatchRuleRevision.change == "restore")
-    return {json.loads(snap).get("restored_from") for snap in session.scalars(stmt)} - {None}
+    return HISTORY.restored(session)

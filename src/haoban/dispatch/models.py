@@ -6,6 +6,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from haoban.db import Base, UTCDateTime, utcnow
+from haoban.revisions import RevisionColumns
 
 
 class DispatchRule(Base):
@@ -36,18 +37,12 @@ class DispatchRule(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DispatchRuleRevision(Base):
-    """Append-only history of the catalogue: who changed which rule, when, to what."""
+class DispatchRuleRevision(RevisionColumns, Base):
+    """Append-only history of the catalogue: who changed which rule, when, to what (``haoban.revisions``)."""
 
     __tablename__ = "dispatch_rule_revisions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     rule_id: Mapped[int] = mapped_column(Integer, index=True)
-    revision: Mapped[int] = mapped_column(Integer)
-    change: Mapped[str] = mapped_column(String(10))  # create / update / delete
-    snapshot: Mapped[str] = mapped_column(Text)  # JSON of the rule after the change
-    actor: Mapped[str] = mapped_column(String(100))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class DispatchCorrection(Base):

@@ -26,6 +26,7 @@ from haoban.config import city_tz
 from haoban.db import Base, UTCDateTime, utcnow
 from haoban.directory.models import Category, Department, District
 from haoban.dispatch.models import DispatchCorrection
+from haoban.revisions import RevisionColumns
 from haoban.security.crypto import EncryptedString
 
 
@@ -320,3 +321,26 @@ def _mark_flushed_days(session: Session, _context: Any) -> None:
     instants = _changed_instants(session)
     if instants:
         mark_days(session, instants)
+
+
+class ReplyTemplate(Base):
+    """A reply template (答复模板) a handler picks on the reply form: for a category and its children, or
+    for every category when ``category`` is empty. ``{department}`` and the other placeholders in
+    ``haoban.orders.reply_templates`` are filled from the order."""
+
+    __tablename__ = "reply_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str | None] = mapped_column(String(300), index=True)  # the category's path, "一级/二级"
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReplyTemplateRevision(RevisionColumns, Base):
+    """Append-only history of the reply templates (``haoban.revisions``, as the dispatch catalogue's)."""
+
+    __tablename__ = "reply_template_revisions"
+
+    template_id: Mapped[int] = mapped_column(Integer, index=True)

@@ -292,3 +292,29 @@ class PersonalDataViewOut(BaseModel):
     role: str
     purpose: str
     via: str
+
+
+class ReplyTemplateOut(BaseModel):
+    id: int
+    category: str | None = Field(description="the category path; null: offered for every category")
+    title: str
+    body: str = Field(description="the text with its placeholders ({department}, {code}, …)")
+    revision: int
+    updated_at: datetime
+
+
+class ReplyTemplateRevisionOut(BaseModel):
+    id: int
+    template_id: int
+    revision: int
+    change: str
+    actor: str
+    at: datetime
+    snapshot: str = Field(description="the template as JSON after the change")
+
+
+class OrderReplyTemplateOut(BaseModel):
+    id: int
+    title: str
+    category: str | None
+    text: str = Field(description="the template with the order's values filled in")

@@ -31,6 +31,7 @@ from haoban.dispatch.routing import TRANSFER_TARGETS
 from haoban.errors import Conflict, Invalid, NotFound
 from haoban.open311 import keys as open311_keys
 from haoban.orders import calendar_impact
+from haoban.orders import reply_templates as templates
 from haoban.sla import schedules
 from haoban.sla import service as sla
 from haoban.sla.schemas import SlaRuleIn
@@ -39,7 +40,7 @@ from haoban.web.common import PageRoute, lang_of, redirect, render, require_acto
 from haoban.web.i18n import translate
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-TABS = ("departments", "users", "rules", "sla", "calendar", "open311")
+TABS = ("departments", "users", "rules", "templates", "sla", "calendar", "open311")
 # The calendar template an admin downloads: Chinese headers (English ones are accepted too).
 TEMPLATE_CSV = {
     "zh": (
@@ -121,6 +122,32 @@ def _page(
             ctx["dept_groups"] = staff.department_groups(rt, lang)
             ctx["confirm_rule"] = next((r for r in rules if confirm and str(r["id"]) == confirm), None)
             ctx["deleted_rules"] = _deleted_rules(rt, session, actor, lang, {r["id"] for r in rules})
+        elif tab == "templates":
+            rows = [
+                _template_view(rt, templates.template_to_dict(x), lang)
+                for x in templates.list_templates(session, actor=actor)
+            ]
+            ctx["rows"] = rows
+            ctx["categories"] = sorted(
+                (c for c in rt.directory.categories_by_id.values() if c.level <= 2), key=lambda c: c.path
+            )
+            ctx["placeholders"] = templates.PLACEHOLDERS
+            ctx["confirm_template"] = next((x for x in rows if confirm and str(x["id"]) == confirm), None)
+            editing = request.query_params.get("edit")
+            ctx["editing"] = next((x for x in rows if editing and str(x["id"]) == editing), None)
+            if ctx["editing"] and not values:  # the form starts with the template's own values
+                ctx["values"] = {k: ctx["editing"][k] or "" for k in ("id", "title", "body", "category")}
+            ctx["deleted_templates"] = [
+                {
+                    **_template_view(rt, snap, lang),
+                    "revision_id": rev.id,
+                    "deleted_at": rev.at,
+                    "deleted_by": rev.actor,
+                }
+                for rev, snap in templates.deleted_templates(
+                    session, actor=actor, live={x["id"] for x in rows}
+                )
+            ]
         elif tab == "sla":
             ctx["rows"] = sla.rules_in_force(rt.sla, actor=actor)
             ctx["types"] = ["*", *(t.value for t in OrderType)]
@@ -147,18 +174,20 @@ def _page(
     return render(request, "admin.html", ctx, status_code=status_code, actor=actor)
 
 
+def _template_view(rt: Any, template: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A reply template as people read it: its category by name (all categories when it has none)."""
+    out = dict(template)
+    out["category_name"] = staff.category_name(rt, template.get("category"), lang)
+    return out
+
+
 def _deleted_rules(rt: Any, session: Any, actor: Any, lang: str, live: set[int]) -> list[dict[str, Any]]:
     """Deleted rules, newest first, each restorable once (a restored rule comes back as a new one)."""
     out = []
-    undone = catalogue.restored_deletions(session)
-    for rev in reversed(catalogue.rule_history(session, actor=actor)):
-        if rev.change != "delete" or rev.rule_id in live or rev.id in undone:
-            continue
-        view = _rule_view(rt, json.loads(rev.snapshot), lang)
+    for rev, snapshot in catalogue.deleted_rules(session, actor=actor, live=live):
+        view = _rule_view(rt, snapshot, lang)
         view.update(revision_id=rev.id, deleted_at=rev.at, deleted_by=rev.actor)
         out.append(view)
-        if len(out) >= 20:
-            break
     return out
 
 
@@ -295,6 +324,29 @@ def _apply(
             ]
             rule = forms.build(RuleIn, data)
             catalogue.create_rule(session, data=rule, directory=rt.directory, actor=actor)  # type: ignore[arg-type]
+    elif tab == "templates":
+        op = values.get("op")
+        if op == "delete":
+            templates.delete_template(session, template_id=_int(values.get("template_id")), actor=actor)
+        elif op == "restore":
+            templates.restore_template(
+                session, revision_id=_int(values.get("revision_id")), directory=rt.directory, actor=actor
+            )
+            return "restored"
+        else:
+            missing = forms.check_required(values, ["title", "body"], lang)
+            if missing:
+                raise Invalid("required", fields=missing)
+            data = forms.build(
+                templates.ReplyTemplateIn,
+                {k: values[k] for k in ("title", "body", "category") if values.get(k)},
+            )
+            if values.get("id"):
+                templates.update_template(
+                    session, template_id=_int(values["id"]), data=data, directory=rt.directory, actor=actor
+                )
+            else:
+                templates.create_template(session, data=data, directory=rt.directory, actor=actor)
     elif tab == "sla":
         keys = ("order_type", "urgency", "sign_amount", "sign_unit", "handle_amount", "handle_unit")
         missing = forms.check_required(values, list(keys), lang)

@@ -164,6 +164,27 @@ _PATTERNS: list[tuple[re.Pattern[str], str, str]] = [
         (r"^unknown department '(.+)'.*$", "没有这个承办单位：{0}", "No such department: {0}"),
         (r"^unknown district '(.+)'.*$", "没有这个区县：{0}", "No such district: {0}"),
         (r"^unknown category '(.+)'.*$", "没有这个分类：{0}", "No such category: {0}"),
+        # the history of rules and reply templates (haoban.revisions)
+        (
+            r"^no deleted (?:rule|reply template) in revision #(\d+)$",
+            "历史记录 #{0} 不是一次删除，无法恢复",
+            "History entry #{0} is not a deletion; nothing to restore",
+        ),
+        (
+            r"^the (?:rule|reply template) deleted in revision #(\d+) was already restored$",
+            "历史记录 #{0} 删除的内容已经恢复过了",
+            "What history entry #{0} deleted was already restored",
+        ),
+        (
+            r"^no reply template #(\d+)$",
+            "没有第 {0} 号答复模板（可能已被删除）",
+            "No reply template #{0} (it may have been deleted)",
+        ),
+        (
+            r"^unknown placeholder \{(.*)\}; use .*$",
+            "不认识的占位符 {{{0}}}；请只用下方列出的占位符",
+            "Unknown placeholder {{{0}}}; use only the placeholders listed below",
+        ),
         (
             r"^a handler belongs to a department$",
             "承办人必须属于一个承办单位",

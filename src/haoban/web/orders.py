@@ -14,7 +14,7 @@ from haoban.db import utcnow
 from haoban.errors import Conflict, Forbidden, Invalid, NotFound
 from haoban.federation.service import CASE_ROLES
 from haoban.federation.transfers import links as transfer_links
-from haoban.orders import access, attachments, pii, presenters, queries
+from haoban.orders import access, attachments, pii, presenters, queries, reply_templates
 from haoban.orders.actions import apply_action
 from haoban.orders.schemas import ActionRequest
 from haoban.orders.workflow import HANDLING_STATUSES
@@ -115,6 +115,11 @@ def order_context(
         score = panels.reply_score(session, code=code, actor=actor) if detail.get("reply") else None
         photos = [attachments.view(a) for a in attachments.list_for(session, order_id=order.id)]
         transfer = transfer_links(session, [order.code]).get(order.code)  # 跨区域转办: the other side
+        templates = (
+            reply_templates.templates_for_order(session, order=order, tz=rt.settings.tz)
+            if "reply" in detail["allowed_actions"]
+            else []
+        )
     if shown:  # the page shows the citizen's personal data: recorded like the API's views
         with rt.db.write() as session:
             pii.record_view(session, order_id=order_id, actor=actor, purpose=None, via="web")
@@ -139,9 +144,10 @@ def order_context(
         "source_label": lambda src: i18n.translate(f"dispatch_source_{src}", lang_of(request)),
         "dept_label": lambda code: staff.dept_name(rt, code, lang_of(request)),
         "district_label": staff.district_name(rt, detail.get("district"), lang_of(request)),
-        "reply_templates": staff.reply_templates(detail.get("category"), detail.get("department_name") or "")
-        if "reply" in detail["allowed_actions"]
-        else [],
+        "reply_templates": [
+            {**x, "category_name": staff.category_short(rt, x["category"], lang_of(request))}
+            for x in templates
+        ],
         "back": safe_next(request.query_params.get("back"), ""),
         **directory_choices(rt),
     }

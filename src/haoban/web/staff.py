@@ -6,11 +6,7 @@ No business rules: what is overdue, and who may do what, comes from the services
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from haoban.web import i18n
 
@@ -79,20 +75,6 @@ def department_groups(rt: Any, lang: str) -> list[dict[str, Any]]:
             items.sort(key=lambda x: (_sort_name(x["name"]).lower(), x["code"]))
             out.append({"kind": kind, "label": i18n.translate(f"kind_{kind}", lang), "depts": items})
     return out
-
-
-@lru_cache(maxsize=1)
-def _reply_templates() -> dict[str, list[str]]:
-    data = yaml.safe_load((Path(__file__).parent / "reply_templates.yaml").read_text(encoding="utf-8"))
-    return {str(k): [str(x) for x in v or []] for k, v in (data or {}).items()}
-
-
-def reply_templates(category_path: str | None, department: str) -> list[str]:
-    """Reply templates for an order: its top-level category's, then the ones for every category."""
-    table = _reply_templates()
-    top = (category_path or "").split("/")[0]
-    texts = table.get(top, []) + table.get("_default", [])
-    return [t.replace("{department}", department or "") for t in texts]
 
 
 def ranked_department_groups(
