@@ -820,6 +820,13 @@ def role_may_submit(actor: Actor) -> bool:
     return actor.role != Role.AUDITOR
 
 
+def ready_task(session: Session, rt: Runtime, app: Application, task_id: str) -> Any:
+    """The engine's view of a task waiting at its department (its inputs computed from the mapping and
+    its materials' references), or None when it is not waiting; for a task another region handles."""
+    instance = _instance(session, rt, app, change=False)
+    return next((r for r in engine(rt).ready_tasks(instance) if r.task_id == task_id), None)
+
+
 def form_of(session: Session, rt: Runtime, app: Application) -> dict[str, Any]:
     """The application's current form (after any corrections)."""
     return dict(_instance(session, rt, app, change=False).form)

@@ -17,6 +17,20 @@ A bundle ("一件事") is a directory (or an upload) of four files:
           </bpmn:extensionElements>
         </bpmn:userTask>
 
+    A task another region handles (多地联办) also names that region (``region``, its 6-digit
+    行政区划代码): the task's department here follows it while the partner's department decides, and
+    the partner's result completes it (``haoban.federation.joint``); an agreement with the partner
+    must cover the item in mode ``joint``::
+
+        <bpmn:userTask id="move_out" name="户口迁出">
+          <bpmn:extensionElements>
+            <spiffworkflow:properties>
+              ...
+              <spiffworkflow:property name="region" value="451300"/>
+            </spiffworkflow:properties>
+          </bpmn:extensionElements>
+        </bpmn:userTask>
+
     Allowed: one none start event; user tasks; parallel and exclusive gateways (an exclusive split
     needs a default flow, every other outgoing flow a condition); non-interrupting boundary timers
     on user tasks and intermediate timer catch events (``timeDate`` with ``promise()``,
@@ -209,6 +223,8 @@ class TaskDef:
     requires: frozenset[str]  # user tasks certain to have finished before it starts
     timers: tuple[str, ...]  # ids of boundary timers attached to it
     result_validator: Draft202012Validator = field(repr=False, compare=False)
+    # 多地联办: the partner region (行政区划代码) whose department handles this task; None: this city.
+    region: str | None = None
 
 
 @dataclass(frozen=True, eq=False)

@@ -496,6 +496,9 @@ class _Validator:
                 )
             elif self.known_departments is not None and dept not in self.known_departments:
                 self.problem(BPMN, tid, "department_unknown", line=line, department=dept)
+            region = props.get("region")
+            if region is not None and not (region.isdigit() and 6 <= len(region) <= 12):
+                self.problem(BPMN, tid, "task_region", line=line, region=region)
             try:
                 Promise.parse(props.get("promise"))
             except ValueError as exc:
@@ -660,6 +663,7 @@ class _Validator:
                 requires=frozenset(certain[tid] & user_tasks),
                 timers=tuple(b for b, t in boundary_of.items() if t == tid),
                 result_validator=forms.compile_schema(schema_of),
+                region=props[tid].get("region") or None,
             )
         delivery: dict[str, Source] = {}
         for key, text in (mapping.get("delivery") or {}).items():

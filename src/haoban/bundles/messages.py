@@ -156,6 +156,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "item {item} belongs to department {owner}, not {department}",
     ),
     "department_unknown": ("部门 {department} 不存在", "department {department} does not exist"),
+    "task_region": (
+        "扩展属性 region（多地联办的伙伴城市）须为 6 位行政区划代码，而不是 {region}",
+        "extension property region (the partner region of 多地联办) is a 6-digit region code, not {region}",
+    ),
     "task_promise": (
         '扩展属性 promise（承诺时限，如 "1 working_days"）无效：{error}',
         'extension property promise (e.g. "1 working_days") is invalid: {error}',

@@ -7,10 +7,10 @@ window delivers (posted results carry their waybill number). Every step of the h
 application goes back (``app.update``) and is recorded on the receiving side too, and the applicant
 gets the news by SMS from the window they visited: one timeline on both sides.
 
-**全程网办** (mode ``online``) uses the same messages with the applicant's own online submission at home
-in place of the window; **多地联办** (``joint``) records the partner's part as a task-level note on both
-sides. Both go through the same file and update kinds; only the mode (and the agreement covering it)
-differ.
+**全程网办** (mode ``online``) uses the same messages with the applicant's own online submission here
+(the portal's ``/portal/elsewhere``, checked here as the home region will check it) in place of the
+window. **多地联办** (``joint``) is one application with tasks in two regions: see
+``haoban.federation.joint``; its partner's steps come back as the same update kind.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from haoban.bundles.forms import form_problems
 from haoban.bundles.instance import FormError, field_problem
 from haoban.db import utcnow
 from haoban.errors import Invalid, NotFound
-from haoban.federation import protocol, service
+from haoban.federation import joint, protocol, service
 from haoban.federation.models import CrossCase, OutboxEntry, Partner
 from haoban.federation.protocol import Incoming
 from haoban.notifications.service import enqueue
@@ -189,6 +189,9 @@ def _on_update(session: Session, rt: Runtime, msg: Incoming) -> dict[str, Any]:
     what = str(msg.body.get("event", ""))[:40] or "update"
     detail = {k: v for k, v in msg.body.items() if k != "event"}
     service.record(session, case, side=msg.partner.region, what=what, detail=detail, at=msg.sent_at)
+    if case.mode == "joint":  # 多地联办: the partner's part moves our task; no SMS of a file's steps
+        joint.on_update(session, rt, case, msg)
+        return {"recorded": True}
     status = msg.body.get("status")
     if what == "delivery_posted" or (what == "handed_over"):
         case.state = "done"
@@ -306,6 +309,8 @@ def report_back(step: Any) -> None:
     for k in ("tracking_no", "method", "reason"):
         if payload.get(k):
             event[k] = payload[k]
+    if case.mode == "joint" and isinstance(payload.get("result"), dict):
+        event["result"] = payload["result"]  # 多地联办: the home task is approved with it
     rt = step.rt
     service.record(
         session,
@@ -317,6 +322,8 @@ def report_back(step: Any) -> None:
     )
     if step.action in ("delivery_posted", "handed_over") or app.status in ("rejected", "withdrawn"):
         case.state = "done"
+    if case.mode == "joint" and step.action in ("approve", "reject"):
+        case.state = "done"  # 多地联办: our part is decided; the home region delivers
     protocol.send(
         session,
         rt,

@@ -5,7 +5,7 @@ application filed at a partner's window (跨省通办) reports every step back t
 
 from __future__ import annotations
 
-from haoban.federation import crossregion, transfers
+from haoban.federation import crossregion, joint, transfers
 from haoban.runtime import Hooks
 
 
@@ -14,3 +14,4 @@ def register(hooks: Hooks) -> None:
     hooks.after("orders.transfer_region", transfers.send_transfer)
     hooks.after("orders.*", transfers.report_back)
     hooks.after("applications.*", crossregion.report_back)
+    hooks.after("applications.*", joint.hand_out)
