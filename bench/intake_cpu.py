@@ -4,6 +4,12 @@ machine where wall-clock throughput does not; compare two versions run the same 
 
     .venv/bin/python bench/intake_cpu.py postgresql 1500
     PYTHONPATH=<older checkout>/src .venv/bin/python bench/intake_cpu.py postgresql 1500
+    .venv/bin/python bench/intake_cpu.py sqlite 1500 --profile /tmp/creates.txt
+
+``--profile FILE`` samples every thread's stack every millisecond while the creates run (an in-process
+sampler: py-spy is not in the lock) and writes the functions by share of samples, inclusive and
+exclusive, with the writer thread and the event loop apart; it adds its own cost to the CPU figure.
+The PostgreSQL database the run made is dropped at the end.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import os
 import random
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -23,8 +30,74 @@ import intake as bench
 from sqlalchemy import event
 
 
+class Sampler(threading.Thread):
+    """Every ``interval`` seconds, the stack of every other thread: inclusive and exclusive counts per
+    function (file:line name), per thread name."""
+
+    def __init__(self, interval: float = 0.001) -> None:
+        super().__init__(name="sampler", daemon=True)
+        self.interval = interval
+        self.running = threading.Event()
+        self.stop = threading.Event()
+        self.samples: collections.Counter[str] = collections.Counter()
+        self.inclusive: collections.Counter[tuple[str, str]] = collections.Counter()
+        self.exclusive: collections.Counter[tuple[str, str]] = collections.Counter()
+
+    def run(self) -> None:
+        me = threading.get_ident()
+        while not self.stop.is_set():
+            time.sleep(self.interval)
+            if not self.running.is_set():
+                continue
+            names = {t.ident: t.name for t in threading.enumerate()}
+            for ident, frame in sys._current_frames().items():
+                if ident == me:
+                    continue
+                thread = names.get(ident, "?")
+                if thread.startswith(
+                    ("haoban-warm", "asyncio_", "ThreadPoolExecutor")
+                ) and frame.f_code.co_name in (
+                    "wait",
+                    "_worker",
+                ):
+                    continue
+                self.samples[thread] += 1
+                seen: set[str] = set()
+                first = True
+                f: Any = frame
+                while f is not None:
+                    code = f.f_code
+                    where = code.co_filename.rsplit("site-packages/", 1)[-1]
+                    key = f"{code.co_name} {where}:{code.co_firstlineno}"
+                    if first:
+                        self.exclusive[(thread, key)] += 1
+                        first = False
+                    if key not in seen:
+                        seen.add(key)
+                        self.inclusive[(thread, key)] += 1
+                    f = f.f_back
+
+    def report(self, top: int = 60) -> str:
+        lines = [f"samples per thread: {dict(self.samples)}"]
+        for title, counter in (("inclusive", self.inclusive), ("exclusive", self.exclusive)):
+            for thread, total in self.samples.most_common():
+                lines.append(f"\n== {title}, thread {thread} ({total} samples)")
+                rows = sorted(((n, k) for (t, k), n in counter.items() if t == thread), reverse=True)[:top]
+                lines += [f"{n / total * 100:6.1f}%  {k}" for n, k in rows]
+        return "\n".join(lines)
+
+
 def main() -> None:
-    db, n = sys.argv[1], int(sys.argv[2])
+    args = sys.argv[1:]
+    profile = None
+    if "--profile" in args:
+        i = args.index("--profile")
+        profile = args[i + 1]
+        del args[i : i + 2]
+    db, n = args[0], int(args[1])
+    sampler = Sampler() if profile else None
+    if sampler:
+        sampler.start()
     tmp = Path(tempfile.mkdtemp(prefix="haoban-cpu-"))
     url = bench.prepare_db(db, tmp) if db == "postgresql" else f"sqlite:///{tmp}/cpu.db"
     bench.seed(url)
@@ -65,7 +138,11 @@ def main() -> None:
                         await post()
 
                 cpu, wall = time.process_time(), time.perf_counter()
+                if sampler:
+                    sampler.running.set()
                 await asyncio.gather(*(worker() for _ in range(16)))
+                if sampler:
+                    sampler.running.clear()
                 return time.process_time() - cpu, time.perf_counter() - wall
 
     cpu, wall = asyncio.run(run())
@@ -75,6 +152,17 @@ def main() -> None:
         f"statements SQLAlchemy saw per create {sum(seen.values()) / n:.3f} {dict(seen)}, "
         f"load {os.getloadavg()[0]:.1f}"
     )
+    if sampler:
+        sampler.stop.set()
+        Path(profile).write_text(sampler.report(), encoding="utf-8")  # type: ignore[arg-type]
+    rt.db.dispose()
+    if db == "postgresql":
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(bench.PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+        admin.dispose()
 
 
 if __name__ == "__main__":
