@@ -5,6 +5,7 @@ two live instances (来宾's resident, 衡阳's newborn bundle)."""
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 from typing import Any
 
@@ -17,6 +18,7 @@ from haoban.auth.actors import SYSTEM_ACTOR
 from haoban.federation import service
 from haoban.federation.models import CrossCase, OutboxEntry
 from haoban.security import csrf
+from tests.applications.conftest import PDF
 from tests.applications.test_applications_pages import newborn_fields, newborn_uploads
 from tests.federation.conftest import Instance
 from tests.federation.partners import seed_partner
@@ -164,3 +166,23 @@ def test_a_laibin_resident_applies_online_for_hengyangs_newborn_bundle(
     resident.page.goto(bookmark + "&lang=en")
     assert "Accepted by 衡阳市" in resident.page.inner_text("#fp-timeline")
     resident.close()
+
+
+def test_the_api_checks_the_form_when_it_knows_the_item(client: Any, rt: Any, tmp_path: Any) -> None:
+    """POST /api/v1/federation/online gives the portal's answer: a form the home region would refuse
+    is refused here, every problem by field, and nothing goes out."""
+    _offer(rt, tmp_path, modes=["online"])
+    body = {
+        "partner": "451300",
+        "mode": "online",
+        "bundle": "newborn",
+        "form": {"baby": {"name": "王小禾"}},
+        "applicant": {"name": "王强", "phone": "13912345678"},
+        "materials": {"parents_id_cards": {"filename": "身份证.pdf", "data": base64.b64encode(PDF).decode()}},
+    }
+    r = client.post("/api/v1/federation/online", json=body)
+    assert r.status_code == 422, r.text
+    fields = r.json()["fields"]
+    assert "materials.household_register" in fields and any(f.startswith("mother") for f in fields)
+    with rt.db.read() as session:
+        assert session.scalar(select(OutboxEntry.id)) is None

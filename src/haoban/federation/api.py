@@ -255,7 +255,13 @@ def apply_online(rt: RuntimeDep, request: Request, data: FileIn) -> dict[str, An
     if data.mode != "online":
         raise Invalid("this door is for 全程网办 (mode online)", fields={"mode": "online"})
     materials = _materials(data)
+    applicant = Applicant(
+        name=data.applicant.name, phone=data.applicant.phone, id_number=data.applicant.id_number
+    )
     with rt.db.write() as session:
+        crossregion.check_known(
+            session, rt, bundle=data.bundle, form=data.form, applicant=applicant, materials=materials
+        )
         case = crossregion.send_file(
             session,
             rt,
@@ -263,9 +269,7 @@ def apply_online(rt: RuntimeDep, request: Request, data: FileIn) -> dict[str, An
             mode="online",
             bundle=data.bundle,
             form=data.form,
-            applicant=Applicant(
-                name=data.applicant.name, phone=data.applicant.phone, id_number=data.applicant.id_number
-            ),
+            applicant=applicant,
             materials=materials,
             identity_checked=False,
             actor=CITIZEN_ACTOR,

@@ -153,7 +153,9 @@ def _tell(session: Session, rt: Runtime, case: CrossCase, what: str, **extra: An
     phone = _applicant_phone(session, case)
     if template is None or not phone:
         return
-    words = {"window": rt.settings.federation_name, "item": case.item, "home": case.partner.name, **extra}
+    row = registry.latest_row(session, case.item)
+    item = registry.definition_of(rt, row).name if row is not None else case.item
+    words = {"window": rt.settings.federation_name, "item": item, "home": case.partner.name, **extra}
     enqueue(
         session,
         channel="sms",
@@ -450,6 +452,24 @@ def precheck(
     if problems:
         raise FormError(problems)
     return who, {k: (c.filename, c.data) for k, c in checked.items()}
+
+
+def check_known(
+    session: Session,
+    rt: Runtime,
+    *,
+    bundle: str,
+    form: dict[str, Any],
+    applicant: applications.Applicant,
+    materials: dict[str, tuple[str, bytes]],
+) -> None:
+    """When this instance knows the item's form too, check the file against it before it goes out (the
+    API's 全程网办: the same answer the portal gives, not a refusal at home days later)."""
+    row = registry.latest_row(session, bundle)
+    if row is None:
+        return
+    uploads = {k: Upload(key=k, filename=n, data=d) for k, (n, d) in materials.items()}
+    precheck(registry.definition_of(rt, row), form=form, applicant=applicant, uploads=uploads)
 
 
 def apply_online(

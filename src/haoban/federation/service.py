@@ -378,6 +378,22 @@ def dashboard(session: Session, *, actor: Actor) -> list[dict[str, Any]]:
     return [out[k] for k in sorted(out)]
 
 
+def mode_totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The dashboard's rows summed per mode over every partner: each of the three 跨省通办 modes and
+    12345 transfers, with zeros (a mode nobody used yet still shows)."""
+    totals = {
+        m: {"mode": m, "mode_label": label[0], "outgoing": 0, "incoming": 0, "open": 0, "done": 0}
+        for m, label in MODES.items()
+    }
+    for r in rows:
+        cell = totals.get(r["mode"])
+        if cell is None:
+            continue
+        for k in ("outgoing", "incoming", "open", "done"):
+            cell[k] += r[k]
+    return list(totals.values())
+
+
 # --- outbox and refusals ---------------------------------------------------------------------------------
 
 

@@ -39,7 +39,13 @@ def cases_page(request: Request) -> Response:
     return render(
         request,
         "federation.html",
-        {"board": board, "cases": cases, "identity": service.identity(rt.settings), "modes": service.MODES},
+        {
+            "board": board,
+            "totals": service.mode_totals(board),
+            "cases": cases,
+            "identity": service.identity(rt.settings),
+            "modes": service.MODES,
+        },
         actor=actor,
     )
 

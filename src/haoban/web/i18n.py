@@ -1207,6 +1207,8 @@ STRINGS.update(
         "fed_state": ("状态", "State"),
         "fed_state_open": ("办理中", "Open"),
         "fed_state_done": ("已办结", "Done"),
+        "fed_state_waiting": ("待发出", "Waiting to be sent"),
+        "fed_by_mode": ("按办理模式合计", "Totals by mode"),
         "fed_updated": ("更新时间", "Updated"),
         "fed_timeline": ("双方共同时间线", "Timeline (both sides)"),
         "fed_identity": ("本实例身份", "This instance"),
