@@ -103,3 +103,30 @@ def test_worker_keeps_its_two_timers(api: Api, rt: Any) -> None:
     texts = 2 if api.create()["status"] == "dispatched" else 1
     between = tick(rt, sweep_due=False)  # a drain between two sweeps
     assert not between.swept and between.sent == texts
+
+
+def test_a_warned_order_does_not_keep_an_overdue_one_out_of_the_batch(api: Api, rt: Any) -> None:
+    """The sweep reads at most ``limit`` orders a period, earliest warning first: orders already warned
+    and not yet overdue must not fill that batch ahead of one whose deadline has passed."""
+    yellow, red = api.create()["code"], api.create()["code"]
+    for code in (yellow, red):
+        api.act(code, "sign", as_="h_cgj")
+    now = _order(rt, red).handle_deadline + timedelta(hours=1)
+    with rt.db.write() as s:
+        a = s.scalar(select(Order).where(Order.code == yellow))
+        b = s.scalar(select(Order).where(Order.code == red))
+        # Both warned; the yellow one turned yellow first but runs out only tomorrow.
+        a.handle_warn_at, a.handle_deadline, a.handle_alert = (
+            now - timedelta(days=2),
+            now + timedelta(days=1),
+            "warning",
+        )
+        b.handle_warn_at, b.handle_deadline, b.handle_alert = (
+            now - timedelta(days=1),
+            now - timedelta(hours=1),
+            "warning",
+        )
+    with rt.db.write() as s:
+        result = sweep(s, rt, now=now, limit=1)
+    assert (result.warnings, result.overdue, result.supervised) == (0, 1, 1)
+    assert _order(rt, red).handle_alert == "overdue" and _order(rt, yellow).handle_alert == "warning"

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import hmac
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from haoban.auth.actors import Actor
+from haoban.auth.roles import Role
 from haoban.db import utcnow
 from haoban.errors import Invalid, NotFound
 from haoban.orders import access, attachments, presenters, workflow
 from haoban.orders.citizen import phone_last4, track_token
-from haoban.orders.models import Order, OrderEvent
+from haoban.orders.models import Order, OrderCoHandler, OrderEvent
 from haoban.orders.overdue import overdue_clause
 from haoban.orders.workflow import Status
 from haoban.runtime import Runtime
@@ -155,8 +156,27 @@ def pending_extensions(session: Session, *, actor: Actor, limit: int = 50) -> tu
     return list(rows), int(total)
 
 
-def counts_by_status(session: Session, *, actor: Actor) -> dict[str, int]:
+def counts_by_status(
+    session: Session, *, actor: Actor, statuses: Iterable[str] | None = None
+) -> dict[str, int]:
+    """Orders the actor may see per status (only ``statuses``, when given)."""
     stmt = select(Order.status, func.count()).group_by(Order.status)
+    if statuses is not None:
+        stmt = stmt.where(Order.status.in_(list(statuses)))
+    if actor.role == Role.HANDLER and actor.department_id is not None:
+        # A department's orders are those it leads plus those it co-handles and does not lead: two
+        # index reads. The one "leads or co-handles" filter made PostgreSQL read every order of the
+        # city for each inbox page (10 s at 10 million orders).
+        dept = actor.department_id
+        led = stmt.where(Order.lead_department_id == dept)
+        co = stmt.join(
+            OrderCoHandler, and_(OrderCoHandler.order_id == Order.id, OrderCoHandler.department_id == dept)
+        ).where(or_(Order.lead_department_id.is_(None), Order.lead_department_id != dept))
+        counts: dict[str, int] = {}
+        for part in (led, co):
+            for s, n in session.execute(part).all():
+                counts[s] = counts.get(s, 0) + int(n)
+        return counts
     clause = access.visibility_clause(actor)
     if clause is not None:
         stmt = stmt.where(clause)

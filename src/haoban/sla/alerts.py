@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 
@@ -41,9 +41,12 @@ def due(
 ) -> Iterator[Due]:
     """Rows of ``model`` matching ``where`` whose deadline alert moves on at ``now``; the alert column
     is set to the new level before each is yielded. Rows locked by another sweep are skipped."""
+    # A record already warned comes back only once its deadline has passed: fetching the warned ones
+    # that are not yet overdue (to skip them here) cost a big city the read of every yellow order each
+    # period, and under ``limit`` those could fill the batch ahead of an order that had run out.
     stmt = (
         select(model)
-        .where(*where, warn_at <= now, or_(alert.is_(None), alert == "warning"))
+        .where(*where, warn_at <= now, or_(alert.is_(None), and_(alert == "warning", deadline < now)))
         .order_by(warn_at)
         .limit(limit)
         .with_for_update(of=model, skip_locked=True)

@@ -210,7 +210,10 @@ def inbox(request: Request, tab: str = "to_sign", page: int = 1, tpage: int = 1)
     page = max(1, page)
     now = utcnow()
     with rt.db.read() as session:
-        counts = queries.counts_by_status(session, actor=actor)
+        # Only the statuses the tabs count (the page shows no other).
+        counts = queries.counts_by_status(
+            session, actor=actor, statuses=["dispatched", "signed", "replied", "return_requested"]
+        )
         overdue_total = queries.list_orders(
             session, rt, actor=actor, filters=queries.OrderFilter(overdue=True), page=1, page_size=1
         )[1]
