@@ -418,8 +418,9 @@ def load(
     return timings
 
 
-def build_rollups(rt: Runtime, *, now: datetime) -> tuple[float, int]:
-    """Every past day's roll-up, by the product's ``analytics.rollups.refresh`` (the job's code)."""
+def build_rollups(rt: Runtime, *, now: datetime, days: int | None = None) -> tuple[float, int]:
+    """Every past day's roll-up (the newest ``days`` only, when given: the dashboard's longest range
+    is a year), by the product's ``analytics.rollups.refresh`` (the job's code, newest day first)."""
     started = time.perf_counter()
     built = 0
     with Progress(
@@ -433,7 +434,7 @@ def build_rollups(rt: Runtime, *, now: datetime) -> tuple[float, int]:
             result = rollups.refresh(rt.db, now=now, limit=20)
             built += result.built
             progress.update(task, completed=built, total=built + result.pending)
-            if not result.pending:
+            if not result.pending or (days is not None and built >= days):
                 break
     return time.perf_counter() - started, built
 
@@ -692,6 +693,7 @@ def main() -> None:
     ap.add_argument("--orders", type=int, default=10_000_000)
     ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--reuse", action="store_true")
+    ap.add_argument("--rollup-days", type=int, default=None, help="build only the newest N days' roll-ups")
     ap.add_argument("--load-minutes", type=float, default=None, help="stop loading after this long")
     ap.add_argument("--path-seconds", type=float, default=90, help="stop repeating one path after this long")
     args = ap.parse_args()
@@ -723,7 +725,7 @@ def main() -> None:
         info["loaded"] = True
         state.write_text(json.dumps(info))
     rt.db.upgrade()  # indexes of later migrations on a reused database
-    seconds, days = build_rollups(rt, now=now)
+    seconds, days = build_rollups(rt, now=now, days=args.rollup_days)
     info.setdefault("rollups", []).append([seconds, days])
     state.write_text(json.dumps(info))
     log(f"roll-ups: {days} days built in {seconds:.0f} s")
