@@ -15,7 +15,9 @@ Unless ``--n`` is 10,000 the 10,000 figure is a linear extrapolation of the meas
 
 Every write transaction is a durable commit (SQLite ``synchronous=FULL``, PostgreSQL
 ``synchronous_commit=on``), and an application takes 13 of them (submit, then accept and approve for
-each of six tasks), so the disk's flush rate bounds the run: before each run a probe times durable
+each of six tasks; with ``--bulk N`` each department accepts, then approves, the pending tasks of N
+applications in one transaction each: three rounds, six department-rounds, so 1 + 12/N per
+application), so the disk's flush rate bounds the run: before each run a probe times durable
 commits of one writer on the database's own file system (SQLite) or server (PostgreSQL), and the
 report states the ceiling that gives.
 SQLite by default (a fresh file); ``--db postgresql+psycopg://…/postgres`` makes a fresh database.
@@ -145,8 +147,13 @@ def application(n: int) -> tuple[dict[str, Any], dict[str, dict[str, Any]], str]
     return form, results, phone
 
 
-def work(url: str, numbers: list[int], queue: Any) -> None:
-    """One worker: submit and finish ``numbers`` applications; send back timings."""
+def work(url: str, numbers: list[int], queue: Any, bulk: int = 0) -> None:
+    """One worker: submit and finish ``numbers`` applications; send back timings.
+
+    ``bulk`` > 0: the departments work as a busy one does — every ``bulk`` submissions, each department
+    accepts its pending tasks of those applications in one bulk action (one transaction) and approves
+    them in another (``applications.bulk.act_many``), until the applications end.
+    """
     from haoban.applications import service
     from haoban.applications.materials import Upload
     from haoban.auth.actors import CITIZEN_ACTOR, Actor
@@ -183,16 +190,9 @@ def work(url: str, numbers: list[int], queue: Any) -> None:
     calls: dict[str, list[float]] = {"submit": [], "accept": [], "approve": []}
     start_at = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
     measured = 0
-    for i, n in enumerate(numbers):
-        if i == 1:  # the first application warms the process up (definitions parsed, caches filled)
-            cpu_started = time.process_time()
-            counts.update(statements=0, commits=0)
-            # ... and its calls are not in the figures either.
-            engine_s.clear()
-            engine_cpu.clear()
-            for timings in calls.values():
-                timings.clear()
-        measured += i >= 1
+    by_code: dict[str, dict[str, Any]] = {}  # bulk: the submitted, unfinished applications' results
+
+    def submit(n: int) -> tuple[str, str, dict[str, Any], datetime]:
         form, results, phone = application(n)
         uploads = {
             "parents_id_cards": Upload("parents_id_cards", "身份证.pdf", pdf + str(n).encode()),
@@ -215,7 +215,75 @@ def work(url: str, numbers: list[int], queue: Any) -> None:
         calls["submit"].append(time.perf_counter() - t0)
         engine_s.append(outcome.engine_seconds)
         engine_cpu.append(outcome.engine_cpu_seconds)
-        status = outcome.status
+        return code, outcome.status, results, now
+
+    def pending_of(codes: list[str]) -> list[tuple[str, str]]:
+        from haoban.applications.models import Application, ApplicationTask
+
+        with rt.db.read() as session:
+            return [
+                (c, t)
+                for c, t in session.execute(
+                    select(Application.code, ApplicationTask.task_id)
+                    .join(Application, Application.id == ApplicationTask.application_id)
+                    .where(Application.code.in_(codes), ApplicationTask.status == "pending")
+                    .order_by(ApplicationTask.id)
+                ).all()
+            ]
+
+    def drive_in_bulk(now: datetime) -> None:
+        """Every department finishes its pending tasks of ``by_code`` in two bulk actions per round."""
+        from haoban.applications import bulk as bulk_actions
+
+        while by_code:
+            pending = pending_of(list(by_code))
+            if not pending:
+                break
+            now += timedelta(minutes=7)
+            depts: dict[str, list[tuple[str, str]]] = {}
+            for code, task_id in pending:
+                depts.setdefault(HANDLERS[task_id], []).append((code, task_id))
+            for tasks in depts.values():
+                actor = actors[tasks[0][1]]
+                for action in ("accept", "approve"):
+                    items = [
+                        bulk_actions.BulkItem(c, t, by_code[c][t] if action == "approve" else None)
+                        for c, t in tasks
+                    ]
+                    t0 = time.perf_counter()
+                    with rt.db.write() as session:
+                        outcomes = bulk_actions.act_many(
+                            session, rt, action=action, items=items, actor=actor, now=now
+                        )
+                    calls[action].append((time.perf_counter() - t0) / len(items))
+                    if action == "approve":
+                        engine_s.extend(o.engine_seconds for o in outcomes)
+                        engine_cpu.extend(o.engine_cpu_seconds for o in outcomes)
+                        for o in outcomes:
+                            if o.status != "running":
+                                if o.status != "completed":
+                                    raise SystemExit(f"application {o.code} ended {o.status}")
+                                by_code.pop(o.code, None)
+
+    batch_start = start_at
+    for i, n in enumerate(numbers):
+        if i == 1:  # the first application warms the process up (definitions parsed, caches filled)
+            cpu_started = time.process_time()
+            counts.update(statements=0, commits=0)
+            # ... and its calls are not in the figures either.
+            engine_s.clear()
+            engine_cpu.clear()
+            for timings in calls.values():
+                timings.clear()
+        measured += i >= 1
+        code, status, results, now = submit(n)
+        if bulk:
+            by_code[code] = results
+            batch_start = max(batch_start, now)
+            # The warm-up application alone, then batches of ``bulk``.
+            if i == 0 or len(by_code) >= bulk or i == len(numbers) - 1:
+                drive_in_bulk(batch_start)
+            continue
         while status == "running":
             with rt.db.read() as session:
                 from haoban.applications.models import Application, ApplicationTask
@@ -253,6 +321,8 @@ def work(url: str, numbers: list[int], queue: Any) -> None:
                 status = outcome.status
         if status != "completed":
             raise SystemExit(f"application {code} ended {status}")
+    if by_code:
+        raise SystemExit(f"{len(by_code)} applications did not finish")
     rt.db.dispose()
     queue.put(
         {
@@ -309,7 +379,7 @@ def durable_commits_per_s(url: str, count: int = 200) -> float:
     return rate
 
 
-def run(url: str | None, n: int, workers: int) -> tuple[str, dict[str, Any]]:
+def run(url: str | None, n: int, workers: int, bulk: int = 0) -> tuple[str, dict[str, Any]]:
     db_url, cleanup = fresh_database(url)
     commit_rate = durable_commits_per_s(db_url)
     backend = "PostgreSQL" if db_url.startswith("postgresql") else "SQLite"
@@ -319,7 +389,8 @@ def run(url: str | None, n: int, workers: int) -> tuple[str, dict[str, Any]]:
     load_before = os.getloadavg()
     wall = time.perf_counter()
     procs = [
-        ctx.Process(target=work, args=(db_url, list(range(w, n, workers)), queue)) for w in range(workers)
+        ctx.Process(target=work, args=(db_url, list(range(w, n, workers)), queue, bulk))
+        for w in range(workers)
     ]
     for p in procs:
         p.start()
@@ -353,6 +424,7 @@ def run(url: str | None, n: int, workers: int) -> tuple[str, dict[str, Any]]:
         "backend": backend,
         "n": n,
         "workers": workers,
+        "bulk": bulk,
         "wall": wall,
         "apps_per_s": n / wall,
         "engine_p50_ms": pct(engine_s, 0.5) * 1000,
@@ -390,7 +462,8 @@ def describe(f: dict[str, Any], command: str) -> list[str]:
         "SQLite: they are" if f["backend"] == "SQLite" else "PostgreSQL may flush concurrent commits together"
     )
     return [
-        f"### {f['backend']}: {f['n']:,} newborn applications, {f['workers']} worker processes",
+        f"### {f['backend']}: {f['n']:,} newborn applications, {f['workers']} worker processes"
+        + (f", departments in bulk actions of up to {f['bulk']} tasks" if f.get("bulk") else ""),
         "",
         f"Command: `{command}`. Load average (1/5/15 min) before {lb[0]:.2f}/{lb[1]:.2f}/{lb[2]:.2f}, after "
         f"{la[0]:.2f}/{la[1]:.2f}/{la[2]:.2f}.",
@@ -415,7 +488,13 @@ def describe(f: dict[str, Any], command: str) -> list[str]:
         f"{f['cpu_per_app_ms']:.0f} ms, i.e. at most {2000 / f['cpu_per_app_ms']:.0f} "
         "applications/s on two free cores"
         f"{'' if f['backend'] == 'SQLite' else ' before the PostgreSQL server’s own work'}.",
-        "- Service calls, p50 / p99 ms (each its own transaction: load, engine, store, rows, case file): "
+        (
+            "- Service calls, p50 / p99 ms (submit: its own transaction; accept / approve: a bulk "
+            "action's time divided by its tasks): "
+            if f.get("bulk")
+            else "- Service calls, p50 / p99 ms (each its own transaction: load, engine, store, rows, "
+            "case file): "
+        )
         + "; ".join(f"{k} {v[0]:.1f} / {v[1]:.1f} (n={v[2]:,})" for k, v in calls.items())
         + ".",
         f"- Per application: {f['rows_total']:.1f} rows ({rows}); {f['bytes'] / 1024:.1f} KiB in those "
@@ -435,6 +514,13 @@ def main() -> None:
     )
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--bulk",
+        type=int,
+        default=0,
+        help="departments act in bulk: every N submissions, one accept and one approve transaction per "
+        "department and round (default 0: every action its own transaction)",
+    )
     parser.add_argument("--write", action="store_true", help="write the section in bench/RESULTS.md")
     args = parser.parse_args()
     command = "flock /work/bench.lock .venv/bin/python bench/bundles.py " + " ".join(sys.argv[1:])
@@ -446,7 +532,7 @@ def main() -> None:
         "",
     ]
     for url in args.db or [None]:
-        _backend, figures = run(url, args.n, args.workers)
+        _backend, figures = run(url, args.n, args.workers, args.bulk)
         part = describe(figures, command)
         print("\n".join(part), flush=True)
         lines += part

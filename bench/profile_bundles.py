@@ -42,6 +42,7 @@ def main() -> None:
     parser.add_argument("--profile", default=None)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--cpu", action="store_true", help="profile CPU time (not wall time)")
+    parser.add_argument("--bulk", type=int, default=0, help="departments act in bulk (see bench/bundles.py)")
     args = parser.parse_args()
     url, cleanup = bundles.fresh_database(args.db)
     counter = Counter()
@@ -59,17 +60,19 @@ def main() -> None:
     cpu, wall = time.process_time(), time.perf_counter()
     if prof:
         prof.enable()
-    bundles.work(url, list(range(args.n)), queue)
+    bundles.work(url, list(range(args.n)), queue, args.bulk)
     if prof:
         prof.disable()
         prof.dump_stats(args.profile)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    queue.get()
+    figures = queue.get()
     if cleanup:
         cleanup()
     n = args.n
     print(f"{n} applications: {wall / n * 1000:.1f} ms wall, {cpu / n * 1000:.1f} ms CPU per application")
     print(f"SQL statements per application: {counter.total / n:.1f}")
+    commits = figures["commits"] / max(1, figures["measured"])
+    print(f"Write transactions (commits) per application: {commits:.2f}")
     for kind, count in counter.by_kind.most_common():
         print(f"  {kind:10} {count / n:6.1f}")
     print("Most frequent statements (per application):")
