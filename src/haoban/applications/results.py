@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ from haoban.applications import gate
 from haoban.applications.models import Application, ApplicationMaterial, ApplicationTask
 from haoban.auth.actors import SYSTEM_ACTOR, Actor
 from haoban.auth.roles import ADMIN_ROLES, Role
-from haoban.bundles.definitions import Definition
+from haoban.bundles.definitions import Definition, TaskDef
 from haoban.catalog.models import ServiceItem
 from haoban.licences import service as licences
 from haoban.licences.models import Licence
@@ -65,6 +65,40 @@ def _issuer(actor: Actor, task: ApplicationTask) -> Actor:
     return SYSTEM_ACTOR
 
 
+def _pick(data: Any, path: Sequence[str]) -> Any:
+    for part in path:
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(part)
+    return data
+
+
+def holder_of(
+    td: TaskDef,
+    *,
+    form: Mapping[str, Any],
+    tasks: Sequence[ApplicationTask],
+    result: Mapping[str, Any],
+) -> tuple[str, str] | None:
+    """(ID number or credit code, name) of whoever holds the licence ``td``'s item yields, when the
+    mapping names someone other than the applicant (``holder``) and both values are there."""
+    if not td.holder:
+        return None
+    done = {t.task_id: t for t in tasks}
+    values = []
+    for part in ("id", "name"):
+        source = td.holder[part]
+        if source.root == "form":
+            value = _pick(form, source.path)
+        elif source.root == "result":
+            value = _pick(result, source.path)
+        else:
+            row = done.get(source.path[0])
+            value = _pick(json.loads(row.result), source.path[1:]) if row is not None and row.result else None
+        values.append(str(value).strip() if value is not None else "")
+    return (values[0], values[1]) if all(values) else None
+
+
 def issue_licence(
     session: Session,
     rt: Runtime,
@@ -74,16 +108,19 @@ def issue_licence(
     result: Mapping[str, Any],
     actor: Actor,
     at: datetime,
+    holder: tuple[str, str] | None = None,
 ) -> Licence | None:
-    """Issue the licence ``task``'s item yields (None: the item yields none, or the applicant gave no
-    ID number to hold it by)."""
-    if licence_name(session, rt, task.item_code) is None or not app.applicant_id_number:
+    """Issue the licence ``task``'s item yields to ``holder`` (ID number, name), else the applicant.
+
+    None: the item yields none, or there is no ID number to hold it by."""
+    holder_id, holder_name = holder or (app.applicant_id_number or "", app.applicant_name)
+    if licence_name(session, rt, task.item_code) is None or not holder_id:
         return None
     lic = licences.issue(
         session,
         kind=task.item_code,
-        holder_id=app.applicant_id_number,
-        holder_name=app.applicant_name,
+        holder_id=holder_id,
+        holder_name=holder_name,
         actor=_issuer(actor, task),
         payload={"application": app.code, "task": task.task_id, "result": dict(result)},
         source_ref=source_ref(app, task.task_id),
@@ -104,6 +141,9 @@ def issue_licence(
             "name": lic.name,
             "number": lic.number,
             "sha256": lic.sha256,
+            # Whose it is: the applicant's, or someone's they applied for (the holder's ID stays in
+            # the encrypted register, not in the case file).
+            "holder": "other" if holder is not None else "applicant",
         },
     )
     return lic
@@ -119,16 +159,32 @@ def licence_codes(session: Session, app: Application) -> dict[str, str]:
 
 
 def held_materials(
-    session: Session, *, definition: Definition, holder_id: str | None, skip: Collection[str], at: datetime
+    session: Session,
+    *,
+    definition: Definition,
+    holder_id: str | None,
+    skip: Collection[str],
+    at: datetime,
+    form: Mapping[str, Any] | None = None,
 ) -> dict[str, Licence]:
-    """Material key → the applicant's valid licence that stands in for it (materials not in ``skip``)."""
-    wanted = {
-        key: m.licence_kind for key, m in definition.materials.items() if m.licence_kind and key not in skip
-    }
-    if not wanted or not holder_id:
-        return {}
-    have = licences.held(session, holder_id=holder_id, kinds=wanted.values(), today=licences.city_day(at))
-    return {key: have[kind] for key, kind in wanted.items() if kind in have}
+    """Material key → the valid licence that stands in for it (materials not in ``skip``): the
+    applicant's (``holder_id``), or — for a material whose ``holder`` names a form field — the licence
+    of whoever that field names (a child, a company the applicant acts for)."""
+    by_holder: dict[str, dict[str, str]] = {}
+    for key, m in definition.materials.items():
+        if not m.licence_kind or key in skip:
+            continue
+        owner = holder_id
+        if m.holder is not None:
+            value = _pick(form or {}, m.holder.path)
+            owner = str(value).strip().upper() if value else None
+        if owner:
+            by_holder.setdefault(owner, {})[key] = m.licence_kind
+    out: dict[str, Licence] = {}
+    for owner, wanted in by_holder.items():
+        have = licences.held(session, holder_id=owner, kinds=wanted.values(), today=licences.city_day(at))
+        out.update({key: have[kind] for key, kind in wanted.items() if kind in have})
+    return out
 
 
 def store_held(

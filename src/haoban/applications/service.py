@@ -511,7 +511,7 @@ def submit(
     checked = check_all(uploads or {})
     reused = _reused(session, who, reuse or {})
     held = results.held_materials(
-        session, definition=definition, holder_id=who.id_number, skip={*checked, *reused}, at=at
+        session, definition=definition, holder_id=who.id_number, skip={*checked, *reused}, at=at, form=form
     )
     refs = (
         {key: c.ref for key, c in checked.items()}
@@ -701,7 +701,13 @@ def act(
 
     gate.move_task(rt, session, app, task, action=action, actor=actor, at=at, effect=effect)
     if action == "approve" and data.result is not None:
-        results.issue_licence(session, rt, app=app, task=task, result=data.result, actor=actor, at=at)
+        assert instance is not None
+        holder = results.holder_of(
+            definition.tasks[task_id], form=instance.form, tasks=tasks, result=data.result
+        )
+        results.issue_licence(
+            session, rt, app=app, task=task, result=data.result, actor=actor, at=at, holder=holder
+        )
         if birth_inputs is not None:
             results.announce_birth(
                 rt,

@@ -46,12 +46,15 @@ A bundle ("一件事") is a directory (or an upload) of four files:
 ``mapping.yaml``
     Per user task: ``inputs`` (name → ``form.<path>``, ``materials.<key>`` or
     ``results.<task>.<key>``), ``materials`` (keys the item needs), ``result_schema`` (JSON Schema of
-    what the department returns on approval). Optionally ``delivery`` (``method``, ``address``,
-    ``recipient``, ``phone`` → ``form.<path>``).
+    what the department returns on approval), optionally ``holder`` (``id`` and ``name`` of whoever
+    holds the licence the item yields when it is not the applicant: a newborn, a new company — each
+    ``form.<path>``, ``result.<key>`` or ``results.<task>.<key>``). Optionally ``delivery``
+    (``method``, ``address``, ``recipient``, ``phone`` → ``form.<path>``).
 
 ``bundle.yaml``
     ``code``, ``name``/``name_en``, ``description``/``description_en``, ``promise`` (e.g.
-    ``7 working_days``), ``materials`` (key, name, name_en, required).
+    ``7 working_days``), ``materials`` (key, name, name_en, required, ``licence_kind`` and its
+    ``holder`` — ``form.<path>`` — when the licence standing in is not the applicant's).
 """
 
 from __future__ import annotations
@@ -186,6 +189,9 @@ class Material:
     # The catalogue item whose electronic licence stands for this material (材料复用): when the
     # applicant already holds a valid one, they are not asked for the material again.
     licence_kind: str | None = None
+    # Whose licence stands for it (``form.<path>`` giving an ID number or credit code); None: the
+    # applicant's. E.g. a parent applying for a child reuses the child's licences.
+    holder: Source | None = None
 
 
 @dataclass(frozen=True)
@@ -225,6 +231,9 @@ class TaskDef:
     result_validator: Draft202012Validator = field(repr=False, compare=False)
     # 多地联办: the partner region (行政区划代码) whose department handles this task; None: this city.
     region: str | None = None
+    # Who holds the licence the item yields (``id`` and ``name``: ``form.<path>``, ``result.<key>`` of
+    # this task, or ``results.<task>.<key>`` of a task certain to be done); None: the applicant.
+    holder: Mapping[str, Source] | None = None
 
 
 @dataclass(frozen=True, eq=False)

@@ -242,12 +242,23 @@ class _Validator:
             kind = m.get("licence_kind")
             if kind is not None and not isinstance(kind, str):
                 self.problem("bundle.yaml", f"{where}.licence_kind", "item_unknown", item=kind)
+            holder = None
+            if m.get("holder") is not None:
+                try:
+                    holder = Source.parse(m.get("holder"))
+                except ValueError as exc:
+                    self.problem("bundle.yaml", f"materials.{m['key']}.holder", "bad_source", error=exc)
+                else:
+                    if holder.root != "form" or not kind:
+                        self.problem("bundle.yaml", f"materials.{m['key']}.holder", "material_holder")
+                        holder = None
             materials[m["key"]] = Material(
                 m["key"],
                 name,
                 str(m.get("name_en") or name),
                 bool(m.get("required", True)),
                 str(kind) if kind else None,
+                holder,
             )
         meta["materials"] = materials
         return meta
@@ -565,6 +576,33 @@ class _Validator:
                 self.problem(MAPPING, where, "no_result_field", task=task, key=key)
         return source
 
+    def holder(
+        self, where: str, raw: Any, before: set[str], ctx: _Context, own: Mapping[str, Any]
+    ) -> dict[str, Source] | None:
+        """A task's licence holder: ``id`` and ``name``, each from the form, this task's own result
+        (``result.<key>``) or the result of a task certain to be done before it."""
+        if raw is None:
+            return None
+        if not isinstance(raw, Mapping) or set(raw) != {"id", "name"}:
+            self.problem(MAPPING, where, "holder_shape")
+            return None
+        out: dict[str, Source] = {}
+        for part in ("id", "name"):
+            text = raw[part]
+            if isinstance(text, str) and text.startswith("result."):
+                key = text.removeprefix("result.")
+                if key not in (own.get("properties") or {}):
+                    self.problem(MAPPING, f"{where}.{part}", "holder_result", key=key)
+                else:
+                    out[part] = Source("result", (key,))
+                continue
+            source = self.source(f"{where}.{part}", text, before, ctx)
+            if source is not None and source.root == "materials":
+                self.problem(MAPPING, f"{where}.{part}", "holder_source")
+            elif source is not None:
+                out[part] = source
+        return out if len(out) == 2 else None
+
     # -- expressions ------------------------------------------------------------------------------
 
     def condition(self, element: str, text: str | None, before: set[str], ctx: _Context) -> None:
@@ -633,6 +671,9 @@ class _Validator:
             result_schemas=self.result_schemas(tasks_map, task_ids),
         )
         user_tasks = set(task_ids)
+        for m in ctx.materials.values():
+            if m.holder is not None and m.holder.path not in ctx.form_paths:
+                self.problem("bundle.yaml", f"materials.{m.key}.holder", "source_form", field=m.holder.text())
 
         task_defs: dict[str, TaskDef] = {}
         for tid in task_ids:
@@ -649,6 +690,7 @@ class _Validator:
             el = nodes[tid].element
             name = (el.get("name") or tid).strip()
             schema_of = ctx.result_schemas.get(tid, {"type": "object"})
+            holder = self.holder(f"tasks.{tid}.holder", entry.get("holder"), certain[tid], ctx, schema_of)
             task_defs[tid] = TaskDef(
                 id=tid,
                 name=name,
@@ -664,6 +706,7 @@ class _Validator:
                 timers=tuple(b for b, t in boundary_of.items() if t == tid),
                 result_validator=forms.compile_schema(schema_of),
                 region=props[tid].get("region") or None,
+                holder=holder,
             )
         delivery: dict[str, Source] = {}
         for key, text in (mapping.get("delivery") or {}).items():

@@ -195,6 +195,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "this task has no mapping (the department would receive nothing)",
     ),
     "bad_source": ("来源无效：{error}", "invalid source: {error}"),
+    "holder_shape": (
+        "持证人须写明 id 与 name 两项来源",
+        "a holder needs exactly id and name, each a source",
+    ),
+    "holder_source": (
+        "持证人须取自表单、本事项结果或前序事项结果，不能取自材料",
+        "a holder comes from form.<field>, result.<key> or results.<task>.<key>, not from a material",
+    ),
+    "holder_result": ("本事项的结果中没有字段 {key}", "this task's result has no field {key}"),
+    "material_holder": (
+        "材料的持证人须为 form.<字段>，且材料须注明 licence_kind",
+        "a material's holder must be form.<field>, on a material with a licence_kind",
+    ),
     "source_form": ("表单中没有字段 {field}", "the form has no field {field}"),
     "source_material": ("bundle.yaml 中没有材料 {key}", "bundle.yaml lists no material {key}"),
     "source_result_shape": ("结果引用须为 results.<任务>.<字段>", "use results.<task>.<key>"),
