@@ -12,6 +12,7 @@ from haoban.hotspots.incidents import (
     Matcher,
     compare,
     default_matcher,
+    learn_estate_names,
     load_kinds,
 )
 from haoban.hotspots.places import extract_places
@@ -50,6 +51,12 @@ SAME_INCIDENT = [
         "雁峰区茶场村五组到底怎么规划的？我们这些村民该何去何从",
         "茶场村五组拆迁只拆了一小部分房屋，剩下的村民何去何从",
         24 * 5,
+    ),
+    # a noisy bar lasts until someone acts: its callers write again weeks later (720 h window)
+    (
+        "石鼓区人民路88号那家KTV每天唱歌到凌晨两点，吵得睡不着",
+        "人民路88号歌厅噪音还是很大，半个多月前反映过没人管",
+        24 * 18,
     ),
     # the shop's illegal business, in other words: 非法营业 (unlicensed) and 住改商 (illegal use) are related
     ("华兴小区一楼住宅非法营业开饭店，物业不管", "华兴小区一楼住改商开饭店，物业不管", 24 * 3),
@@ -135,6 +142,8 @@ def test_the_crossing_is_one_place_whichever_way_it_is_written() -> None:
             {"spot:求政府", "spot:开展城", "spot:办成公办园"},
         ),
         ("一直找城管都没有人来", set(), {"spot:直找城", "spot:找城"}),
+        # 临街 ("facing the street") is no street
+        ("魅力之城小区临街门面油烟直排", {"spot:魅力之城"}, {"road:区临街", "road:小区临街"}),
     ],
 )
 def test_place_keys(text: str, expected: set[str], absent: set[str]) -> None:
@@ -163,6 +172,22 @@ def test_bare_estate_names(text: str, expected: set[str], absent: set[str]) -> N
     assert not absent & set(keys)
 
 
+def test_estate_names_are_learnt_from_subjects_of_two_writers() -> None:
+    subjects = [
+        ("w1", "投诉蒸湘区长房云时代小区配套幼儿园违规办园"),
+        ("w2", "长房云时代门口渣土车太多"),
+        ("w3", "华新家园小区停车难"),  # one writer only
+        ("w4", "领导关注小区绿化"),  # a complaint phrase, not a name
+        ("w5", "请领导关注小区绿化"),
+    ]
+    learnt = learn_estate_names(subjects)
+    assert learnt.get("长房云时代") == 2
+    assert "华新家园" not in learnt and "领导关注" not in learnt
+    m = Matcher(estate_names=learnt)
+    assert "spot:长房云时代" in m.features("长房云时代门口渣土车太多").places.keys
+    assert "spot:长房云时代" not in Matcher(estate_names=()).features("长房云时代门口渣土车太多").places.keys
+
+
 def test_related_kinds_are_linked_not_shared() -> None:
     m = default_matcher()
     plan, demo, rubbish = frozenset({"planning"}), frozenset({"demolition"}), frozenset({"rubbish"})
@@ -180,6 +205,9 @@ def test_kinds_are_synonyms_of_one_problem() -> None:
     assert "noise" in m.kinds_of("ktv 唱歌") & m.kinds_of("噪音")
     assert m.kinds_of("天气很好，火车站人多") == frozenset()
     assert "unlicensed" in m.kinds_of("商铺非法营业") & m.kinds_of("门面无证经营") & m.kinds_of("违规经营")
+    assert "unlicensed" in m.kinds_of("小区违规开餐饮") & m.kinds_of("违法开饭店") & m.kinds_of("违法开店")
+    assert "owners_committee" in m.kinds_of("业委会违规") & m.kinds_of("成立业主委员会")
+    assert "planning" in m.kinds_of("楚龙西路何时打通") & m.kinds_of("是断头路")
 
 
 def test_every_kind_has_a_window_and_terms() -> None:

@@ -49,7 +49,7 @@ from importlib import resources
 import numpy as np
 
 from haoban.dispatch.gazetteer import Gazetteer, default_gazetteer
-from haoban.hotspots.places import PlaceSet, analyse
+from haoban.hotspots.places import PlaceSet, _normalise, analyse, place_spans
 
 __all__ = [
     "Features",
@@ -60,6 +60,7 @@ __all__ = [
     "Reason",
     "compare",
     "default_matcher",
+    "learn_estate_names",
     "load_estate_names",
     "load_kinds",
     "load_related",
@@ -263,6 +264,43 @@ class Matcher:
 @lru_cache(maxsize=1)
 def default_matcher() -> Matcher:
     return Matcher()
+
+
+_COMPLAINT_WORDS = re.compile(
+    "尽快|领导|非法|违法|违规|关注|要求|请求|希望|建议|解决|问题|投诉|反映|咨询|关于|请问|何时|政府|部门|开发商"
+)
+
+
+def learn_estate_names(
+    subjects: Iterable[tuple[str, str]], *, min_writers: int = 2, matcher: Matcher | None = None
+) -> dict[str, int]:
+    """Bare estate names from (writer, subject) pairs, with how many writers' subjects name them.
+
+    A candidate is a name of 4–8 characters standing before 小区 or 社区 in some subject; it is kept
+    when it recurs (with or without the suffix) in the subjects of *min_writers* writers. Names with
+    a problem term or a complaint word (规划建设小区, 领导关注小区) are dropped. ``scripts/estate_names.py``
+    runs this over the TipDM subjects into ``wordlists/estate_names.txt``; a deployment can run it
+    over its own orders' subjects."""
+    m = matcher or Matcher(estate_names=())
+    problems = re.compile("|".join(map(re.escape, sorted(m.problem_terms, key=len, reverse=True))))
+    norms = [(w, _normalise(s, m._blanks)) for w, s in subjects]
+    cands: set[str] = set()
+    for _, norm in norms:
+        for start, suf, end, _cls in place_spans(norm):
+            if norm[suf:end] not in ("小区", "社区"):
+                continue
+            for cut in range(suf - 4, max(start, suf - 8) - 1, -1):
+                name = norm[cut:suf]
+                if name[0].isdigit() or problems.search(name) or _COMPLAINT_WORDS.search(name):
+                    continue
+                cands.add(name)
+    writers: dict[str, set[str]] = {}
+    for w, norm in norms:
+        for i in range(len(norm)):
+            for n in range(4, 9):
+                if norm[i : i + n] in cands:
+                    writers.setdefault(norm[i : i + n], set()).add(w)
+    return {n: len(ws) for n, ws in writers.items() if len(ws) >= min_writers}
 
 
 def _bigrams(norm: str, spans: Sequence[tuple[int, int]]) -> np.ndarray:
