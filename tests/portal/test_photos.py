@@ -96,6 +96,7 @@ def test_filing_with_photos_and_both_sides_see_them(client: Any, api: Api) -> No
     # Not something else dressed as a photo.
     r = client.post(f"/attachments/orders/{code}", files=[("photos", ("x.jpg", b"%PDF-1.4", "image/jpeg"))])
     assert r.status_code == 422 and 'id="err-photos"' in r.text
+    assert "只接受 JPEG 或 PNG 照片" in r.text  # the page's language, not the service's English
     # Another department's handler cannot fetch them.
     client.post("/login", data={"username": "h_jyj" if dept != "jyj" else "h_cgj", "password": "demo"})
     assert client.get(f"/orders/{code}/photos/1").status_code in (403, 404)

@@ -31,6 +31,9 @@ def test_bad_range_keeps_filters_and_says_why_in_chinese(client: Any) -> None:
     assert 'id="dash-default"' in r.text
     r = client.get("/dashboard?from=2026-11-20&to=2026-11-01&lang=en")
     assert "The start date must not be after the end date" in r.text
+    # every filter is kept, the district too (a real one, selected again in its picker)
+    r = client.get("/dashboard?from=2026-11-20&to=2026-11-01&district=zhengxiang&lang=zh")
+    assert '<option value="zhengxiang" selected>' in r.text and "开始日期不能晚于结束日期" in r.text
     r = client.get("/dashboard?from=nonsense&lang=zh")
     assert 'value="nonsense"' in r.text and "请按 年-月-日 填写日期" in r.text
 

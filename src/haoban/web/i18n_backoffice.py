@@ -74,6 +74,10 @@ BACKOFFICE_STRINGS: dict[str, tuple[str, str]] = {
     "placeholder_district": ("所属区县", "district"),
     "placeholder_date": ("受理日期", "date received"),
     "confirm_delete_template": ("确认删除这个答复模板？", "Delete this reply template?"),
+    "ph_reply_photos": (
+        "答复照片（可选，答复通过后市民可见）",
+        "Photos with the reply (optional; the citizen sees them once it is approved)",
+    ),
     "deleted_templates": ("已删除的答复模板（可恢复）", "Deleted reply templates (restorable)"),
     "deleted_at": ("时间", "When"),
     "calendar_history": ("放假安排历史（可恢复）", "Schedule history (restorable)"),

@@ -164,6 +164,13 @@ _PATTERNS: list[tuple[re.Pattern[str], str, str]] = [
         (r"^unknown department '(.+)'.*$", "没有这个承办单位：{0}", "No such department: {0}"),
         (r"^unknown district '(.+)'.*$", "没有这个区县：{0}", "No such district: {0}"),
         (r"^unknown category '(.+)'.*$", "没有这个分类：{0}", "No such category: {0}"),
+        # photos (haoban.orders.attachments; the field's own message says which file)
+        (r"^the photo is empty$", "照片文件是空的", "The photo file is empty"),
+        (r"^the photo is too large$", "照片太大", "The photo is too large"),
+        (r"^only JPEG and PNG photos$", "只接受 JPEG 或 PNG 照片", "Only JPEG and PNG photos"),
+        (r"^the photo cannot be read$", "照片无法读取", "The photo cannot be read"),
+        (r"^too many photos$", "照片太多", "Too many photos"),
+        (r"^no photo chosen$", "请选择照片", "Choose a photo"),
         # the history of rules and reply templates (haoban.revisions)
         (
             r"^no deleted (?:rule|reply template) in revision #(\d+)$",

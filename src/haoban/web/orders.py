@@ -18,7 +18,7 @@ from haoban.orders import access, attachments, pii, presenters, queries, reply_t
 from haoban.orders.actions import apply_action
 from haoban.orders.schemas import ActionRequest
 from haoban.orders.workflow import HANDLING_STATUSES
-from haoban.web import forms, i18n, messages, panels, staff
+from haoban.web import forms, i18n, messages, panels, staff, uploads
 from haoban.web.application_staff import inbox_tasks
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime, safe_next
 
@@ -38,6 +38,8 @@ INBOX_TABS: dict[str, tuple[list[str] | None, bool | None]] = {
 
 # Pages whose forms post to an order's action with back= and show a failure beside the item.
 INLINE_ERROR_PAGES = ("/board", "/inbox", "/console/queue")
+# Actions whose form may carry the handler's photos (shown to the citizen with the approved reply).
+PHOTO_ACTIONS = ("reply",)
 
 
 def done_message(request: Request, lang: str) -> str | None:
@@ -159,15 +161,33 @@ def order_page(request: Request, code: str) -> Response:
     return render(request, "order.html", order_context(request, code=code, actor=actor), actor=actor)
 
 
-def _act(request: Request, code: str, action: str, form: dict[str, Any]) -> Response:
+def _act(
+    request: Request,
+    code: str,
+    action: str,
+    form: dict[str, Any],
+    files: list[tuple[str, bytes]] | None = None,
+) -> Response:
     actor = require_actor(request, *STAFF_ROLES)
     rt = runtime(request)
     lang = lang_of(request)
     back = safe_next(str(form.get("back") or ""), "")
     try:
         data = forms.action_request(action, form, lang)
+        shots = uploads.clean_all(files, lang) if files else []  # checked before anything is written
         with rt.db.write() as session:
             apply_action(session, rt, code=code, action=action, data=data, actor=actor)
+            if shots:  # the reply's photos: the citizen sees them with the approved reply
+                order_id = access.get_order(session, code=code, actor=actor).id
+                for photo in shots:
+                    attachments.add(
+                        session,
+                        order_id=order_id,
+                        photo=photo,
+                        origin="staff",
+                        uploaded_by=actor.name,
+                        public=True,
+                    )
     except (Invalid, Conflict, Forbidden) as exc:
         if back and back.split("?")[0] in INLINE_ERROR_PAGES:
             # A list page (board, inbox, queue) shows the error beside the item it belongs to.
@@ -196,8 +216,10 @@ def _act(request: Request, code: str, action: str, form: dict[str, Any]) -> Resp
 
 @router.post("/orders/{code}/act/{action}")
 async def order_action(request: Request, code: str, action: str) -> Response:
-    form = dict(await request.form())
-    return await run_in_threadpool(_act, request, code, action, form)
+    raw = await request.form()
+    files = await uploads.read_photos(raw) if action in PHOTO_ACTIONS else []
+    form = {k: v for k, v in raw.items() if isinstance(v, str)}
+    return await run_in_threadpool(_act, request, code, action, form, files)
 
 
 @router.get("/inbox")

@@ -5,12 +5,9 @@ the citizen through their tracking link (``haoban.web.portal``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from starlette.datastructures import UploadFile
 
 from haoban.auth.roles import STAFF_ROLES
 from haoban.errors import Invalid, NotFound
@@ -18,6 +15,7 @@ from haoban.orders import access, attachments
 from haoban.web.common import PageRoute, lang_of, redirect, render, require_actor, runtime
 from haoban.web.i18n import translate
 from haoban.web.orders import order_context
+from haoban.web.uploads import clean_all, read_photos
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -40,35 +38,6 @@ def staff_photo(request: Request, code: str, attachment_id: int) -> Response:
         order = access.get_order(session, code=code, actor=actor)
         row = attachments.get(session, order_id=order.id, attachment_id=attachment_id)
         return image_response(row, thumb=request.query_params.get("thumb") == "1")
-
-
-async def read_photos(form: Any, field: str = "photos") -> list[tuple[str, bytes]]:
-    """The files posted under ``field`` (empty file inputs dropped), read up to the per-photo cap."""
-    out: list[tuple[str, bytes]] = []
-    for item in form.getlist(field):
-        if isinstance(item, UploadFile) and item.filename:
-            out.append((item.filename[:80], await item.read(attachments.MAX_BYTES + 1)))
-    return out
-
-
-def clean_all(files: list[tuple[str, bytes]], lang: str) -> list[attachments.Photo]:
-    """Every photo cleaned, or ``Invalid`` naming the first one at fault (in the page's language)."""
-    if len(files) > attachments.MAX_PHOTOS:
-        raise Invalid(
-            "too many photos",
-            fields={"photos": translate("ph_too_many", lang).format(n=attachments.MAX_PHOTOS)},
-        )
-    photos = []
-    for name, raw in files:
-        try:
-            photos.append(attachments.clean(raw, name=name))
-        except Invalid as exc:
-            problem = exc.detail.get("fields", {}).get("photos", "")
-            key = "ph_not_image" if "JPEG" in problem or "damaged" in problem else "ph_too_large"
-            if "empty" in problem:
-                key = "ph_not_image"
-            raise Invalid(exc.message, fields={"photos": f"{name}: {translate(key, lang)}"}) from None
-    return photos
 
 
 def _attach(request: Request, code: str, files: list[tuple[str, bytes]]) -> Response:
