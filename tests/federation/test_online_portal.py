@@ -186,3 +186,58 @@ def test_the_api_checks_the_form_when_it_knows_the_item(client: Any, rt: Any, tm
     assert "materials.household_register" in fields and any(f.startswith("mother") for f in fields)
     with rt.db.read() as session:
         assert session.scalar(select(OutboxEntry.id)) is None
+
+
+def test_a_catalogue_item_online_across_two_instances(cities: tuple[Instance, Instance]) -> None:
+    """An agreement's item may be a catalogue item (not a bundle): the portal shows its one-task form,
+    and the home region registers it as its own department's one-task application."""
+    hengyang, laibin = cities
+    item = "gaj-official-seal-engraving"
+    laibin.partner_with(hengyang, items=[item], modes=["online"])
+    hengyang.partner_with(laibin, items=[item], modes=["online"])
+    page = laibin.call("GET", "/portal/elsewhere")
+    assert f'href="/portal/elsewhere/apply/430400/{item}"' in page.text and "公章刻制备案" in page.text
+    form = laibin.call("GET", f"/portal/elsewhere/apply/430400/{item}")
+    assert form.status_code == 200 and 'name="request.details"' in form.text
+    r = laibin.call(
+        "POST",
+        "/api/v1/federation/online",
+        json={
+            "partner": "430400",
+            "mode": "online",
+            "bundle": item,
+            "form": {
+                "request": {"details": "新公司公章刻制备案"},
+                "contact": {"phone": "13912345678"},
+                "delivery": {"method": "window"},
+            },
+            "applicant": {"name": "王强", "phone": "13912345678"},
+            "materials": {"m1": {"filename": "执照.pdf", "data": base64.b64encode(PDF).decode()}},
+        },
+    )
+    assert r.status_code == 422 and "materials.m1" in r.json()["fields"]  # this item takes none
+    r = laibin.call(
+        "POST",
+        "/api/v1/federation/online",
+        json={
+            "partner": "430400",
+            "mode": "online",
+            "bundle": item,
+            "form": {
+                "request": {"details": "新公司公章刻制备案"},
+                "contact": {"phone": "13912345678"},
+                "delivery": {"method": "window"},
+            },
+            "applicant": {"name": "王强", "phone": "13912345678"},
+            "materials": {},
+        },
+    )
+    assert r.status_code == 202, r.text
+    key = r.json()["case_key"]
+    laibin.deliver()
+    with hengyang.rt.db.read() as session:
+        code = session.scalar(select(CrossCase.local_ref).where(CrossCase.case_key == key))
+        app = session.scalar(select(Application).where(Application.code == code))
+        assert app is not None and app.bundle_code == f"item-{item}" and app.channel == "online"
+    tracked = laibin.call("GET", f"/portal/elsewhere/cases/{key}", params={"p": "5678"})
+    assert tracked.status_code == 200 and code in tracked.text and "公章刻制备案" in tracked.text

@@ -32,6 +32,7 @@ from haoban.auth.actors import CITIZEN_ACTOR, SYSTEM_ACTOR, Actor
 from haoban.bundles.definitions import Definition
 from haoban.bundles.forms import form_problems
 from haoban.bundles.instance import FormError, field_problem
+from haoban.catalog.models import ServiceItem
 from haoban.db import utcnow
 from haoban.errors import Invalid, NotFound
 from haoban.federation import joint, protocol, service
@@ -82,7 +83,7 @@ def send_file(
             "the receiving window checks the applicant's identity before sending the file",
             fields={"identity_checked": "confirm the ID card was checked"},
         )
-    if not materials:
+    if not materials and mode != "online":  # online: the item's own form says which are required
         raise Invalid("send the materials the window received", fields={"materials": "at least one file"})
     for key, (_name, data) in materials.items():
         if not data or len(data) > MAX_FILE_BYTES:
@@ -153,8 +154,8 @@ def _tell(session: Session, rt: Runtime, case: CrossCase, what: str, **extra: An
     phone = _applicant_phone(session, case)
     if template is None or not phone:
         return
-    row = registry.latest_row(session, case.item)
-    item = registry.definition_of(rt, row).name if row is not None else case.item
+    known = form_definition(session, rt, case.item)
+    item = known.name if known is not None else case.item
     words = {"window": rt.settings.federation_name, "item": item, "home": case.partner.name, **extra}
     enqueue(
         session,
@@ -229,7 +230,7 @@ def _on_file(session: Session, rt: Runtime, msg: Incoming) -> dict[str, Any]:
     app, outcome = applications.submit(
         session,
         rt,
-        bundle=bundle,
+        bundle=home_bundle(session, rt, bundle),  # our bundle, or our catalogue item's one-task bundle
         form=body.get("form") or {},
         applicant=applications.Applicant(
             name=str(who.get("name") or ""), phone=str(who.get("phone") or ""), id_number=who.get("id_number")
@@ -381,6 +382,26 @@ TRACK_DETAIL = ("code", "tracking_no", "method", "task", "task_status", "task_na
 # --- 全程网办: a resident applies online here for an item of a partner region ------------------------
 
 
+def form_definition(session: Session, rt: Runtime, code: str) -> Definition | None:
+    """This instance's form of an agreement's item: a bundle of that code, or the one-task bundle of a
+    catalogue item (checked, not stored: a form to fill, ``applications.single``); None if unknown."""
+    row = registry.latest_row(session, code)
+    if row is not None:
+        return registry.definition_of(rt, row)
+    item = session.scalars(select(ServiceItem).where(ServiceItem.code == code[:80])).unique().first()
+    if item is None or not item.active:
+        return None
+    return registry.check(session, rt, files=single.files_for(item))
+
+
+def home_bundle(session: Session, rt: Runtime, code: str) -> str:
+    """The bundle an agreement's item is applied for with here: a bundle of that code, or the one-task
+    bundle of the catalogue item (stored now if new); NotFound when it is neither."""
+    if registry.latest_row(session, code) is not None:
+        return code
+    return single.ensure(session, rt, item_code=code).code
+
+
 def online_offers(session: Session, rt: Runtime, *, lang: str = "zh") -> list[dict[str, Any]]:
     """Partners (active) and the items an agreement in force lets residents here apply for online.
 
@@ -396,13 +417,12 @@ def online_offers(session: Session, rt: Runtime, *, lang: str = "zh") -> list[di
                 codes += [c for c in json.loads(a.items) if c not in codes]
         items = []
         for code in codes:
-            row = registry.latest_row(session, code)
-            if row is None or code == service.HOTLINE_ITEM:
+            d = form_definition(session, rt, code) if code != service.HOTLINE_ITEM else None
+            if d is None:
                 continue
-            d = registry.definition_of(rt, row)
             items.append(
                 {
-                    "code": d.code,
+                    "code": code,
                     "name": (d.name_en or d.name) if lang == "en" else d.name,
                     "description": (d.description_en or d.description) if lang == "en" else d.description,
                     "single": single.is_single(d.code),
@@ -416,16 +436,14 @@ def online_offers(session: Session, rt: Runtime, *, lang: str = "zh") -> list[di
 def online_definition(session: Session, rt: Runtime, *, partner_region: str, item: str) -> Definition:
     """The form of ``item`` for 全程网办 with ``partner_region`` (NotFound unless it is offered)."""
     partner = service.get_partner(session, partner_region, active_only=True)
-    row = registry.latest_row(session, item)
-    if (
-        row is None
-        or service.covering(session, partner, item=item, mode="online", today=utcnow().date()) is None
-    ):
+    covered = service.covering(session, partner, item=item, mode="online", today=utcnow().date())
+    definition = form_definition(session, rt, item) if covered is not None else None
+    if definition is None:
         raise NotFound(
             f"{partner.name} does not offer {item!r} online to residents here",
             message_zh=f"{partner.name}未开通本地居民在线办理该事项",
         )
-    return registry.definition_of(rt, row)
+    return definition
 
 
 def precheck(
@@ -465,11 +483,11 @@ def check_known(
 ) -> None:
     """When this instance knows the item's form too, check the file against it before it goes out (the
     API's 全程网办: the same answer the portal gives, not a refusal at home days later)."""
-    row = registry.latest_row(session, bundle)
-    if row is None:
+    definition = form_definition(session, rt, bundle)
+    if definition is None:
         return
     uploads = {k: Upload(key=k, filename=n, data=d) for k, (n, d) in materials.items()}
-    precheck(registry.definition_of(rt, row), form=form, applicant=applicant, uploads=uploads)
+    precheck(definition, form=form, applicant=applicant, uploads=uploads)
 
 
 def apply_online(
@@ -490,7 +508,7 @@ def apply_online(
         rt,
         partner_region=partner_region,
         mode="online",
-        bundle=definition.code,
+        bundle=item,
         form=form,
         applicant=who,
         materials=materials,

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from haoban.applications import registry
 from haoban.applications.materials import Upload
 from haoban.applications.service import Applicant
 from haoban.bundles.definitions import Definition
@@ -144,7 +143,7 @@ def _apply(
         )
         with rt.db.write() as session:
             case = crossregion.apply_online(
-                session, rt, partner_region=region, item=definition.code, form=form, applicant=applicant,
+                session, rt, partner_region=region, item=item[:80], form=form, applicant=applicant,
                 uploads=uploads,
             )  # fmt: skip
             key = case.case_key
@@ -193,9 +192,8 @@ def case_timeline(request: Request, case_key: str) -> Response:
     try:
         with rt.db.read() as session:
             view = crossregion.track(session, case_key=case_key[:80], phone_last4=last4)
-            row = registry.latest_row(session, view["item"])
-            if row is not None:
-                d = registry.definition_of(rt, row)
+            d = crossregion.form_definition(session, rt, view["item"])
+            if d is not None:
                 view["item_name"] = (d.name_en or d.name) if lang == "en" else d.name
     except NotFound:
         return _lookup_page(request, case_key[:80], missing=True, status_code=404)
