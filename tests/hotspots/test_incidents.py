@@ -159,8 +159,6 @@ def test_place_keys(text: str, expected: set[str], absent: set[str]) -> None:
         ("我是南山十里天池的业主", {"spot:十里天池", "spot:南山十里天池"}, set()),
         ("南山十里天池小区交房在即", {"spot:十里天池", "spot:十里天池小区"}, set()),
         ("我们是长房云时代13栋业主", {"spot:长房云时代"}, {"spot:云时代13栋"}),
-        # a learnt name (wordlists/estate_names.txt) is a place without any suffix or marker
-        ("长房云时代配套幼儿园违规办园", {"spot:长房云时代"}, set()),
         # phrases before 业主 are no estate
         ("半数以上业主不同意，未经相邻业主同意", set(), {"spot:半数以上", "spot:未经相邻"}),
         ("我是一名普通业主，严重影响业主出行", set(), {"spot:一名普通", "spot:严重影响"}),
@@ -186,6 +184,8 @@ def test_estate_names_are_learnt_from_subjects_of_two_writers() -> None:
     m = Matcher(estate_names=learnt)
     assert "spot:长房云时代" in m.features("长房云时代门口渣土车太多").places.keys
     assert "spot:长房云时代" not in Matcher(estate_names=()).features("长房云时代门口渣土车太多").places.keys
+    shipped = default_matcher().estate_names
+    assert shipped and all(len(n) >= 4 and n == n.lower() for n in shipped)
 
 
 def test_related_kinds_are_linked_not_shared() -> None:
