@@ -47,8 +47,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str, str]] = [
             "Too many requests from your address; wait a minute or call 12345",
         ),
         (
-            r"^too many (look-ups|requests|tries|appeals) from your address; "
-            r"wait a minute(?: and try again)?$",
+            r"^too many (look-ups|requests|tries|appeals|codes asked|complaints|read-aloud requests) "
+            r"from your address; wait a minute(?: and try again)?$",
             "同一网络地址的操作过于频繁，请一分钟后再试",
             "Too many {0} from your address; wait a minute and try again",
         ),
