@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from haoban.auth.models import User
 from haoban.benefits import matching
-from haoban.benefits.models import Grant
+from haoban.benefits.models import Grant, GrantEvent, MatchRun
 from tests.benefits.conftest import TODAY, City, birthday
 
 
@@ -82,3 +83,18 @@ def test_grant_page_shows_the_case_file(rt: Any, client: Any, city: City) -> Non
     r = client.get(f"/admin/benefits/grants/{g.code}")
     assert r.status_code == 200 and "age=88" in r.text and 'id="bn-events"' in r.text
     assert client.get("/admin/benefits/grants/MS99999999").status_code == 404
+
+
+def test_an_admins_match_now_pushes_new_grants_as_the_system(rt: Any, client: Any, city: City) -> None:
+    """The button finds someone new (here a resident who just qualified; in real life every new month):
+    the grant is pushed by the system, the run records the admin who started it."""
+    city.resident(birthday(90), phone="13800002222", bank_account="6217000044445555")
+    _login(client, "admin")
+    r = client.post("/admin/benefits/match", data={})
+    assert r.status_code == 200 and 'id="bn-message"' in r.text and "elderly_allowance +1" in r.text, r.text
+    with rt.db.read() as session:
+        [grant] = session.scalars(select(Grant)).all()
+        first = session.scalars(select(GrantEvent).where(GrantEvent.grant_id == grant.id)).first()
+        assert first is not None and first.action == "push" and first.actor_role == "system"
+        admin = session.scalars(select(User).where(User.username == "admin")).one()
+        assert {m.actor_name for m in session.scalars(select(MatchRun))} == {admin.display_name}

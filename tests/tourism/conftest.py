@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
 from haoban.auth.actors import SYSTEM_ACTOR
+from haoban.config import city_tz
 from haoban.tourism.tickets import seed_demo_places
+
+
+def city_today() -> date:
+    """Today in the city's time zone, as the ticket service counts days (the machine runs on UTC:
+    between 16:00 and 24:00 UTC the city is already a day ahead)."""
+    return datetime.now(UTC).astimezone(city_tz()).date()
 
 
 @pytest.fixture
@@ -17,9 +25,9 @@ def places_rt(rt: Any) -> Any:
 
 def open_day(client: Any, place: str) -> str:
     """The first day from tomorrow on which ``place`` sells tickets (skips closing days)."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
-    day = date.today() + timedelta(days=1)
+    day = city_today() + timedelta(days=1)
     for _ in range(7):
         r = client.get(f"/api/v1/tourism/places/{place}/slots", params={"day": day.isoformat()})
         assert r.status_code == 200, r.text
@@ -32,14 +40,14 @@ def open_day(client: Any, place: str) -> str:
 @pytest.fixture
 def small_plan(places_rt: Any) -> Any:
     """A test place whose single slot tomorrow holds 3 visitors; returns (place code, slot id, day)."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from haoban.tourism import tickets
     from haoban.tourism.models import Place
     from haoban.tourism.places import get_place
     from haoban.tourism.schemas import PlanIn
 
-    day = date.today() + timedelta(days=1)
+    day = city_today() + timedelta(days=1)
     with places_rt.db.write() as session:
         session.add(Place(code="tiny-hall", name="小展厅", kind="venue", hours="{}", photos="[]", tags="[]"))
         session.flush()

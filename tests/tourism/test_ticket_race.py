@@ -11,7 +11,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -24,6 +24,7 @@ from haoban.tourism import tickets
 from haoban.tourism.models import Place, Ticket, TicketSlot
 from haoban.tourism.places import get_place
 from haoban.tourism.schemas import BookIn, PlanIn
+from tests.tourism.conftest import city_today
 from tests.tourism.ids import many
 
 BUYERS = 2000
@@ -32,7 +33,7 @@ BUSY_RETRIES = 50
 
 
 def _race_slot(rt: Any) -> int:
-    day = date.today() + timedelta(days=1)
+    day = city_today() + timedelta(days=1)
     with rt.db.write() as session:
         session.add(
             Place(code="race-hall", name="抢票测试馆", kind="venue", hours="{}", photos="[]", tags="[]")

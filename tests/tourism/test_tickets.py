@@ -10,7 +10,7 @@ from typing import Any
 import segno
 
 from haoban.tourism import tokens
-from tests.tourism.conftest import open_day
+from tests.tourism.conftest import city_today, open_day
 from tests.tourism.ids import id_number
 
 PHONE = "13912345678"
@@ -171,17 +171,16 @@ def test_refund_rule_by_time_left(small_plan: Any, places_rt: Any) -> None:
 
 
 def test_a_closed_day_sells_nothing(places_rt: Any, client: Any) -> None:
-    from datetime import date
 
-    day = date.today() + timedelta(days=1)
+    day = city_today() + timedelta(days=1)
     while day.weekday() != 0:
         day += timedelta(days=1)
     r = client.get("/api/v1/tourism/places/hengyang-museum/slots", params={"day": day.isoformat()}).json()
     info = places_rt.calendar.day_info(day)
-    if info.kind != "holiday" and (day - date.today()).days <= 7:
+    if info.kind != "holiday" and (day - city_today()).days <= 7:
         assert r["closed_reason"] == "closed that day" and r["slots"] == []
     far = client.get(
         "/api/v1/tourism/places/nanyue-damiao/slots",
-        params={"day": (date.today() + timedelta(days=30)).isoformat()},
+        params={"day": (city_today() + timedelta(days=30)).isoformat()},
     ).json()
     assert far["closed_reason"] and far["slots"] == []

@@ -174,7 +174,11 @@ def _match_policy(
             eligible += session.execute(stmt.where(q.id_col.in_(ids[i : i + CHUNK]))).all()
     held = _held(session, table, period=period, among=None if mode == FULL else [e.sid for e in eligible])
     fresh = [e for e in eligible if e.sid not in held]
-    granted = _push(session, loaded, fresh, used=used, period=period, ref=ref, actor=actor, progress=progress)
+    # Grants are pushed by the system whoever started the run (an admin's "match now" included: the
+    # push move is the system's alone); the run's record names who started it.
+    granted = _push(
+        session, loaded, fresh, used=used, period=period, ref=ref, actor=SYSTEM_ACTOR, progress=progress
+    )
     flagged = _review(
         session, table, period=period, dialect=dialect, ids=ids if mode == SUBJECT else None, since=since
     )
