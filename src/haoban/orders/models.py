@@ -19,6 +19,7 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -29,6 +30,9 @@ from haoban.dispatch.models import DispatchCorrection
 from haoban.revisions import RevisionColumns
 from haoban.security.crypto import EncryptedString
 
+# haoban.orders.workflow.HANDLING_STATUSES as SQL, for the sweep's partial index (a test keeps them equal).
+_HANDLING_SQL = "status IN ('dispatched', 'return_requested', 'signed', 'replied')"
+
 
 class Order(Base):
     __tablename__ = "orders"
@@ -36,6 +40,13 @@ class Order(Base):
         Index("ix_orders_status_lead", "status", "lead_department_id"),
         Index("ix_orders_received_at", "received_at"),
         Index("ix_orders_handle_deadline", "handle_deadline"),
+        # The sweep's scan: only the orders on the handling clock (migration 0037).
+        Index(
+            "ix_orders_handle_sweep",
+            "handle_warn_at",
+            postgresql_where=text(_HANDLING_SQL),
+            sqlite_where=text(_HANDLING_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,25 @@
+"""The sweep's partial index covers exactly the orders on the handling clock (issue 15, 10 M orders)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import inspect
+
+from haoban.orders.models import _HANDLING_SQL
+from haoban.orders.workflow import HANDLING_STATUSES
+
+
+def test_partial_index_predicate_is_the_handling_states() -> None:
+    assert set(re.findall(r"'(\w+)'", _HANDLING_SQL)) == {s.value for s in HANDLING_STATUSES}
+    from importlib import import_module
+
+    migration = import_module("haoban.migrations.versions.0037_orders_handle_sweep_index")
+    assert set(migration.HANDLING) == {s.value for s in HANDLING_STATUSES}
+
+
+def test_the_migrated_database_has_the_index(rt: Any) -> None:
+    indexes = {i["name"]: i for i in inspect(rt.db.engine).get_indexes("orders")}
+    assert "ix_orders_handle_sweep" in indexes
+    assert indexes["ix_orders_handle_sweep"]["column_names"] == ["handle_warn_at"]
