@@ -133,20 +133,10 @@ def send_file(
 
 
 def _file_acknowledged(session: Session, rt: Runtime, msg: OutboxEntry, result: dict[str, Any]) -> None:
-    case = service.find_case(session, case_key=msg.case_key, partner=msg.partner)
-    code = str(result.get("code") or "")[:40]
-    if case is None or not code:
-        return
-    case.remote_ref = code
-    service.record(
-        session,
-        case,
-        side=msg.partner.region,
-        what="accepted",
-        detail={"code": code, "status": result.get("status")},
-        at=utcnow(),
-    )
-    _tell(session, rt, case, "accepted", code=code)
+    accepted = service.record_acceptance(session, msg, result)
+    if accepted is not None:
+        case, code = accepted
+        _tell(session, rt, case, "accepted", code=code)
 
 
 def _tell(session: Session, rt: Runtime, case: CrossCase, what: str, **extra: Any) -> None:

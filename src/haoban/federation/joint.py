@@ -169,19 +169,7 @@ def _send(session: Session, rt: Runtime, case: CrossCase) -> int:
 
 
 def _acknowledged(session: Session, rt: Runtime, msg: OutboxEntry, result: dict[str, Any]) -> None:
-    case = service.find_case(session, case_key=msg.case_key, partner=msg.partner)
-    code = str(result.get("code") or "")[:40]
-    if case is None or not code:
-        return
-    case.remote_ref = code
-    service.record(
-        session,
-        case,
-        side=msg.partner.region,
-        what="accepted",
-        detail={"code": code, "status": result.get("status")},
-        at=utcnow(),
-    )
+    service.record_acceptance(session, msg, result)
 
 
 # --- partner: the task becomes one of its own department's --------------------------------------------

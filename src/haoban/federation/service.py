@@ -294,6 +294,22 @@ def find_case(session: Session, *, case_key: str, partner: Partner) -> CrossCase
     )
 
 
+def record_acceptance(
+    session: Session, msg: OutboxEntry, result: dict[str, Any], *, with_status: bool = True
+) -> tuple[CrossCase, str] | None:
+    """The partner acknowledged ``msg`` with its own code: keep it on the case and record the step.
+
+    Returns the case and the code, or None when the partner named no code or no case matches."""
+    case = find_case(session, case_key=msg.case_key, partner=msg.partner)
+    code = str(result.get("code") or "")[:40]
+    if case is None or not code:
+        return None
+    case.remote_ref = code
+    detail: dict[str, Any] = {"code": code, "status": result.get("status")} if with_status else {"code": code}
+    record(session, case, side=msg.partner.region, what="accepted", detail=detail, at=utcnow())
+    return case, code
+
+
 def case_by_local_ref(session: Session, local_ref: str) -> CrossCase | None:
     return session.scalar(select(CrossCase).where(CrossCase.local_ref == local_ref).order_by(CrossCase.id))
 

@@ -161,13 +161,11 @@ def send_transfer(step: Step) -> None:
 
 
 def _transfer_acknowledged(session: Session, rt: Runtime, msg: OutboxEntry, result: dict[str, Any]) -> None:
-    case = service.find_case(session, case_key=msg.case_key, partner=msg.partner)
-    code = str(result.get("code") or "")[:40]
-    if case is None or not code:
+    accepted = service.record_acceptance(session, msg, result, with_status=False)
+    if accepted is None:
         return
+    case, code = accepted
     now = utcnow()
-    case.remote_ref = code
-    service.record(session, case, side=msg.partner.region, what="accepted", detail={"code": code}, at=now)
     order = session.scalar(select(Order).where(Order.code == case.local_ref))
     if order is not None:
         events.note(
