@@ -1,16 +1,16 @@
 """Ten million orders on PostgreSQL (issue 15 item 5): do list, track, inbox, sweep and dashboard keep
 their targets without partitioning?
 
-A dedicated database (``haoban_bench_10m``; leftover ``haoban_bench_*`` databases nobody is connected to
-are dropped first) is migrated with the project's migrations and seeded with the demo directory. Orders
-are generated in the database, set-based (``INSERT … SELECT … FROM generate_series`` in chunks), over the
-two years before the run: ids rise with receipt time as the intake writer draws them, ~1 % of orders
-still open (the chance an order is open falls off with its age, plus a few stuck ones), realistic shares
-of type, channel, status, late replies, district / department / category (skewed). Each order gets its
-case-file events (register, dispatch, sign, reply, review, call-back, archive: as far as its status
-got), a few co-handlers and upheld returns. Secondary indexes of ``orders`` and ``order_events`` are
-dropped for the load and rebuilt from their migration definitions afterwards; then ``VACUUM ANALYZE``
-and the dashboard's daily roll-ups, built by the product's own ``analytics.rollups.refresh``.
+A dedicated database (``haoban_bench_10m``, dropped and created anew; drop it after the run: ~31 GB) is
+migrated with the project's migrations and seeded with the demo directory. Orders are generated in the
+database, set-based (``INSERT … SELECT … FROM generate_series`` in chunks), over the two years before the
+run: ids rise with receipt time as the intake writer draws them, ~1 % of orders still open (the chance an
+order is open falls off with its age, plus a few stuck ones), realistic shares of type, channel, status,
+late replies, district / department / category (skewed). Each order gets its case-file events (register,
+dispatch, sign, reply, review, call-back, archive: as far as its status got), a few co-handlers and
+upheld returns. Secondary indexes of ``orders`` and ``order_events`` are dropped for the load and rebuilt
+from their migration definitions afterwards; then ``VACUUM ANALYZE`` and the dashboard's daily roll-ups,
+built by the product's own ``analytics.rollups.refresh``.
 
 Then the product's own code paths are timed (service functions, as the routes call them; no
 hand-written SQL): the staff order list (first page, varied filters; a deep filtered page), the intake
@@ -111,21 +111,12 @@ def renice_backends(engine: Engine) -> None:
 
 
 def fresh_database(log: Callable[[str], None]) -> None:
+    # Only this run's own database is dropped: other benches on a shared machine keep theirs
+    # (an idle ``haoban_bench_*`` database may be between two of another helper's runs).
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        names = conn.scalars(
-            text("SELECT datname FROM pg_database WHERE datname LIKE 'haoban\\_bench\\_%'")
-        ).all()
-        for name in names:
-            busy = conn.scalar(
-                text("SELECT count(*) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"),
-                {"n": name},
-            )
-            if busy and name != PG_NAME:
-                log(f"kept {name}: {busy} connection(s) use it")
-                continue
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            log(f"dropped leftover database {name}")
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'))
+        log(f"dropped database {PG_NAME} (if it existed)")
         conn.execute(text(f'CREATE DATABASE "{PG_NAME}"'))
     admin.dispose()
 

@@ -4,6 +4,8 @@ from haoban.analytics.models import (
     DashboardDaily,
     DashboardDailyMix,
     DashboardDay,
+    DashboardMonth,
+    DashboardMonthlyMix,
     dashboard_index,
     overdue_index,
 )
@@ -117,6 +119,8 @@ __all__ = [
     "DashboardDaily",
     "DashboardDailyMix",
     "DashboardDay",
+    "DashboardMonth",
+    "DashboardMonthlyMix",
     "DataKeyCheck",
     "DeliveredMessage",
     "Department",

@@ -1,6 +1,6 @@
-"""The dashboard's daily roll-ups give the same figures as the order rows: after a build, after random
-inserts, status changes, reopenings, upheld returns and deletes (before and after the next build), for
-every range, filter and bucket."""
+"""The dashboard's daily roll-ups (and the mixes' monthly sums) give the same figures as the order rows:
+after a build, after random inserts, status changes, reopenings, upheld returns and deletes (before and
+after the next build), for every range, filter and bucket."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, select
 
 from haoban.analytics import rollups
 from haoban.analytics import service as analytics
-from haoban.analytics.models import DashboardDay
+from haoban.analytics.models import DashboardDailyMix, DashboardDay, DashboardMonth, DashboardMonthlyMix
 from haoban.dispatch.models import DispatchCorrection
 from haoban.orders.models import Order, OrderDayMark
 from haoban.runtime import Runtime
@@ -68,8 +68,8 @@ def _row(rng: random.Random, rt: Runtime, oid: int, received: datetime) -> dict[
 
 
 def _received(rng: random.Random) -> datetime:
-    # the last 40 local days up to now, midnights included
-    return NOW - timedelta(minutes=rng.randrange(0, 40 * 24 * 60))
+    # the last 100 local days up to now, midnights included (January and February are whole months)
+    return NOW - timedelta(minutes=rng.randrange(0, 100 * 24 * 60))
 
 
 def _scopes(rt: Runtime) -> list[tuple[analytics.Scope, str]]:
@@ -95,16 +95,20 @@ def _scopes(rt: Runtime) -> list[tuple[analytics.Scope, str]]:
     ]
 
 
-def _assert_same(rt: Runtime, *, expect_rolled: bool) -> None:
-    rolled_any = False
+def _assert_same(rt: Runtime, *, expect_rolled: bool, expect_months: bool = False) -> None:
+    rolled_any = months_any = False
     with rt.db.read() as session:
         for scope, bucket in _scopes(rt):
             kwargs: dict[str, Any] = {"scope": scope, "now": NOW, "directory": rt.directory, "bucket": bucket}
             raw = analytics.dashboard(session, rollups=False, **kwargs)
             fast = analytics.dashboard(session, **kwargs)
             assert fast == raw, (scope, bucket)
-            rolled_any = rolled_any or bool(analytics.plan_for(session, scope=scope, now=NOW).rolled)
+            plan = analytics.plan_for(session, scope=scope, now=NOW)
+            rolled_any = rolled_any or bool(plan.rolled)
+            months_any = months_any or bool(plan.months)
     assert rolled_any == expect_rolled
+    if expect_months:  # the year's mixes read whole months from the monthly sums
+        assert months_any
 
 
 def test_rollups_equal_raw_figures_through_random_changes(rt: Runtime) -> None:
@@ -123,10 +127,12 @@ def test_rollups_equal_raw_figures_through_random_changes(rt: Runtime) -> None:
     _assert_same(rt, expect_rolled=False)  # nothing built yet: all from the rows
 
     done = rollups.refresh(rt.db, now=NOW)
-    assert done.built >= 39 and done.pending == 0
+    assert done.built >= 99 and done.pending == 0
+    assert done.months == 2  # January and February 2026: every day built; March is still running
     with rt.db.read() as session:
         assert session.scalar(select(func.max(DashboardDay.day))) == TODAY - timedelta(days=1)
-    _assert_same(rt, expect_rolled=True)
+    _assert_same(rt, expect_rolled=True, expect_months=True)
+    _assert_months_are_their_days(rt)
 
     next_id = 1000
     for round_ in range(4):
@@ -164,10 +170,65 @@ def test_rollups_equal_raw_figures_through_random_changes(rt: Runtime) -> None:
         _assert_same(rt, expect_rolled=True)  # changed days from the rows, the others rolled up
         if round_ % 2:
             rollups.refresh(rt.db, now=NOW)
-            _assert_same(rt, expect_rolled=True)
+            _assert_same(rt, expect_rolled=True, expect_months=True)
+            _assert_months_are_their_days(rt)
             with rt.db.read() as session:
                 left = session.scalars(select(OrderDayMark.day).where(OrderDayMark.day < TODAY)).all()
             assert left == []
+
+
+def _assert_months_are_their_days(rt: Runtime) -> None:
+    with rt.db.read() as session:
+        months = session.scalars(select(DashboardMonth.month)).all()
+        assert months
+        for month in months:
+            d, m = DashboardDailyMix, DashboardMonthlyMix
+            by_day = session.execute(
+                select(d.district_key, d.department_key, d.kind, d.key, func.sum(d.orders))
+                .where(d.day >= month, d.day <= analytics.month_last(month))
+                .group_by(d.district_key, d.department_key, d.kind, d.key)
+            ).all()
+            summed = session.execute(
+                select(m.district_key, m.department_key, m.kind, m.key, m.orders).where(m.month == month)
+            ).all()
+            assert sorted(map(tuple, by_day)) == sorted(map(tuple, summed)), month
+
+
+def test_a_rebuilt_day_drops_its_month_until_summed_again(rt: Runtime) -> None:
+    rng = random.Random(11)
+    rows = [_row(rng, rt, i, _received(rng)) for i in range(1, 201)]
+    with rt.db.write() as session:
+        session.execute(insert(Order.__table__), rows)
+    rollups.refresh(rt.db, now=NOW)
+    february = date(2026, 2, 1)
+    year = analytics.scope_for_days(TODAY - timedelta(days=364), TODAY)
+    kwargs: dict[str, Any] = {"scope": year, "now": NOW, "directory": rt.directory}
+    with rt.db.read() as session:
+        plan = analytics.plan_for(session, scope=year, now=NOW)
+        assert february in plan.months
+        raw = analytics.dashboard(session, rollups=False, **kwargs)
+    # A late arrival on 10 February: the day is marked, so February is read by day from the rows.
+    late = _row(rng, rt, 900, datetime(2026, 2, 10, 9, 0, tzinfo=CST))
+    with rt.db.write() as session:
+        session.add(Order(**late))
+    with rt.db.read() as session:
+        assert february not in analytics.plan_for(session, scope=year, now=NOW).months
+        raw = analytics.dashboard(session, rollups=False, **kwargs)
+        assert analytics.dashboard(session, **kwargs) == raw
+    # A plan made before a day of February was rebuilt (the month's sums deleted with it) still adds
+    # up: the month missing from the monthly sums is read by day.
+    with rt.db.write() as session:
+        rollups.build_day(session, date(2026, 2, 10), now=NOW)
+    with rt.db.read() as session:
+        assert session.get(DashboardMonth, february) is None
+        mix = analytics.category_mix(session, scope=year, directory=rt.directory, plan=plan)
+        assert mix == raw["categories"]
+    done = rollups.refresh(rt.db, now=NOW)
+    assert done.months == 1
+    _assert_months_are_their_days(rt)
+    with rt.db.read() as session:
+        assert february in analytics.plan_for(session, scope=year, now=NOW).months
+        assert analytics.dashboard(session, **kwargs) == analytics.dashboard(session, rollups=False, **kwargs)
 
 
 def test_a_day_becomes_built_only_once_past(rt: Runtime) -> None:

@@ -11,6 +11,11 @@ of, at four grains: district × department, district, department and the whole c
 are rebuilt a day at a time by the ``analytics.rollups`` job from the order rows; a day is read from
 them only while it is built and unmarked (``haoban.orders.models.OrderDayMark``), see
 ``haoban.analytics.service.plan_for``.
+
+The category and channel mixes are also kept per calendar month (migration 0038): a year's category
+mix is ~12 rows per category instead of ~365. A month's rows are the sum of its days' rows, built by
+the same job once every day of the month is built, and deleted with them whenever one of its days is
+rebuilt (in the day's transaction), so they never disagree with the daily rows.
 """
 
 from __future__ import annotations
@@ -114,5 +119,28 @@ class DashboardDailyMix(Base):
     department_key: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(10), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DashboardMonth(Base):
+    """A calendar month whose monthly mix rows were summed from its days' rows at ``built_at``."""
+
+    __tablename__ = "dashboard_months"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DashboardMonthlyMix(Base):
+    """``DashboardDailyMix`` summed over the days of a calendar month (``month``: its first day)."""
+
+    __tablename__ = "dashboard_monthly_mix"
+    __table_args__ = (Index("ix_dashboard_monthly_mix_month", "month"),)
+
+    district_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     orders: Mapped[int] = mapped_column(Integer, default=0)

@@ -6,6 +6,10 @@ orders are aggregated with the same expressions the raw figures use (``service.o
 start are deleted. A change committed meanwhile leaves its own mark, so the day is read from the order
 rows until the next build; nothing is ever read stale. Today is never built (its orders are still
 arriving) and is always read from the order rows.
+
+The mixes are also summed per calendar month (``DashboardMonthlyMix``) once every day of a month is
+built. Rebuilding a day deletes its month's sums in the same transaction, and the next run sums the
+month again, so a month's rows always equal its days' rows.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from haoban.analytics.models import (
@@ -25,9 +29,12 @@ from haoban.analytics.models import (
     DashboardDaily,
     DashboardDailyMix,
     DashboardDay,
+    DashboardMonth,
+    DashboardMonthlyMix,
 )
 from haoban.analytics.service import (
     local_day_start,
+    month_last,
     order_counts,
     returned_counts,
     today_local,
@@ -79,6 +86,9 @@ def build_day(session: Session, day: date, *, now: datetime) -> int:
     session.execute(delete(DashboardDaily).where(DashboardDaily.day == day))
     session.execute(delete(DashboardDailyMix).where(DashboardDailyMix.day == day))
     session.execute(delete(DashboardDay).where(DashboardDay.day == day))
+    month = day.replace(day=1)  # its sums no longer hold: the next run sums the month again
+    session.execute(delete(DashboardMonthlyMix).where(DashboardMonthlyMix.month == month))
+    session.execute(delete(DashboardMonth).where(DashboardMonth.month == month))
     if daily:
         session.execute(
             insert(DashboardDaily.__table__),
@@ -109,6 +119,7 @@ def build_day(session: Session, day: date, *, now: datetime) -> int:
 class RefreshResult:
     built: int = 0  # days (re)built
     pending: int = 0  # days still to build (over the limit of this run)
+    months: int = 0  # months whose mix was summed from their days
 
 
 def days_to_build(session: Session, *, today: date) -> list[date]:
@@ -127,6 +138,35 @@ def days_to_build(session: Session, *, today: date) -> list[date]:
     return sorted(todo, reverse=True)
 
 
+def months_to_build(session: Session) -> list[date]:
+    """First days of the months whose days are all built and whose mix is not summed yet."""
+    days = session.scalars(select(DashboardDay.day)).all()
+    built_days: dict[date, int] = {}
+    for day in days:
+        built_days[day.replace(day=1)] = built_days.get(day.replace(day=1), 0) + 1
+    summed = set(session.scalars(select(DashboardMonth.month)))
+    return sorted(
+        (m for m, n in built_days.items() if n == month_last(m).day and m not in summed), reverse=True
+    )
+
+
+def build_month(session: Session, month: date, *, now: datetime) -> None:
+    """Replace ``month``'s mix rows by the sums of its days' rows (all built: ``months_to_build``)."""
+    m = DashboardDailyMix
+    keys = (m.district_key, m.department_key, m.kind, m.key)
+    session.execute(delete(DashboardMonthlyMix).where(DashboardMonthlyMix.month == month))
+    session.execute(delete(DashboardMonth).where(DashboardMonth.month == month))
+    session.execute(
+        insert(DashboardMonthlyMix).from_select(
+            ["district_key", "department_key", "kind", "key", "month", "orders"],
+            select(*keys, literal(month, DashboardMonthlyMix.month.type), func.sum(m.orders))
+            .where(m.day >= month, m.day <= month_last(month))
+            .group_by(*keys),
+        )
+    )
+    session.execute(insert(DashboardMonth.__table__), [{"month": month, "built_at": now}])
+
+
 def refresh(db: Any, *, now: datetime, limit: int = 400) -> RefreshResult:
     """Build up to ``limit`` days that need it, each in its own write transaction."""
     today = today_local(now)
@@ -140,4 +180,11 @@ def refresh(db: Any, *, now: datetime, limit: int = 400) -> RefreshResult:
             for i in range(0, len(seen), 500):
                 session.execute(delete(OrderDayMark).where(OrderDayMark.id.in_(seen[i : i + 500])))
         result.built += 1
+    # Runs of this job never overlap (its lock), so no day is rebuilt while its month is summed.
+    with db.read() as session:
+        months = months_to_build(session)
+    for month in months:
+        with db.write() as session:
+            build_month(session, month, now=now)
+        result.months += 1
     return result

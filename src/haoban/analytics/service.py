@@ -53,7 +53,16 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from haoban.analytics.models import ALL, NONE, ROLLED_COUNTS, DashboardDaily, DashboardDailyMix, DashboardDay
+from haoban.analytics.models import (
+    ALL,
+    NONE,
+    ROLLED_COUNTS,
+    DashboardDaily,
+    DashboardDailyMix,
+    DashboardDay,
+    DashboardMonth,
+    DashboardMonthlyMix,
+)
 from haoban.config import city_tz
 from haoban.db import utcnow
 from haoban.directory.service import DirectorySnapshot
@@ -130,10 +139,12 @@ def _count_if(cond: ColumnElement[bool]) -> Any:
 class Plan:
     """Which part of a scope is read from the daily roll-ups (``rolled``: inclusive runs of local days)
     and which from the order rows (``live``: ``[start, end)`` instants). Together they cover the scope
-    exactly once."""
+    exactly once. ``months`` (first days) are whole calendar months inside ``rolled`` whose mix is also
+    summed per month: the mixes read those from the monthly rows."""
 
     rolled: tuple[tuple[date, date], ...]
     live: tuple[tuple[datetime, datetime], ...]
+    months: tuple[date, ...] = ()
 
 
 def raw_plan(scope: Scope) -> Plan:
@@ -175,7 +186,33 @@ def plan_for(session: Session, *, scope: Scope, now: datetime) -> Plan:
         cursor = local_day_start(b + timedelta(days=1))
     if cursor < scope.end:
         live.append((cursor, scope.end))
-    return Plan(tuple((a, b) for a, b in runs), tuple(live))
+    whole = [
+        m
+        for m in session.scalars(
+            select(DashboardMonth.month).where(DashboardMonth.month >= first, DashboardMonth.month <= last)
+        )
+        if any(a <= m and month_last(m) <= b for a, b in runs)
+    ]
+    return Plan(tuple((a, b) for a, b in runs), tuple(live), tuple(sorted(whole)))
+
+
+def month_last(month: date) -> date:
+    """The last day of the calendar month that starts on ``month``."""
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _without_months(runs: tuple[tuple[date, date], ...], months: set[date]) -> list[tuple[date, date]]:
+    """``runs`` of days less the days of ``months`` (each wholly inside one run)."""
+    out: list[tuple[date, date]] = []
+    for a, b in runs:
+        start = a
+        for m in sorted(x for x in months if a <= x <= b):
+            if start < m:
+                out.append((start, m - timedelta(days=1)))
+            start = month_last(m) + timedelta(days=1)
+        if start <= b:
+            out.append((start, b))
+    return out
 
 
 def _live_clauses(scope: Scope, plan: Plan) -> list[ColumnElement[bool]]:
@@ -197,8 +234,9 @@ def _grain(scope: Scope) -> tuple[int, int]:
     )
 
 
-def _rolled_days(column: Any, plan: Plan) -> ColumnElement[bool]:
-    ranges = [column.between(a, b) for a, b in plan.rolled]
+def _rolled_days(column: Any, plan: Plan | list[tuple[date, date]]) -> ColumnElement[bool]:
+    runs = plan.rolled if isinstance(plan, Plan) else plan
+    ranges = [column.between(a, b) for a, b in runs]
     return ranges[0] if len(ranges) == 1 else or_(*ranges)
 
 
@@ -411,20 +449,47 @@ def _mix(session: Session, scope: Scope, plan: Plan, kind: str, column: Any) -> 
             totals[value] = totals.get(value, 0) + int(n)
     if plan.rolled:
         district_key, department_key = _grain(scope)
-        for key, n in session.execute(
-            select(DashboardDailyMix.key, func.sum(DashboardDailyMix.orders))
-            .where(
-                DashboardDailyMix.district_key == district_key,
-                DashboardDailyMix.department_key == department_key,
-                DashboardDailyMix.kind == kind,
-                _rolled_days(DashboardDailyMix.day, plan),
-            )
-            .group_by(DashboardDailyMix.key)
-        ).all():
+
+        def add(key: str, n: Any) -> None:
             value: Any = key
             if kind == "category":
                 value = int(key) if key else None
             totals[value] = totals.get(value, 0) + int(n or 0)
+
+        summed: set[date] = set()
+        if plan.months:
+            # A month's sums are read with its DashboardMonth row in one statement: a month whose day
+            # was rebuilt since the plan (sums deleted with it) is missing here and read by day below.
+            mm = DashboardMonthlyMix
+            for month, key, n in session.execute(
+                select(DashboardMonth.month, mm.key, mm.orders)
+                .outerjoin(
+                    mm,
+                    and_(
+                        mm.month == DashboardMonth.month,
+                        mm.district_key == district_key,
+                        mm.department_key == department_key,
+                        mm.kind == kind,
+                    ),
+                )
+                .where(DashboardMonth.month.in_(plan.months))
+            ).all():
+                summed.add(month)
+                if key is not None:
+                    add(key, n)
+        days = _without_months(plan.rolled, summed)
+        if days:
+            for key, n in session.execute(
+                select(DashboardDailyMix.key, func.sum(DashboardDailyMix.orders))
+                .where(
+                    DashboardDailyMix.district_key == district_key,
+                    DashboardDailyMix.department_key == department_key,
+                    DashboardDailyMix.kind == kind,
+                    _rolled_days(DashboardDailyMix.day, days),
+                )
+                .group_by(DashboardDailyMix.key)
+            ).all():
+                add(key, n)
     return totals
 
 
