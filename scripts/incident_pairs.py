@@ -139,6 +139,13 @@ def main() -> None:
         name = allg[root][0]
         split_of[g] = "heldout" if int(hashlib.sha1(name.encode()).hexdigest(), 16) % 3 == 0 else "dev"
     msg_split = {k: split_of[owner[k]] for k in owner}
+    # The component (its root group's number) of each message: cross-validation folds keep one
+    # component together, as the split does (bench/incidents.py cv).
+    with (OUT / "components.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "component"])
+        for k in sorted(owner):
+            w.writerow([k, gfind(owner[k])])
     pairs: dict[tuple[str, str], dict[str, str]] = {}
 
     def add(a: str, b: str, label: int, kind: str) -> None:
