@@ -9,7 +9,10 @@ machine where wall-clock throughput does not; compare two versions run the same 
 ``--profile FILE`` samples every thread's stack every millisecond while the creates run (an in-process
 sampler: py-spy is not in the lock) and writes the functions by share of samples, inclusive and
 exclusive, with the writer thread and the event loop apart; it adds its own cost to the CPU figure.
-The PostgreSQL database the run made is dropped at the end.
+On PostgreSQL the run also reports the CPU its database's backends used per create (utime + stime
+from /proc/<pid>/stat of every backend connected to the run's database: the same machine, Linux only)
+and the writer's mean batch size (creates per group commit). The PostgreSQL database the run made is
+dropped at the end.
 """
 
 from __future__ import annotations
@@ -87,6 +90,38 @@ class Sampler(threading.Thread):
         return "\n".join(lines)
 
 
+def backend_cpu(engine: Any, database: str) -> dict[int, float]:
+    """CPU seconds so far of every PostgreSQL backend connected to ``database`` (by pid)."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": database})
+        pids = [p for (p,) in pids]
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return out
+
+
+def batches() -> tuple[float, float]:
+    """(group commits, orders in them) so far: the intake writer's batch-size histogram."""
+    from haoban.metrics import INTAKE_BATCH
+
+    count = total = 0.0
+    for metric in INTAKE_BATCH.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_count"):
+                count = sample.value
+            elif sample.name.endswith("_sum"):
+                total = sample.value
+    return count, total
+
+
 def main() -> None:
     # httpx's in-process transport tries `import sniffio` on every request; where it is not installed
     # (it is not in the lock) each failed import walks sys.path: ~15 % of the client's time, charged
@@ -137,13 +172,15 @@ def main() -> None:
 
                 for _ in range(100):
                     await post()
-                seen.clear()
                 todo = iter(range(n))
 
                 async def worker() -> None:
                     for _ in todo:
                         await post()
 
+                pg_before = backend_cpu(rt.db.engine, database) if db == "postgresql" else {}
+                batches_before = batches()
+                seen.clear()
                 cpu, wall = time.process_time(), time.perf_counter()
                 if sampler:
                     sampler.running.set()
@@ -159,15 +196,30 @@ def main() -> None:
                     prof.dump_stats(os.environ["HAOBAN_CPROFILE"])
                 if sampler:
                     sampler.running.clear()
-                return time.process_time() - cpu, time.perf_counter() - wall
+                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+                counted.update(seen)
+                if db == "postgresql":
+                    after = backend_cpu(rt.db.engine, database)
+                    pg["backends"] = sum(v - pg_before.get(pid, 0.0) for pid, v in after.items())
+                count, total = batches()
+                pg["batches"] = count - batches_before[0]
+                pg["batched"] = total - batches_before[1]
+                return cpu, wall
 
+    pg: dict[str, float] = {}
+    counted: collections.Counter[str] = collections.Counter()
+    database = url.rsplit("/", 1)[1]
     cpu, wall = asyncio.run(run())
     print(
         f"{haoban.__file__} {db}: {n} creates, process CPU {cpu / n * 1000:.3f} ms/create, "
         f"wall {wall:.1f} s, "
-        f"statements SQLAlchemy saw per create {sum(seen.values()) / n:.3f} {dict(seen)}, "
+        f"statements SQLAlchemy saw per create {sum(counted.values()) / n:.3f} {dict(counted)}, "
         f"load {os.getloadavg()[0]:.1f}"
     )
+    if pg.get("batches"):
+        print(f"writer batches {pg['batches']:.0f}, mean batch {pg['batched'] / pg['batches']:.1f} orders")
+    if "backends" in pg:
+        print(f"PostgreSQL backends of the run's database: CPU {pg['backends'] / n * 1000:.3f} ms/create")
     if sampler:
         sampler.stop.set()
         Path(profile).write_text(sampler.report(), encoding="utf-8")  # type: ignore[arg-type]

@@ -303,3 +303,27 @@ def test_prop_provisional_iff_unpublished_year_counted(cal: WorkCalendar, start:
     result = cal.add(start, n, WD)
     first, last = _utc(start).astimezone(SH).year, result.at.astimezone(SH).year
     assert result.provisional == (not all(cal.is_published(y) for y in range(first, last + 1)))
+
+
+@_prop
+@given(start=starts(), n=st.integers(0, 30))
+def test_prop_working_days_memo_gives_the_computed_deadline(
+    cal: WorkCalendar, start: datetime, n: int
+) -> None:
+    # WorkCalendar.add remembers working-day deadlines per local day: the same answer as computing it,
+    # for the first call and for the remembered one, with an int or a float amount.
+    from haoban.calendar.clock import add_duration
+
+    expected = add_duration(cal, start, n, WD)
+    assert cal.add(start, n, WD) == expected
+    assert cal.add(start, float(n), "working_days") == expected
+    other = start.replace(hour=(start.hour + 7) % 24)  # another time: the same local day or not
+    assert cal.add(other, n, WD) == add_duration(cal, other, n, WD)
+
+
+def test_working_days_memo_still_refuses_a_bad_amount(cal: WorkCalendar) -> None:
+    cal.add(sh(2026, 9, 30, 10, 0), 1, WD)
+    with pytest.raises(TypeError):
+        cal.add(sh(2026, 9, 30, 10, 0), True, WD)  # True == 1, but not an amount
+    with pytest.raises(ValueError):
+        cal.add(sh(2026, 9, 30, 10, 0), 1.5, WD)

@@ -7,14 +7,14 @@ from __future__ import annotations
 import os
 import re
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, text
 
 from haoban.db import Database
 from haoban.orders.intake import IntakeWriter, prepare_order, write_prepared
-from haoban.orders.models import Order
+from haoban.orders.models import Order, OrderDayMark, local_day
 from haoban.orders.numbering import BLOCK, NumberBlocks, blocks_of
 from haoban.orders.schemas import OrderCreate
 from tests.builders import actors
@@ -92,6 +92,11 @@ def test_intake_writer_batches_get_distinct_codes(rt: Any) -> None:
     finally:
         writer.close()
     assert len(set(codes)) == 40 and all(CODE.match(c) for c in codes)
+    # The dashboard's day marks go in with each batch's rows: one per day and batch, never none.
+    with rt.db.read() as session:
+        marks = session.scalars(select(OrderDayMark.day)).all()
+        batches = session.scalar(select(func.count()).select_from(Order))
+    assert 1 <= len(marks) <= batches and set(marks) == {local_day(datetime.now(UTC))}
 
 
 def test_intake_writer_keeps_its_connection_and_replaces_a_broken_one(rt: Any) -> None:

@@ -278,6 +278,7 @@ class WorkCalendar:
         self._office_hours: OfficeHours = validate_office_hours(office_hours)
         self._schedules: Mapping[int, YearSchedule] = MappingProxyType(by_year)
         self._tables: dict[int, _YearTable] = {}
+        self._day_deadlines: dict[tuple[date, float], Deadline] = {}  # see ``add``
         self._lock = threading.Lock()
 
     # -- configuration ------------------------------------------------------------------------
@@ -394,7 +395,18 @@ class WorkCalendar:
 
     def add(self, start: datetime, amount: float, unit: DurationUnit | str) -> Deadline:
         """Deadline ``amount`` ``unit`` after ``start`` (semantics: ``haoban.calendar.clock``)."""
-        return add_duration(self, start, amount, unit)
+        if unit != DurationUnit.WORKING_DAYS or type(amount) not in (int, float):
+            return add_duration(self, start, amount, unit)
+        # Working days end at the end of a day: the answer depends on the local day of ``start`` only,
+        # and every order of a day asks the same question (intake asks it for each one).
+        key = (to_local(start, self._tzinfo).date(), amount)
+        found = self._day_deadlines.get(key)
+        if found is None:
+            found = add_duration(self, start, amount, unit)
+            if len(self._day_deadlines) > 4096:  # a long-lived calendar: keep the memo small
+                self._day_deadlines.clear()
+            self._day_deadlines[key] = found
+        return found
 
     def working_time_between(self, start: datetime, end: datetime) -> timedelta:
         """Office time on working days inside [start, end]; zero if end <= start."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Date, Table, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,7 @@ from haoban.orders import gate
 from haoban.orders.actions import PROGRESS_SMS, apply_action, progress_key, progress_sms
 from haoban.orders.citizen import phone_last4
 from haoban.orders.events import DraftJournal, PendingEvent, chain_rows
-from haoban.orders.models import Order, OrderCoHandler, OrderEvent, mark_days
+from haoban.orders.models import Order, OrderCoHandler, OrderDayMark, OrderEvent, days_to_mark
 from haoban.orders.numbering import take_numbers, take_order_ids
 from haoban.orders.schemas import ActionRequest, OrderCreate
 from haoban.runtime import Runtime
@@ -281,6 +281,7 @@ def _insert_statement(
     dialect = session.get_bind().dialect
     sqlite_ = dialect.name == "sqlite"
     times = {c for c in columns if isinstance(table.c[c].type, UTCDateTime)}
+    days = {c for c in columns if sqlite_ and isinstance(table.c[c].type, Date)}
     encrypted = {c for c in columns if isinstance(table.c[c].type, EncryptedString)}
     marker = "?" if sqlite_ else "%s"
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(marker for _ in columns)})"
@@ -288,6 +289,8 @@ def _insert_statement(
     def value(column: str, v: Any) -> Any:
         if v is not None and column in encrypted:
             return table.c[column].type.process_bind_param(v, dialect)
+        if v is not None and column in days:
+            return v.isoformat()  # what SQLAlchemy's SQLite DATE stores
         if v is None or column not in times:
             return v
         v = v.astimezone(UTC)
@@ -392,7 +395,10 @@ def write_prepared(session: Session, batch: list[PreparedOrder]) -> list[Created
                                 "created_at": p.now,
                             }
                         )
-        # Core executemany with explicit ids: one round trip per table, no per-row RETURNING.
+        # The dashboard's roll-ups learn which days changed from marks written with the orders.
+        marks = [{"day": d} for d in days_to_mark(session, {r["received_at"] for r in order_rows})]
+        # Core executemany with explicit ids: one round trip per table (on PostgreSQL one for all of
+        # them), no per-row RETURNING.
         _insert_many(
             session,
             [
@@ -400,9 +406,9 @@ def write_prepared(session: Session, batch: list[PreparedOrder]) -> list[Created
                 (OrderEvent.__table__, event_rows),
                 (OrderCoHandler.__table__, co_rows),
                 (OutboxMessage.__table__, outbox_rows),
+                (OrderDayMark.__table__, marks),
             ],
         )
-        mark_days(session, {r["received_at"] for r in order_rows})  # the dashboard's roll-ups
     for p in batch:
         if p.code is None and p.external_ref in seen:
             first = seen[p.external_ref]

@@ -280,9 +280,17 @@ _MARKED = "haoban.order_day_marks"
 
 def mark_days(session: Session, instants: Iterable[datetime | None]) -> None:
     """Record that orders received at ``instants`` changed (once per day and transaction)."""
+    new = days_to_mark(session, instants)
+    if new:
+        session.connection().execute(insert(OrderDayMark.__table__), [{"day": d} for d in new])
+
+
+def days_to_mark(session: Session, instants: Iterable[datetime | None]) -> list[date]:
+    """The days of ``instants`` not marked yet in this transaction, counted as marked from now on: the
+    caller inserts their ``OrderDayMark`` rows in this transaction (intake does, in its batch insert)."""
     days = {local_day(t) for t in instants if t is not None}
     if not days:
-        return
+        return []
     # Once per day and (innermost) transaction: a savepoint rolled back takes its marks with it, so
     # what was marked is remembered per transaction object (held, so compared by identity).
     tx = session.get_nested_transaction() or session.get_transaction()
@@ -290,10 +298,9 @@ def mark_days(session: Session, instants: Iterable[datetime | None]) -> None:
     if seen_tx is not tx:
         seen = set()
     new = sorted(days - seen)
-    if new:
-        session.connection().execute(insert(OrderDayMark.__table__), [{"day": d} for d in new])
-        seen |= set(new)
+    seen |= set(new)
     session.info[_MARKED] = (tx, seen)
+    return new
 
 
 def _changed_instants(session: Session) -> list[datetime | None]:

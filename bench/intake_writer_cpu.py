@@ -1,0 +1,70 @@
+"""CPU per order of the intake writer alone on PostgreSQL: the writer thread's Python (process CPU of
+this process, which runs nothing else while it writes) and the database backends' (utime + stime from
+/proc/<pid>/stat of every backend of the run's database; Linux, same machine). N batches of B orders,
+prepared beforehand, written one batch per transaction like ``IntakeWriter`` does under load.
+
+    .venv/bin/python bench/intake_writer_cpu.py 300 16
+    PYTHONPATH=<older checkout>/src .venv/bin/python bench/intake_writer_cpu.py 300 16
+
+Compare two versions run the same way, back to back: CPU holds up on a loaded machine better than wall
+time, but not perfectly. The database the run made is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import intake as bench
+from intake_cpu import backend_cpu
+from sqlalchemy import create_engine, text
+
+
+def main() -> None:
+    n, size = int(sys.argv[1]), int(sys.argv[2])
+    url = bench.prepare_db("postgresql", Path(tempfile.mkdtemp(prefix="haoban-writer-")))
+    bench.seed(url)
+    os.environ.update({k: v for k, v in bench.haoban_env(url).items() if k.startswith("HAOBAN")})
+    import haoban
+    from haoban import cliutil
+    from haoban.orders.intake import IntakeWriter, prepare_order
+    from haoban.orders.schemas import OrderCreate
+
+    rt = cliutil.runtime()
+    actor = cliutil.acting_user(rt, "operator")
+    rng = random.Random(1)
+    batches = [
+        [prepare_order(rt, data=OrderCreate(**bench.order_body(rng)), actor=actor) for _ in range(size)]
+        for _ in range(n + 10)
+    ]
+    writer = IntakeWriter(rt.db)
+    database = url.rsplit("/", 1)[1]
+    try:
+        for batch in batches[:10]:  # warm-up: connection, prepared statements, number blocks
+            writer._write_batch(batch)
+        before, cpu = backend_cpu(rt.db.engine, database), time.process_time()
+        for batch in batches[10:]:
+            writer._write_batch(batch)
+        cpu = time.process_time() - cpu
+        after = backend_cpu(rt.db.engine, database)
+    finally:
+        writer.close()
+        rt.db.dispose()
+    backends = sum(v - before.get(pid, 0.0) for pid, v in after.items())
+    orders = n * size
+    print(
+        f"{haoban.__file__}: {n} batches of {size}: writer (Python) {cpu / orders * 1000:.3f} ms/order, "
+        f"PostgreSQL backends {backends / orders * 1000:.3f} ms/order, load {os.getloadavg()[0]:.1f}"
+    )
+    admin = create_engine(bench.PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
