@@ -62,6 +62,16 @@ SAME_INCIDENT = [
     ("华兴小区一楼住宅非法营业开饭店，物业不管", "华兴小区一楼住改商开饭店，物业不管", 24 * 3),
 ]
 
+SAME_INCIDENT += [
+    # a lasting problem (长期, 经常 …) is no one-off burst: its callers write again weeks later
+    ("蒸湘区华兴小区长期停水得不到解决，晚上根本没水用", "华兴小区水压不足，高层停水，影响生活", 24 * 20),
+    ("珠晖区东风路华兴小区经常停电，一个月停了好几次", "华兴小区又停电了，冰箱里的东西都坏了", 24 * 12),
+    # building-site noise named once as noise, once as the site working at night
+    ("先锋路金鹰小学附近噪音扰民，影响学生上课", "先锋路金鹰小学附近一工地夜间施工，吵得睡不着", 24 * 3),
+    # a stalled site: 停工 and 烂尾 are its progress
+    ("石鼓区梅溪正荣府停工半年，面临烂尾风险", "梅溪正荣府多次更换承建商，工程停工已半年之久", 24 * 20),
+]
+
 # (first, second, hours apart, why not): not one incident.
 NOT_SAME = [
     (BURST[0], "红湘路与解放大道交叉口的红绿灯坏了，车辆通行混乱", 1, "same place, other problem"),
@@ -71,6 +81,18 @@ NOT_SAME = [
     ("人民路88号KTV噪音扰民", "人民路12号KTV噪音扰民", 2, "same road, other house number"),
     ("华兴小区垃圾没人清运", "丽景花园垃圾没人清运", 2, "same problem, other estate"),
     (BURST[0], BURST[1], 24 * 4, "a burst main four days later is another burst"),
+    (
+        "红湘路与解放大道交叉口水管爆裂停水",
+        "红湘路与解放大道交叉口水管又爆了，水一直往外冒，停水",
+        24 * 4,
+        "'一直' (still gushing) does not make a burst a lasting problem",
+    ),
+    (
+        "华兴小区长期停水得不到解决",
+        "华兴小区楼下工地夜间施工噪音扰民",
+        24 * 3,
+        "a lasting problem widens the window, not the problem",
+    ),
     ("珠晖区东风路华兴小区停水", "雁峰区东风路华兴小区停水", 1, "other district"),
     (
         "我是南山十里天池的业主，门前那条路还是一堆黄土，出行很困难",

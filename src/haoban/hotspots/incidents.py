@@ -18,7 +18,8 @@ problem
     and counts as a problem shared in the body.
 time
     they lie within the kind's window (48 hours for a burst main, a week for noise, two weeks for a
-    building site; 30 days when no kind is shared).
+    building site; 30 days when no kind is shared). A report that calls its problem lasting (长期停水,
+    经常停电, 水压不足持续几个月) is no one-off event: such a pair gets at least the 30-day window.
 words
     the cosine of their character-bigram TF-IDF vectors with the place names removed (so "红湘路" does
     not make two different problems look alike), IDF from the indexed reports themselves.
@@ -76,6 +77,8 @@ KIND_BODY = 0.6  # a problem kind shared, but not in both first sentences
 KIND_NONE = 0.3  # one of the two names no known problem
 WORDS_FULL = 0.4  # word cosine at which the words signal is full
 DEFAULT_WINDOW = timedelta(days=30)
+# Words that make a problem lasting rather than an event ("一直" is not one: "水一直往外冒").
+_LASTING = re.compile("长期|长年|常年|经常|时常|频繁|反复|多次|屡次|持续|几个月|数月|半年|多年|至今|迟迟")
 _MASKED_DISTRICT = re.compile(r"[A-Z]\d{1,3}[区县市]")
 _MAX_TEXT = 400
 # The first sentence (a board message's subject, a caller's opening words), at most 60 characters.
@@ -145,6 +148,7 @@ class Features:
     # Every district the report names (or the order's one): two reports are in different districts
     # only when these do not meet (a report may name the office it already asked in another one).
     districts: frozenset[str] = frozenset()
+    lasting: bool = False  # the report calls its problem lasting (长期, 经常 …): no one-off event
 
 
 @dataclass(frozen=True)
@@ -243,6 +247,7 @@ class Matcher:
             grams=_bigrams(norm, spans),
             district=district or self.district_of(text),
             districts=frozenset([district]) if district else self.districts_of(text),
+            lasting=_LASTING.search(norm) is not None,
         )
 
     def horizon(self, kinds: Iterable[str]) -> timedelta:
@@ -400,6 +405,8 @@ def compare(
         return None  # both open with a problem, and not the same one (nor a related one)
     shared = shared or linked
     window = matcher.window(shared)
+    if a.lasting or b.lasting:
+        window = max(window, DEFAULT_WINDOW)  # a lasting problem is reported again for weeks
     if abs(gap) > window:
         return None
     if a.head_kinds & b.head_kinds:
@@ -501,6 +508,7 @@ class IncidentIndex:
             grams=f.grams,
             district=intern(f.district, f.district) if f.district else None,
             districts=kinds(f.districts, f.districts),
+            lasting=f.lasting,
         )
 
     def add_features(self, key: str, f: Features, *, at: datetime) -> None:
