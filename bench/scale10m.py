@@ -466,7 +466,8 @@ def timed(fn: Callable[[int], Any], repeat: int, budget: float) -> list[float]:
 
 
 def measure(rt: Runtime, *, now: datetime, repeat: int, budget: float) -> list[dict[str, Any]]:
-    from haoban.web.orders import INBOX_TABS
+    from haoban.orders.models import Order
+    from haoban.web.orders import INBOX_TABS, inbox_page
 
     directory = rt.directory
     rng = random.Random(1515)
@@ -496,14 +497,14 @@ def measure(rt: Runtime, *, now: datetime, repeat: int, budget: float) -> list[d
     statuses = [None, ["signed"], ["dispatched", "signed"], ["closed"], ["replied", "callback"]]
 
     def list_page(
-        filters: queries.OrderFilter, *, page: int, actor: Actor = operator, order: str = "newest"
+        filters: queries.OrderFilter, *, page: int = 1, cursor: str | None = None, actor: Actor = operator
     ) -> None:
-        # What GET /api/v1/orders does: the page, its total, and each row presented.
+        # What GET /api/v1/orders does: the page, its capped total, and each row presented.
         with rt.db.read() as session:
-            rows, _total = queries.list_orders(
-                session, rt, actor=actor, filters=filters, page=page, page_size=20, order=order
+            found = queries.page_orders(
+                session, rt, actor=actor, filters=filters, page=page, cursor=cursor, page_size=20
             )
-            [presenters.order_summary(o, rt, now=now) for o in rows]
+            [presenters.order_summary(o, rt, now=now) for o in found.rows]
 
     def staff_first(i: int) -> None:
         s = statuses[i % len(statuses)]
@@ -512,19 +513,45 @@ def measure(rt: Runtime, *, now: datetime, repeat: int, budget: float) -> list[d
             extra["district"] = districts[i % len(districts)].code
         if i % 3 == 2:
             extra["department"] = departments[i % len(departments)].code
-        list_page(queries.OrderFilter(status=s, **extra), page=1)
+        list_page(queries.OrderFilter(status=s, **extra))
 
-    def staff_deep(i: int) -> None:
-        # Page 50–250 of one district's closed orders of one top-level category, newest first.
-        f = queries.OrderFilter(
+    def deep_filter(i: int) -> queries.OrderFilter:
+        # One district's closed orders of one top-level category, newest first.
+        return queries.OrderFilter(
             status=["closed", "archived"],
             district=districts[i % len(districts)].code,
             category=top[i % len(top)].code,
         )
-        list_page(f, page=50 + (i * 37) % 200)
+
+    def deep_page(i: int) -> int:
+        return 50 + (i * 37) % 200
+
+    def cursor_at(stmt_filter: queries.OrderFilter, offset: int) -> str:
+        """The cursor a client holds after following ``offset`` rows of next links (found untimed)."""
+        with rt.db.read() as session:
+            stmt = queries._filtered(rt, operator, stmt_filter, now)
+            row = session.execute(
+                stmt.with_only_columns(Order.received_at, Order.id)
+                .order_by(Order.received_at.desc(), Order.id.desc())
+                .offset(offset - 1)
+                .limit(1)
+            ).one()
+        return queries.encode_cursor("newest", row)
+
+    def staff_deep_numbered(i: int) -> None:
+        # The same by page number (kept for the first 10,000 orders of a list).
+        list_page(deep_filter(i), page=deep_page(i))
+
+    deep_cursors = [cursor_at(deep_filter(i), (deep_page(i) - 1) * 20) for i in range(repeat + 1)]
+    unfiltered_cursors = [
+        cursor_at(queries.OrderFilter(), (200 + (i * 131) % 4800) * 20) for i in range(repeat + 1)
+    ]
+
+    def staff_deep(i: int) -> None:
+        list_page(deep_filter(i), cursor=deep_cursors[i % len(deep_cursors)])
 
     def staff_deep_unfiltered(i: int) -> None:
-        list_page(queries.OrderFilter(), page=200 + (i * 131) % 4800)
+        list_page(queries.OrderFilter(), cursor=unfiltered_cursors[i % len(unfiltered_cursors)])
 
     def console_queue(i: int) -> None:
         # /console/queue's list: orders waiting for a dispatcher, oldest first.
@@ -547,12 +574,12 @@ def measure(rt: Runtime, *, now: datetime, repeat: int, budget: float) -> list[d
 
     tabs = list(INBOX_TABS)
 
-    def inbox(i: int) -> None:
-        # /inbox: counts per status, the overdue total, one tab's page, most urgent first.
-        actor = handlers[i % 2]
-        statuses_, overdue = INBOX_TABS[tabs[i % len(tabs)]]
+    def inbox_tab(actor: Actor, tab: str, cursor: str | None = None) -> None:
+        # /inbox: counts per status, the overdue total, one tab's page (web.orders.inbox_page).
         with rt.db.read() as session:
-            queries.counts_by_status(session, actor=actor)
+            queries.counts_by_status(
+                session, actor=actor, statuses=["dispatched", "signed", "replied", "return_requested"]
+            )
             queries.list_orders(
                 session,
                 rt,
@@ -562,17 +589,31 @@ def measure(rt: Runtime, *, now: datetime, repeat: int, budget: float) -> list[d
                 page_size=1,
                 now=now,
             )
-            rows, _ = queries.list_orders(
-                session,
-                rt,
-                actor=actor,
-                filters=queries.OrderFilter(status=statuses_, overdue=overdue),
-                page=1,
-                page_size=20,
-                order="urgent",
-                now=now,
-            )
-            [presenters.order_summary(o, rt, now=now) for o in rows]
+            found = inbox_page(session, rt, actor, tab=tab, page=1, cursor=cursor, now=now)
+            [presenters.order_summary(o, rt, now=now) for o in found.rows]
+
+    def inbox(i: int) -> None:
+        inbox_tab(handlers[i % 2], tabs[i % len(tabs)])
+
+    def inbox_all(i: int) -> None:
+        inbox_tab(handlers[i % 2], "all")
+
+    def all_cursor(actor: Actor, offset: int) -> str:
+        with rt.db.read() as session:
+            statuses_, _ = INBOX_TABS["all"]
+            stmt = queries._filtered(rt, actor, queries.OrderFilter(status=statuses_), now)
+            row = session.execute(
+                stmt.with_only_columns(Order.received_at, Order.id)
+                .order_by(Order.received_at.desc(), Order.id.desc())
+                .offset(offset - 1)
+                .limit(1)
+            ).one()
+        return queries.encode_cursor("newest", row)
+
+    all_cursors = [all_cursor(handlers[i % 2], deep_page(i) * 20) for i in range(repeat + 1)]
+
+    def inbox_all_deep(i: int) -> None:
+        inbox_tab(handlers[i % 2], "all", cursor=all_cursors[i % len(all_cursors)])
 
     def sweep_once(i: int) -> None:
         # One period of the deadline sweep a minute after the load, rolled back so each run sees the same.
@@ -606,11 +647,24 @@ def measure(rt: Runtime, *, now: datetime, repeat: int, budget: float) -> list[d
             staff_first,
             repeat,
         ),
-        ("staff list, deep page 50–250 (district + category + closed)", "interactive", staff_deep, repeat),
-        ("staff list, deep page 200–5,000 unfiltered", "interactive", staff_deep_unfiltered, repeat),
+        (
+            "staff list, page 50–250 by cursor (district + category + closed)",
+            "interactive",
+            staff_deep,
+            repeat,
+        ),
+        (
+            "staff list, page 50–250 by number (district + category + closed)",
+            "interactive",
+            staff_deep_numbered,
+            repeat,
+        ),
+        ("staff list, page 200–5,000 by cursor, unfiltered", "interactive", staff_deep_unfiltered, repeat),
         ("intake console queue (pending dispatch, oldest first)", "interactive", console_queue, repeat),
         ("track by code + phone digits", "interactive", track, repeat * 4),
         ("department inbox (counts, overdue total, one tab)", "interactive", inbox, repeat),
+        ("department inbox, all tab, first page", "interactive", inbox_all, repeat),
+        ("department inbox, all tab, page 50–250 by cursor", "interactive", inbox_all_deep, repeat),
         ("deadline sweep, one period (rolled back)", "sweep", sweep_once, max(5, repeat // 3)),
         ("dashboard, last 7 days by day", "dashboard", dash(7, "day"), max(5, repeat // 2)),
         ("dashboard, last 30 days by day (default)", "dashboard", dash(30, "day"), max(5, repeat // 2)),

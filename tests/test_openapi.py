@@ -47,3 +47,13 @@ def test_every_json_answer_has_a_model(client: Any) -> None:
         "/api/v1/auth/me",
         "/api/v1/applications/{code}",
     } <= set(spec["paths"])
+
+
+def test_order_list_documents_its_cursor(client: Any) -> None:
+    spec = client.get("/openapi.json").json()
+    op = spec["paths"]["/api/v1/orders"]["get"]
+    params = {p["name"] for p in op["parameters"]}
+    assert {"cursor", "page", "page_size"} <= params
+    assert "cursor" in op["description"] and "10,000" in op["description"]
+    page = spec["components"]["schemas"]["OrderPage"]["properties"]
+    assert {"next_cursor", "next", "total", "total_exact"} <= set(page)

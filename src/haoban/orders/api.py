@@ -66,8 +66,20 @@ def _create_sync(rt: Runtime, data: OrderCreate, actor: Actor) -> CreatedOrder:
         return create_order(session, rt, data=data, actor=actor)
 
 
-@router.get("/orders", response_model=OrderPage, summary="List orders you may see, filtered and paginated")
+@router.get(
+    "/orders",
+    response_model=OrderPage,
+    summary="List orders you may see, filtered, newest first, by cursor (or numbered pages up to 10,000)",
+    description=(
+        'Follow `next_cursor` (or the `next` link, also sent as a `Link: <…>; rel="next"` header) for '
+        "the next page: every page costs the same however deep. Numbered pages (`page`) are kept for "
+        "the first 10,000 orders of a list; past them the answer is a 422 naming the cursor. `total` "
+        "counts up to 10,000; `total_exact` is false when more orders match."
+    ),
+)
 def list_orders(
+    request: Request,
+    response: Response,
     rt: RuntimeDep,
     actor: ActorDep,
     status: Annotated[list[str] | None, Query(description="repeat for several")] = None,
@@ -80,8 +92,11 @@ def list_orders(
     text: Annotated[str | None, Query(max_length=100)] = None,
     received_from: datetime | None = None,
     received_to: datetime | None = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: Annotated[int, Query(ge=1, le=100_000, description="numbered page (first 10,000 orders)")] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the page before")
+    ] = None,
 ) -> dict[str, Any]:
     filters = queries.OrderFilter(
         status=status,
@@ -96,12 +111,25 @@ def list_orders(
         received_to=received_to,
     )
     with rt.db.read() as session:
-        rows, total = queries.list_orders(
-            session, rt, actor=actor, filters=filters, page=page, page_size=page_size
+        found = queries.page_orders(
+            session, rt, actor=actor, filters=filters, page=page, page_size=page_size, cursor=cursor
         )
         now = utcnow()
-        items = [presenters.order_summary(o, rt, now=now) for o in rows]
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+        items = [presenters.order_summary(o, rt, now=now) for o in found.rows]
+    link = None
+    if found.next_cursor:
+        url = request.url.remove_query_params("page").include_query_params(cursor=found.next_cursor)
+        link = f"{url.path}?{url.query}"  # path and query: right behind any proxy
+        response.headers["Link"] = f'<{link}>; rel="next"'
+    return {
+        "items": items,
+        "total": found.total,
+        "total_exact": found.total_exact,
+        "page": None if cursor else page,
+        "page_size": page_size,
+        "next_cursor": found.next_cursor,
+        "next": link,
+    }
 
 
 @router.get(

@@ -185,9 +185,14 @@ class OrderDetail(OrderSummary):
 
 class OrderPage(BaseModel):
     items: list[OrderSummary]
-    total: int
-    page: int
+    total: int = Field(description="orders the filter matches, counted up to 10,000 (see total_exact)")
+    total_exact: bool = Field(description="false: more than 10,000 orders match (total is then 10,000)")
+    page: int | None = Field(description="the numbered page, or null for a page reached by cursor")
     page_size: int
+    next_cursor: str | None = Field(
+        description="pass as `cursor` for the next page (older orders); null on the last page"
+    )
+    next: str | None = Field(description="the next page's path and query (also the `Link: rel=next` header)")
 
 
 class CreatedDeadline(BaseModel):

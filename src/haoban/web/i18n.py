@@ -220,6 +220,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tab_returned": ("退单中", "Returned"),
     "tab_overdue": ("已超时", "Overdue"),
     "tab_all": ("全部", "All"),
+    "list_total": ("共 {n} 件", "{n} orders"),
+    "list_total_more": ("超过 {n} 件", "more than {n} orders"),
+    "first_page": ("第一页", "First page"),
+    "older": ("更早的", "Older"),
     "inbox_empty": ("这里没有工单。", "No orders here."),
     # board
     "board_title": ("督办看板", "Supervisor board"),
