@@ -83,6 +83,8 @@ def test_laibin_window_sends_a_newborn_hukou_file_to_hengyang_and_the_result_com
     with hengyang.rt.db.read() as session:
         app = session.scalar(select(Application).where(Application.code == code))
         assert (app.bundle_code, app.channel, app.applicant_name) == ("newborn", "window", "王强")
+        # Registered for a partner: its steps look the partner's case up and go back (below).
+        assert service.may_answer_partner(app.submitted_by_id, app.submitted_by_name)
     # 衡阳's departments decide; 户口登记 (hukou) at the public security bureau among them.
     detail = hengyang.call("GET", f"/api/v1/applications/{code}", as_="supervisor").json()
     for _ in range(6):

@@ -158,6 +158,7 @@ def test_one_application_with_tasks_in_two_regions(cities: tuple[Instance, Insta
         assert there is not None and (there.direction, there.mode, there.remote_ref) == ("in", "joint", code)
         remote = session.scalar(select(Application).where(Application.code == there.local_ref))
         assert remote is not None and remote.bundle_code.startswith("item-")
+        assert service.may_answer_partner(remote.submitted_by_id, remote.submitted_by_name)
         remote_code = remote.code
         details = applications_service.form_of(session, laibin.rt, remote)["request"]["details"]
     assert code in details and "衡来商贸有限公司" in details  # the task's inputs, from the one form

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from haoban.applications import access, events, workflow
-from haoban.applications.models import Application, ApplicationEvent, ApplicationTask
+from haoban.applications.models import Application, ApplicationTask
 from haoban.applications.workflow import AppStatus, TaskMove, TaskStatus
 from haoban.auth.actors import Actor
 from haoban.errors import Conflict
@@ -37,7 +37,7 @@ class TaskStep:
     from_status: TaskStatus | None
     to_status: TaskStatus
     payload: dict[str, Any] = field(default_factory=dict)
-    event: ApplicationEvent | None = None
+    event: events.Appended | None = None
 
     @property
     def action(self) -> str:
@@ -55,7 +55,7 @@ class AppStep:
     from_status: AppStatus | None
     to_status: AppStatus
     payload: dict[str, Any] = field(default_factory=dict)
-    event: ApplicationEvent | None = None
+    event: events.Appended | None = None
     # For ``applications.birth_registered``: the child and parents (personal data: handed to the
     # listeners, never written to the case file).
     birth: dict[str, Any] | None = None

@@ -28,7 +28,7 @@ from haoban.applications import registry, single
 from haoban.applications import service as applications
 from haoban.applications.materials import Upload, check_all
 from haoban.applications.models import Application
-from haoban.auth.actors import CITIZEN_ACTOR, SYSTEM_ACTOR, Actor
+from haoban.auth.actors import CITIZEN_ACTOR, Actor
 from haoban.bundles.definitions import Definition
 from haoban.bundles.forms import form_problems
 from haoban.bundles.instance import FormError, field_problem
@@ -225,7 +225,7 @@ def _on_file(session: Session, rt: Runtime, msg: Incoming) -> dict[str, Any]:
         applicant=applications.Applicant(
             name=str(who.get("name") or ""), phone=str(who.get("phone") or ""), id_number=who.get("id_number")
         ),
-        actor=SYSTEM_ACTOR,
+        actor=service.PARTNER_SUBMITTER,
         uploads=uploads,
         channel="online" if msg.mode == "online" else "window",
         note=f"跨省通办（{service.MODES[msg.mode][0]}）：{body.get('window') or msg.partner.name}",
@@ -287,6 +287,8 @@ def report_back(step: Any) -> None:
     app: Application | None = getattr(step, "app", None)
     session: Session | None = getattr(step, "session", None)
     if app is None or session is None or not app.code:
+        return
+    if not service.may_answer_partner(app.submitted_by_id, app.submitted_by_name):
         return
     case = incoming_case(session, app.code)
     if case is None:

@@ -28,7 +28,7 @@ from haoban.applications import registry, single
 from haoban.applications import service as applications
 from haoban.applications.models import Application, ApplicationMaterial, ApplicationTask
 from haoban.applications.workflow import TaskStatus
-from haoban.auth.actors import SYSTEM_ACTOR, Actor
+from haoban.auth.actors import Actor
 from haoban.auth.roles import Role
 from haoban.db import utcnow
 from haoban.errors import NotFound
@@ -199,7 +199,7 @@ def _on_task(session: Session, rt: Runtime, msg: Incoming) -> dict[str, Any]:
             "delivery": {"method": "window"},
         },
         applicant=applications.Applicant(name=str(who.get("name") or ""), phone=phone),
-        actor=SYSTEM_ACTOR,
+        actor=service.PARTNER_SUBMITTER,
         channel="window",
         note=f"多地联办（{service.MODES[MODE][0]}）：{home} {body.get('application', '')}",
     )
