@@ -276,3 +276,35 @@ def test_a_number_of_our_own_that_is_taken_is_drawn_again(rt: Any, monkeypatch: 
         assert second.code == "XYZXYZ2345678923"
         with pytest.raises(Conflict):  # a number the caller gives must be free
             service.issue(s, holder_id="430402202611300033", number=first.number, **kw)
+
+
+def test_a_number_taken_in_the_register_or_still_pending_in_the_session_is_drawn_again(
+    rt: Any, monkeypatch: Any
+) -> None:
+    # Pending licences (a bulk approval's earlier ones) are checked in the session, stored ones by query.
+    drawn = iter(
+        [
+            "ABCDEF2345678923",  # stored
+            "ZZZZZZ2345678923",  # the stored one asked again: this code is not used
+            "ABCDEF9876543298",  # the stored number: drawn again
+            "KLMNOP2345678923",  # pending
+            "KLMNOP9876543298",  # the pending number: drawn again
+            "QRSTUV2345678923",
+            "WWWWWW2345678923",  # asked again: not used
+            "XXXXXX2345678923",  # asked again for someone else: refused
+        ]
+    )
+    monkeypatch.setattr(service, "new_code", lambda: next(drawn))
+    kw = {"kind": "wjw-birth-medical-certificate", "holder_name": "张小宝", "actor": SYSTEM_ACTOR}
+    with rt.db.write() as s:
+        stored = service.issue(s, holder_id="430402202611300011", source_ref="A/1", **kw)
+    with rt.db.write() as s:
+        again = service.issue(s, holder_id="430402202611300011", source_ref="A/1", **kw)
+        assert again.code == stored.code and again not in s.new  # the stored one, nothing new
+        pending = service.issue(s, holder_id="430402202611300022", source_ref="A/2", **kw)
+        assert pending.code == "KLMNOP2345678923" and pending in s.new
+        later = service.issue(s, holder_id="430402202611300033", **kw)
+        assert later.code == "QRSTUV2345678923"
+        assert service.issue(s, holder_id="430402202611300022", source_ref="A/2", **kw) is pending
+        with pytest.raises(Conflict):  # a pending step's licence, asked for someone else
+            service.issue(s, holder_id="430402202611300044", source_ref="A/2", **kw)

@@ -7,6 +7,7 @@ API and the pages always agree. Applicants see their own application with its co
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, select
@@ -103,9 +104,36 @@ def get_with_tasks(
     """``get_application`` and the application's task rows, in two queries (a department's action)."""
     app = load(session, code, lock=lock)
     tasks = tasks_of(session, app) if app is not None else []
+    return require_visible(session, actor, code=code, app=app, tasks=tasks)
+
+
+def require_visible(
+    session: Session, actor: Actor, *, code: str, app: Application | None, tasks: list[ApplicationTask]
+) -> tuple[Application, list[ApplicationTask]]:
+    """(``app``, ``tasks``) when ``actor`` may see the application; 404 otherwise, as for a missing one."""
     if app is None or not visible(session, actor, app, tasks=tasks):
         raise NotFound(f"no application {code!r} that you can see", message_zh=f"没有您可查看的办件 {code}")
     return app, tasks
+
+
+def load_many(
+    session: Session, codes: Collection[str], *, lock: bool = False
+) -> dict[str, tuple[Application, list[ApplicationTask]]]:
+    """The applications with these codes and their task rows, in two queries (a bulk action), locked
+    in the order of their codes as one by one would; codes not found are left out."""
+    stmt = select(Application).where(Application.code.in_(codes)).order_by(Application.code)
+    if lock:
+        stmt = stmt.with_for_update()
+    apps = list(session.scalars(stmt))
+    tasks: dict[int, list[ApplicationTask]] = {a.id: [] for a in apps}
+    if apps:
+        for t in session.scalars(
+            select(ApplicationTask)
+            .where(ApplicationTask.application_id.in_(list(tasks)))
+            .order_by(ApplicationTask.id)
+        ):
+            tasks[t.application_id].append(t)
+    return {a.code: (a, tasks[a.id]) for a in apps}
 
 
 def get_for_applicant(session: Session, *, code: str, last4: str, lock: bool = False) -> Application:

@@ -106,6 +106,19 @@ def require_latest(session: Session, code: str) -> BundleDefinitionRow:
     return row
 
 
+def require_latest_id(session: Session, code: str) -> int:
+    """The id of the bundle's latest version (its parsed definition: ``definition_by_id``, cached)."""
+    found = session.scalar(
+        select(BundleDefinitionRow.id)
+        .where(BundleDefinitionRow.code == code)
+        .order_by(BundleDefinitionRow.version.desc())
+        .limit(1)
+    )
+    if found is None:
+        raise NotFound(f"no bundle {code!r}", message_zh=f"没有“一件事” {code}", field="bundle")
+    return found
+
+
 def definition_of(rt: Runtime, row: BundleDefinitionRow) -> Definition:
     return cache(rt).get(row, rt)
 

@@ -170,7 +170,8 @@ def _apply(
     tasks: list[ApplicationTask] | None = None,
 ) -> None:
     """Turn the engine's events into rows and case-file entries (``handled``: kinds the caller wrote;
-    ``tasks``: the application's task rows when the caller loaded them in this transaction)."""
+    ``tasks``: the application's task rows when the caller loaded them in this transaction; rows
+    created here are added to it)."""
     ratio = rt.settings.warning_ratio
     # One query for the task rows (not one per event: each query would flush what came before).
     if tasks is None:
@@ -205,6 +206,7 @@ def _apply(
                 )
                 session.add(row)
                 rows[ev.task_id] = row
+                tasks.append(row)
                 gate.move_task(rt, session, app, row, action="ready", actor=SYSTEM_ACTOR, at=at, effect=clock)
             else:
                 gate.move_task(
@@ -230,6 +232,7 @@ def _apply(
                 )
                 session.add(row)
                 rows[ev.task_id] = row
+                tasks.append(row)
 
             def finish(step: gate.TaskStep, blocked: Any = ev.detail.get("blocked_by")) -> None:
                 step.task.finished_at = at
@@ -506,8 +509,8 @@ def submit(
         if channel == "assisted"
         else None
     )
-    row = registry.require_latest(session, bundle)
-    definition = registry.definition_of(rt, row)
+    definition_id = registry.require_latest_id(session, bundle)
+    definition = registry.definition_by_id(session, rt, definition_id)
     checked = check_all(uploads or {})
     reused = _reused(session, who, reuse or {})
     held = results.held_materials(
@@ -522,7 +525,7 @@ def submit(
 
     app = Application(
         code=_next_code(session, rt, at),
-        definition_id=row.id,
+        definition_id=definition_id,
         bundle_code=definition.code,
         bundle_version=definition.version,
         status=None,
@@ -568,7 +571,7 @@ def submit(
         assistance.record_proxy(
             rt, session, app, actor=actor, method=proxy[0], ref=proxy[1], at=at, note=note
         )
-    _apply(session, rt, app, definition, tr, at=at)
+    _apply(session, rt, app, definition, tr, at=at, tasks=[])  # a new application has no task rows yet
     _store(rt, app, instance)
     return app, Outcome(app.code, app.status, tr.engine_seconds, tr.engine_cpu_seconds)
 
@@ -612,10 +615,18 @@ def act(
     data: TaskAction,
     actor: Actor,
     now: datetime | None = None,
+    loaded: tuple[Application, list[ApplicationTask]] | None = None,
 ) -> Outcome:
-    """A department's action on its task: accept, 容缺受理, 补正, approve with a result, reject; 督办."""
+    """A department's action on its task: accept, 容缺受理, 补正, approve with a result, reject; 督办.
+
+    ``loaded``: the application and its task rows, locked in this transaction by the caller (a bulk
+    action loads all of its applications at once); the list is kept up to date with new task rows.
+    """
     at = now or utcnow()
-    app, tasks = access.get_with_tasks(session, code=code, actor=actor, lock=True)
+    if loaded is None:
+        app, tasks = access.get_with_tasks(session, code=code, actor=actor, lock=True)
+    else:
+        app, tasks = access.require_visible(session, actor, code=code, app=loaded[0], tasks=loaded[1])
     task = next((t for t in tasks if t.task_id == task_id), None)
     if task is None:
         raise NotFound(f"application {code} has no task {task_id!r}", message_zh=f"办件没有事项 {task_id}")

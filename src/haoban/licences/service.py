@@ -203,10 +203,9 @@ def issue(
     if valid_from and valid_until and valid_until < valid_from:
         errors["valid_until"] = "before valid_from"
     # The checks below read the register without flushing the caller's pending writes (an approval's
-    # task and case-file rows go out once, at commit); a licence still pending in this session must
-    # be in the register first, or the checks would not see it.
-    if any(isinstance(obj, Licence) for obj in session.new):
-        session.flush()
+    # task and case-file rows go out once, at commit); licences still pending in this session (a bulk
+    # approval's earlier ones) are checked here as the register would be.
+    waiting = [obj for obj in session.new if isinstance(obj, Licence)]
     with session.no_autoflush:
         item = (
             session.scalars(
@@ -236,18 +235,23 @@ def issue(
             clash = Licence.code == code
             if source_ref:
                 clash = or_(clash, Licence.source_ref == source_ref)
-            taken = session.execute(
-                select(Licence.source_ref, Licence.code).where(
-                    or_(
-                        clash,
-                        and_(
-                            Licence.item_id == item.id, Licence.number_index == holder_index(session, number)
-                        ),
+            number_index = holder_index(session, number)
+            taken = [
+                *session.execute(
+                    select(Licence.source_ref, Licence.code).where(
+                        or_(clash, and_(Licence.item_id == item.id, Licence.number_index == number_index))
                     )
-                )
-            ).all()
+                ).all(),
+                *(
+                    w
+                    for w in waiting
+                    if w.code == code
+                    or (source_ref and w.source_ref == source_ref)
+                    or (w.item_id == item.id and w.number_index == number_index)
+                ),
+            ]
             if source_ref and any(row.source_ref == source_ref for row in taken):
-                existing = (
+                existing = next((w for w in waiting if w.source_ref == source_ref), None) or (
                     session.scalars(select(Licence).where(Licence.source_ref == source_ref)).unique().first()
                 )
                 assert existing is not None
@@ -267,7 +271,7 @@ def issue(
         kind=item.code,
         name=item.result_name or item.name,
         number=number,
-        number_index=holder_index(session, number),
+        number_index=number_index,
         holder_id=holder_id,
         holder_index=holder_index(session, holder_id),
         holder_name=holder_name,
