@@ -244,23 +244,16 @@ def _on_file(session: Session, rt: Runtime, msg: Incoming) -> dict[str, Any]:
         remote_ref=msg.case[-24:],
         at=now,
     )
-    service.record(
+    return service.record_arrival(
         session,
         case,
-        side=msg.partner.region,
+        msg=msg,
+        home_region=rt.settings.federation_region,
         what="received",
         detail={"window": body.get("window"), "identity_checked": bool(body.get("identity_checked"))},
-        at=msg.sent_at,
-    )
-    service.record(
-        session,
-        case,
-        side=rt.settings.federation_region,
-        what="accepted",
-        detail={"code": app.code, "status": outcome.status},
+        answer={"code": app.code, "status": outcome.status},
         at=now,
     )
-    return {"code": app.code, "status": outcome.status}
 
 
 def incoming_case(session: Session, code: str) -> CrossCase | None:

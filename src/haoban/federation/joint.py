@@ -221,23 +221,16 @@ def _on_task(session: Session, rt: Runtime, msg: Incoming) -> dict[str, Any]:
         k: hashlib.sha256(base64.b64decode(str((f or {}).get("data", "")))).hexdigest()
         for k, f in sorted((body.get("materials") or {}).items())
     }
-    service.record(
+    return service.record_arrival(
         session,
         case,
-        side=msg.partner.region,
+        msg=msg,
+        home_region=rt.settings.federation_region,
         what="sent",
         detail={"task": body.get("task"), "materials": digests},
-        at=msg.sent_at,
-    )
-    service.record(
-        session,
-        case,
-        side=rt.settings.federation_region,
-        what="accepted",
-        detail={"code": app.code, "status": outcome.status},
+        answer={"code": app.code, "status": outcome.status},
         at=now,
     )
-    return {"code": app.code, "status": outcome.status}
 
 
 # --- home: the partner's steps move the home task ---------------------------------------------------------

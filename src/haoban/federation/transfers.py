@@ -287,18 +287,16 @@ def _on_transfer(session: Session, rt: Runtime, msg: Incoming) -> dict[str, Any]
         remote_ref=original,
         at=now,
     )
-    service.record(
-        session, case, side=msg.partner.region, what="transferred", detail={"code": original}, at=msg.sent_at
-    )
-    service.record(
+    return service.record_arrival(
         session,
         case,
-        side=rt.settings.federation_region,
-        what="accepted",
-        detail={"code": order.code},
+        msg=msg,
+        home_region=rt.settings.federation_region,
+        what="transferred",
+        detail={"code": original},
+        answer={"code": order.code},
         at=now,
     )
-    return {"code": order.code}
 
 
 def report_back(step: Step) -> None:
