@@ -95,7 +95,7 @@ class Instance:
 
     def token(self, username: str) -> str:
         if username not in self.tokens:
-            r = httpx.post(f"{self.url}/api/v1/auth/token", data={"username": username, "password": "demo"})
+            r = httpx.post(f"{self.url}/api/v1/auth/token", data={"username": username, "password": "demo"}, timeout=30)
             assert r.status_code == 200, r.text
             self.tokens[username] = r.json()["access_token"]
         return self.tokens[username]
@@ -168,8 +168,9 @@ def cities(db_url: str, template: str, tmp_path: Path) -> Iterator[tuple[Instanc
         next(second, None)
 
 
-def wait_for(check: Callable[[], Any], *, what: str, tries: int = 200) -> Any:
-    """Poll ``check`` (no timed assertion: a bounded number of tries, each a short sleep)."""
+def wait_for(check: Callable[[], Any], *, what: str, tries: int = 1200) -> Any:
+    """Poll ``check`` (no timed assertion: a bounded number of tries, each a short sleep; about a minute
+    in all, as a CI machine at several times its core count needs)."""
     for _ in range(tries):
         value = check()
         if value:

@@ -89,7 +89,7 @@ def _post(b: Instance, envelope: dict[str, Any]) -> httpx.Response:
         b.url + protocol.PATH,
         content=messages.canonical(envelope),
         headers={"Content-Type": "application/json"},
-        timeout=10,
+        timeout=30,
     )
 
 
