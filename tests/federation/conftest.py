@@ -95,7 +95,9 @@ class Instance:
 
     def token(self, username: str) -> str:
         if username not in self.tokens:
-            r = httpx.post(f"{self.url}/api/v1/auth/token", data={"username": username, "password": "demo"}, timeout=30)
+            r = httpx.post(
+                f"{self.url}/api/v1/auth/token", data={"username": username, "password": "demo"}, timeout=30
+            )
             assert r.status_code == 200, r.text
             self.tokens[username] = r.json()["access_token"]
         return self.tokens[username]
