@@ -247,7 +247,8 @@ def _on_file(session: Session, rt: Runtime, msg: Incoming) -> dict[str, Any]:
     return service.record_arrival(
         session,
         case,
-        msg=msg,
+        partner_region=msg.partner.region,
+        sent_at=msg.sent_at,
         home_region=rt.settings.federation_region,
         what="received",
         detail={"window": body.get("window"), "identity_checked": bool(body.get("identity_checked"))},

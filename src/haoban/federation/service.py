@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,9 +27,6 @@ from haoban.federation.models import (
     Partner,
     Refusal,
 )
-
-if TYPE_CHECKING:  # protocol imports this module
-    from haoban.federation.protocol import Incoming
 
 # 国办发〔2020〕35号's three modes, and 12345 transfers between cities (跨区域转办).
 MODES: dict[str, tuple[str, str]] = {
@@ -332,7 +329,8 @@ def record_arrival(
     session: Session,
     case: CrossCase,
     *,
-    msg: Incoming,
+    partner_region: str,
+    sent_at: datetime,
     home_region: str,
     what: str,
     detail: dict[str, Any],
@@ -342,7 +340,7 @@ def record_arrival(
     """A partner's file arrived and we took it on: record its step (``what``, at its sending time) and
     our acceptance under our own code (``answer``: the code, and the status where there is one), and
     return ``answer`` as the reply to the partner."""
-    record(session, case, side=msg.partner.region, what=what, detail=detail, at=msg.sent_at)
+    record(session, case, side=partner_region, what=what, detail=detail, at=sent_at)
     record(session, case, side=home_region, what="accepted", detail=answer, at=at)
     return answer
 

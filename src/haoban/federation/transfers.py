@@ -290,7 +290,8 @@ def _on_transfer(session: Session, rt: Runtime, msg: Incoming) -> dict[str, Any]
     return service.record_arrival(
         session,
         case,
-        msg=msg,
+        partner_region=msg.partner.region,
+        sent_at=msg.sent_at,
         home_region=rt.settings.federation_region,
         what="transferred",
         detail={"code": original},
