@@ -116,31 +116,40 @@ class OrderPage:
     next_cursor: str | None  # the page after this one, or None on the last page
 
 
-def encode_cursor(order: str, row: Any) -> str:
-    """The cursor of the page after ``row`` (anything with ``received_at`` and ``id``) in ``order``."""
-    raw = f"{order[0]}|{row.received_at.isoformat()}|{row.id}"
+def encode_cursor(order: str, row: Any, *, total: int, exact: bool) -> str:
+    """The cursor of the page after ``row`` (anything with ``received_at`` and ``id``) in ``order``; it
+    carries the list's total, so that later pages need not count again."""
+    raw = f"{order[0]}|{row.received_at.isoformat()}|{row.id}|{total}|{int(exact)}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(order: str, cursor: str) -> tuple[datetime, int]:
+@dataclass(frozen=True)
+class Cursor:
+    received_at: datetime
+    id: int
+    total: int
+    exact: bool
+
+
+def _decode_cursor(order: str, cursor: str) -> Cursor:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, at, oid = raw.split("|")
-        if kind != order[0]:
+        kind, at, oid, total, exact = raw.split("|")
+        if kind != order[0] or exact not in ("0", "1"):
             raise ValueError(kind)
         received = datetime.fromisoformat(at)
         if received.tzinfo is None:
             raise ValueError(at)
-        return received, int(oid)
+        return Cursor(received, int(oid), max(0, int(total)), exact == "1")
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise Invalid(
             "bad cursor", fields={"cursor": "not a cursor of this list: start again from its first page"}
         ) from None
 
 
-def _after(order: str, cursor: str) -> Any:
+def _after(order: str, cursor: Cursor) -> Any:
     """Rows after the cursor's row in ``order`` (the receipt-time bound alone lets an index range start)."""
-    at, oid = _decode_cursor(order, cursor)
+    at, oid = cursor.received_at, cursor.id
     if order == "oldest":
         return and_(Order.received_at >= at, or_(Order.received_at > at, Order.id > oid))
     return and_(Order.received_at <= at, or_(Order.received_at < at, Order.id < oid))
@@ -205,15 +214,21 @@ def page_orders(
             "page beyond the numbered pages",
             fields={"page": f"numbered pages cover the first {TOTAL_CAP:,} orders: follow the cursor beyond"},
         )
-    total, exact = count_capped(session, rt, actor=actor, filters=filters, now=now)
     stmt = _filtered(rt, actor, filters, now)
     if cursor:
-        stmt = stmt.where(_after(order, cursor))
+        # The total as counted for the first page (counting a large filter again on every page cost
+        # 0.3-2.6 s at 10 million orders: a bitmap heap scan until 10,001 rows).
+        after = _decode_cursor(order, cursor)
+        total, exact = min(after.total, TOTAL_CAP), after.exact
+        stmt = stmt.where(_after(order, after))
+    else:
+        total, exact = count_capped(session, rt, actor=actor, filters=filters, now=now)
     stmt = stmt.order_by(*_ordering(order, now)).offset((page - 1) * page_size).limit(page_size + 1)
     rows = list(session.scalars(stmt).unique().all())
     more = len(rows) > page_size
     rows = rows[:page_size]
-    return OrderPage(rows, total, exact, encode_cursor(order, rows[-1]) if more else None)
+    next_cursor = encode_cursor(order, rows[-1], total=total, exact=exact) if more else None
+    return OrderPage(rows, total, exact, next_cursor)
 
 
 def list_orders(

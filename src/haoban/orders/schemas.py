@@ -185,7 +185,10 @@ class OrderDetail(OrderSummary):
 
 class OrderPage(BaseModel):
     items: list[OrderSummary]
-    total: int = Field(description="orders the filter matches, counted up to 10,000 (see total_exact)")
+    total: int = Field(
+        description="orders the filter matches, counted up to 10,000 (see total_exact) for the first page; "
+        "pages reached by cursor repeat that count"
+    )
     total_exact: bool = Field(description="false: more than 10,000 orders match (total is then 10,000)")
     page: int | None = Field(description="the numbered page, or null for a page reached by cursor")
     page_size: int
