@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from haoban import __version__, wiring
 from haoban.errors import DomainError
 from haoban.ops.middleware import RequestContext
+from haoban.orders.api import CreateFastPath
 from haoban.responses import JSON
 from haoban.runtime import Runtime
 from haoban.security.crypto import check_data_key
@@ -190,6 +191,7 @@ def create_app(
     ):
         app.include_router(router)
 
+    app.add_middleware(CreateFastPath)  # innermost: the create's requests that need no FastAPI machinery
     app.add_middleware(EdgeGuard)  # control characters and body caps, before any route reads input
     declare_statuses(app)
     app.add_middleware(RequestContext)  # outermost: every answer, the guard's refusals too, is counted

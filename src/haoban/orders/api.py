@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
@@ -14,11 +15,11 @@ from fastapi.responses import StreamingResponse
 
 from haoban.auth.actors import Actor
 from haoban.db import utcnow
-from haoban.deps import ActorDep, RuntimeDep, client_address
+from haoban.deps import ActorDep, RuntimeDep, client_address, get_actor, oauth2_scheme
 from haoban.orders import access, pii, presenters, queries
 from haoban.orders.actions import apply_action
 from haoban.orders.bulk import EXPORT_COLUMNS, export_row
-from haoban.orders.intake import CreatedOrder, create_order, prepare_order
+from haoban.orders.intake import CreatedOrder, PreparedOrder, create_order, prepare_order
 from haoban.orders.schemas import (
     ActionRequest,
     CreatedOrderOut,
@@ -33,6 +34,7 @@ from haoban.orders.schemas import (
 )
 from haoban.ratelimit import check_rate
 from haoban.runtime import Runtime
+from haoban.security.edge import replay_body
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 
@@ -48,6 +50,12 @@ async def create(
     rt: RuntimeDep, actor: ActorDep, data: OrderCreate, response: Response
 ) -> dict[str, Any] | Response:
     prepared = prepare_order(rt, data=data, actor=actor)  # the gate refuses roles that may not register
+    return await _store(rt, prepared, data=data, actor=actor, response=response)
+
+
+async def _store(
+    rt: Runtime, prepared: PreparedOrder, *, data: OrderCreate, actor: Actor, response: Response
+) -> dict[str, Any] | Response:
     if rt.intake is not None:
         created = await rt.intake.submit(prepared)
     else:
@@ -265,3 +273,100 @@ def track(
     check_rate(rt.db, scope="track", client=client_address(request), limit=rt.settings.track_rate_per_minute)
     with rt.db.read() as session:
         return queries.track(session, code=code, last4=phone_last4)
+
+
+class CreateFastPath:
+    """``POST /api/v1/orders`` without FastAPI's per-request machinery (routing through every router,
+    dependency solving, exit stacks: about a fifth of a create's CPU), for requests it can take as is.
+
+    The route above stays the one definition (OpenAPI, and the answer to every request this path does
+    not take); this path calls its very pieces — the bearer token (``deps.oauth2_scheme``), the actor
+    (``deps.get_actor``), the body model (``OrderCreate``, validated as FastAPI validates a JSON body),
+    ``prepare_order`` and the endpoint's ``_store`` — and hands any request it cannot take as is to the
+    app unchanged: another content type, a body that does not parse or validate, a refused token or
+    actor, an order the gate refuses, an ``external_ref`` (answered from the stored order), a dependency
+    override, no intake writer. Those get FastAPI's own answers, errors included. Nothing is stored
+    before the hand-over point, so nothing is done twice. A pure ASGI middleware, innermost: the edge
+    guard and the request context run for it as for every route.
+    """
+
+    PATH = "/api/v1/orders"
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._route: Any = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or scope["path"] != self.PATH
+            or scope.get("root_path")
+        ):
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        replay = replay_body(body, receive)
+        taken = await self._take(scope, body, replay)
+        if taken is None:
+            await self.app(scope, replay, send)
+            return
+        await taken(scope, replay, send)
+
+    async def _take(self, scope: dict[str, Any], body: bytes, receive: Any) -> Any:
+        """The response for a request this path takes, else None (the app answers it)."""
+        app = scope["app"]
+        rt: Runtime = app.state.runtime
+        if rt.intake is None or app.dependency_overrides:
+            return None
+        request = Request(scope, receive)
+        ctype = request.headers.get("content-type", "")
+        if ctype.split(";", 1)[0].strip().lower() != "application/json" or not body:
+            return None
+        try:
+            raw = json.loads(body)  # what Starlette's Request.json does for FastAPI
+            if not isinstance(raw, dict) or raw.get("external_ref") is not None:
+                return None
+            data = OrderCreate.model_validate(raw)
+            token = await oauth2_scheme(request)
+            if not token:
+                return None
+            actor = await get_actor(request, token)
+            prepared = prepare_order(rt, data=data, actor=actor)
+        except Exception:  # whatever it is, the route meets it again and answers it its own way
+            return None
+        scope["route"], scope["endpoint"] = self._route_of(app), create
+        try:
+            return await _store(rt, prepared, data=data, actor=actor, response=Response())
+        except Exception as exc:  # stored or not, it is answered as the route answers it
+            handler = _handler_for(app, exc)
+            if handler is None:
+                raise
+            return await handler(request, exc)
+
+    def _route_of(self, app: Any) -> Any:
+        """The route FastAPI matches for the create (request metrics are labelled with its path)."""
+        if self._route is None:
+            for r in app.routes:
+                if getattr(r, "path", None) == self.PATH and "POST" in (getattr(r, "methods", None) or ()):
+                    self._route = r
+        return self._route
+
+
+def _handler_for(app: Any, exc: Exception) -> Any:
+    for cls in type(exc).__mro__:
+        if cls in app.exception_handlers:
+            return app.exception_handlers[cls]
+    return None
+
+
+async def _read_body(receive: Any) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)

@@ -180,7 +180,7 @@ def _size(n: int) -> str:
 
 async def _form_problem(scope: Scope, body: bytes, limit: int) -> tuple[int, str] | str | None:
     """(status, message) for a form that cannot be taken; else the CSRF token it carries (or None)."""
-    request = Request(scope, _replay(body, _no_more))
+    request = Request(scope, replay_body(body, _no_more))
     upload = upload_route(scope.get("path", ""))
     max_files = upload.files if upload else MAX_FORM_FILES
     try:
@@ -217,7 +217,7 @@ async def _no_more() -> Message:
     return {"type": "http.disconnect"}
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
     """A ``receive`` that hands the buffered body over once, then defers to the real one."""
     done = False
 
@@ -362,4 +362,4 @@ class EdgeGuard:
                 "forbidden",
                 "the form has expired or did not come from this site; reload the page and retry",
             )
-        return _replay(body, receive)
+        return replay_body(body, receive)
