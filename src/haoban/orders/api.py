@@ -294,7 +294,6 @@ class CreateFastPath:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self._route: Any = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if (
@@ -335,7 +334,7 @@ class CreateFastPath:
             prepared = prepare_order(rt, data=data, actor=actor)
         except Exception:  # whatever it is, the route meets it again and answers it its own way
             return None
-        scope["route"], scope["endpoint"] = self._route_of(app), create
+        scope["route"], scope["endpoint"] = _CREATE_ROUTE, create
         try:
             return await _store(rt, prepared, data=data, actor=actor, response=Response())
         except Exception as exc:  # stored or not, it is answered as the route answers it
@@ -344,13 +343,11 @@ class CreateFastPath:
                 raise
             return await handler(request, exc)
 
-    def _route_of(self, app: Any) -> Any:
-        """The route FastAPI matches for the create (request metrics are labelled with its path)."""
-        if self._route is None:
-            for r in app.routes:
-                if getattr(r, "path", None) == self.PATH and "POST" in (getattr(r, "methods", None) or ()):
-                    self._route = r
-        return self._route
+
+# The route FastAPI would put in the scope (request metrics are labelled with its path).
+_CREATE_ROUTE = next(
+    r for r in router.routes if getattr(r, "path", None) == CreateFastPath.PATH and "POST" in r.methods
+)
 
 
 def _handler_for(app: Any, exc: Exception) -> Any:
