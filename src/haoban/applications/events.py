@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from haoban.applications.models import Application, ApplicationEvent
 from haoban.auth.actors import Actor
-from haoban.orders.casefile import Break, chain_hash, encode_payload
-from haoban.orders.events import record, verify_chains
+from haoban.orders.casefile import Break
+from haoban.orders.events import chained_row, verify_chains
 
 _PENDING = "applications.pending_events"
 
@@ -58,44 +58,21 @@ def append(
         session.flush()
     if task_id is not None:
         payload = {"task": task_id, **payload}
-    # The same row ``orders.events.append_chained`` writes for any hash-chained case file.
-    seq = app.event_count + 1
-    encoded = encode_payload(payload)
-    prev = app.last_hash
-    digest = chain_hash(
-        prev,
-        record(
-            code=app.code,
-            seq=seq,
-            action=action,
-            actor_name=actor.name,
-            actor_role=actor.role,
-            at=at,
-            from_status=from_status,
-            to_status=to_status,
-            payload=encoded,
-        ),
+    row = chained_row(
+        code=app.code,
+        seq=app.event_count + 1,
+        prev_hash=app.last_hash,
+        action=action,
+        actor=actor,
+        at=at,
+        from_status=from_status,
+        to_status=to_status,
+        payload=payload,
     )
-    session.info.setdefault(_PENDING, []).append(
-        {
-            "application_id": app.id,
-            "seq": seq,
-            "action": action,
-            "task_id": task_id,
-            "actor_id": actor.id,
-            "actor_name": actor.name,
-            "actor_role": actor.role,
-            "at": at,
-            "from_status": from_status,
-            "to_status": to_status,
-            "payload": encoded,
-            "prev_hash": prev,
-            "hash": digest,
-        }
-    )
-    app.event_count = seq
-    app.last_hash = digest
-    return Appended(seq, action, task_id, digest)
+    session.info.setdefault(_PENDING, []).append({"application_id": app.id, "task_id": task_id, **row})
+    app.event_count = row["seq"]
+    app.last_hash = row["hash"]
+    return Appended(row["seq"], action, task_id, row["hash"])
 
 
 def write_pending(session: Session) -> int:

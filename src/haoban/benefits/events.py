@@ -3,7 +3,7 @@
 A stored grant's events go through the city's one chain writer and verifier
 (``haoban.orders.events.append_chained`` / ``verify_chains``). The matching job pushes thousands of
 grants at once: their first events are built here as rows for one bulk insert, chained from the start
-with the same ``record`` and ``chain_hash`` (as order intake does for a new order's events).
+by ``chained_row``, the same row builder as every stored event of a case file.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from haoban.auth.actors import Actor
 from haoban.benefits.models import Grant, GrantEvent
-from haoban.orders.casefile import GENESIS, Break, chain_hash, encode_payload
-from haoban.orders.events import append_chained, record, verify_chains
+from haoban.orders.casefile import GENESIS, Break
+from haoban.orders.events import append_chained, chained_row, verify_chains
 
 
 def event_row(
@@ -34,34 +34,19 @@ def event_row(
     payload: dict[str, Any],
 ) -> dict[str, Any]:
     """The stored row of one event, chained to ``prev_hash``."""
-    encoded = encode_payload(payload)
-    digest = chain_hash(
-        prev_hash,
-        record(
+    return {
+        "grant_id": grant_id,
+        **chained_row(
             code=code,
             seq=seq,
+            prev_hash=prev_hash,
             action=action,
-            actor_name=actor.name,
-            actor_role=actor.role,
+            actor=actor,
             at=at,
             from_status=from_status,
             to_status=to_status,
-            payload=encoded,
+            payload=payload,
         ),
-    )
-    return {
-        "grant_id": grant_id,
-        "seq": seq,
-        "action": action,
-        "actor_id": actor.id,
-        "actor_name": actor.name,
-        "actor_role": actor.role,
-        "at": at,
-        "from_status": from_status,
-        "to_status": to_status,
-        "payload": encoded,
-        "prev_hash": prev_hash,
-        "hash": digest,
     }
 
 

@@ -55,6 +55,50 @@ def stored_record(code: str, e: Any) -> EventRecord:
     )
 
 
+def chained_row(
+    *,
+    code: str,
+    seq: int,
+    prev_hash: str,
+    action: str,
+    actor: Actor,
+    at: datetime,
+    from_status: str | None,
+    to_status: str,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    """The stored columns of one case-file event chained to ``prev_hash`` (all but its owner's id): the
+    one place an event row of any hash-chained case file is built."""
+    encoded = encode_payload(payload)
+    digest = chain_hash(
+        prev_hash,
+        record(
+            code=code,
+            seq=seq,
+            action=action,
+            actor_name=actor.name,
+            actor_role=actor.role,
+            at=at,
+            from_status=from_status,
+            to_status=to_status,
+            payload=encoded,
+        ),
+    )
+    return {
+        "seq": seq,
+        "action": action,
+        "actor_id": actor.id,
+        "actor_name": actor.name,
+        "actor_role": actor.role,
+        "at": at,
+        "from_status": from_status,
+        "to_status": to_status,
+        "payload": encoded,
+        "prev_hash": prev_hash,
+        "hash": digest,
+    }
+
+
 def append_chained(
     session: Session,
     head: Any,
@@ -71,39 +115,21 @@ def append_chained(
     """Append one event to the chain of ``head``: a stored record with ``id``, ``code``, ``event_count``
     and ``last_hash`` (an order; a difficult-matter case). ``event_model`` is its event table, whose
     column ``owner`` points back at the head. Every hash-chained case file is written here."""
-    seq = head.event_count + 1
-    encoded = encode_payload(payload)
-    digest = chain_hash(
-        head.last_hash,
-        record(
-            code=head.code,
-            seq=seq,
-            action=action,
-            actor_name=actor.name,
-            actor_role=actor.role,
-            at=at,
-            from_status=from_status,
-            to_status=to_status,
-            payload=encoded,
-        ),
-    )
-    event = event_model(
-        **{owner: head.id},
-        seq=seq,
+    row = chained_row(
+        code=head.code,
+        seq=head.event_count + 1,
+        prev_hash=head.last_hash,
         action=action,
-        actor_id=actor.id,
-        actor_name=actor.name,
-        actor_role=actor.role,
+        actor=actor,
         at=at,
         from_status=from_status,
         to_status=to_status,
-        payload=encoded,
-        prev_hash=head.last_hash,
-        hash=digest,
+        payload=payload,
     )
+    event = event_model(**{owner: head.id}, **row)
     session.add(event)
-    head.event_count = seq
-    head.last_hash = digest
+    head.event_count = row["seq"]
+    head.last_hash = row["hash"]
     return event
 
 
