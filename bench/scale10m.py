@@ -469,7 +469,7 @@ def measure(
     rt: Runtime, *, now: datetime, repeat: int, budget: float, only: list[str] | None = None
 ) -> list[dict[str, Any]]:
     from haoban.orders.models import Order
-    from haoban.web.orders import INBOX_TABS, inbox_page
+    from haoban.web.orders import INBOX_TABS, inbox_orders
 
     directory = rt.directory
     rng = random.Random(1515)
@@ -577,21 +577,9 @@ def measure(
     tabs = list(INBOX_TABS)
 
     def inbox_tab(actor: Actor, tab: str, cursor: str | None = None) -> None:
-        # /inbox: counts per status, the overdue total, one tab's page (web.orders.inbox_page).
+        # /inbox: the tab counts and overdue total, one tab's page (web.orders.inbox_orders).
         with rt.db.read() as session:
-            queries.counts_by_status(
-                session, actor=actor, statuses=["dispatched", "signed", "replied", "return_requested"]
-            )
-            queries.list_orders(
-                session,
-                rt,
-                actor=actor,
-                filters=queries.OrderFilter(overdue=True),
-                page=1,
-                page_size=1,
-                now=now,
-            )
-            found = inbox_page(session, rt, actor, tab=tab, page=1, cursor=cursor, now=now)
+            found, _, _ = inbox_orders(session, rt, actor, tab=tab, page=1, cursor=cursor, now=now)
             [presenters.order_summary(o, rt, now=now) for o in found.rows]
 
     def inbox(i: int) -> None:

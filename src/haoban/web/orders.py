@@ -40,10 +40,28 @@ INBOX_TABS: dict[str, tuple[list[str] | None, bool | None]] = {
 LONG_TABS = frozenset({"all"})
 
 
+def tab_totals(counts: queries.InboxCounts) -> dict[str, int]:
+    """The count shown on each tab of open orders (from the one counting query of the page)."""
+    out = {}
+    for tab, (statuses, overdue) in INBOX_TABS.items():
+        if tab not in LONG_TABS:
+            out[tab] = counts.overdue if overdue else sum(counts.by_status.get(s, 0) for s in statuses or ())
+    return out
+
+
 def inbox_page(
-    session: Any, rt: Any, actor: Actor, *, tab: str, page: int, cursor: str | None, now: Any
+    session: Any,
+    rt: Any,
+    actor: Actor,
+    *,
+    tab: str,
+    page: int,
+    cursor: str | None,
+    now: Any,
+    totals: dict[str, int],
 ) -> queries.OrderPage:
-    """The orders of one inbox tab, as ``/inbox`` shows them (``tab`` one of ``INBOX_TABS``)."""
+    """The orders of one inbox tab, as ``/inbox`` shows them (``tab`` one of ``INBOX_TABS``; ``totals``
+    from ``tab_totals``: a tab of open orders is not counted again)."""
     statuses, overdue = INBOX_TABS[tab]
     filters = queries.OrderFilter(status=statuses, overdue=overdue)
     if tab in LONG_TABS:
@@ -57,8 +75,23 @@ def inbox_page(
         page_size=20,
         now=now,
         order="urgent",  # overdue and 督办 first, then the nearest handling deadline
+        total=totals[tab],
     )
     return queries.OrderPage(rows, total, True, None)
+
+
+def inbox_orders(
+    session: Any, rt: Any, actor: Actor, *, tab: str, page: int, cursor: str | None, now: Any
+) -> tuple[queries.OrderPage, dict[str, int], str | None]:
+    """What ``/inbox`` reads of orders: one tab's page, the counts of the tabs of open orders (one
+    query) and the cursor used (None when a mangled one fell back to the tab's first page)."""
+    totals = tab_totals(queries.inbox_counts(session, actor=actor, now=now))
+    try:
+        found = inbox_page(session, rt, actor, tab=tab, page=page, cursor=cursor, now=now, totals=totals)
+    except Invalid:  # a cursor mangled in the address bar: the tab's first page
+        found = inbox_page(session, rt, actor, tab=tab, page=1, cursor=None, now=now, totals=totals)
+        cursor = None
+    return found, totals, cursor
 
 
 # Pages whose forms post to an order's action with back= and show a failure beside the item.
@@ -259,18 +292,9 @@ def inbox(
     cursor = after if tab in LONG_TABS and after else None
     now = utcnow()
     with rt.db.read() as session:
-        # Only the statuses the tabs count (the page shows no other).
-        counts = queries.counts_by_status(
-            session, actor=actor, statuses=["dispatched", "signed", "replied", "return_requested"]
+        found, tab_counts, cursor = inbox_orders(
+            session, rt, actor, tab=tab, page=page, cursor=cursor, now=now
         )
-        overdue_total = queries.list_orders(
-            session, rt, actor=actor, filters=queries.OrderFilter(overdue=True), page=1, page_size=1
-        )[1]
-        try:
-            found = inbox_page(session, rt, actor, tab=tab, page=page, cursor=cursor, now=now)
-        except Invalid:  # a cursor mangled in the address bar: the tab's first page
-            found = inbox_page(session, rt, actor, tab=tab, page=1, cursor=None, now=now)
-            cursor = None
         items = [presenters.order_summary(o, rt, now=now) for o in found.rows]
         total = found.total
     lang = lang_of(request)
@@ -280,13 +304,6 @@ def inbox(
         finished = item["status"] not in HANDLING or replied_in_time
         item["due_text"] = staff.due_text(handle["at"], now, lang, done=finished)
         item["department_label"] = staff.dept_name(rt, item["department"], lang)
-    tab_counts = {
-        "to_sign": counts.get("dispatched", 0),
-        "handling": counts.get("signed", 0),
-        "replied": counts.get("replied", 0),
-        "returned": counts.get("return_requested", 0),
-        "overdue": overdue_total,
-    }
     dept = rt.directory.departments_by_id.get(actor.department_id or -1)
     tpage = max(1, min(tpage, 100_000))
     bundle_tasks, bundle_total, tpages, templates = inbox_tasks(rt, actor, lang, page=tpage)
