@@ -154,3 +154,46 @@ def test_a_material_held_is_not_needed_but_may_still_be_brought(installed: Any, 
         ).all()
     assert not m.reused  # the file brought is kept; the licence is only used when nothing is brought
     assert _count(installed, LicenceUse, LicenceUse.ref == code) == 0
+
+
+def test_licence_codes_are_asked_by_exact_reference_through_the_unique_index(
+    installed: Any, api: Any
+) -> None:
+    # A prefix match on source_ref scanned the whole register on SQLite (every licence ever issued)
+    # once per finished application; the codes are asked by their exact references instead.
+    from sqlalchemy import event
+
+    from haoban.applications import results
+    from haoban.applications.models import Application
+
+    first = apply(api).json()["code"]
+    second = apply(api).json()["code"]
+    for code in (first, second):
+        finish(api, code, "birth_certificate")
+        finish(api, code, "vaccination")
+    with installed.db.read() as session:
+        app = session.scalars(select(Application).where(Application.code == first)).one()
+        issued = {lic.source_ref: lic.code for lic in session.scalars(select(Licence)).unique()}
+        seen: list[tuple[str, Any]] = []
+
+        def capture(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: bool) -> None:
+            seen.append((statement, params))
+
+        bind = session.connection()
+        event.listen(bind, "before_cursor_execute", capture)
+        try:
+            codes = results.licence_codes(
+                session, app, task_ids=["birth_certificate", "vaccination", "hukou"]
+            )
+        finally:
+            event.remove(bind, "before_cursor_execute", capture)
+        assert codes == {
+            "birth_certificate": issued[f"{first}/birth_certificate"],
+            "vaccination": issued[f"{first}/vaccination"],
+        }
+        assert results.licence_codes(session, app, task_ids=[]) == {}
+        (statement, params), *_ = [s for s in seen if "licences" in s[0]]
+        assert "LIKE" not in statement.upper()
+        if bind.dialect.name == "sqlite":
+            plan = [row[-1] for row in bind.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)]
+            assert not any(step.startswith("SCAN licences") for step in plan), plan

@@ -149,13 +149,16 @@ def issue_licence(
     return lic
 
 
-def licence_codes(session: Session, app: Application) -> dict[str, str]:
-    """The codes of the licences issued for ``app``'s tasks, by task id."""
-    prefix = f"{app.code}/"
-    rows = session.execute(
-        select(Licence.source_ref, Licence.code).where(Licence.source_ref.startswith(prefix, autoescape=True))
-    )
-    return {ref.removeprefix(prefix): code for ref, code in rows if ref}
+def licence_codes(session: Session, app: Application, *, task_ids: Collection[str]) -> dict[str, str]:
+    """The codes of the licences issued for ``app``'s tasks ``task_ids``, by task id.
+
+    Asked by exact ``source_ref`` (its unique index): a prefix match (``LIKE 'BJ…/%'``) scanned the
+    whole register on SQLite, a cost growing with every licence ever issued."""
+    refs = {source_ref(app, task_id): task_id for task_id in task_ids}
+    if not refs:
+        return {}
+    rows = session.execute(select(Licence.source_ref, Licence.code).where(Licence.source_ref.in_(list(refs))))
+    return {refs[ref]: code for ref, code in rows if ref in refs}
 
 
 def held_materials(

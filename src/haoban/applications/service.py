@@ -322,7 +322,9 @@ def _prepare_delivery(
 ) -> None:
     """统一出件: one delivery of every approved result, by the method the applicant chose."""
     method = str(detail.get("method") or "window")
-    issued = results.licence_codes(session, app)
+    issued = results.licence_codes(
+        session, app, task_ids=[str(i.get("task_id")) for i in detail.get("items", [])]
+    )
     items = [
         {k: i.get(k) for k in ("task_id", "item", "name", "department", "result")}
         | {"licence": issued.get(str(i.get("task_id")))}
