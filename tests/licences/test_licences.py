@@ -308,3 +308,37 @@ def test_a_number_taken_in_the_register_or_still_pending_in_the_session_is_drawn
         assert service.issue(s, holder_id="430402202611300022", source_ref="A/2", **kw) is pending
         with pytest.raises(Conflict):  # a pending step's licence, asked for someone else
             service.issue(s, holder_id="430402202611300044", source_ref="A/2", **kw)
+
+
+def test_the_item_is_read_once_per_transaction_and_again_in_the_next(rt: Any) -> None:
+    # A bulk approval issues one licence per task, mostly of the same item: the item is read once.
+    from sqlalchemy import event
+
+    from haoban.catalog.models import ServiceItem
+
+    kw = {"kind": "wjw-birth-medical-certificate", "holder_name": "张小宝", "actor": SYSTEM_ACTOR}
+    reads: list[str] = []
+
+    def capture(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM catalog_items" in statement:
+            reads.append(statement)
+
+    event.listen(rt.db.engine, "before_cursor_execute", capture)
+    try:
+        with rt.db.write() as s:
+            issued = [service.issue(s, holder_id=f"4304022026113000{i}1", **kw) for i in range(3)]
+            assert {lic.item.code for lic in issued} == {"wjw-birth-medical-certificate"}
+            assert len({lic.number for lic in issued}) == 3
+        assert len(reads) == 1
+        with rt.db.write() as s:  # a new transaction reads it again (and sees it withdrawn)
+            s.execute(
+                update(ServiceItem)
+                .where(ServiceItem.code == "wjw-birth-medical-certificate")
+                .values(active=False)
+            )
+        with rt.db.write() as s, pytest.raises(Invalid):
+            service.issue(s, holder_id="430402202611300091", **kw)
+        assert len(reads) == 2
+    finally:
+        event.remove(rt.db.engine, "before_cursor_execute", capture)
+    assert _count(rt) == 3

@@ -46,6 +46,7 @@ CANONICAL_FIELDS = (
     "valid_until",
     "payload",
 )
+_ITEMS = "licences.items"  # session.info: (transaction, {kind: ServiceItem}) read in it
 # Who may see a licence in full (with the holder) and look up what the government holds.
 READ_ROLES = (Role.ADMIN, Role.AUDITOR, Role.SYSTEM, Role.HANDLER, Role.WINDOW)
 
@@ -207,13 +208,7 @@ def issue(
     # approval's earlier ones) are checked here as the register would be.
     waiting = [obj for obj in session.new if isinstance(obj, Licence)]
     with session.no_autoflush:
-        item = (
-            session.scalars(
-                select(ServiceItem).where(ServiceItem.code == kind).options(lazyload(ServiceItem.materials))
-            )
-            .unique()
-            .first()
-        )
+        item = _item(session, kind)
         if item is None or not item.active:
             errors["kind"] = f"no active catalogue item {kind!r}"
         if errors:
@@ -289,6 +284,28 @@ def issue(
     lic.sha256 = digest(fields_of(lic))
     session.add(lic)  # written with the rest of the caller's transaction (a clash there: IntegrityError)
     return lic
+
+
+def _item(session: Session, kind: str) -> ServiceItem | None:
+    """The catalogue item ``kind`` (with its department), read once per transaction: a bulk approval
+    issues a licence of the same item for each of its tasks, and each asked for the item again."""
+    held = session.info.get(_ITEMS)
+    txn = session.get_transaction()
+    if held is None or held[0] is not txn:
+        held = session.info[_ITEMS] = (txn, {})
+    items: dict[str, ServiceItem] = held[1]
+    item = items.get(kind)
+    if item is None:
+        item = (
+            session.scalars(
+                select(ServiceItem).where(ServiceItem.code == kind).options(lazyload(ServiceItem.materials))
+            )
+            .unique()
+            .first()
+        )
+        if item is not None:
+            items[kind] = item
+    return item
 
 
 def holder_index(session: Session, value: str) -> str:
