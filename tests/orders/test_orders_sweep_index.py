@@ -1,4 +1,5 @@
-"""The sweep's partial index covers exactly the orders on the handling clock (issue 15, 10 M orders)."""
+"""The partial indexes (the sweep's, the handling orders' keys) cover exactly the orders on the handling
+clock (issue 15, 10 M orders)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ def test_partial_index_predicate_is_the_handling_states() -> None:
     assert set(re.findall(r"'(\w+)'", _HANDLING_SQL)) == {s.value for s in HANDLING_STATUSES}
     from importlib import import_module
 
-    migration = import_module("haoban.migrations.versions.0037_orders_handle_sweep_index")
-    assert set(migration.HANDLING) == {s.value for s in HANDLING_STATUSES}
+    for name in ("0037_orders_handle_sweep_index", "0039_orders_list_indexes"):
+        migration = import_module(f"haoban.migrations.versions.{name}")
+        assert set(migration.HANDLING) == {s.value for s in HANDLING_STATUSES}
 
 
 def test_the_migrated_database_has_the_index(rt: Any) -> None:
     indexes = {i["name"]: i for i in inspect(rt.db.engine).get_indexes("orders")}
     assert "ix_orders_handle_sweep" in indexes
     assert indexes["ix_orders_handle_sweep"]["column_names"] == ["handle_warn_at"]
+    assert indexes["ix_orders_handling"]["column_names"][:3] == ["id", "status", "lead_department_id"]

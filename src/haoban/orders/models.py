@@ -30,7 +30,7 @@ from haoban.dispatch.models import DispatchCorrection
 from haoban.revisions import RevisionColumns
 from haoban.security.crypto import EncryptedString
 
-# haoban.orders.workflow.HANDLING_STATUSES as SQL, for the sweep's partial index (a test keeps them equal).
+# haoban.orders.workflow.HANDLING_STATUSES as SQL, for the partial indexes (a test keeps them equal).
 _HANDLING_SQL = "status IN ('dispatched', 'return_requested', 'signed', 'replied')"
 
 
@@ -38,6 +38,20 @@ class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         Index("ix_orders_status_lead", "status", "lead_department_id"),
+        # A list filtered by district and status / category counts through index entries only (0039).
+        Index("ix_orders_district_status_category", "district_id", "status", "category_id"),
+        # The handling orders' keys: a department's co-handled ones found without the table (0039).
+        Index(
+            "ix_orders_handling",
+            "id",
+            "status",
+            "lead_department_id",
+            "handle_deadline",
+            "replied_at",
+            "supervision_level",
+            postgresql_where=text(_HANDLING_SQL),
+            sqlite_where=text(_HANDLING_SQL),
+        ),
         Index("ix_orders_received_at", "received_at"),
         Index("ix_orders_handle_deadline", "handle_deadline"),
         # The sweep's scan: only the orders on the handling clock (migration 0037).
@@ -62,7 +76,7 @@ class Order(Base):
     citizen_phone: Mapped[str | None] = mapped_column(String(32))
     citizen_id_number: Mapped[str | None] = mapped_column(EncryptedString)  # encrypted at rest
     address: Mapped[str | None] = mapped_column(String(300))
-    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)

@@ -348,9 +348,9 @@ class InboxCounts:
 
 def inbox_counts(session: Session, *, actor: Actor, now: datetime) -> InboxCounts:
     """The inbox's counts in one query: the actor's orders per handling status and the overdue ones
-    (``overdue_clause``) among them. A department's orders are read through ``_department_parts``
-    (the led ones through ``ix_orders_status_lead``, then the co-handled), not the city's open orders
-    filtered one by one."""
+    (``overdue_clause``) among them. A department's orders are read through ``_department_parts``,
+    both parts index-only on ``ix_orders_handling`` (migration 0039: 0.45 s -> 1,475 buffers, all
+    from the index, for the biggest department of 10 million orders)."""
     late = case((late_clause(now), 1), else_=0).label("late")
     stmt = select(Order.status, late).where(Order.status.in_(HANDLING))
     dept = _department_of(actor)
