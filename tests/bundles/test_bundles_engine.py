@@ -603,3 +603,107 @@ def test_the_fast_task_queries_match_spiffworkflows_iterator(engine, shipped, ex
             break
         engine.approve(instance, task_id=ready[-1].task_id, result=results[ready[-1].task_id])
     assert checked >= 7 * len(queries)
+
+
+def _stock_serializer():
+    """SpiffWorkflow's own converters (instance without its spec, as ``spiff._InstanceConverter``)."""
+    from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+    from SpiffWorkflow.bpmn.serializer.default.event_definition import (
+        TimerConditionalEventDefinitionConverter,
+    )
+    from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+    from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+    from haoban.bundles.spiff import BundleWorkflow, ClockTimer
+
+    class Stock(BpmnWorkflowConverter):
+        def to_dict(self, workflow):
+            dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+            dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+            dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+            return dct
+
+    config = dict(SPIFF_CONFIG)
+    config.pop(BpmnWorkflow, None)
+    config[BundleWorkflow] = Stock
+    config[ClockTimer] = TimerConditionalEventDefinitionConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["newborn", "oversize_transport", "business_startup", "real_estate_transfer", "construction_hitech"],
+)
+def test_the_fast_serializer_writes_what_spiffworkflows_converters_write(engine, shipped, example, code):
+    """spiff._TaskConverter / _InstanceConverter skip the registry for plain data: same dictionary,
+    at every step of every shipped bundle (timers waiting, a correction open, a rejection), and data
+    that is not plain still goes through the registry."""
+    from datetime import datetime
+    from uuid import UUID
+
+    import orjson
+
+    stock = _stock_serializer()
+    definition = shipped[code]
+    results = example[code]["results"]
+    seen = 0
+
+    def same(instance) -> None:
+        nonlocal seen
+        fast = engine._serializer.to_dict(instance.workflow)
+        assert fast == stock.to_dict(instance.workflow)
+        assert orjson.dumps(fast) == orjson.dumps(stock.to_dict(instance.workflow))
+        seen += 1
+
+    for reject in (False, True):
+        instance, _ = _start(engine, definition, example)
+        now = MONDAY
+        same(instance)
+        flagged = False
+        while instance.status in ("running", "awaiting_correction"):
+            ready = [t for t in engine.ready_tasks(instance) if t.state == "ready"]
+            if not ready:
+                now = max(now, instance.next_due()) + timedelta(seconds=1)
+                engine.tick(instance, now=now)
+                same(instance)
+                continue
+            task = ready[0]
+            fields, materials = engine.correctable(instance, task_id=task.task_id)
+            if not flagged and (fields or materials):
+                flagged = True
+                engine.request_correction(
+                    instance,
+                    task_id=task.task_id,
+                    fields=fields[:1],
+                    materials=materials[:1] if not fields else [],
+                    reason="请更正",
+                )
+                same(instance)
+                pending = engine.pending_correction(instance)
+                changes = {f: _dig(instance.form, f) for f in pending["fields"]}
+                engine.resubmit(
+                    instance, form_changes=changes, materials={m: f"sha256:{m}" for m in pending["materials"]}
+                )
+            elif reject and len(instance.results()) == 1:
+                engine.reject(instance, task_id=task.task_id, reason="不符合条件", now=now)
+            else:
+                engine.approve(instance, task_id=task.task_id, result=results[task.task_id], now=now)
+            same(instance)
+    assert seen >= 6
+    # Data the registry must encode (a datetime, a UUID, a tuple) is still encoded by it.
+    wf = instance.workflow
+    wf.data["extra"] = {"at": datetime(2026, 11, 30, tzinfo=ZoneInfo("UTC")), "ids": (UUID(int=1),)}
+    first = next(iter(wf.tasks.values()))
+    first.internal_data["when"] = datetime(2026, 12, 1)
+    fast = engine._serializer.to_dict(wf)
+    assert fast == stock.to_dict(wf)
+    assert fast["data"]["extra"]["at"]["typename"] == "datetime"
+    assert fast["tasks"][str(first.id)]["internal_data"]["when"]["typename"] == "datetime"
+
+
+def _dig(form, dotted):
+    value = form
+    for key in dotted.split("."):
+        value = value[key]
+    return value

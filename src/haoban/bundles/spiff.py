@@ -24,7 +24,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -35,6 +35,7 @@ from SpiffWorkflow.spiff.parser.event_parsers import (
 )
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from haoban.bundles import expressions
@@ -167,14 +168,104 @@ class SafeScriptEngine(PythonScriptEngine):
         raise RuntimeError("scripts are not allowed in bundles")
 
 
+_PRIMITIVES = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain(value: Any) -> bool:
+    """Is ``value`` JSON as it stands (dicts with string keys, lists, primitives; no subclasses)?
+
+    SpiffWorkflow's registry converts every value of the workflow's and the tasks' data recursively,
+    cleaning and copying each dict twice on the way, to find values it must encode (datetimes, UUIDs
+    …); for a plain value its result is an equal copy. Bundles keep their state plain, so checking is
+    much cheaper than converting (an application's state is dumped 7 times).
+    """
+    kind = type(value)
+    if kind in _PRIMITIVES:
+        return True
+    if kind is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    if kind is list:
+        return all(_plain(v) for v in value)
+    return False
+
+
+def _task_dict(registry: Any, task: Any, names: dict[Any, str]) -> dict[str, Any]:
+    """``task`` as SpiffWorkflow's ``TaskConverter.to_dict`` writes it, plain internal data taken as it
+    is; ``names``: task ids already written as text (each id is written up to three times: its own,
+    as a parent, as a child)."""
+
+    def name(task_id: Any) -> str:
+        text = names.get(task_id)
+        if text is None:
+            text = names[task_id] = str(task_id)
+        return text
+
+    parent = task.workflow.tasks.get(task._parent) if task._parent is not None else None
+    internal = task.internal_data
+    if parent is None:
+        data, delta = task.data, {}
+    else:
+        data, own, above = {}, task.data, parent.data
+        delta = {
+            "updates": {k: v for k, v in own.items() if k not in above or v != above[k]},
+            "deletions": [k for k in above if k not in own],
+        }
+    return {
+        "id": name(task.id),
+        "parent": name(task._parent) if parent is not None else None,
+        "children": [name(child) for child in task._children],
+        "last_state_change": task.last_state_change,
+        "state": task.state,
+        "task_spec": task.task_spec.name,
+        "triggered": task.triggered,
+        "internal_data": dict(internal) if _plain(internal) else registry.convert(internal),
+        "data": data,
+        "delta": delta,
+    }
+
+
+class _TaskConverter(TaskConverter):
+    """SpiffWorkflow's task converter, same output, faster (``_task_dict``)."""
+
+    def to_dict(self, task: Any) -> dict[str, Any]:
+        return _task_dict(self.registry, task, {})
+
+
 class _InstanceConverter(BpmnWorkflowConverter):
-    """Serialize the instance without its spec; restore it onto the pinned definition's spec."""
+    """Serialize the instance without its spec; restore it onto the pinned definition's spec.
+
+    Same dictionary as SpiffWorkflow's converter without the spec (``tests/bundles`` compares them);
+    plain workflow data is not run through the registry (``_plain``) and is not copied: the result
+    is for encoding at once (``BundleEngine.dumps``). Tasks go straight to ``_TaskConverter``.
+    """
 
     def to_dict(self, workflow: Any) -> dict[str, Any]:
-        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
-        return dct
+        data = workflow.data
+        return {
+            "data": data if _plain(data) else self.registry.convert(self.registry.clean(data)),
+            "correlations": workflow.correlations,
+            "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+            "tasks": self._tasks(workflow.tasks),
+            "root": str(workflow.task_tree.id),
+            "subprocesses": self.mapping_to_dict(workflow.subprocesses),
+            "bpmn_events": self.registry.convert(workflow.bpmn_events),
+        }
+
+    def _tasks(self, tasks: dict[Any, Any]) -> dict[str, Any]:
+        registry = self.registry
+        typename = registry.typenames[Task]
+        names: dict[Any, str] = {}
+        out = {}
+        for task_id, task in tasks.items():
+            if type(task) is Task:
+                dct = _task_dict(registry, task, names)
+                dct["typename"] = typename  # as the registry adds it
+            else:
+                dct = registry.convert(task)
+            out[names.get(task_id) or str(task_id)] = dct
+        return out
 
     def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> Any:
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
@@ -247,6 +338,7 @@ def make_serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config.pop(BpmnWorkflow, None)
     config[BundleWorkflow] = _InstanceConverter
+    config[Task] = _TaskConverter
     config[ClockTimer] = TimerConditionalEventDefinitionConverter
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
