@@ -100,7 +100,8 @@ class Order(Base):
     deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     # When each deadline turns yellow (warning_ratio of its time used): lets the sweep use an index.
     sign_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    handle_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Read only for the orders on the handling clock: the partial ix_orders_handle_sweep (0037, 0040).
+    handle_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Last alert the sweep raised for each deadline ("warning" / "overdue"), so it alerts once.
     sign_alert: Mapped[str | None] = mapped_column(String(10))
     handle_alert: Mapped[str | None] = mapped_column(String(10))
@@ -156,7 +157,8 @@ class OrderEvent(Base):
     __table_args__ = (UniqueConstraint("order_id", "seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    # Indexed by the unique (order_id, seq) only: a second index on order_id cost each event an insert (0040).
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
     seq: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(32))
     actor_id: Mapped[int | None] = mapped_column(Integer)
