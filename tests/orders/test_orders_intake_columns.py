@@ -1,0 +1,74 @@
+"""The intake writer names only the orders columns a batch sets; every other column stays NULL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from haoban.orders.intake import ORDER_COLUMNS, ORDERS, _order_columns, prepare_order, write_prepared
+from haoban.orders.schemas import OrderCreate
+from tests.builders import actors
+
+WRITER_SET = {"id", "code", "event_count", "last_hash"}
+
+
+def test_a_mixed_batch_stores_what_was_prepared_and_null_elsewhere(rt: Any) -> None:
+    operator = actors(rt)["operator"]
+    prepared = [
+        # routed by the catalogue (dispatch: the sign clock's columns too)
+        prepare_order(
+            rt,
+            data=OrderCreate(
+                content="小区门口的路灯坏了三天，请修理。", type="complaint", citizen_phone="13812345678"
+            ),
+            actor=operator,
+        ),
+        # left with the operator: no dispatch columns
+        prepare_order(
+            rt, data=OrderCreate(content="请问公积金怎么提取？", type="consult"), actor=operator, route=False
+        ),
+        # an external reference and an ID number (encrypted at rest)
+        prepare_order(
+            rt,
+            data=OrderCreate(
+                content="楼下餐馆油烟很大。",
+                type="complaint",
+                external_ref="ext-columns-1",
+                citizen_id_number="11010519491231002X",
+            ),
+            actor=operator,
+        ),
+    ]
+    assert {"sign_deadline", "dispatched_at"} <= set(prepared[0].row)
+    assert "sign_deadline" not in prepared[1].row
+    with rt.db.write() as session:
+        created = write_prepared(session, prepared)
+    with rt.db.read() as session:
+        stored = {
+            r.id: r._mapping
+            for r in session.execute(select(ORDERS).where(ORDERS.c.id.in_([c.id for c in created])))
+        }
+    for p, c in zip(prepared, created, strict=True):
+        row = stored[c.id]
+        for column in ORDER_COLUMNS:
+            if column in WRITER_SET:
+                continue
+            assert row[column] == p.row.get(column), column  # not prepared: NULL, as before
+        assert row["code"] == c.code and row["event_count"] == len(p.events) and row["last_hash"]
+    assert stored[created[2].id]["citizen_id_number"] == "11010519491231002X"  # decrypted on read
+
+
+def test_a_batch_names_fewer_columns_than_psycopg_parses_again(rt: Any) -> None:
+    # psycopg caches a statement's parse only up to 50 parameters (MAX_CACHED_STATEMENT_PARAMS): the
+    # orders INSERT of new orders stays under it, even with every outcome's columns in one batch.
+    operator = actors(rt)["operator"]
+    dispatched = prepare_order(
+        rt,
+        data=OrderCreate(content="小区门口的路灯坏了三天。", type="complaint", district="珠晖区"),
+        actor=operator,
+    )
+    dispatched.row.update(transfer_target="110", answer_text="…")  # the transfer and answer outcomes' columns
+    columns = _order_columns([dispatched])
+    assert len(columns) < 50 and len(columns) < len(ORDER_COLUMNS)
+    assert columns == [c for c in ORDER_COLUMNS if c in columns]  # table order
