@@ -7,7 +7,10 @@ prepared beforehand, written one batch per transaction like ``IntakeWriter`` doe
     PYTHONPATH=<older checkout>/src .venv/bin/python bench/intake_writer_cpu.py 300 16
 
 Compare two versions run the same way, back to back: CPU holds up on a loaded machine better than wall
-time, but not perfectly. The database the run made is dropped at the end.
+time, but not perfectly. Where pg_walinspect is available (PostgreSQL 15+ contrib), the WAL the
+measured batches wrote is summed exactly, from the records of their own transactions (the xmin of the
+rows they inserted) by resource manager: load-independent, unlike the server-wide WAL position that
+other sessions move too. The database the run made is dropped at the end.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import intake as bench
 from intake_cpu import backend_cpu
@@ -46,11 +50,13 @@ def main() -> None:
     try:
         for batch in batches[:10]:  # warm-up: connection, prepared statements, number blocks
             writer._write_batch(batch)
+        start_lsn = _lsn(rt.db.engine)
         before, cpu = backend_cpu(rt.db.engine, database), time.process_time()
         for batch in batches[10:]:
             writer._write_batch(batch)
         cpu = time.process_time() - cpu
         after = backend_cpu(rt.db.engine, database)
+        wal = _wal(rt.db.engine, start_lsn, n * size)
     finally:
         writer.close()
         rt.db.dispose()
@@ -60,10 +66,41 @@ def main() -> None:
         f"{haoban.__file__}: {n} batches of {size}: writer (Python) {cpu / orders * 1000:.3f} ms/order, "
         f"PostgreSQL backends {backends / orders * 1000:.3f} ms/order, load {os.getloadavg()[0]:.1f}"
     )
+    if wal:
+        print(wal)
     admin = create_engine(bench.PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
     admin.dispose()
+
+
+def _lsn(engine: Any) -> str:
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT pg_current_wal_insert_lsn()")).scalar_one())
+
+
+def _wal(engine: Any, start: str, orders: int) -> str:
+    """WAL bytes per order that the measured batches' own transactions wrote, by resource manager
+    (records carry their transaction id; the batches' ids are the xmin of the orders they wrote)."""
+    with engine.connect() as conn:
+        try:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_walinspect"))
+            conn.commit()
+        except Exception:  # not installed or not allowed: no WAL figure
+            conn.rollback()
+            return ""
+        end = conn.execute(text("SELECT pg_current_wal_flush_lsn()")).scalar_one()  # records end there
+        rows = conn.execute(
+            text(
+                "SELECT resource_manager, count(*), sum(record_length) FROM pg_get_wal_records_info(:a, :b) "
+                "WHERE xid IN (SELECT DISTINCT xmin::text::xid FROM orders WHERE id > 0) "
+                "GROUP BY resource_manager ORDER BY 3 DESC"
+            ),
+            {"a": start, "b": str(end)},
+        ).all()
+    total = sum(b for _, _, b in rows)
+    parts = ", ".join(f"{rm} {c / orders:.2f} records {b / orders:.0f} B" for rm, c, b in rows)
+    return f"WAL of the measured batches' transactions per order: {total / orders:.0f} bytes ({parts})"
 
 
 if __name__ == "__main__":
