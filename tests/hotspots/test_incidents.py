@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 
 from haoban.hotspots.incidents import (
     THRESHOLD,
     IncidentIndex,
     Matcher,
+    ProblemVectors,
     compare,
     default_matcher,
     learn_estate_names,
     load_kinds,
+    load_problem_vectors,
 )
 from haoban.hotspots.places import extract_places
 
@@ -270,3 +274,55 @@ def test_a_text_without_a_place_has_no_incident_candidates() -> None:
     ix = IncidentIndex()
     ix.add("a", "家里停水了", at=T0)
     assert ix.query(ix.features("家里停水了"), at=T0) == []
+
+
+# --- learnt problem similarity (wordlists/problem_vectors.txt, scripts/problem_vectors.py) ---------
+
+_NO_VECTORS = ProblemVectors((), np.zeros((0, 1), dtype=np.float32), np.zeros(0, dtype=np.float32))
+
+
+def _score(matcher: Matcher, a: str, b: str) -> float:
+    m = compare(matcher.features(a), matcher.features(b), gap=24 * H, matcher=matcher)
+    return m.score if m is not None else 0.0
+
+
+def test_learnt_similarity_links_a_problem_no_kind_list_names() -> None:
+    """房产证 / 不动产证: no kind holds them and the bigrams barely meet; only the vectors link them."""
+    a = "蒸湘区华兴小区业主的房产证办了三年还没办下来"
+    b = "华兴小区不动产证迟迟办不下来，开发商一直拖"
+    learnt = default_matcher()
+    assert _score(Matcher(vectors=_NO_VECTORS), a, b) < THRESHOLD
+    assert _score(learnt, a, b) >= THRESHOLD
+    m = compare(learnt.features(a), learnt.features(b), gap=24 * H, matcher=learnt)
+    assert m is not None
+    details = [r.detail for r in m.reasons if r.signal == "problem"]
+    assert details and details[0].startswith("同类: ") and "≈" in details[0]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("蒸湘区华兴小区业主的房产证办了三年还没办下来", "华兴小区有业主养大型犬，遛狗从来不拴绳"),
+        ("蒸湘区华兴小区里老鼠成灾，晚上到处乱窜", "华兴小区物业服务太差，保安不管事"),
+        ("蒸湘区华兴小区有业主养大型犬，遛狗从来不拴绳", "华兴小区一楼的门面被改成了麻将馆"),
+    ],
+)
+def test_learnt_similarity_does_not_link_unrelated_problems(a: str, b: str) -> None:
+    assert _score(default_matcher(), a, b) < THRESHOLD
+
+
+def test_problem_vectors_load_and_align() -> None:
+    one, two, far = (
+        base64.b64encode(np.array(v, dtype=np.int8).tobytes()).decode()
+        for v in ([127, 0, 0], [120, 40, 0], [0, 0, 127])
+    )
+    v = load_problem_vectors(f"#! messages 100\n停水 10 {one}\n没水 10 {two}\n噪音 10 {far}\n")
+    assert len(v) == 3 and v.words == ("停水", "没水", "噪音")
+    same, i, j = v.similarity(v.ids(["停水"]), v.ids(["没水"]))
+    assert same > 0.9 and (i, j) == (0, 0)
+    other, *_ = v.similarity(v.ids(["停水"]), v.ids(["噪音"]))
+    assert other < 0.1
+    assert v.similarity(v.ids(["未知"]), v.ids(["停水"]))[0] == 0.0
+    # the shipped file is there and holds the everyday problem words
+    shipped = default_matcher().vectors
+    assert len(shipped) > 1000 and {"停水", "噪音", "垃圾"} <= set(shipped.words)

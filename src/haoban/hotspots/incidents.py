@@ -23,6 +23,13 @@ time
 words
     the cosine of their character-bigram TF-IDF vectors with the place names removed (so "红湘路" does
     not make two different problems look alike), IDF from the indexed reports themselves.
+learnt problem similarity
+    how alike the two reports' problem words are (place names removed), by word vectors learnt from
+    unlabelled messages (``wordlists/problem_vectors.txt``, ``scripts/problem_vectors.py``): each word
+    of one report is matched to its most similar word of the other (IDF-weighted, both ways). It
+    catches problems named in other words that no kind list holds (爆管 / 漏水, 扰民 / 通宵); it can
+    raise the words signal to at most ``LEARNT_CAP`` of full, never refuse or rescue a pair the kinds
+    refuse, and the operator sees the closest word pair ("同类: 爆管≈漏水 (0.71)").
 district
     when both districts are known (the order's, else the gazetteer's reading of the text), they agree.
 
@@ -42,7 +49,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib import resources
@@ -51,6 +58,7 @@ import numpy as np
 
 from haoban.dispatch.gazetteer import Gazetteer, default_gazetteer
 from haoban.hotspots.places import PlaceSet, _normalise, analyse, place_spans
+from haoban.textutil import tokenize
 
 __all__ = [
     "Features",
@@ -58,12 +66,14 @@ __all__ = [
     "IncidentMatch",
     "Kind",
     "Matcher",
+    "ProblemVectors",
     "Reason",
     "compare",
     "default_matcher",
     "learn_estate_names",
     "load_estate_names",
     "load_kinds",
+    "load_problem_vectors",
     "load_related",
 ]
 
@@ -77,6 +87,13 @@ KIND_BODY = 0.6  # a problem kind shared, but not in both first sentences
 KIND_NONE = 0.3  # one of the two names no known problem
 WORDS_FULL = 0.4  # word cosine at which the words signal is full
 DEFAULT_WINDOW = timedelta(days=30)
+# Learnt problem similarity (soft word alignment, 0 – 1): below LEARNT_LOW it says nothing, at
+# LEARNT_HIGH it is full; it raises the words signal to at most LEARNT_CAP (set on dev, see bench).
+LEARNT_LOW = 0.60
+LEARNT_HIGH = 0.80
+LEARNT_CAP = 0.6
+_PROBLEM_WORDS = 64  # problem words kept per report (first occurrences, in text order)
+_PROBLEM_CHARS = 800  # the whole text the matcher reads (_MAX_TEXT * 2)
 # Words that make a problem lasting rather than an event ("一直" is not one: "水一直往外冒").
 _LASTING = re.compile("长期|长年|常年|经常|时常|频繁|反复|多次|屡次|持续|几个月|数月|半年|多年|至今|迟迟")
 _MASKED_DISTRICT = re.compile(r"[A-Z]\d{1,3}[区县市]")
@@ -135,6 +152,77 @@ def load_estate_names(text: str | None = None) -> frozenset[str]:
     return frozenset(line.split()[0].lower() for line in _lines(text))
 
 
+class ProblemVectors:
+    """Word vectors learnt from unlabelled messages: unit rows (float32), IDF weights, the words."""
+
+    def __init__(self, words: Sequence[str], vectors: np.ndarray, idf: np.ndarray) -> None:
+        self.words = tuple(words)
+        self.index = {w: i for i, w in enumerate(self.words)}
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        self.vectors = (vectors / np.maximum(norms, 1e-9)).astype(np.float32)
+        self.idf = idf.astype(np.float32)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def ids(self, words: Iterable[str], limit: int = _PROBLEM_WORDS) -> np.ndarray:
+        """Vocabulary ids of *words* (unique, first occurrence order, at most *limit*)."""
+        out: list[int] = []
+        seen: set[int] = set()
+        for w in words:
+            i = self.index.get(w)
+            if i is not None and i not in seen:
+                seen.add(i)
+                out.append(i)
+                if len(out) >= limit:
+                    break
+        return np.array(out, dtype=np.uint16)
+
+    def similarity(self, a: np.ndarray, b: np.ndarray) -> tuple[float, int, int]:
+        """Soft alignment of two word-id arrays: each word's best cosine in the other report,
+        IDF-weighted, averaged over both directions; with the pair of different words to show
+        (indices into *a* and *b*; -1 when there is none)."""
+        if len(a) == 0 or len(b) == 0:
+            return 0.0, -1, -1
+        sims = self.vectors[a] @ self.vectors[b].T
+        wa, wb = self.idf[a], self.idf[b]
+        score = 0.5 * (
+            float(sims.max(axis=1) @ wa) / float(wa.sum()) + float(sims.max(axis=0) @ wb) / float(wb.sum())
+        )
+        # The evidence: the closest pair of different words, rare words first (业主≈物业 says little).
+        diff = np.where(a[:, None] == b[None, :], -2.0, sims * np.sqrt(np.outer(wa, wb)))
+        i, j = np.unravel_index(int(diff.argmax()), diff.shape)
+        return score, (int(i) if diff[i, j] > -2.0 else -1), int(j)
+
+
+def load_problem_vectors(text: str | None = None) -> ProblemVectors:
+    """``word df base64(int8 × dim)`` lines (default: ``wordlists/problem_vectors.txt``, made by
+    ``scripts/problem_vectors.py``); a ``#! messages N`` line gives the corpus size for the IDF."""
+    if text is None:
+        text = _wordlist("problem_vectors.txt")
+    import base64
+
+    n_docs = 1
+    words: list[str] = []
+    dfs: list[int] = []
+    rows: list[bytes] = []
+    for raw in text.splitlines():
+        if raw.startswith("#! messages"):
+            n_docs = int(raw.split()[2])
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        w, df, vec = line.split()
+        words.append(w)
+        dfs.append(int(df))
+        rows.append(base64.b64decode(vec))
+    if not words:
+        return ProblemVectors((), np.zeros((0, 1), dtype=np.float32), np.zeros(0, dtype=np.float32))
+    vectors = np.frombuffer(b"".join(rows), dtype=np.int8).reshape(len(words), -1).astype(np.float32)
+    idf = np.log(n_docs / np.array(dfs, dtype=np.float64))
+    return ProblemVectors(words, vectors, idf)
+
+
 @dataclass(frozen=True, slots=True)
 class Features:
     """What the index keeps of a report."""
@@ -149,6 +237,8 @@ class Features:
     # only when these do not meet (a report may name the office it already asked in another one).
     districts: frozenset[str] = frozenset()
     lasting: bool = False  # the report calls its problem lasting (长期, 经常 …): no one-off event
+    # vocabulary ids (``wordlists/problem_vectors.txt``) of the report's words outside place names
+    problem: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint16))
 
 
 @dataclass(frozen=True)
@@ -177,6 +267,7 @@ class Matcher:
         *,
         related: Iterable[Collection[str]] | None = None,
         estate_names: Collection[str] | None = None,
+        vectors: ProblemVectors | None = None,
     ) -> None:
         self.kinds = tuple(kinds if kinds is not None else load_kinds())
         self.by_id = {k.id: k for k in self.kinds}
@@ -187,6 +278,7 @@ class Matcher:
                 rel.setdefault(k, set()).update(g)
         self._related = {k: frozenset(v) for k, v in rel.items()}
         self.estate_names = frozenset(load_estate_names() if estate_names is None else estate_names)
+        self.vectors = vectors if vectors is not None else load_problem_vectors()
         self._linked: dict[tuple[frozenset[str], frozenset[str]], frozenset[str]] = {}
         self.gazetteer = gazetteer or default_gazetteer()
         term_kind: dict[str, set[str]] = {}
@@ -248,7 +340,27 @@ class Matcher:
             district=district or self.district_of(text),
             districts=frozenset([district]) if district else self.districts_of(text),
             lasting=_LASTING.search(norm) is not None,
+            problem=self.problem_words(norm, spans),
         )
+
+    def problem_words(self, norm: str, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+        """Vocabulary ids of the jieba words of *norm* with its place names blanked."""
+        if not len(self.vectors):
+            return np.zeros(0, dtype=np.uint16)
+        chars = list(norm)
+        for start, end in spans:
+            chars[start:end] = "，" * (end - start)
+        text = "".join(chars)[:_PROBLEM_CHARS]
+        return self.vectors.ids(tokenize(text))
+
+    def learnt(self, a: Features, b: Features) -> tuple[float, str]:
+        """The learnt problem similarity of *a* and *b* and its evidence ("爆管≈漏水 (0.71)")."""
+        score, i, j = self.vectors.similarity(a.problem, b.problem)
+        if i < 0:
+            return score, f"({score:.2f})"
+        v = self.vectors
+        x, y = int(a.problem[i]), int(b.problem[j])
+        return score, f"{v.words[x]}≈{v.words[y]} ({score:.2f})"
 
     def horizon(self, kinds: Iterable[str]) -> timedelta:
         """The longest window a report of *kinds* can be matched within (its kinds', their related
@@ -416,10 +528,20 @@ def compare(
     else:
         kind = KIND_NONE
     sim = cosine(a.grams, b.grams) if words is None else words
-    score = W_PLACE * place + W_KIND * kind + W_WORDS * min(1.0, sim / WORDS_FULL)
+    word_signal = min(1.0, sim / WORDS_FULL)
+    learnt_reason = None
+    if word_signal < LEARNT_CAP and len(a.problem) and len(b.problem):
+        learnt, evidence = matcher.learnt(a, b)
+        lift = LEARNT_CAP * min(1.0, max(0.0, (learnt - LEARNT_LOW) / (LEARNT_HIGH - LEARNT_LOW)))
+        if lift > word_signal:
+            word_signal = lift
+            learnt_reason = Reason("problem", f"同类: {evidence}")
+    score = W_PLACE * place + W_KIND * kind + W_WORDS * word_signal
     reasons = [Reason("place", where or "")]
     if shared:
         reasons.append(Reason("problem", "/".join(matcher.labels(shared))))
+    if learnt_reason is not None:
+        reasons.append(learnt_reason)
     hours = abs(gap).total_seconds() / 3600
     reasons.append(Reason("time", f"{hours:.0f}h ≤ {window.total_seconds() / 3600:.0f}h"))
     reasons.append(Reason("words", f"{sim:.2f}"))
@@ -509,6 +631,7 @@ class IncidentIndex:
             district=intern(f.district, f.district) if f.district else None,
             districts=kinds(f.districts, f.districts),
             lasting=f.lasting,
+            problem=f.problem,
         )
 
     def add_features(self, key: str, f: Features, *, at: datetime) -> None:
