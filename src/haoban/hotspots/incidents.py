@@ -37,8 +37,8 @@ The score is ``W_PLACE·place + W_KIND·kind + W_WORDS·words``; a pair at or ab
 candidate. The weights and the threshold were set on the development half of
 ``data/incidents/pairs.csv`` only (see its README and ``bench/incidents.py``).
 
-:class:`IncidentIndex` keeps per report only its place keys, kind ids and a sorted array of bigram
-ids (a few hundred bytes), an inverted index place key → reports, and bigram document frequencies;
+:class:`IncidentIndex` keeps per report only its place keys, kind ids, a sorted array of bigram
+ids and the vocabulary ids of its problem words (a few hundred bytes), an inverted index place key → reports, and bigram document frequencies;
 a query looks only at reports sharing a place key. One lock guards it; features are computed outside.
 """
 
@@ -58,7 +58,7 @@ import numpy as np
 
 from haoban.dispatch.gazetteer import Gazetteer, default_gazetteer
 from haoban.hotspots.places import PlaceSet, _normalise, analyse, place_spans
-from haoban.textutil import tokenize
+from haoban.textutil import _jieba
 
 __all__ = [
     "Features",
@@ -93,7 +93,6 @@ LEARNT_LOW = 0.60
 LEARNT_HIGH = 0.80
 LEARNT_CAP = 0.6
 _PROBLEM_WORDS = 64  # problem words kept per report (first occurrences, in text order)
-_PROBLEM_CHARS = 800  # the whole text the matcher reads (_MAX_TEXT * 2)
 # Words that make a problem lasting rather than an event ("一直" is not one: "水一直往外冒").
 _LASTING = re.compile("长期|长年|常年|经常|时常|频繁|反复|多次|屡次|持续|几个月|数月|半年|多年|至今|迟迟")
 _MASKED_DISTRICT = re.compile(r"[A-Z]\d{1,3}[区县市]")
@@ -178,21 +177,25 @@ class ProblemVectors:
                     break
         return np.array(out, dtype=np.uint16)
 
-    def similarity(self, a: np.ndarray, b: np.ndarray) -> tuple[float, int, int]:
+    def similarity(self, a: np.ndarray, b: np.ndarray) -> float:
         """Soft alignment of two word-id arrays: each word's best cosine in the other report,
-        IDF-weighted, averaged over both directions; with the pair of different words to show
-        (indices into *a* and *b*; -1 when there is none)."""
+        IDF-weighted, averaged over both directions (0 when either has no known word)."""
         if len(a) == 0 or len(b) == 0:
-            return 0.0, -1, -1
+            return 0.0
         sims = self.vectors[a] @ self.vectors[b].T
         wa, wb = self.idf[a], self.idf[b]
-        score = 0.5 * (
-            float(sims.max(axis=1) @ wa) / float(wa.sum()) + float(sims.max(axis=0) @ wb) / float(wb.sum())
-        )
-        # The evidence: the closest pair of different words, rare words first (业主≈物业 says little).
-        diff = np.where(a[:, None] == b[None, :], -2.0, sims * np.sqrt(np.outer(wa, wb)))
+        return 0.5 * float(sims.max(axis=1) @ wa / wa.sum() + sims.max(axis=0) @ wb / wb.sum())
+
+    def evidence(self, a: np.ndarray, b: np.ndarray) -> tuple[str, str] | None:
+        """The pair of different words to show: the closest, rare words first (业主≈物业 says little)."""
+        if len(a) == 0 or len(b) == 0:
+            return None
+        sims = self.vectors[a] @ self.vectors[b].T
+        diff = np.where(a[:, None] == b[None, :], -2.0, sims * np.sqrt(np.outer(self.idf[a], self.idf[b])))
         i, j = np.unravel_index(int(diff.argmax()), diff.shape)
-        return score, (int(i) if diff[i, j] > -2.0 else -1), int(j)
+        if diff[i, j] <= -2.0:
+            return None
+        return self.words[int(a[i])], self.words[int(b[j])]
 
 
 def load_problem_vectors(text: str | None = None) -> ProblemVectors:
@@ -350,17 +353,18 @@ class Matcher:
         chars = list(norm)
         for start, end in spans:
             chars[start:end] = "，" * (end - start)
-        text = "".join(chars)[:_PROBLEM_CHARS]
-        return self.vectors.ids(tokenize(text))
+        # jieba without its HMM guesses (~40 % faster): a guessed word is rarely in the vocabulary;
+        # the vocabulary lookup drops stop words, single characters and numbers.
+        return self.vectors.ids(_jieba().lcut("".join(chars), HMM=False))
 
-    def learnt(self, a: Features, b: Features) -> tuple[float, str]:
-        """The learnt problem similarity of *a* and *b* and its evidence ("爆管≈漏水 (0.71)")."""
-        score, i, j = self.vectors.similarity(a.problem, b.problem)
-        if i < 0:
-            return score, f"({score:.2f})"
-        v = self.vectors
-        x, y = int(a.problem[i]), int(b.problem[j])
-        return score, f"{v.words[x]}≈{v.words[y]} ({score:.2f})"
+    def learnt(self, a: Features, b: Features) -> float:
+        """The learnt problem similarity of *a* and *b* (0 – 1)."""
+        return self.vectors.similarity(a.problem, b.problem)
+
+    def evidence(self, a: Features, b: Features, score: float) -> str:
+        """What the operator sees of the learnt similarity: "爆管≈漏水 (0.71)"."""
+        pair = self.vectors.evidence(a.problem, b.problem)
+        return f"{pair[0]}≈{pair[1]} ({score:.2f})" if pair else f"({score:.2f})"
 
     def horizon(self, kinds: Iterable[str]) -> timedelta:
         """The longest window a report of *kinds* can be matched within (its kinds', their related
@@ -496,10 +500,13 @@ def compare(
     gap: timedelta,
     matcher: Matcher,
     words: float | None = None,
+    threshold: float | None = None,
 ) -> IncidentMatch | None:
     """The score of *a* and *b* as one incident with its reasons, or None when a signal rules it out.
 
     *words*: the text similarity when the caller computed it with IDF (default: plain set cosine).
+    *threshold*: the caller drops scores below it, so the learnt similarity (the costliest signal)
+    is computed only where it can lift the pair over it.
     """
     if a.districts and b.districts and a.districts.isdisjoint(b.districts):
         return None
@@ -530,13 +537,17 @@ def compare(
     sim = cosine(a.grams, b.grams) if words is None else words
     word_signal = min(1.0, sim / WORDS_FULL)
     learnt_reason = None
-    if word_signal < LEARNT_CAP and len(a.problem) and len(b.problem):
-        learnt, evidence = matcher.learnt(a, b)
+    base = W_PLACE * place + W_KIND * kind
+    # With a threshold, only where the learnt lift can decide: the pair is below it without the lift
+    # and could reach it with the full lift (a pair already in keeps its score without it).
+    decides = threshold is None or (base + W_WORDS * word_signal < threshold <= base + W_WORDS * LEARNT_CAP)
+    if word_signal < LEARNT_CAP and decides and len(a.problem) and len(b.problem):
+        learnt = matcher.learnt(a, b)
         lift = LEARNT_CAP * min(1.0, max(0.0, (learnt - LEARNT_LOW) / (LEARNT_HIGH - LEARNT_LOW)))
         if lift > word_signal:
             word_signal = lift
-            learnt_reason = Reason("problem", f"同类: {evidence}")
-    score = W_PLACE * place + W_KIND * kind + W_WORDS * word_signal
+            learnt_reason = Reason("problem", f"同类: {matcher.evidence(a, b, learnt)}")
+    score = base + W_WORDS * word_signal
     reasons = [Reason("place", where or "")]
     if shared:
         reasons.append(Reason("problem", "/".join(matcher.labels(shared))))
@@ -752,7 +763,9 @@ class IncidentIndex:
                     if len(common):
                         wc = self._idf(common)
                         sim = float((wc @ wc) / (norm_q * doc.norm))
-                m = compare(f, other, gap=at - doc.at, matcher=self.matcher, words=sim)
+                m = compare(
+                    f, other, gap=at - doc.at, matcher=self.matcher, words=sim, threshold=self.threshold
+                )
                 if m is not None and m.score >= self.threshold:
                     out.append(IncidentMatch(key, m.score, m.reasons))
         out.sort(key=lambda m: (-m.score, m.key))
