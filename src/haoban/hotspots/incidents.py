@@ -38,8 +38,9 @@ candidate. The weights and the threshold were set on the development half of
 ``data/incidents/pairs.csv`` only (see its README and ``bench/incidents.py``).
 
 :class:`IncidentIndex` keeps per report only its place keys, kind ids, a sorted array of bigram
-ids and the vocabulary ids of its problem words (a few hundred bytes), an inverted index place key → reports, and bigram document frequencies;
-a query looks only at reports sharing a place key. One lock guards it; features are computed outside.
+ids and the vocabulary ids of its problem words (a few hundred bytes), an inverted index place key →
+reports, and bigram document frequencies; a query looks only at reports sharing a place key. One
+lock guards it; features are computed outside.
 """
 
 from __future__ import annotations
