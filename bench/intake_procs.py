@@ -144,6 +144,8 @@ def main() -> None:
         proc.wait()
         engine.dispose()
     n = result["n"]
+    if not n:
+        raise SystemExit(f"no create answered in {wall:.1f} s: {result}")
 
     def per(seconds: float) -> str:
         return f"{seconds / n * 1000:.3f}"
