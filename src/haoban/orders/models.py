@@ -32,6 +32,12 @@ from haoban.security.crypto import EncryptedString
 
 # haoban.orders.workflow.HANDLING_STATUSES as SQL, for the partial indexes (a test keeps them equal).
 _HANDLING_SQL = "status IN ('dispatched', 'return_requested', 'signed', 'replied')"
+SWEEP_INDEXES = {
+    "ix_orders_handle_due": ("handle_warn_at", f"{_HANDLING_SQL} AND handle_alert IS NULL"),
+    "ix_orders_handle_late": ("handle_deadline", f"{_HANDLING_SQL} AND handle_alert = 'warning'"),
+    "ix_orders_sign_due": ("sign_warn_at", "status = 'dispatched' AND sign_alert IS NULL"),
+    "ix_orders_sign_late": ("sign_deadline", "status = 'dispatched' AND sign_alert = 'warning'"),
+}
 
 
 class Order(Base):
@@ -54,12 +60,11 @@ class Order(Base):
         ),
         Index("ix_orders_received_at", "received_at"),
         Index("ix_orders_handle_deadline", "handle_deadline"),
-        # The sweep's scan: only the orders on the handling clock (migration 0037).
-        Index(
-            "ix_orders_handle_sweep",
-            "handle_warn_at",
-            postgresql_where=text(_HANDLING_SQL),
-            sqlite_where=text(_HANDLING_SQL),
+        # The sweep's scans: per clock, the orders not warned yet by warning time and the warned ones
+        # by deadline (migration 0040).
+        *(
+            Index(name, column, postgresql_where=text(where), sqlite_where=text(where))
+            for name, (column, where) in SWEEP_INDEXES.items()
         ),
     )
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 
@@ -44,14 +44,24 @@ def due(
     # A record already warned comes back only once its deadline has passed: fetching the warned ones
     # that are not yet overdue (to skip them here) cost a big city the read of every yellow order each
     # period, and under ``limit`` those could fill the batch ahead of an order that had run out.
-    stmt = (
-        select(model)
-        .where(*where, warn_at <= now, or_(alert.is_(None), and_(alert == "warning", deadline < now)))
-        .order_by(warn_at)
-        .limit(limit)
-        .with_for_update(of=model, skip_locked=True)
-    )
-    for row in session.scalars(stmt).unique():
+    # Asked as two queries, one per state (not warned yet: by warning time; warned: by deadline), so
+    # that PostgreSQL reads each through its partial index (orders: migration 0040) and skips the rows
+    # of the other states (one query with both cases could use neither: 13 s at 10 million orders).
+    # Each brings at most ``limit`` rows; the earliest ``limit`` of the two are handled (the others
+    # stay locked, unchanged, until this transaction ends and come back next period).
+    cases = (alert.is_(None), and_(alert == "warning", deadline < now))
+    rows: list[Any] = []
+    for case in cases:
+        stmt = (
+            select(model)
+            .where(*where, warn_at <= now, case)
+            .order_by(warn_at)
+            .limit(limit)
+            .with_for_update(of=model, skip_locked=True)
+        )
+        rows += session.scalars(stmt).unique()
+    rows.sort(key=lambda r: getattr(r, warn_at.key))
+    for row in rows[:limit]:
         at: datetime | None = getattr(row, deadline.key)
         if at is None:
             continue
