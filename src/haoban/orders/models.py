@@ -60,8 +60,15 @@ class Order(Base):
         ),
         Index("ix_orders_received_at", "received_at"),
         Index("ix_orders_handle_deadline", "handle_deadline"),
+        # The handling orders by warning time (migration 0037).
+        Index(
+            "ix_orders_handle_sweep",
+            "handle_warn_at",
+            postgresql_where=text(_HANDLING_SQL),
+            sqlite_where=text(_HANDLING_SQL),
+        ),
         # The sweep's scans: per clock, the orders not warned yet by warning time and the warned ones
-        # by deadline (migration 0040).
+        # by deadline (migration 0041).
         *(
             Index(name, column, postgresql_where=text(where), sqlite_where=text(where))
             for name, (column, where) in SWEEP_INDEXES.items()

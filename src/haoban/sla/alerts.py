@@ -45,7 +45,7 @@ def due(
     # that are not yet overdue (to skip them here) cost a big city the read of every yellow order each
     # period, and under ``limit`` those could fill the batch ahead of an order that had run out.
     # Asked as two queries, one per state (not warned yet: by warning time; warned: by deadline), so
-    # that PostgreSQL reads each through its partial index (orders: migration 0040) and skips the rows
+    # that PostgreSQL reads each through its partial index (orders: migration 0041) and skips the rows
     # of the other states (one query with both cases could use neither: 13 s at 10 million orders).
     # Each brings at most ``limit`` rows; the earliest ``limit`` of the two are handled (the others
     # stay locked, unchanged, until this transaction ends and come back next period).

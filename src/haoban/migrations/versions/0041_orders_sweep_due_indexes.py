@@ -6,11 +6,11 @@ and that were not warned yet, or that were warned and whose deadline has passed.
 of each handling order already warned or overdue to drop it: 23,700 rows for the handling clock and
 all 65,000 for the signing clock, ~35,000 pages each, 0.5 s a clock at 10 million orders
 (bench/scale10m.py). These partial indexes hold only the orders of one state each: not warned yet (by
-warning time) and warned (by deadline); ``sla.alerts.due`` asks for the two separately.
-``ix_orders_handle_sweep`` is replaced by them.
+warning time) and warned (by deadline); ``sla.alerts.due`` asks for the two separately. (The sweep
+no longer reads ``ix_orders_handle_sweep``; it stays for the other reads of the handling orders.)
 
-Revision ID: 0040_orders_sweep_due_indexes
-Revises: 0039_orders_list_indexes
+Revision ID: 0041_orders_sweep_due_indexes
+Revises: 0040_fewer_create_indexes
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0040_orders_sweep_due_indexes"
-down_revision = "0039_orders_list_indexes"
+revision = "0041_orders_sweep_due_indexes"
+down_revision = "0040_fewer_create_indexes"
 branch_labels = None
 depends_on = None
 
@@ -39,13 +39,8 @@ def upgrade() -> None:
     for name, (column, predicate) in INDEXES.items():
         where = sa.text(predicate)
         op.create_index(name, "orders", [column], postgresql_where=where, sqlite_where=where)
-    op.drop_index("ix_orders_handle_sweep", table_name="orders")
 
 
 def downgrade() -> None:
-    where = sa.text(HANDLING_SQL)
-    op.create_index(
-        "ix_orders_handle_sweep", "orders", ["handle_warn_at"], postgresql_where=where, sqlite_where=where
-    )
     for name in INDEXES:
         op.drop_index(name, table_name="orders")
