@@ -49,13 +49,15 @@ def due(
     # of the other states (one query with both cases could use neither: 13 s at 10 million orders).
     # Each brings at most ``limit`` rows; the earliest ``limit`` of the two are handled (the others
     # stay locked, unchanged, until this transaction ends and come back next period).
-    cases = (alert.is_(None), and_(alert == "warning", deadline < now))
+    # Each case in the order of its index (the warned ones by deadline: through the warning time the
+    # planner took the wider index of every handling order, 36 ms instead of 0.3 at 10 million orders).
+    cases = ((alert.is_(None), warn_at), (and_(alert == "warning", deadline < now), deadline))
     rows: list[Any] = []
-    for case in cases:
+    for case, key in cases:
         stmt = (
             select(model)
             .where(*where, warn_at <= now, case)
-            .order_by(warn_at)
+            .order_by(key)
             .limit(limit)
             .with_for_update(of=model, skip_locked=True)
         )
