@@ -130,3 +130,31 @@ def test_a_warned_order_does_not_keep_an_overdue_one_out_of_the_batch(api: Api, 
         result = sweep(s, rt, now=now, limit=1)
     assert (result.warnings, result.overdue, result.supervised) == (0, 1, 1)
     assert _order(rt, red).handle_alert == "overdue" and _order(rt, yellow).handle_alert == "warning"
+
+
+def test_both_alert_states_due_share_the_limit_earliest_warning_first(api: Api, rt: Any) -> None:
+    """The sweep asks the not-yet-warned and the warned-and-late orders in two queries (one index
+    each, migration 0041); under ``limit`` the earliest warning times of both go first, and every
+    order is handled exactly once over the following periods."""
+    codes = [api.create()["code"] for _ in range(3)]
+    for code in codes:
+        api.act(code, "sign", as_="h_cgj")
+    now = _order(rt, codes[0]).handle_deadline + timedelta(days=30)
+    # (warn_at, deadline, alert): a fresh yellow, a warned order now late, a fresh red.
+    plan = {
+        codes[0]: (now - timedelta(days=3), now + timedelta(days=1), None),
+        codes[1]: (now - timedelta(days=2), now - timedelta(hours=1), "warning"),
+        codes[2]: (now - timedelta(days=1), now - timedelta(minutes=5), None),
+    }
+    with rt.db.write() as s:
+        for code, (warn_at, deadline, alert) in plan.items():
+            o = s.scalar(select(Order).where(Order.code == code))
+            o.handle_warn_at, o.handle_deadline, o.handle_alert = warn_at, deadline, alert
+    seen = []
+    for minute in range(4):
+        with rt.db.write() as s:
+            result = sweep(s, rt, now=now + timedelta(minutes=minute), limit=1)
+        seen.append((result.warnings, result.overdue))
+        assert result.warnings + result.overdue <= 1
+    assert seen == [(1, 0), (0, 1), (0, 1), (0, 0)]
+    assert [_order(rt, c).handle_alert for c in codes] == ["warning", "overdue", "overdue"]
