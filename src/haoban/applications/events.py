@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from haoban.applications.models import Application, ApplicationEvent
 from haoban.auth.actors import Actor
 from haoban.orders.casefile import Break
-from haoban.orders.events import chained_row, verify_chains
+from haoban.orders.events import chain_onto, verify_chains
 
 _PENDING = "applications.pending_events"
 
@@ -58,20 +58,10 @@ def append(
         session.flush()
     if task_id is not None:
         payload = {"task": task_id, **payload}
-    row = chained_row(
-        code=app.code,
-        seq=app.event_count + 1,
-        prev_hash=app.last_hash,
-        action=action,
-        actor=actor,
-        at=at,
-        from_status=from_status,
-        to_status=to_status,
-        payload=payload,
+    row = chain_onto(
+        app, action=action, actor=actor, at=at, from_status=from_status, to_status=to_status, payload=payload
     )
     session.info.setdefault(_PENDING, []).append({"application_id": app.id, "task_id": task_id, **row})
-    app.event_count = row["seq"]
-    app.last_hash = row["hash"]
     return Appended(row["seq"], action, task_id, row["hash"])
 
 

@@ -99,6 +99,34 @@ def chained_row(
     }
 
 
+def chain_onto(
+    head: Any,
+    *,
+    action: str,
+    actor: Actor,
+    at: datetime,
+    from_status: str | None,
+    to_status: str,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    """The next event row of ``head``'s chain (a record with ``code``, ``event_count`` and
+    ``last_hash``), with the head moved on to it; the caller stores the row."""
+    row = chained_row(
+        code=head.code,
+        seq=head.event_count + 1,
+        prev_hash=head.last_hash,
+        action=action,
+        actor=actor,
+        at=at,
+        from_status=from_status,
+        to_status=to_status,
+        payload=payload,
+    )
+    head.event_count = row["seq"]
+    head.last_hash = row["hash"]
+    return row
+
+
 def append_chained(
     session: Session,
     head: Any,
@@ -115,21 +143,11 @@ def append_chained(
     """Append one event to the chain of ``head``: a stored record with ``id``, ``code``, ``event_count``
     and ``last_hash`` (an order; a difficult-matter case). ``event_model`` is its event table, whose
     column ``owner`` points back at the head. Every hash-chained case file is written here."""
-    row = chained_row(
-        code=head.code,
-        seq=head.event_count + 1,
-        prev_hash=head.last_hash,
-        action=action,
-        actor=actor,
-        at=at,
-        from_status=from_status,
-        to_status=to_status,
-        payload=payload,
+    row = chain_onto(
+        head, action=action, actor=actor, at=at, from_status=from_status, to_status=to_status, payload=payload
     )
     event = event_model(**{owner: head.id}, **row)
     session.add(event)
-    head.event_count = row["seq"]
-    head.last_hash = row["hash"]
     return event
 
 
