@@ -29,7 +29,7 @@ learnt problem similarity
     of one report is matched to its most similar word of the other (IDF-weighted, both ways). It
     catches problems named in other words that no kind list holds (爆管 / 漏水, 扰民 / 通宵); it can
     raise the words signal to at most ``LEARNT_CAP`` of full, never refuse or rescue a pair the kinds
-    refuse, and the operator sees the closest word pair ("同类: 爆管≈漏水 (0.71)").
+    refuse, and the operator sees the closest word pair as a problem reason ("爆管≈漏水 (0.71)").
 district
     when both districts are known (the order's, else the gazetteer's reading of the text), they agree.
 
@@ -547,7 +547,8 @@ def compare(
         lift = LEARNT_CAP * min(1.0, max(0.0, (learnt - LEARNT_LOW) / (LEARNT_HIGH - LEARNT_LOW)))
         if lift > word_signal:
             word_signal = lift
-            learnt_reason = Reason("problem", f"同类: {matcher.evidence(a, b, learnt)}")
+            # Evidence only, like the other reasons: the UI names the signal ("问题" / "Problem").
+            learnt_reason = Reason("problem", matcher.evidence(a, b, learnt))
     score = base + W_WORDS * word_signal
     reasons = [Reason("place", where or "")]
     if shared:
