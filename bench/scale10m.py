@@ -19,12 +19,16 @@ it), the deadline sweep (one period, rolled back), the dashboard's 7 / 30 / quar
 the supervisor board. For every path that misses its target, ``EXPLAIN (ANALYZE, BUFFERS)`` of each of
 its statements is written next to the results.
 
-Be kind to a shared machine: run it as ``nice -n 15``; every PostgreSQL backend it opens is reniced
-to 15 as it connects.
+Be kind to a shared machine: run it as ``nice -n 15`` (``--nice``: the same for PostgreSQL); every
+PostgreSQL backend it opens is reniced to that as it connects, and any other backend on its database
+(a parallel worker) as it is seen.
 
     nice -n 15 .venv/bin/python bench/scale10m.py --orders 10000000 [--reuse] [--repeat 30]
+    nice -n 19 .venv/bin/python bench/scale10m.py --orders 10000000 --nice 19 --build-only --rollup-days 0
 
-``--reuse`` skips the load (and the roll-ups already built) when the database already holds the rows.
+``--reuse`` skips the load (and the roll-ups already built) when the database already holds the rows
+(``state.json`` in the results folder says so). ``--build-only`` stops before timing anything (to build
+the database on a busy machine and time it on a quiet one); ``--rollup-days 0`` builds no roll-ups.
 Results: ``/tmp/haoban_scale10m/results.md`` (+ ``explain.txt``).
 """
 
@@ -37,6 +41,7 @@ import random
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -99,7 +104,8 @@ def url_of(name: str) -> str:
 
 
 def renice_backends(engine: Engine) -> None:
-    """Renice every backend this engine opens (the load, the index builds and the timed queries)."""
+    """Renice every backend this engine opens (the load, the index builds and the timed queries), and
+    every 10 s any other backend on the database (a parallel worker), for as long as the run lasts."""
 
     @event.listens_for(engine, "connect")
     def _renice(dbapi_conn: Any, _record: Any) -> None:
@@ -108,6 +114,21 @@ def renice_backends(engine: Engine) -> None:
         pid = cur.fetchone()[0]
         cur.close()
         subprocess.run(["renice", "-n", str(NICE), "-p", str(pid)], capture_output=True, check=False)
+
+    def _others() -> None:
+        done: set[int] = set()
+        while True:
+            with engine.connect() as conn:
+                pids = conn.scalars(
+                    text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+                ).all()
+            fresh = [str(p) for p in pids if p not in done]
+            if fresh:
+                subprocess.run(["renice", "-n", str(NICE), "-p", *fresh], capture_output=True, check=False)
+                done.update(pids)
+            time.sleep(10)
+
+    threading.Thread(target=_others, name="renice", daemon=True).start()
 
 
 def fresh_database(log: Callable[[str], None]) -> None:
@@ -540,9 +561,15 @@ def measure(
             ).one()
         return queries.encode_cursor("newest", row, total=queries.TOTAL_CAP, exact=False)  # as page 1 said
 
+    last_numbered = queries.last_numbered_page(20)
+
+    def numbered_page(i: int) -> int:
+        # Pages 2 to the last the API takes by number (50: the first 1,000 orders); deeper ones only
+        # by cursor.
+        return 2 + (i * 7) % (last_numbered - 1)
+
     def staff_deep_numbered(i: int) -> None:
-        # The same by page number (kept for the first 10,000 orders of a list).
-        list_page(deep_filter(i), page=deep_page(i))
+        list_page(deep_filter(i), page=numbered_page(i))
 
     deep_cursors = [cursor_at(deep_filter(i), (deep_page(i) - 1) * 20) for i in range(repeat + 1)]
     unfiltered_cursors = [
@@ -644,7 +671,8 @@ def measure(
             repeat,
         ),
         (
-            "staff list, page 50–250 by number (district + category + closed)",
+            f"staff list, page 2–{last_numbered} by number, the numbered pages' reach "
+            "(district + category + closed)",
             "interactive",
             staff_deep_numbered,
             repeat,
@@ -726,6 +754,7 @@ def sizes() -> list[tuple[str, str, int]]:
 
 
 def main() -> None:
+    global NICE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--orders", type=int, default=10_000_000)
     ap.add_argument("--repeat", type=int, default=30)
@@ -734,7 +763,10 @@ def main() -> None:
     ap.add_argument("--load-minutes", type=float, default=None, help="stop loading after this long")
     ap.add_argument("--paths", nargs="*", help="time only the paths whose label contains one of these words")
     ap.add_argument("--path-seconds", type=float, default=90, help="stop repeating one path after this long")
+    ap.add_argument("--nice", type=int, default=NICE, help="niceness of every PostgreSQL backend of the run")
+    ap.add_argument("--build-only", action="store_true", help="load (and roll-ups), then stop: time nothing")
     args = ap.parse_args()
+    NICE = args.nice
     OUT.mkdir(parents=True, exist_ok=True)
     logfile = (OUT / "log.txt").open("a", encoding="utf-8")
 
@@ -763,10 +795,11 @@ def main() -> None:
         info["loaded"] = True
         state.write_text(json.dumps(info))
     rt.db.upgrade()  # indexes of later migrations on a reused database
-    seconds, days = build_rollups(rt, now=now, days=args.rollup_days)
-    info.setdefault("rollups", []).append([seconds, days])
-    state.write_text(json.dumps(info))
-    log(f"roll-ups: {days} days built in {seconds:.0f} s")
+    if args.rollup_days != 0:
+        seconds, days = build_rollups(rt, now=now, days=args.rollup_days)
+        info.setdefault("rollups", []).append([seconds, days])
+        state.write_text(json.dumps(info))
+        log(f"roll-ups: {days} days built in {seconds:.0f} s")
     # Statistics of the freshly filled roll-up tables, as autovacuum would gather them soon after: with
     # none, the planner took the year's mix for one row and sorted it on disk.
     with rt.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -776,6 +809,10 @@ def main() -> None:
         counts = dict(session.execute(text("SELECT status, count(*) FROM orders GROUP BY 1")).all())
         events = session.scalar(text("SELECT reltuples::bigint FROM pg_class WHERE relname = 'order_events'"))
     log(f"orders by status: {counts}; events ≈ {events:,}")
+    if args.build_only:
+        log(f"built {PG_NAME} (state: {state}); nothing timed (--build-only)")
+        rt.db.dispose()
+        return
     load_mid = os.getloadavg()
     results = measure(rt, now=now, repeat=args.repeat, budget=args.path_seconds, only=args.paths)
     load_after = os.getloadavg()
@@ -788,7 +825,7 @@ def main() -> None:
         f"{' --reuse' if args.reuse else ''}` (every PostgreSQL backend reniced to {NICE}).",
         f"Load average (1 min): {load_before[0]:.2f} at start, {load_mid[0]:.2f} before timing, "
         f"{load_after[0]:.2f} after.",
-        f"Load: {json.dumps(info.get('load', {}))} s; roll-ups: {info['rollups']} (s, days).",
+        f"Load: {json.dumps(info.get('load', {}))} s; roll-ups: {info.get('rollups', [])} (s, days).",
         f"Orders by status: {json.dumps(counts)}; events ≈ {events:,}.",
         "",
         "| table | size | rows |",

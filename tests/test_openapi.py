@@ -54,6 +54,9 @@ def test_order_list_documents_its_cursor(client: Any) -> None:
     op = spec["paths"]["/api/v1/orders"]["get"]
     params = {p["name"] for p in op["parameters"]}
     assert {"cursor", "page", "page_size"} <= params
-    assert "cursor" in op["description"] and "10,000" in op["description"]
+    assert "cursor" in op["description"] and "10,000" in op["description"]  # the capped total
+    assert "first 1,000 orders" in op["description"]  # numbered pages
+    page_param = next(p for p in op["parameters"] if p["name"] == "page")
+    assert "1,000" in page_param["description"] and "next" in page_param["description"]
     page = spec["components"]["schemas"]["OrderPage"]["properties"]
     assert {"next_cursor", "next", "total", "total_exact"} <= set(page)

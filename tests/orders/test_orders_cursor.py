@@ -1,5 +1,5 @@
-"""Long lists: the API's cursor pages (keyset, "older than the last row"), the capped total, numbered
-pages kept for the first 10,000 orders."""
+"""Long lists: the API's cursor pages (keyset, "older than the last row"), the total capped at 10,000,
+numbered pages kept for the first 1,000 orders."""
 
 from __future__ import annotations
 
@@ -69,10 +69,39 @@ def test_total_is_capped(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     assert (body["total"], body["total_exact"]) == (3, False)
     walked, _ = _walk(api, {"page_size": 2})
     assert len(walked) == 4  # the cursor goes past the cap
+
+
+def test_numbered_pages_stop_at_their_own_cap(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    codes = [api.create()["code"] for _ in range(7)][::-1]  # newest first
+    monkeypatch.setattr(queries, "NUMBERED_PAGES_CAP", 3)
     r = api.get("/api/v1/orders", as_="operator", params={"page_size": 2, "page": 2})
-    assert r.status_code == 200  # offset 2 is inside the first 3
+    assert r.status_code == 200, r.text  # offset 2 is inside the first 3
+    body = r.json()
+    assert [i["code"] for i in body["items"]] == codes[2:4]
+    assert (body["total"], body["total_exact"]) == (7, True)  # the count is not narrowed with the pages
     r = api.get("/api/v1/orders", as_="operator", params={"page_size": 2, "page": 3})
-    assert r.status_code == 422 and "cursor" in r.json()["fields"]["page"]
+    assert r.status_code == 422
+    why = r.json()["fields"]["page"]
+    assert "first 3 orders" in why and "pages 1-2 at 2 a page" in why and "`next`" in why
+    # Beyond them the next link (a cursor) goes on from the last numbered page to the end.
+    seen = list(body["items"])
+    while body["next"]:
+        assert "page=" not in body["next"] and "cursor=" in body["next"]
+        body = api.get(body["next"], as_="operator").json()
+        seen += body["items"]
+    assert [i["code"] for i in seen] == codes[2:]
+
+
+def test_numbered_pages_cover_the_first_thousand_orders(api: Api) -> None:
+    assert queries.NUMBERED_PAGES_CAP == 1_000
+    assert [queries.last_numbered_page(n) for n in (20, 30, 200, 1_000, 2_000)] == [50, 34, 5, 1, 1]
+    api.create()
+    last = api.get("/api/v1/orders", as_="operator", params={"page": 50})
+    assert last.status_code == 200 and last.json()["items"] == []  # allowed, past a short list's end
+    for page, size in ((51, 20), (6, 200), (35, 30)):
+        r = api.get("/api/v1/orders", as_="operator", params={"page": page, "page_size": size})
+        assert r.status_code == 422, (page, size)
+        assert "first 1,000 orders" in r.json()["fields"]["page"]
 
 
 def test_bad_cursors_are_refused_with_a_message(api: Api) -> None:
@@ -123,4 +152,12 @@ def test_inbox_all_tab_pages_by_cursor_newest_first(
     assert re.search(r'tab=to_sign"[^>]*>[^<]*<span class="count">22</span>', page.text)
     monkeypatch.setattr(queries, "TOTAL_CAP", 10)
     assert "超过 10 件" in client.get("/inbox?tab=all").text
+    # The long tab has no numbered pages: a page number (even beyond the numbered pages' cap) shows the
+    # first page, whose only way on is the cursor.
+    monkeypatch.setattr(queries, "NUMBERED_PAGES_CAP", 20)
+    far = client.get("/inbox?tab=all&page=80")
+    assert far.status_code == 200
+    assert re.findall(r'<tr class="row-[^"]*" data-code="([^"]+)"', far.text) == codes[::-1][:20]
+    assert not re.search(r'href="/inbox\?tab=all&amp;page=', far.text)
+    assert re.search(r'href="/inbox\?tab=all&amp;after=[^"]+" rel="next"', far.text)
     assert client.get("/inbox?tab=all&after=garbage").status_code == 200  # a mangled cursor: page one

@@ -77,12 +77,17 @@ def _create_sync(rt: Runtime, data: OrderCreate, actor: Actor) -> CreatedOrder:
 @router.get(
     "/orders",
     response_model=OrderPage,
-    summary="List orders you may see, filtered, newest first, by cursor (or numbered pages up to 10,000)",
+    summary=(
+        "List orders you may see, filtered, newest first, by cursor "
+        f"(or numbered pages up to {queries.NUMBERED_PAGES_CAP:,})"
+    ),
     description=(
         'Follow `next_cursor` (or the `next` link, also sent as a `Link: <…>; rel="next"` header) for '
         "the next page: every page costs the same however deep. Numbered pages (`page`) are kept for "
-        "the first 10,000 orders of a list; past them the answer is a 422 naming the cursor. `total` "
-        "counts up to 10,000; `total_exact` is false when more orders match."
+        f"the first {queries.NUMBERED_PAGES_CAP:,} orders of a list (pages 1–"
+        f"{queries.last_numbered_page(20)} at 20 a page); past them the answer is a 422 that says to "
+        "follow the `next` link, as an offset page reads every row before it. `total` counts up to "
+        f"{queries.TOTAL_CAP:,}; `total_exact` is false when more orders match."
     ),
 )
 def list_orders(
@@ -100,7 +105,15 @@ def list_orders(
     text: Annotated[str | None, Query(max_length=100)] = None,
     received_from: datetime | None = None,
     received_to: datetime | None = None,
-    page: Annotated[int, Query(ge=1, le=100_000, description="numbered page (first 10,000 orders)")] = 1,
+    page: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=100_000,
+            description=f"numbered page, within the first {queries.NUMBERED_PAGES_CAP:,} orders "
+            "(beyond: follow `next`)",
+        ),
+    ] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
     cursor: Annotated[
         str | None, Query(max_length=200, description="`next_cursor` of the page before")

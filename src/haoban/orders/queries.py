@@ -100,10 +100,14 @@ def _filtered(
 
 
 # A list counts at most this many orders: past it the total reads "more than 10,000" (an exact count of a
-# large filter read ~10 M index entries at 10 million orders: p99 687 ms for a first page). Offset
-# pages reach the same window; beyond it a list is followed by its cursor (keyset: "older than the
-# last row"), which costs the same on every page.
+# large filter read ~10 M index entries at 10 million orders: p99 687 ms for a first page).
 TOTAL_CAP = 10_000
+# Numbered pages (an offset) reach only the first this many orders of a list: an offset page reads and
+# throws away every row before it (10 M orders, page 50-250 of a district + category + closed filter by
+# number: p50 201 / p99 425 ms; the same pages by cursor 12.8 / 192.7 ms), so offset paging is capped as
+# Elasticsearch's max_result_window and GitHub's search API cap theirs. Beyond, a list is followed by its
+# cursor (keyset: "older than the last row", the `next` link), which costs the same on every page.
+NUMBERED_PAGES_CAP = 1_000
 # Orderings a cursor can follow (a unique key per row: the receipt time, then the id).
 CURSOR_ORDERINGS = ("newest", "oldest")
 
@@ -203,6 +207,25 @@ def count_capped(
     return min(n, cap), n <= cap
 
 
+def last_numbered_page(page_size: int) -> int:
+    """The last page that may be asked for by number at ``page_size`` rows a page (it must start within
+    the first ``NUMBERED_PAGES_CAP`` orders of the list); the one place that rule is written."""
+    return max(1, -(-NUMBERED_PAGES_CAP // page_size))
+
+
+def check_numbered_page(page: int, page_size: int) -> None:
+    """Raise ``Invalid`` (a 422 on ``page``) for a page number beyond ``last_numbered_page``."""
+    last = last_numbered_page(page_size)
+    if page > last:
+        raise Invalid(
+            "page beyond the numbered pages",
+            fields={
+                "page": f"numbered pages cover the first {NUMBERED_PAGES_CAP:,} orders (pages 1-{last:,} "
+                f"at {page_size} a page): follow the `next` link (its cursor) beyond"
+            },
+        )
+
+
 def page_orders(
     session: Session,
     rt: Runtime,
@@ -216,18 +239,14 @@ def page_orders(
     now: datetime | None = None,
 ) -> OrderPage:
     """One page of a list that may be long (the API's list, the inbox's "all" tab): a total capped at
-    ``TOTAL_CAP``, and the page either by number within the first ``TOTAL_CAP`` orders or after a
-    cursor (the ``next_cursor`` of the page before)."""
+    ``TOTAL_CAP``, and the page either by number within the first ``NUMBERED_PAGES_CAP`` orders
+    (``check_numbered_page``) or after a cursor (the ``next_cursor`` of the page before)."""
     now = now or utcnow()
     if order not in CURSOR_ORDERINGS:
         raise Invalid("unknown ordering", fields={"order": f"one of {', '.join(CURSOR_ORDERINGS)}"})
     if cursor and page != 1:
         raise Invalid("page or cursor", fields={"page": "give a page number or a cursor, not both"})
-    if (page - 1) * page_size >= TOTAL_CAP:
-        raise Invalid(
-            "page beyond the numbered pages",
-            fields={"page": f"numbered pages cover the first {TOTAL_CAP:,} orders: follow the cursor beyond"},
-        )
+    check_numbered_page(page, page_size)
     stmt = _filtered(rt, actor, filters, now)
     if cursor:
         # The total as counted for the first page (counting a large filter again on every page cost
