@@ -1,10 +1,13 @@
-"""What every benchmark reports about the machine it ran on."""
+"""What every benchmark reports about the machine it ran on, and its own PostgreSQL databases."""
 
 from __future__ import annotations
 
 import os
 import platform
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -26,6 +29,31 @@ def machine() -> str:
         pass
     py = platform.python_version()
     return f"{os.cpu_count()} cores (nproc), {cpu}, {ram} RAM, Python {py}, {platform.system()}"
+
+
+def drop_database(admin_url: str | URL, name: str) -> None:
+    """Drop the database ``name`` if it exists, ending its sessions first (``WITH (FORCE)``), through
+    ``admin_url`` (another database of the same server). Only a run's own database: other benches on a
+    shared machine keep theirs (an idle ``haoban_bench_*`` one may be between two of another's runs)."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def create_database(admin_url: str | URL, name: str) -> str:
+    """The database ``name`` created anew on ``admin_url``'s server (dropped first if it exists, as
+    ``drop_database``); returns its URL."""
+    drop_database(admin_url, name)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 def write_section(name: str, body: str) -> None:

@@ -205,15 +205,9 @@ def fresh_url(kind: str) -> str:
         for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             p.unlink(missing_ok=True)
         return f"sqlite:///{path}"
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    from benchutil import create_database
 
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "haoban_bench_benefits" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "haoban_bench_benefits"'))
-    admin.dispose()
-    return make_url(PG_ADMIN).set(database="haoban_bench_benefits").render_as_string(hide_password=False)
+    return create_database(PG_ADMIN, "haoban_bench_benefits")
 
 
 def bench(kind: str, residents: int, companies: int) -> dict[str, Any]:

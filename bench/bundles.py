@@ -42,9 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from benchutil import machine, write_section  # noqa: E402
+from benchutil import create_database, drop_database, machine, write_section  # noqa: E402
 from sqlalchemy import create_engine, event, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from haoban.config import Settings  # noqa: E402
 from haoban.db import Database  # noqa: E402
@@ -93,16 +92,11 @@ def fresh_database(url: str | None) -> tuple[str, Any]:
         tmp = tempfile.mkdtemp(prefix="haoban-bench-bundles-")
         url = f"sqlite:///{tmp}/bench.db"
     elif url.startswith("postgresql"):
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        name = f"haoban_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(url).set(database=name).render_as_string(hide_password=False)
+        admin_url, name = url, f"haoban_bench_{uuid.uuid4().hex[:8]}"
+        url = create_database(admin_url, name)
 
         def cleanup() -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            drop_database(admin_url, name)
 
     rt = wired_runtime(Database(url), settings_for(url))
     rt.db.upgrade()

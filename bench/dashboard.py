@@ -24,13 +24,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from benchutil import machine  # noqa: E402
+from benchutil import create_database, machine  # noqa: E402
 
 from haoban.analytics import rollups  # noqa: E402
 from haoban.analytics import service as analytics  # noqa: E402
@@ -76,12 +76,7 @@ def fresh(kind: str) -> str:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
         return f"sqlite:///{SQLITE_PATH}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{PG_NAME}"'))
-    admin.dispose()
-    return make_url(PG_ADMIN).set(database=PG_NAME).render_as_string(hide_password=False)
+    return create_database(PG_ADMIN, PG_NAME)
 
 
 def existing(kind: str) -> str:

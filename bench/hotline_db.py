@@ -36,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from benchutil import create_database, drop_database  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from haoban.auth.actors import SYSTEM_ACTOR  # noqa: E402
 from haoban.config import Settings  # noqa: E402
@@ -70,15 +70,11 @@ def fresh_runtime(url: str | None) -> tuple[Runtime, Any]:
         tmp = tempfile.mkdtemp(prefix="haoban-bench-")
         url = f"sqlite:///{tmp}/bench.db"
     elif url.startswith("postgresql"):
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        name = f"haoban_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(url).set(database=name).render_as_string(hide_password=False)
+        admin_url, name = url, f"haoban_bench_{uuid.uuid4().hex[:8]}"
+        url = create_database(admin_url, name)
 
         def cleanup() -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            drop_database(admin_url, name)
 
     settings = Settings(database_url=url, secret_key="bench-secret-key-0123456789-0123456789-abc")
     rt = wired_runtime(Database(url), settings)

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 import httpx
-from benchutil import machine
+from benchutil import create_database, machine
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -108,15 +108,7 @@ def start_bare(tmp: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], st
 def prepare_db(db: str, tmp: Path) -> str:
     if db == "sqlite":
         return f"sqlite:///{tmp / 'bench.db'}"
-    from sqlalchemy import create_engine, text
-
-    name = f"haoban_bench_{os.getpid()}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    return create_database(PG_ADMIN, f"haoban_bench_{os.getpid()}")
 
 
 BASELINE: str | None = None  # --baseline: the src/ directory of the code to compare against

@@ -225,12 +225,10 @@ def main() -> None:
         Path(profile).write_text(sampler.report(), encoding="utf-8")  # type: ignore[arg-type]
     rt.db.dispose()
     if db == "postgresql":
-        from sqlalchemy import create_engine, text
+        from benchutil import drop_database
+        from sqlalchemy.engine import make_url
 
-        admin = create_engine(bench.PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(bench.PG_ADMIN, str(make_url(url).database))
 
 
 if __name__ == "__main__":

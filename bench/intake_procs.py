@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 import intake as bench
+from benchutil import drop_database
 from sqlalchemy import create_engine, text
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -180,10 +181,7 @@ def main() -> None:
         f"rows inserted {(after['inserted'] - before['inserted']) / n:.2f}, "
         f"WAL bytes (whole server: other sessions' too) {(after['wal'] - before['wal']) / n:.0f}"
     )
-    admin = create_engine(bench.PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-    admin.dispose()
+    drop_database(bench.PG_ADMIN, database)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import intake as bench
+from benchutil import drop_database
 from intake_cpu import backend_cpu
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 
 def main() -> None:
@@ -68,10 +69,7 @@ def main() -> None:
     )
     if wal:
         print(wal)
-    admin = create_engine(bench.PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-    admin.dispose()
+    drop_database(bench.PG_ADMIN, database)
 
 
 def _lsn(engine: Any) -> str:

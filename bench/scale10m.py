@@ -57,7 +57,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from benchutil import machine  # noqa: E402
+from benchutil import create_database, machine  # noqa: E402
 
 from haoban.analytics import rollups  # noqa: E402
 from haoban.analytics import service as analytics  # noqa: E402
@@ -132,14 +132,8 @@ def renice_backends(engine: Engine) -> None:
 
 
 def fresh_database(log: Callable[[str], None]) -> None:
-    # Only this run's own database is dropped: other benches on a shared machine keep theirs
-    # (an idle ``haoban_bench_*`` database may be between two of another helper's runs).
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'))
-        log(f"dropped database {PG_NAME} (if it existed)")
-        conn.execute(text(f'CREATE DATABASE "{PG_NAME}"'))
-    admin.dispose()
+    create_database(PG_ADMIN, PG_NAME)
+    log(f"created database {PG_NAME} anew (dropped first if it existed)")
 
 
 # ---------------------------------------------------------------------------------------------- load

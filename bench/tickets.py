@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchutil import machine, write_section
+from benchutil import create_database, drop_database, machine, write_section
 
 from haoban.auth.actors import SYSTEM_ACTOR
 from haoban.config import Settings
@@ -183,12 +183,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="haoban-tickets-"))
     admin = None
     if args.database:
-        admin_url = make_url(args.database)
-        name = f"haoban_bench_tickets_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = admin_url.set(database=name).render_as_string(hide_password=False)
+        admin = args.database
+        url = create_database(admin, f"haoban_bench_tickets_{uuid.uuid4().hex[:8]}")
     else:
         url = f"sqlite:///{tmp / 'bench.db'}"
     backend = "PostgreSQL" if args.database else "SQLite"
@@ -206,9 +202,7 @@ def main() -> None:
     race_check = check(url, slots["race"], args.places)
     buy_check = check(url, slots["buy"], args.buyers)
     if admin is not None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(admin, str(make_url(url).database))
 
     rows = []
     for label, r in (("race", race), ("buy", buy)):
