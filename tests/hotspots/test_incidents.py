@@ -225,6 +225,21 @@ def test_related_kinds_are_linked_not_shared() -> None:
     assert custom.linked(plan, demo) == frozenset()
 
 
+def test_kinds_whose_learnt_vectors_meet_are_related() -> None:
+    """信号灯 and 过街 at one crossing: no related line joins them, their learnt vectors do."""
+    m = default_matcher()
+    light, cross = frozenset({"traffic_light"}), frozenset({"crossing"})
+    assert m.linked(light, cross) == {"traffic_light", "crossing"}
+    assert Matcher(kind_relate=None).linked(light, cross) == frozenset()
+    assert Matcher(vectors=_NO_VECTORS).linked(light, cross) == frozenset()
+    # 油烟 and 噪音 of one restaurant are two problems (a labelled hard negative): not related.
+    assert m.linked(frozenset({"smoke"}), frozenset({"noise"})) == frozenset()
+    a = "解放大道与红湘路交叉口红绿灯配时太短，老人根本走不过去"
+    b = "红湘路解放大道路口过马路太危险，行人过街来不及"
+    assert _score(m, a, b) >= THRESHOLD
+    assert _score(Matcher(kind_relate=None), a, b) == 0.0  # refused: another problem
+
+
 def test_kinds_are_synonyms_of_one_problem() -> None:
     m = default_matcher()
     assert m.kinds_of("水管爆了") == m.kinds_of("停水") == {"water_outage"}
