@@ -37,7 +37,7 @@ from benchutil import create_database, machine
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_ADMIN = os.environ.get("HAOBAN_BENCH_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 WARMUP_SECONDS = 20
 
 BARE_APP = """

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from haoban.notifications.models import OutboxMessage
 from haoban.orders.intake import ORDER_COLUMNS, ORDERS, _order_columns, prepare_order, write_prepared
+from haoban.orders.models import OrderEvent
 from haoban.orders.schemas import OrderCreate
 from tests.builders import actors
 
@@ -72,3 +75,49 @@ def test_a_batch_names_fewer_columns_than_psycopg_parses_again(rt: Any) -> None:
     columns = _order_columns([dispatched])
     assert len(columns) < 50 and len(columns) < len(ORDER_COLUMNS)
     assert columns == [c for c in ORDER_COLUMNS if c in columns]  # table order
+
+
+def test_on_postgresql_a_batch_is_one_insert_per_table(rt: Any, monkeypatch: Any) -> None:
+    # One multi-row INSERT per table, not one statement per row: the server starts each table's insert
+    # once per batch (and the change feed's statement trigger fires once). Same rows as the prepared ones.
+    if rt.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps executemany")
+    from haoban.orders import intake
+
+    sent: list[tuple[str, int]] = []
+
+    class Recording(intake.RawCursor):  # type: ignore[misc]
+        def execute(self, query: Any, params: Any = None, **kw: Any) -> Any:
+            sent.append((str(query).split(" (", 1)[0], len(params or ())))
+            return super().execute(query, params, **kw)
+
+    monkeypatch.setattr(intake, "RawCursor", Recording)
+    operator = actors(rt)["operator"]
+    texts = ["小区门口的路灯坏了三天，请修理。", "楼下餐馆油烟很大。", "请问公积金怎么提取？"]
+    prepared = [
+        prepare_order(
+            rt, data=OrderCreate(content=t, type="complaint", citizen_phone="13812345678"), actor=operator
+        )
+        for t in texts
+    ]
+    events = sum(len(p.events) for p in prepared)
+    with rt.db.write() as session:
+        created = write_prepared(session, prepared)
+    tables = [t for t, _ in sent]
+    assert tables.count("INSERT INTO orders") == 1 and tables.count("INSERT INTO order_events") == 1
+    assert len(tables) == len(set(tables))  # each table once
+    width = len(_order_columns(prepared))
+    assert dict(sent)["INSERT INTO orders"] == 3 * width
+    with rt.db.read() as session:
+        stored = session.execute(
+            select(OrderEvent.order_id, OrderEvent.seq).where(
+                OrderEvent.order_id.in_([c.id for c in created])
+            )
+        ).all()
+        receipts = session.execute(
+            select(OutboxMessage.order_id).where(OutboxMessage.order_id.in_([c.id for c in created]))
+        ).all()
+    assert len(stored) == events and {(o, s) for o, s in stored} == {
+        (c.id, seq) for c, p in zip(created, prepared, strict=True) for seq in range(1, len(p.events) + 1)
+    }
+    assert len(receipts) >= 3
