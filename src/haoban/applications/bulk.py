@@ -101,14 +101,26 @@ def act_many(
     _check(action, items, result)
     at = now or utcnow()
     outcomes = []
-    # All the applications and their tasks in two queries, locked in the order below; each task's
-    # action then needs no query of its own, and the rows go out together at commit.
-    loaded = access.load_many(session, {i.code for i in items}, lock=True)
+    work = []
     for item in sorted(items, key=lambda i: (i.code, i.task_id)):
         data = service.TaskAction()
         if action == "approve":
             merged = {**(result or {}), **(item.result or {})}
             data = service.TaskAction(result=fill(merged, code=item.code, task_id=item.task_id))
+        work.append((item, data))
+    # The engine's steps before this transaction's first statement (on SQLite: before the write lock),
+    # each used below only if its application is still as it was read (``service.Prepared``).
+    prepared = (
+        service.prepare_approvals(
+            rt, [(i.code, i.task_id, d.result) for i, d in work if d.result is not None], at=at
+        )
+        if action == "approve"
+        else {}
+    )
+    # All the applications and their tasks in two queries, locked in the order below; each task's
+    # action then needs no query of its own, and the rows go out together at commit.
+    loaded = access.load_many(session, {i.code for i in items}, lock=True)
+    for item, data in work:
         try:
             done = service.act(
                 session,
@@ -120,6 +132,7 @@ def act_many(
                 actor=actor,
                 now=at,
                 loaded=loaded.get(item.code),
+                prepared=prepared.get((item.code, item.task_id)),
             )
         except DomainError as exc:
             name = f"{item.code}/{item.task_id}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -33,7 +33,7 @@ from haoban.auth.roles import Role
 from haoban.bundles.definitions import Definition
 from haoban.bundles.engine import BundleEngine, EngineHooks, Instance, Transition
 from haoban.db import utcnow
-from haoban.errors import Conflict, Invalid, NotFound
+from haoban.errors import Conflict, DomainError, Invalid, NotFound
 from haoban.notifications.service import enqueue
 from haoban.orders.casefile import GENESIS
 from haoban.orders.citizen import normalise_id_number, normalise_phone
@@ -104,9 +104,13 @@ class HotInstances:
         self.size = size
 
     def take(self, app: Application, *, keep: bool) -> Instance | None:
+        return self.take_stored(app.id, app.state, keep=keep)
+
+    def take_stored(self, app_id: int, state: bytes, *, keep: bool) -> Instance | None:
+        """The instance of application ``app_id`` if it is the one stored as ``state``."""
         with self._lock:
-            entry = self._items.get(app.id) if keep else self._items.pop(app.id, None)
-        if entry is not None and entry[0] == app.state:
+            entry = self._items.get(app_id) if keep else self._items.pop(app_id, None)
+        if entry is not None and entry[0] == state:
             return entry[1]
         return None
 
@@ -137,6 +141,127 @@ def _store(rt: Runtime, app: Application, instance: Instance) -> None:
     app.next_due_at = instance.next_due()
     if app.id is not None:
         hot(rt).put(app, state, instance)
+
+
+# ---------------------------------------------------------------------------------------------
+# Engine steps worked out before the write transaction
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    """An approval's engine step worked out before the write transaction (``prepare_approvals``).
+
+    On SQLite a write transaction holds the database's one write lock from its first statement to its
+    commit, so every millisecond of CPU spent inside it is a millisecond no other writer can work. The
+    engine step and the serialisation of its state are pure CPU on the application's stored state, so
+    they are done first, outside any write transaction; under the lock ``act`` uses the step only if
+    the application's stored state is still byte for byte the one it was computed from (and the call
+    is the same: action, task, result, time). Otherwise another writer changed the application in
+    between, and ``act`` computes the step again from what is stored now, as it always did: no update
+    is lost, and the case file is what it would have been.
+    """
+
+    app_id: int
+    task_id: str
+    result: dict[str, Any]
+    at: datetime
+    before: bytes  # the stored state the step was computed from
+    transition: Transition
+    birth_inputs: dict[str, Any] | None
+    form: Mapping[str, Any]
+    state: bytes  # the state after the step, as ``_store`` would write it
+    next_due: datetime | None
+    instance: Instance | None  # only an application's last prepared step keeps it (for the hot cache)
+
+    def fits(self, app: Application, *, task_id: str, result: Mapping[str, Any], at: datetime) -> bool:
+        return (
+            self.app_id == app.id
+            and self.task_id == task_id
+            and self.at == at
+            and self.result == dict(result)
+            and self.before == app.state
+        )
+
+
+def _approve(
+    rt: Runtime, instance: Instance, *, task_id: str, result: Mapping[str, Any], at: datetime
+) -> tuple[Transition, dict[str, Any] | None]:
+    """The engine's approval of ``task_id``, and the birth's inputs when the task registers one (read
+    before the step: the task is no longer ready after it)."""
+    eng = engine(rt)
+    birth_inputs = None
+    if instance.definition.tasks[task_id].item == results.BIRTH_ITEM:
+        birth_inputs = next((dict(r.inputs) for r in eng.ready_tasks(instance) if r.task_id == task_id), None)
+    return eng.approve(instance, task_id=task_id, result=result, now=at), birth_inputs
+
+
+def prepare_approvals(
+    rt: Runtime, items: Sequence[tuple[str, str, Mapping[str, Any]]], *, at: datetime
+) -> dict[tuple[str, str], Prepared]:
+    """The engine steps of approving ``items`` ((code, task id, result), in the order they will be
+    done), worked out on the stored states in a read transaction of its own: call it before the write
+    transaction starts. A step the engine refuses is left out (``act`` refuses it under the lock, as
+    ever), and so is every later step of that application."""
+    codes = {code for code, _, _ in items}
+    if not codes:
+        return {}
+    with rt.db.read() as session:
+        stored = {
+            code: (app_id, state, registry.definition_by_id(session, rt, definition_id))
+            for app_id, code, state, definition_id in session.execute(
+                select(Application.id, Application.code, Application.state, Application.definition_id).where(
+                    Application.code.in_(codes)
+                )
+            )
+        }
+    eng = engine(rt)
+    prepared: dict[tuple[str, str], Prepared] = {}
+    last: dict[str, Prepared] = {}
+    instances: dict[str, Instance] = {}
+    for code, task_id, result in items:
+        if code not in stored:
+            continue
+        app_id, state, definition = stored[code]
+        instance = instances.get(code)
+        if instance is None:
+            instance = hot(rt).take_stored(app_id, state, keep=False) or eng.loads(
+                state, definitions={definition.key: definition}
+            )
+        try:
+            tr, birth_inputs = _approve(rt, instance, task_id=task_id, result=result, at=at)
+        except DomainError:
+            del stored[code]  # refused, or a later step on a half-changed instance: left to ``act``
+            instances.pop(code, None)
+            continue
+        after = eng.dumps(instance)
+        step = Prepared(
+            app_id,
+            task_id,
+            dict(result),
+            at,
+            before=state,
+            transition=tr,
+            birth_inputs=birth_inputs,
+            form=instance.form,
+            state=after,
+            next_due=instance.next_due(),
+            instance=None,
+        )
+        prepared[(code, task_id)] = last[code] = step
+        instances[code] = instance
+        stored[code] = (app_id, after, definition)
+    for code, step in last.items():
+        if code in instances:
+            step.instance = instances[code]
+    return prepared
+
+
+def _store_prepared(rt: Runtime, app: Application, step: Prepared) -> None:
+    app.state = step.state
+    app.next_due_at = step.next_due
+    if step.instance is not None:
+        hot(rt).put(app, step.state, step.instance)
 
 
 def _next_code(session: Session, rt: Runtime, at: datetime) -> str:
@@ -618,11 +743,13 @@ def act(
     actor: Actor,
     now: datetime | None = None,
     loaded: tuple[Application, list[ApplicationTask]] | None = None,
+    prepared: Prepared | None = None,
 ) -> Outcome:
     """A department's action on its task: accept, 容缺受理, 补正, approve with a result, reject; 督办.
 
     ``loaded``: the application and its task rows, locked in this transaction by the caller (a bulk
     action loads all of its applications at once); the list is kept up to date with new task rows.
+    ``prepared``: this approval's engine step from ``prepare_approvals``, used only if it still fits.
     """
     at = now or utcnow()
     if loaded is None:
@@ -641,12 +768,18 @@ def act(
     _require(move.required, data)
     definition = _definition(session, rt, app)
     eng = engine(rt)
-    needs_engine = action in ("request_correction", "approve", "reject")
+    ready = (
+        prepared
+        if prepared is not None
+        and action == "approve"
+        and data.result is not None
+        and prepared.fits(app, task_id=task_id, result=data.result, at=at)
+        else None
+    )
+    needs_engine = action in ("request_correction", "approve", "reject") and ready is None
     instance = _instance(session, rt, app) if needs_engine else None
     result: list[Transition] = []
-    birth_inputs: dict[str, Any] | None = None
-    if action == "approve" and task.item_code == results.BIRTH_ITEM and instance is not None:
-        birth_inputs = next((dict(r.inputs) for r in eng.ready_tasks(instance) if r.task_id == task_id), None)
+    birth: list[dict[str, Any] | None] = []
 
     def effect(step: gate.TaskStep) -> None:
         t = step.task
@@ -697,8 +830,14 @@ def act(
                 reason=(data.reason or "").strip(),
             )
         elif action == "approve":
-            assert instance is not None and data.result is not None
-            result.append(eng.approve(instance, task_id=task_id, result=data.result, now=at))
+            assert data.result is not None
+            if ready is not None:
+                tr, birth_inputs = ready.transition, ready.birth_inputs
+            else:
+                assert instance is not None
+                tr, birth_inputs = _approve(rt, instance, task_id=task_id, result=data.result, at=at)
+            result.append(tr)
+            birth.append(birth_inputs)
             t.finished_at, t.handled_by = at, actor.name
             t.result = json.dumps(dict(data.result), ensure_ascii=False)
             step.payload["result"] = dict(data.result)
@@ -714,26 +853,28 @@ def act(
 
     gate.move_task(rt, session, app, task, action=action, actor=actor, at=at, effect=effect)
     if action == "approve" and data.result is not None:
-        assert instance is not None
-        holder = results.holder_of(
-            definition.tasks[task_id], form=instance.form, tasks=tasks, result=data.result
-        )
+        if ready is not None:
+            form = ready.form
+        else:
+            assert instance is not None
+            form = instance.form
+        holder = results.holder_of(definition.tasks[task_id], form=form, tasks=tasks, result=data.result)
         results.issue_licence(
             session, rt, app=app, task=task, result=data.result, actor=actor, at=at, holder=holder
         )
-        if birth_inputs is not None:
+        if birth and birth[0] is not None:
             results.announce_birth(
                 rt,
                 session,
                 app=app,
                 task_id=task_id,
-                inputs=birth_inputs,
+                inputs=birth[0],
                 result=data.result,
                 actor=actor,
                 at=at,
             )
     seconds = cpu = 0.0
-    if instance is not None and result:
+    if result:
         tr = result[0]
         seconds, cpu = tr.engine_seconds, tr.engine_cpu_seconds
         _apply(
@@ -746,7 +887,11 @@ def act(
             handled=frozenset({"task_approved", "task_rejected", "correction_requested"}),
             tasks=tasks,
         )
-        _store(rt, app, instance)
+        if ready is not None:
+            _store_prepared(rt, app, ready)
+        else:
+            assert instance is not None
+            _store(rt, app, instance)
     return Outcome(app.code, app.status, seconds, cpu)
 
 
