@@ -167,3 +167,58 @@ def test_a_step_for_another_time_or_result_is_not_used(installed: Runtime, used:
         assert not step.fits(app, task_id="hukou", result=result, at=LATER + timedelta(seconds=1))
         assert not step.fits(app, task_id="hukou", result={**result, "x": 1}, at=LATER)
         assert not step.fits(app, task_id="vaccination", result=result, at=LATER)
+
+
+@pytest.fixture
+def starts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every engine start (the one before the transaction, and any made again under the lock)."""
+    from haoban.bundles.engine import BundleEngine
+
+    seen: list[str] = []
+    start = BundleEngine.start
+
+    def spy(self: Any, definition: Any, **kw: Any) -> Any:
+        seen.append(definition.code)
+        return start(self, definition, **kw)
+
+    monkeypatch.setattr(BundleEngine, "start", spy)
+    return seen
+
+
+def test_a_submission_starts_once_before_its_transaction_and_files_the_same_case(
+    installed: Runtime, starts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    early = submit(installed, 1, at=AT)
+    assert starts == ["newborn"]
+    monkeypatch.setattr(service, "_prepare_start", lambda *a, **k: None)
+    late = submit(installed, 2, at=AT)  # started under the lock, as before
+    assert starts == ["newborn", "newborn"]
+    assert case_file(installed, early) == case_file(installed, late)
+    assert engine_outcomes(installed, early) == engine_outcomes(installed, late) == {}
+
+
+def test_a_start_whose_inputs_changed_meanwhile_is_made_again(
+    installed: Runtime, starts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As if a held licence or the bundle's latest version changed between the start and the lock:
+    the references found under the lock differ, so the start is made again from them."""
+    import dataclasses
+
+    prepare = service._prepare_start
+
+    def stale(*args: Any, **kwargs: Any) -> service.PreparedStart | None:
+        found = prepare(*args, **kwargs)
+        assert found is not None
+        return dataclasses.replace(found, refs={**found.refs, "birth_medical_certificate": "licence:OLD"})
+
+    monkeypatch.setattr(service, "_prepare_start", stale)
+    code = submit(installed, 1, at=AT)
+    assert starts == ["newborn", "newborn"]
+    with installed.db.read() as session:
+        app = access.load(session, code)
+        assert app is not None
+        loaded = service.engine(installed).loads(
+            app.state, definitions=lambda c, v: service._definition(session, installed, app)
+        )
+        assert "licence:OLD" not in loaded.materials.values()
+        assert set(loaded.materials) == {"parents_id_cards", "household_register"}

@@ -257,11 +257,18 @@ def prepare_approvals(
     return prepared
 
 
+def _store_dumped(
+    rt: Runtime, app: Application, instance: Instance | None, *, state: bytes, next_due: datetime | None
+) -> None:
+    """``_store`` of a state dumped before the transaction (``instance``: None when it moved on since)."""
+    app.state = state
+    app.next_due_at = next_due
+    if instance is not None and app.id is not None:
+        hot(rt).put(app, state, instance)
+
+
 def _store_prepared(rt: Runtime, app: Application, step: Prepared) -> None:
-    app.state = step.state
-    app.next_due_at = step.next_due
-    if step.instance is not None:
-        hot(rt).put(app, step.state, step.instance)
+    _store_dumped(rt, app, step.instance, state=step.state, next_due=step.next_due)
 
 
 def _next_code(session: Session, rt: Runtime, at: datetime) -> str:
@@ -602,6 +609,68 @@ def _store_materials(
         )
 
 
+def _material_refs(
+    checked: Mapping[str, CheckedUpload],
+    reused: Mapping[str, ApplicationMaterial],
+    held: Mapping[str, Any],
+) -> dict[str, str]:
+    """Material key → the reference the engine is given: an upload, a held copy, a licence."""
+    return (
+        {key: c.ref for key, c in checked.items()}
+        | {key: f"sha256:{m.sha256}" for key, m in reused.items()}
+        | {key: f"licence:{lic.code}" for key, lic in held.items()}
+    )
+
+
+@dataclass
+class PreparedStart:
+    """A submission's engine start worked out before its write transaction (see ``Prepared``): used
+    only if, under the lock, the bundle's latest version and the material references (uploads, reused
+    copies, held licences) are still the ones it started from."""
+
+    checked: dict[str, CheckedUpload]
+    definition_id: int
+    refs: dict[str, str]
+    instance: Instance
+    transition: Transition
+    state: bytes
+    next_due: datetime | None
+
+
+def _prepare_start(
+    rt: Runtime,
+    *,
+    bundle: str,
+    form: Mapping[str, Any],
+    who: Applicant,
+    uploads: Mapping[str, Upload] | None,
+    reuse: Mapping[str, str] | None,
+    at: datetime,
+) -> PreparedStart | None:
+    """The submission's engine start on what a read transaction of its own finds; None when anything
+    refuses it (``submit`` then meets the refusal in its usual order, under the lock)."""
+    try:
+        checked = check_all(uploads or {})
+        with rt.db.read() as session:
+            definition_id = registry.require_latest_id(session, bundle)
+            definition = registry.definition_by_id(session, rt, definition_id)
+            reused = _reused(session, who, reuse or {})
+            held = results.held_materials(
+                session,
+                definition=definition,
+                holder_id=who.id_number,
+                skip={*checked, *reused},
+                at=at,
+                form=form,
+            )
+            refs = _material_refs(checked, reused, held)
+        instance, tr = engine(rt).start(definition, form=form, materials=refs, now=at)
+    except DomainError:
+        return None
+    state = engine(rt).dumps(instance)
+    return PreparedStart(checked, definition_id, refs, instance, tr, state, instance.next_due())
+
+
 def submit(
     session: Session,
     rt: Runtime,
@@ -631,6 +700,8 @@ def submit(
             fields={"green_channel": "unknown group"},
         )
     who = _check_applicant(applicant)
+    # The engine's start before this transaction's first statement (on SQLite: before the write lock).
+    early = _prepare_start(rt, bundle=bundle, form=form, who=who, uploads=uploads, reuse=reuse, at=at)
     proxy = (
         assistance.check_consent(session, consent=consent, phone=who.phone, at=at)
         if channel == "assisted"
@@ -638,17 +709,19 @@ def submit(
     )
     definition_id = registry.require_latest_id(session, bundle)
     definition = registry.definition_by_id(session, rt, definition_id)
-    checked = check_all(uploads or {})
+    checked = early.checked if early is not None else check_all(uploads or {})
     reused = _reused(session, who, reuse or {})
     held = results.held_materials(
         session, definition=definition, holder_id=who.id_number, skip={*checked, *reused}, at=at, form=form
     )
-    refs = (
-        {key: c.ref for key, c in checked.items()}
-        | {key: f"sha256:{m.sha256}" for key, m in reused.items()}
-        | {key: f"licence:{lic.code}" for key, lic in held.items()}
+    refs = _material_refs(checked, reused, held)
+    if early is not None and (early.definition_id, early.refs) != (definition_id, refs):
+        early = None  # another writer changed what the start depends on: start again from what is stored
+    instance, tr = (
+        (early.instance, early.transition)
+        if early is not None
+        else engine(rt).start(definition, form=form, materials=refs, now=at)
     )
-    instance, tr = engine(rt).start(definition, form=form, materials=refs, now=at)
 
     app = Application(
         code=_next_code(session, rt, at),
@@ -699,7 +772,10 @@ def submit(
             rt, session, app, actor=actor, method=proxy[0], ref=proxy[1], at=at, note=note
         )
     _apply(session, rt, app, definition, tr, at=at, tasks=[])  # a new application has no task rows yet
-    _store(rt, app, instance)
+    if early is not None:
+        _store_dumped(rt, app, instance, state=early.state, next_due=early.next_due)
+    else:
+        _store(rt, app, instance)
     return app, Outcome(app.code, app.status, tr.engine_seconds, tr.engine_cpu_seconds)
 
 
