@@ -373,7 +373,8 @@ def _iso(v: Any) -> str:
 
 
 def _utc(v: datetime) -> datetime:
-    return v.astimezone(UTC)
+    # Most of a batch's times are utcnow()'s already (UTC): no conversion call for those.
+    return v if v.tzinfo is UTC else v.astimezone(UTC)
 
 
 def _sqlite_time(v: datetime) -> str:
