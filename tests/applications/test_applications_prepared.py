@@ -222,3 +222,20 @@ def test_a_start_whose_inputs_changed_meanwhile_is_made_again(
         )
         assert "licence:OLD" not in loaded.materials.values()
         assert set(loaded.materials) == {"parents_id_cards", "household_register"}
+
+
+def test_a_task_the_bundle_does_not_have_is_refused_as_before(installed: Runtime) -> None:
+    """Preparing meets the unknown task first: it leaves it to the action, which refuses it (404)."""
+    from haoban.errors import NotFound
+
+    code = at_second_round(installed, 1)
+    assert service.prepare_approvals(installed, [(code, "no_such_task", {"x": 1})], at=LATER) == {}
+    with pytest.raises(NotFound, match=f"{code}/no_such_task"), installed.db.write() as session:
+        bulk.act_many(
+            session,
+            installed,
+            action="approve",
+            actor=handler(installed, "gaj"),
+            now=LATER,
+            items=[bulk.BulkItem(code, "no_such_task", {"x": 1})],
+        )

@@ -191,7 +191,8 @@ def _approve(
     before the step: the task is no longer ready after it)."""
     eng = engine(rt)
     birth_inputs = None
-    if instance.definition.tasks[task_id].item == results.BIRTH_ITEM:
+    td = instance.definition.tasks.get(task_id)
+    if td is not None and td.item == results.BIRTH_ITEM:
         birth_inputs = next((dict(r.inputs) for r in eng.ready_tasks(instance) if r.task_id == task_id), None)
     return eng.approve(instance, task_id=task_id, result=result, now=at), birth_inputs
 
