@@ -121,3 +121,28 @@ def test_on_postgresql_a_batch_is_one_insert_per_table(rt: Any, monkeypatch: Any
         (c.id, seq) for c, p in zip(created, prepared, strict=True) for seq in range(1, len(p.events) + 1)
     }
     assert len(receipts) >= 3
+
+
+def test_on_postgresql_a_batch_past_the_parameter_limit_goes_in_several_inserts(rt: Any) -> None:
+    # 65,535 parameters a statement at most: 1,800 orders of ~38 columns need two INSERTs (before the
+    # split, one was refused: "number of parameters must be between 0 and 65535"), and every order is
+    # stored with its case file.
+    if rt.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps executemany")
+    operator = actors(rt)["operator"]
+    prepared = [
+        prepare_order(
+            rt,
+            data=OrderCreate(content=f"小区门口的路灯坏了{i}天，请修理。", type="complaint"),
+            actor=operator,
+        )
+        for i in range(1800)
+    ]
+    assert len(prepared) * len(_order_columns(prepared)) > 65535
+    with rt.db.write() as session:
+        created = write_prepared(session, prepared)
+    ids = [c.id for c in created]
+    with rt.db.read() as session:
+        orders = session.execute(select(ORDERS.c.id).where(ORDERS.c.id.in_(ids))).all()
+        events = session.execute(select(OrderEvent.id).where(OrderEvent.order_id.in_(ids))).all()
+    assert len(orders) == 1800 and len(events) == sum(len(p.events) for p in prepared)

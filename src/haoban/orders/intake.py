@@ -330,6 +330,7 @@ class _InsertPlan:
         return sql
 
 
+MAX_PARAMETERS = 65535  # the wire protocol counts a statement's parameters in 16 bits
 _PLANS: dict[tuple[str, str, tuple[str, ...]], _InsertPlan] = {}
 
 
@@ -402,8 +403,13 @@ def _insert_many(session: Session, inserts: list[tuple[Table, list[dict[str, Any
         # caches that parse only for statements of up to 50 parameters).
         with driver.pipeline(), RawCursor(driver) as cursor:
             for plan, rows in plans:
-                sql = plan.multi_row_sql(len(rows))
-                cursor.execute(sql, [v for values in plan.params(rows) for v in values])
+                # PostgreSQL takes at most 65,535 parameters a statement: a long batch (the importer's
+                # chunks, a raised intake_batch_max) goes in several INSERTs.
+                step = max(1, MAX_PARAMETERS // len(plan.columns))
+                for start in range(0, len(rows), step):
+                    part = rows[start : start + step]
+                    sql = plan.multi_row_sql(len(part))
+                    cursor.execute(sql, [v for values in plan.params(part) for v in values])
     except base_error as exc:  # the same SQLAlchemy errors (IntegrityError, DataError, …) as elsewhere
         raise DBAPIError.instance(sql, None, exc, base_error, hide_parameters=True, dialect=dialect) from exc
 
