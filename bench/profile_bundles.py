@@ -1,7 +1,8 @@
 """Profile newborn applications end to end in one process: ``python bench/profile_bundles.py [--db URL]``.
 
-Runs ``--n`` applications the way ``bench/bundles.py`` does (one warm-up first), counts the SQL
-statements per service call through SQLAlchemy's ``before_cursor_execute`` event, and with
+Runs ``--n`` applications the way ``bench/bundles.py`` does (one warm-up first), reports the CPU time
+per application in all and inside write transactions (SQLite's write lock is held through the latter),
+counts the SQL statements per service call through SQLAlchemy's ``before_cursor_execute`` event, and with
 ``--profile FILE`` writes a cProfile of the measured applications (read it with ``pstats``).
 """
 
@@ -49,12 +50,30 @@ def main() -> None:
     from sqlalchemy.engine import Engine
 
     event.listen(Engine, "before_cursor_execute", counter)
+    # CPU time inside write transactions (first statement to commit): on SQLite the write lock is
+    # held through all of it, so two workers cannot do it side by side.
+    locked = {"cpu": 0.0}
+    began: dict[int, float] = {}
+
+    def on_begin(conn) -> None:
+        if conn.get_execution_options().get("sqlite_immediate"):
+            began[id(conn)] = time.process_time()
+
+    def on_end(conn) -> None:
+        started = began.pop(id(conn), None)
+        if started is not None:
+            locked["cpu"] += time.process_time() - started
+
+    event.listen(Engine, "begin", on_begin)
+    event.listen(Engine, "commit", on_end)
+    event.listen(Engine, "rollback", on_end)
     queue = mp.get_context("spawn").SimpleQueue()
 
     # Warm up (definitions parsed, caches filled) on one application, then measure.
     bundles.work(url, [10_000_000], queue)
     queue.get()
     counter.__init__()
+    locked["cpu"] = 0.0
     timer = time.process_time if args.cpu else time.perf_counter
     prof = cProfile.Profile(timer) if args.profile else None
     cpu, wall = time.process_time(), time.perf_counter()
@@ -70,6 +89,7 @@ def main() -> None:
         cleanup()
     n = args.n
     print(f"{n} applications: {wall / n * 1000:.1f} ms wall, {cpu / n * 1000:.1f} ms CPU per application")
+    print(f"CPU inside write transactions: {locked['cpu'] / n * 1000:.1f} ms per application")
     print(f"SQL statements per application: {counter.total / n:.1f}")
     commits = figures["commits"] / max(1, figures["measured"])
     print(f"Write transactions (commits) per application: {commits:.2f}")
