@@ -31,28 +31,28 @@ def machine() -> str:
     return f"{os.cpu_count()} cores (nproc), {cpu}, {ram} RAM, Python {py}, {platform.system()}"
 
 
+def _admin_execute(admin_url: str | URL, sql: str) -> None:
+    """Run one statement outside a transaction (CREATE / DROP DATABASE cannot run inside one)."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        admin.dispose()
+
+
 def drop_database(admin_url: str | URL, name: str) -> None:
     """Drop the database ``name`` if it exists, ending its sessions first (``WITH (FORCE)``), through
     ``admin_url`` (another database of the same server). Only a run's own database: other benches on a
     shared machine keep theirs (an idle ``haoban_bench_*`` one may be between two of another's runs)."""
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    _admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def create_database(admin_url: str | URL, name: str) -> str:
     """The database ``name`` created anew on ``admin_url``'s server (dropped first if it exists, as
     ``drop_database``); returns its URL."""
     drop_database(admin_url, name)
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
+    _admin_execute(admin_url, f'CREATE DATABASE "{name}"')
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
