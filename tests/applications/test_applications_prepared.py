@@ -34,7 +34,8 @@ def one(rt: Runtime, code: str, task_id: str, action: str, *, dept: str) -> None
         )
 
 
-def approve_hukou_in_bulk(rt: Runtime, code: str) -> None:
+def approve_in_bulk(rt: Runtime, code: str, task_id: str, result: dict[str, Any]) -> None:
+    """A public-security handler's bulk approval of one task."""
     with rt.db.write() as session:
         bulk.act_many(
             session,
@@ -42,8 +43,12 @@ def approve_hukou_in_bulk(rt: Runtime, code: str) -> None:
             action="approve",
             actor=handler(rt, "gaj"),
             now=LATER,
-            items=[bulk.BulkItem(code, "hukou", NEWBORN["results"]["hukou"])],
+            items=[bulk.BulkItem(code, task_id, result)],
         )
+
+
+def approve_hukou_in_bulk(rt: Runtime, code: str) -> None:
+    approve_in_bulk(rt, code, "hukou", NEWBORN["results"]["hukou"])
 
 
 def at_second_round(rt: Runtime, n: int) -> str:
@@ -230,12 +235,5 @@ def test_a_task_the_bundle_does_not_have_is_refused_as_before(installed: Runtime
 
     code = at_second_round(installed, 1)
     assert service.prepare_approvals(installed, [(code, "no_such_task", {"x": 1})], at=LATER) == {}
-    with pytest.raises(NotFound, match=f"{code}/no_such_task"), installed.db.write() as session:
-        bulk.act_many(
-            session,
-            installed,
-            action="approve",
-            actor=handler(installed, "gaj"),
-            now=LATER,
-            items=[bulk.BulkItem(code, "no_such_task", {"x": 1})],
-        )
+    with pytest.raises(NotFound, match=f"{code}/no_such_task"):
+        approve_in_bulk(installed, code, "no_such_task", {"x": 1})
