@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/incidents.py quality            # dev split (the one tuned on)
     .venv/bin/python bench/incidents.py quality --heldout  # the held-out split: never tuned on
+    .venv/bin/python bench/incidents.py quality --body     # dev pairs of the body groups only
     .venv/bin/python bench/incidents.py cv                 # grouped cross-validation on dev
     .venv/bin/python bench/incidents.py scale --n 100000   # build time, memory, query p50/p99
     .venv/bin/python bench/incidents.py all --write        # both splits + scale, into RESULTS.md
@@ -71,9 +72,16 @@ def corpus() -> list[dict[str, str]]:
     return [m for m in load_messages().values() if m["time"][:4] in ("2019", "2020")]
 
 
-def score_pairs(split: str, *, max_gap: float | None) -> list[tuple[int, float, str]]:
-    """(label, score, type) per pair of *split*; score 0 when a signal rules the pair out."""
-    return [(y, score, kind) for y, score, kind, _, _ in signal_pairs(split, max_gap=max_gap)]
+def score_pairs(split: str, *, max_gap: float | None, body: bool = False) -> list[tuple[int, float, str]]:
+    """(label, score, type) per pair of *split*; score 0 when a signal rules the pair out.
+
+    *body*: only the pairs of the fourth labelling pass (groups by a place name in the body; their
+    components are named ``body NAME``), the labels the matcher was least tuned on."""
+    return [
+        (y, score, kind)
+        for y, score, kind, comps, _ in signal_pairs(split, max_gap=max_gap)
+        if not body or all(c.startswith("body ") for c in comps)
+    ]
 
 
 def signal_pairs(
@@ -234,10 +242,10 @@ def pr(scored: list[tuple[int, float, str]], t: float) -> tuple[float, float, in
     return precision, recall, tp, fp, pos
 
 
-def quality(split: str) -> str:
-    lines = [f"### {split} split", ""]
+def quality(split: str, *, body: bool = False) -> str:
+    lines = [f"### {split} split" + (", body-group pairs only (fourth pass)" if body else ""), ""]
     for label, gap in (("pairs ≤ 30 days apart (main)", 30.0), ("all pairs", None)):
-        scored = score_pairs(split, max_gap=gap)
+        scored = score_pairs(split, max_gap=gap, body=body)
         neg = {t: sum(1 for y, _, tt in scored if not y and tt == t) for t in ("same_place", "same_problem")}
         p, r, tp, fp, pos = pr(scored, THRESHOLD)
         fps = {t: sum(1 for y, s, tt in scored if not y and tt == t and s >= THRESHOLD) for t in neg}
@@ -326,6 +334,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("what", choices=["quality", "cv", "scale", "all"])
     ap.add_argument("--heldout", action="store_true")
+    ap.add_argument("--body", action="store_true", help="quality: only the body-group pairs (dev)")
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--trace", action="store_true", help="also count the index's allocations (slow)")
@@ -334,7 +343,7 @@ def main() -> None:
     if args.what in ("quality", "all"):
         splits = ["dev", "heldout"] if args.what == "all" else ["heldout" if args.heldout else "dev"]
         for s in splits:
-            parts.append(quality(s))
+            parts.append(quality(s, body=args.body))
     if args.what in ("cv", "all"):
         parts.append(cross_validate())
     if args.what in ("scale", "all"):
