@@ -38,7 +38,9 @@ def _squash(s: str) -> str:
 def body_groups() -> tuple[dict[str, dict[str, str]], list[tuple[str, list[str]]]]:
     msgs = load_messages()
     taken = {k for _, ks in groups_all(msgs) for k in ks}
-    taken |= {r["id"] for r in csv.DictReader((ROOT / "data" / "incidents" / "messages.csv").open(encoding="utf-8"))}
+    taken |= {
+        r["id"] for r in csv.DictReader((ROOT / "data" / "incidents" / "messages.csv").open(encoding="utf-8"))
+    }
     ref = [msgs[k] for k in taken if k in msgs]
     subjects = {_squash(r["subject"]) for r in ref if len(_squash(r["subject"])) >= 6}
     openings = {_squash(r["detail"])[:30] for r in ref if len(_squash(r["detail"])) >= 30}
@@ -95,7 +97,8 @@ def main() -> None:
             m = msgs[k]
             det = _squash(m["detail"])
             p = det.find(c)
-            print(f"  {k.split(':')[1]} {m['time'][:10]} {m['user']} | {m['subject']} | …{det[max(0, p - 30) : p + 60]}…")
+            around = det[max(0, p - 30) : p + 60]
+            print(f"  {k.split(':')[1]} {m['time'][:10]} {m['user']} | {m['subject']} | …{around}…")
 
 
 if __name__ == "__main__":
