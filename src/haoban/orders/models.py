@@ -44,8 +44,16 @@ class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         Index("ix_orders_status_lead", "status", "lead_department_id"),
-        # A list filtered by district and status / category counts through index entries only (0039).
-        Index("ix_orders_district_status_category", "district_id", "status", "category_id"),
+        # A list filtered by district and status / category counts through index entries only (0039),
+        # and its numbered pages read their ids (receipt time, id) from index entries only (0042).
+        Index(
+            "ix_orders_district_status_category_received",
+            "district_id",
+            "status",
+            "category_id",
+            "received_at",
+            "id",
+        ),
         # The handling orders' keys: a department's co-handled ones found without the table (0039).
         Index(
             "ix_orders_handling",

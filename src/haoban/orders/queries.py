@@ -256,7 +256,17 @@ def page_orders(
         stmt = stmt.where(_after(order, after))
     else:
         total, exact = count_capped(session, rt, actor=actor, filters=filters, now=now)
-    stmt = stmt.order_by(*_ordering(order, now)).offset((page - 1) * page_size).limit(page_size + 1)
+    ordering = _ordering(order, now)
+    stmt = stmt.order_by(*ordering).limit(page_size + 1)
+    if not cursor:
+        # A numbered page: its ids first (receipt time and id, the keys of the order), then its rows. The
+        # ids of a district's list are read from ix_orders_district_status_category_received alone, which
+        # holds the filter columns and the keys (an index-only scan and a sort of the matching entries),
+        # and only the page's rows from the table. Read with the rows, PostgreSQL walked receipt times
+        # backwards and filtered each row on the table: 10 M orders, page 50 of a district + category +
+        # closed list read ~700,000 rows for 1,000 kept (p99 297 ms on pages 2-50).
+        ids = stmt.with_only_columns(Order.id).offset((page - 1) * page_size).subquery()
+        stmt = select(Order).where(Order.id.in_(select(ids.c.id))).order_by(*ordering)
     rows = list(session.scalars(stmt).unique().all())
     more = len(rows) > page_size
     rows = rows[:page_size]
