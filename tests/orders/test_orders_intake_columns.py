@@ -85,13 +85,13 @@ def test_on_postgresql_a_batch_is_one_insert_per_table(rt: Any, monkeypatch: Any
     from haoban.orders import intake
 
     sent: list[tuple[str, int]] = []
+    send = intake._one_round_trip
 
-    class Recording(intake.RawCursor):  # type: ignore[misc]
-        def execute(self, query: Any, params: Any = None, **kw: Any) -> Any:
-            sent.append((str(query).split(" (", 1)[0], len(params or ())))
-            return super().execute(query, params, **kw)
+    def recording(driver: Any, statements: list[tuple[str, list[Any]]], **kw: Any) -> None:
+        sent.extend((sql.split(" (", 1)[0], len(params)) for sql, params in statements)
+        send(driver, statements, **kw)
 
-    monkeypatch.setattr(intake, "RawCursor", Recording)
+    monkeypatch.setattr(intake, "_one_round_trip", recording)
     operator = actors(rt)["operator"]
     texts = ["小区门口的路灯坏了三天，请修理。", "楼下餐馆油烟很大。", "请问公积金怎么提取？"]
     prepared = [
@@ -146,3 +146,76 @@ def test_on_postgresql_a_batch_past_the_parameter_limit_goes_in_several_inserts(
         orders = session.execute(select(ORDERS.c.id).where(ORDERS.c.id.in_(ids))).all()
         events = session.execute(select(OrderEvent.id).where(OrderEvent.order_id.in_(ids))).all()
     assert len(orders) == 1800 and len(events) == sum(len(p.events) for p in prepared)
+
+
+def test_on_postgresql_a_writer_batch_is_one_exchange_and_a_bad_order_sinks_only_itself(
+    rt: Any, monkeypatch: Any
+) -> None:
+    # BEGIN, the inserts and COMMIT go in one flush and come back with one sync: the writer waits on
+    # the server once per batch (psycopg's own pipeline made it three round trips and ~9 socket writes:
+    # a sync after its BEGIN, the inserts, then the commit).
+    if rt.db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's wire protocol")
+    import psycopg
+
+    from haoban.orders.intake import IntakeWriter
+
+    operator = actors(rt)["operator"]
+
+    def order(i: int) -> Any:
+        data = OrderCreate(
+            content=f"第{i}号：小区门口的路灯坏了。", type="complaint", citizen_phone="13812345678"
+        )
+        return prepare_order(rt, data=data, actor=operator)
+
+    writer = IntakeWriter(rt.db)
+    waits: list[int] = []
+    real_wait = psycopg.Connection.wait
+
+    def watched(gen: Any) -> Any:
+        # Counts the driver's exchanges that touch the socket (a commit with no transaction open
+        # goes through wait() too, without sending anything).
+        try:
+            state = gen.send(None)
+        except StopIteration as stop:
+            return stop.value
+        waits.append(1)
+        while True:
+            ready = yield state
+            try:
+                state = gen.send(ready)
+            except StopIteration as stop:
+                return stop.value
+
+    def counting(self: Any, gen: Any, *args: Any, **kw: Any) -> Any:
+        return real_wait(self, watched(gen), *args, **kw)
+
+    try:
+        writer._write([order(0)])  # draws the process's blocks of codes and ids
+        monkeypatch.setattr(psycopg.Connection, "wait", counting)
+        first = writer._write([order(i) for i in range(1, 4)])
+        assert len(waits) == 1
+        # Committed when it returns (before the 201): another connection sees every row.
+        with rt.db.read() as session:
+            stored = session.execute(
+                select(ORDERS.c.code, ORDERS.c.event_count).where(ORDERS.c.code.in_([c.code for c in first]))
+            ).all()
+        assert len(stored) == 3 and all(n >= 1 for _, n in stored)
+        # A refused row (a category that does not exist) fails the batch's transaction: the writer
+        # writes the orders one by one again and only the bad one fails; the connection stays usable.
+        bad = order(5)
+        bad.row["category_id"] = 999_999
+        outcomes = writer._write([order(4), bad, order(6)])
+        assert [isinstance(o, Exception) for o in outcomes] == [False, True, False]
+        again = writer._write([order(7)])
+    finally:
+        writer.close()
+    good = [o.code for o in [*outcomes, *again] if not isinstance(o, Exception)]
+    with rt.db.read() as session:
+        events = session.execute(
+            select(OrderEvent.order_id)
+            .join(ORDERS, ORDERS.c.id == OrderEvent.order_id)
+            .where(ORDERS.c.code.in_(good))
+        ).all()
+        codes = set(session.scalars(select(ORDERS.c.code).where(ORDERS.c.code.in_(good))))
+    assert codes == set(good) and len(good) == 3 and len(events) >= 3

@@ -20,7 +20,10 @@ from functools import partial
 from operator import itemgetter
 from typing import Any
 
-from psycopg import RawCursor
+from psycopg import errors as psycopg_errors
+from psycopg.adapt import PyFormat, Transformer
+from psycopg.generators import fetch_many, send
+from psycopg.pq import ConnStatus, ExecStatus, TransactionStatus
 from sqlalchemy import Connection, Date, Table, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -46,6 +49,10 @@ from haoban.security.crypto import EncryptedString
 from haoban.sla.service import handle_deadline, sign_deadline, warn_at
 
 log = logging.getLogger(__name__)
+IDLE = TransactionStatus.IDLE
+OK = ConnStatus.OK
+FATAL_ERROR = ExecStatus.FATAL_ERROR
+PIPELINE_SYNC = ExecStatus.PIPELINE_SYNC
 CODE_PREFIX = "HB"
 
 
@@ -382,12 +389,18 @@ def _sqlite_time(v: datetime) -> str:
     return v.astimezone(UTC).replace(tzinfo=None).strftime(_SQLITE_TIME)
 
 
-def _insert_many(session: Session, inserts: list[tuple[Table, list[dict[str, Any]]]]) -> None:
+def _insert_many(
+    session: Session, inserts: list[tuple[Table, list[dict[str, Any]]]], *, commit: bool = False
+) -> None:
     """Each table's rows straight on the driver. On PostgreSQL one multi-row INSERT per table, all of
-    them in one pipeline: one round trip for the batch, and the server starts one statement per table
-    rather than one per row (per-row executor start-up, with the orders table's 16 indexes opened each
-    time, and the change feed's statement trigger firing per row were a quarter of the backends' CPU
-    per create under executemany). SQLite keeps executemany."""
+    them sent at once (see :func:`_one_round_trip`): the server starts one statement per table rather
+    than one per row (per-row executor start-up, with the orders table's 16 indexes opened each time,
+    and the change feed's statement trigger firing per row were a quarter of the backends' CPU per
+    create under executemany). SQLite keeps executemany.
+
+    ``commit=True`` (the intake writer, which commits right after) ends the transaction in the same
+    round trip on PostgreSQL; the session's own commit then finds nothing to do. Elsewhere the caller's
+    transaction stays open."""
     connection = session.connection()
     dialect = connection.dialect
     plans = [(_insert_plan(dialect, table, tuple(rows[0])), rows) for table, rows in inserts if rows]
@@ -395,27 +408,98 @@ def _insert_many(session: Session, inserts: list[tuple[Table, list[dict[str, Any
         for plan, rows in plans:
             connection.exec_driver_sql(plan.sql(), plan.params(rows))
         return
+    statements: list[tuple[str, list[Any]]] = []
+    for plan, rows in plans:
+        # PostgreSQL takes at most 65,535 parameters a statement: a long batch (the importer's chunks,
+        # a raised intake_batch_max) goes in several INSERTs.
+        step = max(1, MAX_PARAMETERS // len(plan.columns))
+        for start in range(0, len(rows), step):
+            part = rows[start : start + step]
+            statements.append((plan.multi_row_sql(len(part)), [v for vs in plan.params(part) for v in vs]))
     driver = connection.connection.driver_connection
     base_error = dialect.loaded_dbapi.Error
-    sql = ""
     try:
-        # RawCursor: the statement already has $n placeholders, so psycopg does not parse it (it
-        # caches that parse only for statements of up to 50 parameters).
-        with driver.pipeline(), RawCursor(driver) as cursor:
-            for plan, rows in plans:
-                # PostgreSQL takes at most 65,535 parameters a statement: a long batch (the importer's
-                # chunks, a raised intake_batch_max) goes in several INSERTs.
-                step = max(1, MAX_PARAMETERS // len(plan.columns))
-                for start in range(0, len(rows), step):
-                    part = rows[start : start + step]
-                    sql = plan.multi_row_sql(len(part))
-                    cursor.execute(sql, [v for values in plan.params(part) for v in values])
+        _one_round_trip(driver, statements, commit=commit)
     except base_error as exc:  # the same SQLAlchemy errors (IntegrityError, DataError, …) as elsewhere
+        sql = getattr(exc, "haoban_statement", "")
         raise DBAPIError.instance(sql, None, exc, base_error, hide_parameters=True, dialect=dialect) from exc
 
 
-def write_prepared(session: Session, batch: list[PreparedOrder]) -> list[CreatedOrder]:
-    """Insert a batch of prepared orders, their co-handlers, case-file events and receipts."""
+_AUTO = PyFormat.AUTO
+
+
+def _one_round_trip(driver: Any, statements: list[tuple[str, list[Any]]], *, commit: bool) -> None:
+    """Send ``BEGIN`` (unless a transaction is open), the statements (``$n`` placeholders) and, with
+    ``commit``, ``COMMIT`` in libpq's pipeline mode with one flush and one sync, then read every result.
+
+    psycopg's own pipeline sends a sync after its implicit ``BEGIN`` and flushes every command on its
+    own, and the commit was one more exchange: a one-order batch cost three round trips and about nine
+    socket writes, each waking the backend (and, under load, each wait for the answer is a wait for
+    a core). Statements go unnamed (the parse is psycopg's too: its prepared-statement cache rarely
+    held these, their parameter types change with which values are NULL). The first failing
+    statement's error is raised; the server skips the rest, ``COMMIT`` included, so nothing of the
+    batch is stored and the transaction is left failed for the caller's rollback."""
+    pgconn = driver.pgconn
+    tx = Transformer(driver)
+    encoding = driver.info.encoding
+    # Everything is dumped before anything is sent: a value the driver refuses fails here, with
+    # nothing half-sent on the connection.
+    dumped = []
+    for sql, params in statements:
+        values = tx.dump_sequence(params, [_AUTO] * len(params))
+        dumped.append((sql.encode(encoding), values, tuple(tx.types), tuple(tx.formats)))
+    with driver.lock:
+        pgconn.enter_pipeline_mode()
+        try:
+            if pgconn.transaction_status == IDLE:
+                pgconn.send_query_params(_begin_command(driver), None)
+            for command, values, types, formats in dumped:
+                pgconn.send_query_params(command, values, param_types=types, param_formats=formats)
+            if commit:
+                pgconn.send_query_params(b"COMMIT", None)
+            pgconn.pipeline_sync()
+            results = driver.wait(_exchange(pgconn))
+        except BaseException:
+            # The connection is in an unknown state (a broken socket, an interrupted read): no one
+            # may reuse it. The intake writer drops its connection after any failure; SQLAlchemy
+            # discards a closed one.
+            driver.close()
+            raise
+        pgconn.exit_pipeline_mode()
+    sql_of = [""] * (len(results) - len(statements) - int(commit)) + [s for s, _ in statements] + ["COMMIT"]
+    for sql, result in zip(sql_of, results, strict=False):
+        if result.status == FATAL_ERROR:
+            error = psycopg_errors.error_from_result(result, encoding=encoding)
+            error.haoban_statement = sql  # type: ignore[attr-defined]
+            raise error
+
+
+def _exchange(pgconn: Any) -> Any:
+    """psycopg generator: flush what was sent, then collect one result per statement up to the sync."""
+    yield from send(pgconn)
+    out: list[Any] = []
+    while True:
+        results = yield from fetch_many(pgconn)
+        if not results or results[0].status == PIPELINE_SYNC:
+            return out
+        out.append(results[-1])
+
+
+def _begin_command(driver: Any) -> bytes:
+    # What psycopg itself sends to open a transaction: plain BEGIN unless the connection asks for an
+    # isolation level or access mode (the writer's connection does not).
+    if driver.isolation_level is None and driver.read_only is None and driver.deferrable is None:
+        return b"BEGIN"
+    return bytes(driver._get_tx_start_command())
+
+
+def write_prepared(
+    session: Session, batch: list[PreparedOrder], *, commit: bool = False
+) -> list[CreatedOrder]:
+    """Insert a batch of prepared orders, their co-handlers, case-file events and receipts.
+
+    ``commit=True``: the caller commits the session right after (the intake writer); on PostgreSQL
+    the COMMIT then travels with the inserts (see :func:`_insert_many`)."""
     refs = [p.external_ref for p in batch if p.external_ref]
     existing: dict[str, tuple[int, str]] = {}
     if refs:
@@ -501,6 +585,7 @@ def write_prepared(session: Session, batch: list[PreparedOrder]) -> list[Created
                 (OutboxMessage.__table__, outbox_rows),
                 (OrderDayMark.__table__, marks),
             ],
+            commit=commit,
         )
     for p in batch:
         if p.code is None and p.external_ref in seen:
@@ -602,7 +687,7 @@ class IntakeWriter:
             self._conn = self._db.writer_connection()
         try:
             with Session(bind=self._conn, expire_on_commit=False) as session, session.begin():
-                return list(write_prepared(session, batch))
+                return list(write_prepared(session, batch, commit=True))
         except Exception:
             self._drop_connection()
             raise
