@@ -65,6 +65,13 @@ SAME_INCIDENT = [
     ),
     # the shop's illegal business, in other words: 非法营业 (unlicensed) and 住改商 (illegal use) are related
     ("华兴小区一楼住宅非法营业开饭店，物业不管", "华兴小区一楼住改商开饭店，物业不管", 24 * 3),
+    # one flat flooded from a blocked drain: the owner calls it 房屋漏水, the next caller 排水堵塞
+    # (housing_quality and sewage are related; 粪水 and 反水 are sewage words)
+    (
+        "珠晖区东风路华兴小区3栋房屋漏水，楼上反水，整个房间全是粪水，物业一直拖着不处理",
+        "华兴小区3栋排水堵塞，粪水从地漏冒出来淹了房间，物业不管",
+        24 * 5,
+    ),
 ]
 
 SAME_INCIDENT += [
@@ -250,6 +257,7 @@ def test_kinds_are_synonyms_of_one_problem() -> None:
     assert "unlicensed" in m.kinds_of("小区违规开餐饮") & m.kinds_of("违法开饭店") & m.kinds_of("违法开店")
     assert "owners_committee" in m.kinds_of("业委会违规") & m.kinds_of("成立业主委员会")
     assert "planning" in m.kinds_of("楚龙西路何时打通") & m.kinds_of("是断头路")
+    assert "sewage" in m.kinds_of("房间全是粪水") & m.kinds_of("卫生间地漏反水") & m.kinds_of("下水道返水")
 
 
 def test_every_kind_has_a_window_and_terms() -> None:
