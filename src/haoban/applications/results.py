@@ -50,9 +50,10 @@ def licence_name(session: Session, rt: Runtime, item_code: str) -> str | None:
     found = cache.get(item_code)
     if found is not None and found[0] > now:
         return found[1]
-    name = session.scalar(
-        select(ServiceItem.result_name).where(ServiceItem.code == item_code, ServiceItem.active.is_(True))
-    )
+    with session.no_autoflush:  # the catalogue is not what the caller's transaction writes
+        name = session.scalar(
+            select(ServiceItem.result_name).where(ServiceItem.code == item_code, ServiceItem.active.is_(True))
+        )
     cache[item_code] = (now + _NAMES_TTL, name or None)
     return name or None
 
@@ -157,8 +158,17 @@ def licence_codes(session: Session, app: Application, *, task_ids: Collection[st
     refs = {source_ref(app, task_id): task_id for task_id in task_ids}
     if not refs:
         return {}
-    rows = session.execute(select(Licence.source_ref, Licence.code).where(Licence.source_ref.in_(list(refs))))
-    return {refs[ref]: code for ref, code in rows if ref in refs}
+    # Without flushing: the licences this transaction issued are taken from the session (a bulk
+    # approval's rows then go out together at commit, not one application's at a time).
+    with session.no_autoflush:
+        rows = session.execute(
+            select(Licence.source_ref, Licence.code).where(Licence.source_ref.in_(list(refs)))
+        ).all()
+    found = {refs[ref]: code for ref, code in rows if ref in refs}
+    for obj in session.new:  # ``source_ref`` is unique: one issued now was not stored before
+        if isinstance(obj, Licence) and obj.source_ref in refs:
+            found.setdefault(refs[obj.source_ref], obj.code)
+    return found
 
 
 def held_materials(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from haoban.applications import access, assistance, gate, registry, results, workflow
@@ -464,19 +464,28 @@ def _prepare_delivery(
         for i in detail.get("items", [])
     ]
     method = method if method in ("post", "window", "licence") else "window"
-    delivery = ApplicationDelivery(
-        application_id=app.id,
-        method=method,
-        # The parcel's waybill number (寄递单号), printed on the label when the results are packed.
-        tracking_no=f"EMS{app.code.removeprefix(CODE_PREFIX)}" if method == "post" else None,
-        items=json.dumps(items, ensure_ascii=False),
-        recipient=detail.get("recipient"),
-        address=detail.get("address"),
-        status="prepared",
-        created_at=at,
+    # The parcel's waybill number (寄递单号), printed on the label when the results are packed.
+    tracking_no = f"EMS{app.code.removeprefix(CODE_PREFIX)}" if method == "post" else None
+    # Its id is in the case-file event: the row is inserted at once on its own (RETURNING), not by a
+    # flush of everything the transaction holds (in a bulk approval, one application's rows at a time).
+    table = ApplicationDelivery.__table__
+    delivery_id = (
+        session.connection()
+        .execute(
+            insert(table).returning(table.c.id),
+            {
+                "application_id": app.id,
+                "method": method,
+                "tracking_no": tracking_no,
+                "items": json.dumps(items, ensure_ascii=False),
+                "recipient": detail.get("recipient"),
+                "address": detail.get("address"),
+                "status": "prepared",
+                "created_at": at,
+            },
+        )
+        .scalar_one()
     )
-    session.add(delivery)
-    session.flush()
     gate.move_application(
         rt,
         session,
@@ -487,25 +496,28 @@ def _prepare_delivery(
         at=at,
         event="delivery_prepared",
         payload={
-            "delivery": delivery.id,
-            "method": delivery.method,
-            "tracking_no": delivery.tracking_no,
+            "delivery": delivery_id,
+            "method": method,
+            "tracking_no": tracking_no,
             "items": [i["task_id"] for i in items],
         },
     )
     body = (
-        f"您的办件 {app.code} 已办结，结果将邮寄，运单号 {delivery.tracking_no}。"
+        f"您的办件 {app.code} 已办结，结果将邮寄，运单号 {tracking_no}。"
         if method == "post"
         else f"您的办件 {app.code} 已办结，请到政务服务中心综合窗口领取结果。"
     )
-    enqueue(
-        session,
-        channel="sms",
-        recipient=app.applicant_phone,
-        subject="办件结果",
-        body=body,
-        dedupe_key=f"app-delivery:{app.code}:{delivery.id}",
-    )
+    # No flush for the outbox's dedupe check either: the key names the delivery just inserted, so no
+    # message waiting in the session can have it.
+    with session.no_autoflush:
+        enqueue(
+            session,
+            channel="sms",
+            recipient=app.applicant_phone,
+            subject="办件结果",
+            body=body,
+            dedupe_key=f"app-delivery:{app.code}:{delivery_id}",
+        )
 
 
 # ---------------------------------------------------------------------------------------------

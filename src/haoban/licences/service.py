@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from haoban.auth import rbac
@@ -227,15 +227,11 @@ def issue(
             # free. One query asks all three: is this step's licence issued already (``source_ref``),
             # is the code taken (~80 bits: practically never), is the number taken.
             number = given or f"{item.department.code.upper()}{today:%Y%m%d}{code[:6]}"
-            clash = Licence.code == code
-            if source_ref:
-                clash = or_(clash, Licence.source_ref == source_ref)
             number_index = holder_index(session, number)
             taken = [
                 *session.execute(
-                    select(Licence.source_ref, Licence.code).where(
-                        or_(clash, and_(Licence.item_id == item.id, Licence.number_index == number_index))
-                    )
+                    _CLASH,
+                    dict(code=code, source_ref=source_ref, item_id=item.id, number_index=number_index),
                 ).all(),
                 *(
                     w
@@ -284,6 +280,18 @@ def issue(
     lic.sha256 = digest(fields_of(lic))
     session.add(lic)  # written with the rest of the caller's transaction (a clash there: IntegrityError)
     return lic
+
+
+# The question ``issue`` asks the register, built once: an approval issues licences inside its write
+# transaction, and building the statement anew for each one cost more than running it. A None
+# ``source_ref`` matches no row (``= NULL`` is never true), as when the clause was left out.
+_CLASH = select(Licence.source_ref, Licence.code).where(
+    or_(
+        Licence.code == bindparam("code"),
+        Licence.source_ref == bindparam("source_ref"),
+        and_(Licence.item_id == bindparam("item_id"), Licence.number_index == bindparam("number_index")),
+    )
+)
 
 
 def _item(session: Session, kind: str) -> ServiceItem | None:
