@@ -1,7 +1,8 @@
 """What a bulk approval writes inside its write transaction (on SQLite the write lock is held from the
-first statement to the commit): the approval that completes applications prepares their deliveries
-without flushing the whole transaction once per application, and the delivery still names every
-licence, the one issued in this very transaction included."""
+first statement to the commit): the approval that completes applications prepares their deliveries,
+and the one that registers births imports them for 免申即享, without flushing the whole transaction
+once per application; the delivery still names every licence, the one issued in this very transaction
+included."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from haoban.applications import bulk, service
 from haoban.applications.materials import Upload
 from haoban.applications.models import Application, ApplicationDelivery, ApplicationEvent, ApplicationTask
 from haoban.auth.actors import CITIZEN_ACTOR
+from haoban.benefits.models import BenefitImport, Resident
+from haoban.benefits.sources import index_of
 from haoban.licences.models import Licence
 from haoban.notifications.models import OutboxMessage
 from haoban.runtime import Runtime
@@ -43,10 +46,10 @@ def submit(rt: Runtime, n: int) -> str:
         return app.code
 
 
-def drive(rt: Runtime, codes: list[str]) -> list[tuple[list[str], list[str]]]:
+def drive(rt: Runtime, codes: list[str]) -> list[tuple[list[str], list[str], list[str]]]:
     """Every department accepts and approves its pending tasks of ``codes`` in bulk until they end; for
-    each approval that completed applications: those codes and the statements it ran."""
-    completing = []
+    each approval: the applications it approved a task of, those it completed, the statements it ran."""
+    approvals = []
     now = AT
     while True:
         with rt.db.read() as session:
@@ -57,7 +60,7 @@ def drive(rt: Runtime, codes: list[str]) -> list[tuple[list[str], list[str]]]:
                 .order_by(ApplicationTask.id)
             ).all()
         if not pending:
-            return completing
+            return approvals
         now += timedelta(minutes=7)
         by_dept: dict[str, list[tuple[str, str]]] = {}
         for code, task_id in pending:
@@ -83,21 +86,22 @@ def drive(rt: Runtime, codes: list[str]) -> list[tuple[list[str], list[str]]]:
                         )
                 finally:
                     event.remove(rt.db.engine, "before_cursor_execute", seen)
-                ended = sorted(o.code for o in done if o.status == "completed")
-                if ended:
-                    completing.append((ended, statements))
+                if action == "approve":
+                    ended = sorted(o.code for o in done if o.status == "completed")
+                    approvals.append((sorted({i.code for i in items}), ended, statements))
 
 
 def test_the_approval_that_completes_applications_updates_each_once_and_delivers_every_licence(
     installed: Runtime,
 ) -> None:
     codes = [submit(installed, n) for n in (1, 2, 3)]
-    completing = drive(installed, codes)
-    assert sorted(c for ended, _ in completing for c in ended) == sorted(codes)
-    for ended, statements in completing:
-        app_updates = [s for s in statements if s.startswith("UPDATE applications ")]
-        # One UPDATE of each application row, at commit (a flush per delivery made it two).
-        assert len(app_updates) == len(ended), "\n".join(s[:90] for s in statements)
+    approvals = drive(installed, codes)
+    assert sorted(c for _, ended, _ in approvals for c in ended) == sorted(codes)
+    for approved, ended, statements in approvals:
+        if ended:
+            app_updates = [s for s in statements if s.startswith("UPDATE applications ")]
+            # One UPDATE of each application row, at commit (a flush per delivery made it two).
+            assert len(app_updates) == len(approved), "\n".join(s[:90] for s in statements)
     with installed.db.read() as session:
         for code in codes:
             app = session.scalar(select(Application).where(Application.code == code))
@@ -125,3 +129,24 @@ def test_the_approval_that_completes_applications_updates_each_once_and_delivers
                     OutboxMessage.dedupe_key == f"app-delivery:{code}:{delivery.id}"
                 )
             )
+
+
+def test_the_approval_that_registers_births_updates_each_application_once(installed: Runtime) -> None:
+    codes = [submit(installed, n) for n in (1, 2, 3)]
+    approvals = drive(installed, codes)
+    births = [
+        (approved, statements)
+        for approved, _, statements in approvals
+        if any(s.startswith("INSERT INTO benefit_imports ") for s in statements)
+    ]
+    assert births and sorted(c for approved, _ in births for c in approved) == sorted(codes)
+    for approved, statements in births:
+        app_updates = [s for s in statements if s.startswith("UPDATE applications ")]
+        # One UPDATE of each application row, at commit (a flush per birth made it two).
+        assert len(app_updates) == len(approved), "\n".join(s[:90] for s in statements)
+        assert len([s for s in statements if s.startswith("INSERT INTO benefit_imports ")]) == len(approved)
+    with installed.db.read() as session:
+        child = NEWBORN["results"]["hukou"]["citizen_id_number"]
+        assert session.scalar(select(Resident.id).where(Resident.id_index == index_of(session, child)))
+        imports = session.execute(select(BenefitImport.rows, BenefitImport.inserted)).all()
+        assert sorted(imports) == [(1, 0), (1, 0), (1, 1)]  # the child is born once, registered thrice

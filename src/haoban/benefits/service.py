@@ -467,12 +467,17 @@ def on_birth(step: Any) -> None:
     """Hook for ``applications.birth_registered``: ``step.session`` and ``step.birth`` (the fields above)."""
     birth = dict(step.birth)
     born = birth.pop("birth_date")
-    register_birth(
-        step.session,
-        birth_date=born if isinstance(born, date) else date.fromisoformat(str(born)),
-        today=getattr(step, "at", None).date() if isinstance(getattr(step, "at", None), datetime) else None,
-        **birth,
-    )
+    at = getattr(step, "at", None)
+    # The register reads and writes only its own tables, so what the announcing transaction holds need
+    # not be flushed for it: a bulk approval's rows then go out together at commit, not one
+    # application's at each birth.
+    with step.session.no_autoflush:
+        register_birth(
+            step.session,
+            birth_date=born if isinstance(born, date) else date.fromisoformat(str(born)),
+            today=at.date() if isinstance(at, datetime) else None,
+            **birth,
+        )
 
 
 def require_admin(actor: Actor) -> None:

@@ -389,12 +389,25 @@ def store_rows(
     origin: str = "csv",
 ) -> ImportReport:
     """Upsert checked rows under a new import id; stamp what changed and the subjects it belongs to."""
-    imp = BenefitImport(
-        source=source.name, filename=filename[:200], rows=len(rows), actor_name=actor.name, at=utcnow()
+    # The import's id stamps its rows: it is inserted on its own (RETURNING id), not by flushing the
+    # caller's whole transaction (a birth registered by a bulk approval wrote that approval's pending
+    # rows one application at a time).
+    imports = BenefitImport.__table__
+    imp_id = (
+        session.connection()
+        .execute(
+            insert(imports).returning(imports.c.id),
+            {
+                "source": source.name,
+                "filename": filename[:200],
+                "rows": len(rows),
+                "actor_name": actor.name,
+                "at": utcnow(),
+            },
+        )
+        .scalar_one()
     )
-    session.add(imp)
-    session.flush()
-    report = ImportReport(source=source.name, import_id=imp.id, rows=len(rows))
+    report = ImportReport(source=source.name, import_id=imp_id, rows=len(rows))
     if source is BIRTHS:
         child_rows = [
             {
@@ -411,19 +424,21 @@ def store_rows(
             for r in rows
         ]
         # The newborn becomes a resident (guardian: the mother) unless the register already has them.
-        _upsert(session, RESIDENTS, child_rows, imp.id, report=None, keep_existing=True)
+        _upsert(session, RESIDENTS, child_rows, imp_id, report=None, keep_existing=True)
         rows = [
             {k: v for k, v in r.items() if k not in ("name", "sex", "district")} | {"origin": origin}
             for r in rows
         ]
-    changed = _upsert(session, source, rows, imp.id, report=report)
+    changed = _upsert(session, source, rows, imp_id, report=report)
     if source.subject is not None and source.model is not source.subject[0] and changed:
         model, key_attr, row_attr = source.subject
         keys = sorted({r[row_attr] for r in changed})
         key_col = getattr(model, key_attr)
         for i in range(0, len(keys), CHUNK):
-            session.execute(update(model).where(key_col.in_(keys[i : i + CHUNK])).values(seq=imp.id))
-    imp.inserted, imp.updated = report.inserted, report.updated
+            session.execute(update(model).where(key_col.in_(keys[i : i + CHUNK])).values(seq=imp_id))
+    session.connection().execute(
+        update(imports).where(imports.c.id == imp_id).values(inserted=report.inserted, updated=report.updated)
+    )
     return report
 
 
