@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -54,8 +53,6 @@ IDLE = TransactionStatus.IDLE
 OK = ConnStatus.OK
 FATAL_ERROR = ExecStatus.FATAL_ERROR
 PIPELINE_SYNC = ExecStatus.PIPELINE_SYNC
-COMMAND_OK = ExecStatus.COMMAND_OK
-PIPELINE_ABORTED = ExecStatus.PIPELINE_ABORTED
 CODE_PREFIX = "HB"
 
 
@@ -438,8 +435,8 @@ def _one_round_trip(driver: Any, statements: list[tuple[str, list[Any]]], *, com
     psycopg's own pipeline sends a sync after its implicit ``BEGIN`` and flushes every command on its
     own, and the commit was one more exchange: a one-order batch cost three round trips and about nine
     socket writes, each waking the backend (and, under load, each wait for the answer is a wait for
-    a core). A statement met again with the same parameter types is prepared on the connection
-    (:class:`_Prepared`), as psycopg's cache did for some of them. The first failing
+    a core). Statements go unnamed (the parse is psycopg's too: its prepared-statement cache rarely
+    held these, their parameter types change with which values are NULL). The first failing
     statement's error is raised; the server skips the rest, ``COMMIT`` included, so nothing of the
     batch is stored and the transaction is left failed for the caller's rollback."""
     pgconn = driver.pgconn
@@ -451,34 +448,15 @@ def _one_round_trip(driver: Any, statements: list[tuple[str, list[Any]]], *, com
     for sql, params in statements:
         values = tx.dump_sequence(params, [_AUTO] * len(params))
         dumped.append((sql.encode(encoding), values, tuple(tx.types), tuple(tx.formats)))
-    prepared = _prepared_on(driver)
-    sent: list[tuple[str, Any]] = []  # what each result answers, in the order sent
     with driver.lock:
         pgconn.enter_pipeline_mode()
         try:
             if pgconn.transaction_status == IDLE:
                 pgconn.send_query_params(_begin_command(driver), None)
-                sent.append(("", None))
-            # A statement seen before with the same parameter types is prepared once per connection
-            # (its Parse just ahead of its use in this same flush), then only bound and run: the
-            # server skips parsing and planning it (psycopg's own cache did that for some of them).
-            for command, _, types, _ in dumped:
-                key = (command, types)
-                if key not in prepared.names and prepared.seen(key):
-                    name = prepared.add(key)
-                    if name is not None:
-                        pgconn.send_prepare(name.encode(), command, param_types=types)
-                        sent.append(("", key))
-            for (command, values, types, formats), (sql, _) in zip(dumped, statements, strict=True):
-                name = prepared.names.get((command, types))
-                if name is None:
-                    pgconn.send_query_params(command, values, param_types=types, param_formats=formats)
-                else:
-                    pgconn.send_query_prepared(name.encode(), values, param_formats=formats)
-                sent.append((sql, None))
+            for command, values, types, formats in dumped:
+                pgconn.send_query_params(command, values, param_types=types, param_formats=formats)
             if commit:
                 pgconn.send_query_params(b"COMMIT", None)
-                sent.append(("COMMIT", None))
             pgconn.pipeline_sync()
             results = driver.wait(_exchange(pgconn))
         except BaseException:
@@ -488,58 +466,12 @@ def _one_round_trip(driver: Any, statements: list[tuple[str, list[Any]]], *, com
             driver.close()
             raise
         pgconn.exit_pipeline_mode()
-    error = None
-    for (sql, key), result in zip(sent, results, strict=False):
-        if key is not None and result.status != COMMAND_OK:
-            # Not prepared (an aborted batch skips the Parse): prepared again on a later use rather
-            # than run under a name the server does not know.
-            prepared.forget(key)
-        if error is None and result.status == FATAL_ERROR:
+    sql_of = [""] * (len(results) - len(statements) - int(commit)) + [s for s, _ in statements] + ["COMMIT"]
+    for sql, result in zip(sql_of, results, strict=False):
+        if result.status == FATAL_ERROR:
             error = psycopg_errors.error_from_result(result, encoding=encoding)
             error.haoban_statement = sql  # type: ignore[attr-defined]
-    if error is None and (len(results) < len(sent) or any(r.status == PIPELINE_ABORTED for r in results)):
-        error = psycopg_errors.PipelineAborted("the batch was not run")
-    if error is not None:
-        raise error
-
-
-class _Prepared:
-    """The writer statements prepared on one connection, by SQL and parameter types (the types change
-    with which values are NULL and how large the numbers are, so one SQL text may have several)."""
-
-    LIMIT = 256  # statements prepared per connection at most; the rest go unnamed
-
-    def __init__(self) -> None:
-        self.names: dict[tuple[bytes, tuple[int, ...]], str] = {}
-        self.counts: dict[tuple[bytes, tuple[int, ...]], int] = {}
-        self.made = 0
-
-    def seen(self, key: tuple[bytes, tuple[int, ...]]) -> bool:
-        """Count a use; True from the second one (a statement used once is not worth a Parse)."""
-        if len(self.counts) > 4 * self.LIMIT:
-            self.counts.clear()
-        n = self.counts[key] = self.counts.get(key, 0) + 1
-        return n >= 2
-
-    def add(self, key: tuple[bytes, tuple[int, ...]]) -> str | None:
-        if len(self.names) >= self.LIMIT:
-            return None
-        self.made += 1
-        name = self.names[key] = f"haoban_intake_{self.made}"
-        return name
-
-    def forget(self, key: tuple[bytes, tuple[int, ...]]) -> None:
-        self.names.pop(key, None)
-
-
-_PREPARED: weakref.WeakKeyDictionary[Any, _Prepared] = weakref.WeakKeyDictionary()
-
-
-def _prepared_on(driver: Any) -> _Prepared:
-    prepared = _PREPARED.get(driver)
-    if prepared is None:
-        prepared = _PREPARED[driver] = _Prepared()
-    return prepared
+            raise error
 
 
 def _exchange(pgconn: Any) -> Any:
