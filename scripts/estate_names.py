@@ -15,7 +15,6 @@ Run: python scripts/estate_names.py   (writes src/haoban/wordlists/estate_names.
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from incident_pairs import load_messages  # noqa: E402
+from incident_pairs import labelled_ids, load_messages  # noqa: E402
 
 from haoban.hotspots.incidents import learn_estate_names  # noqa: E402
 
@@ -31,9 +30,7 @@ OUT = ROOT / "src" / "haoban" / "wordlists" / "estate_names.txt"
 
 
 def main() -> None:
-    labelled = {
-        r["id"] for r in csv.DictReader((ROOT / "data" / "incidents" / "messages.csv").open(encoding="utf-8"))
-    }
+    labelled = labelled_ids()
     msgs = [m for k, m in load_messages().items() if k not in labelled and m["time"][:4] in ("2019", "2020")]
     names = learn_estate_names([(m["user"], m["subject"]) for m in msgs])
     lines = [

@@ -15,7 +15,6 @@ Run: python scripts/incident_body_groups.py > /tmp/body_groups.txt
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
@@ -23,10 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from incident_pairs import groups_all, load_messages  # noqa: E402
+from incident_pairs import groups_all, labelled_ids, load_messages, place_groups  # noqa: E402
 
 from haoban.hotspots.neardup import jaccard, shingle_hashes  # noqa: E402
-from haoban.hotspots.phrases import place_candidates  # noqa: E402
 
 NEAR_COPY = 0.5
 
@@ -38,9 +36,7 @@ def _squash(s: str) -> str:
 def body_groups() -> tuple[dict[str, dict[str, str]], list[tuple[str, list[str]]]]:
     msgs = load_messages()
     taken = {k for _, ks in groups_all(msgs) for k in ks}
-    taken |= {
-        r["id"] for r in csv.DictReader((ROOT / "data" / "incidents" / "messages.csv").open(encoding="utf-8"))
-    }
+    taken |= labelled_ids()
     ref = [msgs[k] for k in taken if k in msgs]
     subjects = {_squash(r["subject"]) for r in ref if len(_squash(r["subject"])) >= 6}
     openings = {_squash(r["detail"])[:30] for r in ref if len(_squash(r["detail"])) >= 30}
@@ -59,33 +55,14 @@ def body_groups() -> tuple[dict[str, dict[str, str]], list[tuple[str, list[str]]
         if m["time"][:4] in ("2019", "2020") and k not in taken and not copies_text(m)
     }
 
-    def group(pool: dict[str, dict[str, str]]) -> list[tuple[str, list[str]]]:
-        by: dict[str, set[str]] = {}
-        for k, m in pool.items():
-            for c in place_candidates(m["detail"]):
-                if len(c) >= 4:
-                    by.setdefault(c, set()).add(k)
-        out = [
-            (c, sorted(ks))
-            for c, ks in by.items()
-            if 3 <= len(ks) <= 14 and len({pool[k]["user"] for k in ks}) >= 2
-        ]
-        out.sort(key=lambda x: (-len(x[1]), x[0]))
-        sets: dict[frozenset[str], str] = {}
-        for c, ks in out:
-            fk = frozenset(ks)
-            if fk not in sets or len(c) > len(sets[fk]):
-                sets[fk] = c
-        return [(c, sorted(fk)) for fk, c in sets.items()]
-
     # Shingle near copies are checked only for group members (the full pool × reference is slow).
     refsh = [shingle_hashes(f"{r['subject']}。{r['detail']}") for r in ref]
-    members = {k for _, ks in group(pool) for k in ks}
+    members = {k for _, ks in place_groups(pool, "detail") for k in ks}
     for k in members:
         h = shingle_hashes(f"{pool[k]['subject']}。{pool[k]['detail']}")
         if any(jaccard(h, r) >= NEAR_COPY for r in refsh):
             del pool[k]
-    return msgs, group(pool)
+    return msgs, place_groups(pool, "detail")
 
 
 def main() -> None:

@@ -225,10 +225,14 @@ def main() -> None:
     print(f"{len(used)} messages, {len(pairs)} pairs:", dict(sorted(counts.items())))
 
 
-def groups_all(msgs: dict[str, dict[str, str]]) -> list[tuple[str, list[str]]]:
+def place_groups(msgs: dict[str, dict[str, str]], field: str) -> list[tuple[str, list[str]]]:
+    """Messages grouped by the place names (``place_candidates``, 4+ characters) in their *field*
+    (``subject`` or ``detail``): groups of 3-14 messages from 2+ writers, largest first; a set of
+    members found under several names is kept once, under the longest name. Shared by the subject
+    groups (``groups_all``) and the body groups (``scripts/incident_body_groups.py``)."""
     by: dict[str, set[str]] = {}
     for k, m in msgs.items():
-        for c in place_candidates(m["subject"]):
+        for c in place_candidates(m[field]):
             if len(c) >= 4:
                 by.setdefault(c, set()).add(k)
     out = [
@@ -240,12 +244,20 @@ def groups_all(msgs: dict[str, dict[str, str]]) -> list[tuple[str, list[str]]]:
     sets: dict[frozenset[str], str] = {}
     for c, ks in out:
         fk = frozenset(ks)
-        if fk in sets:
-            if len(c) > len(sets[fk]):
-                sets[fk] = c
-            continue
-        sets[fk] = c
+        if fk not in sets or len(c) > len(sets[fk]):
+            sets[fk] = c
     return [(c, sorted(fk)) for fk, c in sets.items()]
+
+
+def groups_all(msgs: dict[str, dict[str, str]]) -> list[tuple[str, list[str]]]:
+    """The subject groups, numbered as in ``labels.txt`` (all years, before the 2019-2020 filter)."""
+    return place_groups(msgs, "subject")
+
+
+def labelled_ids() -> set[str]:
+    """Every message of the labelled set (``data/incidents/messages.csv``, both splits)."""
+    with (OUT / "messages.csv").open(encoding="utf-8") as fh:
+        return {r["id"] for r in csv.DictReader(fh)}
 
 
 if __name__ == "__main__":
