@@ -7,7 +7,7 @@ the lock instead of failing half-way when one tries to upgrade a read snapshot.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +16,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, Table, create_engine, event, insert
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -188,3 +188,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def current(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def insert_returning_id(session: Session, table: Table, values: Mapping[str, Any]) -> int:
+    """Insert one row of ``table`` at once and on its own (Core ``INSERT ... RETURNING id``); its id.
+
+    For a row whose id is needed now (a case-file event names it) without a flush of everything else
+    the session holds (in a bulk action, every other application's pending rows)."""
+    return int(session.connection().execute(insert(table).returning(table.c.id), dict(values)).scalar_one())

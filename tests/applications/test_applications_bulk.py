@@ -3,7 +3,7 @@ deadlines, case file), all in one transaction — the first refusal names the ta
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,22 +16,11 @@ from haoban.auth.actors import Actor
 from haoban.auth.roles import Role
 from haoban.errors import Conflict, Forbidden, Invalid
 from haoban.runtime import Runtime
-from tests.applications.conftest import NEWBORN
+from tests.applications.conftest import AT, NEWBORN, handler
 from tests.applications.test_applications_inbox import submit
 from tests.web.test_pages_access import login
 
-AT = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
 VOLATILE = {"licence", "number", "sha256", "delivery", "tracking_no", "materials"}
-
-
-def handler(rt: Runtime, dept: str) -> Actor:
-    return Actor(
-        id=None,
-        username=f"h_{dept}",
-        name=f"h_{dept}",
-        role=Role.HANDLER,
-        department_id=rt.directory.department(dept).id,
-    )
 
 
 def case_file(rt: Runtime, code: str) -> tuple[list[Any], list[Any]]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select, text
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
 from haoban.applications import access, assistance, gate, registry, results, workflow
@@ -32,7 +32,7 @@ from haoban.auth.actors import SYSTEM_ACTOR, Actor
 from haoban.auth.roles import Role
 from haoban.bundles.definitions import Definition
 from haoban.bundles.engine import BundleEngine, EngineHooks, Instance, Transition
-from haoban.db import utcnow
+from haoban.db import insert_returning_id, utcnow
 from haoban.errors import Conflict, DomainError, Invalid, NotFound
 from haoban.notifications.service import enqueue
 from haoban.orders.casefile import GENESIS
@@ -468,23 +468,19 @@ def _prepare_delivery(
     tracking_no = f"EMS{app.code.removeprefix(CODE_PREFIX)}" if method == "post" else None
     # Its id is in the case-file event: the row is inserted at once on its own (RETURNING), not by a
     # flush of everything the transaction holds (in a bulk approval, one application's rows at a time).
-    table = ApplicationDelivery.__table__
-    delivery_id = (
-        session.connection()
-        .execute(
-            insert(table).returning(table.c.id),
-            {
-                "application_id": app.id,
-                "method": method,
-                "tracking_no": tracking_no,
-                "items": json.dumps(items, ensure_ascii=False),
-                "recipient": detail.get("recipient"),
-                "address": detail.get("address"),
-                "status": "prepared",
-                "created_at": at,
-            },
-        )
-        .scalar_one()
+    delivery_id = insert_returning_id(
+        session,
+        ApplicationDelivery.__table__,
+        {
+            "application_id": app.id,
+            "method": method,
+            "tracking_no": tracking_no,
+            "items": json.dumps(items, ensure_ascii=False),
+            "recipient": detail.get("recipient"),
+            "address": detail.get("address"),
+            "status": "prepared",
+            "created_at": at,
+        },
     )
     gate.move_application(
         rt,

@@ -32,7 +32,7 @@ from haoban.benefits.models import (
     Resident,
     TaxRecord,
 )
-from haoban.db import Base, utcnow
+from haoban.db import Base, insert_returning_id, utcnow
 from haoban.errors import Invalid
 from haoban.orders.citizen import normalise_id_number, normalise_phone
 from haoban.security.crypto import cipher_of
@@ -393,19 +393,16 @@ def store_rows(
     # caller's whole transaction (a birth registered by a bulk approval wrote that approval's pending
     # rows one application at a time).
     imports = BenefitImport.__table__
-    imp_id = (
-        session.connection()
-        .execute(
-            insert(imports).returning(imports.c.id),
-            {
-                "source": source.name,
-                "filename": filename[:200],
-                "rows": len(rows),
-                "actor_name": actor.name,
-                "at": utcnow(),
-            },
-        )
-        .scalar_one()
+    imp_id = insert_returning_id(
+        session,
+        imports,
+        {
+            "source": source.name,
+            "filename": filename[:200],
+            "rows": len(rows),
+            "actor_name": actor.name,
+            "at": utcnow(),
+        },
     )
     report = ImportReport(source=source.name, import_id=imp_id, rows=len(rows))
     if source is BIRTHS:
