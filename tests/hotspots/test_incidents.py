@@ -125,6 +125,40 @@ NOT_SAME = [
         "a phrase before 业主 is no estate",
     ),
 ]
+# An organisation is the place of a scam: one victim names the company, another the platform, its
+# trade name spelt the other way round (衡利 / 利衡), in other words (诈骗 / 不让提现, a 诈骗/集资 kind).
+SAME_INCIDENT += [
+    (
+        "湖南衡利人普惠投资有限公司涉嫌诈骗，平台停止兑付，老板跑路了",
+        "我是利衡网的出借人，利衡网平台一直不让提现，钱拿不回来",
+        24 * 12,
+    ),
+    (
+        "蒸湘区爱之心养老公寓负责人挪用老人的养老钱，不退床位费",
+        "爱之心公寓不退我们老人的床位费，负责人挪用资金",
+        24 * 7,
+    ),
+]
+NOT_SAME += [
+    (
+        "湖南衡利人普惠投资有限公司涉嫌诈骗，平台停止兑付",
+        "湖南九九富达实业发展集团涉嫌诈骗，平台停止兑付",
+        24,
+        "same problem, other organisation",
+    ),
+    (
+        "湖南衡利人普惠投资有限公司涉嫌诈骗，平台停止兑付",
+        "衡利人普惠投资有限公司楼下的垃圾站臭气熏天，没人清运",
+        24,
+        "same organisation, other problem",
+    ),
+    (
+        "华兴小区停电了，找供电公司一直没人来修",
+        "丽景花园停电了，找供电公司一直没人来修",
+        2,
+        "a utility every caller names is no place",
+    ),
+]
 SAME_INCIDENT.append(
     (
         # the second first names the office of another district it already complained to
@@ -176,6 +210,13 @@ def test_the_crossing_is_one_place_whichever_way_it_is_written() -> None:
             {"spot:求政府", "spot:开展城", "spot:办成公办园"},
         ),
         ("一直找城管都没有人来", set(), {"spot:直找城", "spot:找城"}),
+        # 跑路 (absconded) and 套路 (a trick) are no road
+        ("平台老板于帅跑路了，这是套路", set(), {"road:帅跑路", "road:于帅跑路", "road:是套路"}),
+        # an organisation: its trade name without region and trade words, characters sorted
+        ("西地省聚利人普惠投资有限公司", {"org:人利聚", "org:利聚"}, {"spot:西地省"}),
+        ("利聚网平台不让提现", {"org:利聚"}, set()),
+        ("九九富达实业发展集团股份有限公司", {"org:" + "".join(sorted("九九富达"))}, set()),
+        ("找供电公司和物业公司都没用", set(), {"org:供电", "org:业物"}),
         # 临街 ("facing the street") is no street
         ("魅力之城小区临街门面油烟直排", {"spot:魅力之城"}, {"road:区临街", "road:小区临街"}),
     ],

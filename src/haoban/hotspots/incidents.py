@@ -490,6 +490,8 @@ def place_strength(a: PlaceSet, b: PlaceSet) -> tuple[float, str | None]:
     if not shared:
         return 0.0, None
     best_spot = ""
+    best_org = 0
+    org_name = ""
     roads: set[str] = set()
     for k in sorted(shared):
         if k.startswith("cross:"):
@@ -501,6 +503,10 @@ def place_strength(a: PlaceSet, b: PlaceSet) -> tuple[float, str | None]:
         if k.startswith("spot:"):
             if len(k) > len(best_spot):
                 best_spot = k
+        elif k.startswith("org:"):
+            # An organisation both name (its trade name's sorted characters): three or more shared
+            # characters as sure as an estate, two as a three-character spot.
+            best_org = max(best_org, len(k) - len("org:"))
         elif k[5:] in a.roads and k[5:] in b.roads:
             roads.add(k[5:])
     if roads:
@@ -518,8 +524,14 @@ def place_strength(a: PlaceSet, b: PlaceSet) -> tuple[float, str | None]:
     spot_len = _spot_name_len(best_spot) if best_spot else 0
     if spot_len >= 4:
         return 1.0, best_spot[5:]
+    if best_org:
+        org_name = next(k[4:] for k in sorted(shared, key=len, reverse=True) if k.startswith("org:"))
+    if best_org >= 3:
+        return 1.0, org_name
     if spot_len == 3:
         return 0.8, best_spot[5:]
+    if best_org == 2:
+        return 0.8, org_name
     if roads:
         return 0.7, next(iter(roads))
     return 0.0, None

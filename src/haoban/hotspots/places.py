@@ -14,6 +14,14 @@ into a small set of normalised keys that two reports of one place share:
     a house number on a road.
 ``spot:丽发新城``
     an estate, landmark or village (小区, 花园, 新城, 广场, 医院, 学校, 村 …).
+``org:利聚`` (an organisation)
+    a company, platform or home named by several callers is the place of a fraud, wage or service
+    complaint: "西地省聚利人普惠投资有限公司", "利聚网平台". The name before 公司/集团/平台/网/公寓 is cut to
+    its trade name (字号): the region before it and the trade words after it (投资, 实业发展, 养老 …)
+    go, as a company name is built (region + trade name + trade + form). Its characters are sorted,
+    so a name spelt in another order is one key (聚利 = 利聚), and a trade name of 3–4 characters
+    also yields its first two (聚利人 → 聚利, for the platform "利聚网"). Utilities and other names
+    every caller may mention (供电公司, 物业公司, 开发商) are no key.
 ``spot:十里天池`` (a bare estate name)
     callers often drop the suffix: "南山十里天池小区" and "我是南山十里天池的业主". A name before 小区 or
     社区, or before (的)业主 ("the owners of …"), and any name of the learnt list *names* (estates that
@@ -39,7 +47,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["PlaceSet", "analyse", "extract_places", "place_spans"]
+__all__ = ["PlaceSet", "analyse", "extract_places", "org_names", "place_spans"]
 
 ROAD_SUFFIXES: tuple[str, ...] = ("大道", "大街", "公路", "国道", "省道", "高速", "路", "街", "巷")
 SPOT_SUFFIXES: tuple[str, ...] = (
@@ -178,8 +186,8 @@ _GENERIC: frozenset[str] = frozenset(
     ]
 )  # fmt: skip
 # Endings that look like a place suffix but name an institution or an act: "期盼政府" (府),
-# "办成公办园", "九月开园" (园).
-_NOT_PLACE_ENDINGS: tuple[str, ...] = ("政府", "办园", "开园", "入园", "建园", "出路", "生路")
+# "办成公办园", "九月开园" (园), "老板跑路" (abscond), "套路" (a trick).
+_NOT_PLACE_ENDINGS: tuple[str, ...] = ("政府", "办园", "开园", "入园", "建园", "出路", "生路", "跑路", "套路")
 # Words whose first character is a place suffix: "开展城镇…" names no 城, "找城管" no 城.
 _NOT_PLACE_WORDS: frozenset[str] = frozenset({"城镇", "城管", "城乡", "城区", "城市"})
 # "路口" and "交叉口" are not breaks: their 路 may end a road ("红湘路口").
@@ -229,6 +237,28 @@ _NOT_ESTATE = re.compile(
 _BUILDING_TAIL = re.compile(r"(?:[0-9a-z]+[期栋号楼座单元户]*)+$")
 _NAME_CHAR = re.compile(r"[\u4e00-\u9fff0-9a-z]")
 MAX_CHARS = 400
+
+# Organisations (``org:`` keys): a form word after the name, the trade words that stand between the
+# trade name and the form (stripped from the right, repeatedly), and trade names that are no
+# particular organisation (utilities and services that any caller may name).
+_ORG_RE = re.compile("股份有限公司|有限责任公司|有限公司|集团|公司|平台|网|公寓")
+_ORG_TRADE = re.compile(
+    "(?:普惠|投资|实业|发展|科技|贸易|汽车|资产|管理|置业|房地产|地产|开发|建设|建筑|工程|教育|培训|咨询"
+    "|网络|信息|文化|传媒|商贸|物业|服务|金融|控股|股份|集团|健康|医疗|养老|旅游|物流|餐饮|酒店|电子|商务"
+    "|技术|国际|中国|有限|责任|总|分|子|网|平台|公司)$"
+)
+_ORG_REGION = re.compile(
+    ".*[省市县区州]|(?:中国|北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北"
+    "|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门|衡阳)+"
+)
+_ORG_NOT: frozenset[str] = frozenset(
+    {
+        "自来水", "供水", "供电", "电力", "燃气", "物业", "公交", "移动", "联通", "电信", "国家电", "国家",
+        "开发", "开发商", "互联", "上", "官", "路", "管", "联", "水", "电", "光", "铁", "局域", "物联",
+        "保险", "银行", "快递", "出租", "家政", "中介", "担保", "劳务", "装修", "施工", "建筑", "网约",
+    }
+)  # fmt: skip
+_ORG_MAX = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,6 +371,40 @@ def _owners_names(norm: str, ends: Collection[int]) -> Iterable[tuple[int, int]]
             yield start, end
 
 
+def org_names(norm: str, problems: re.Pattern[str] | None = None) -> list[tuple[int, int, str]]:
+    """Organisations in normalised *norm*: (start, end, trade name).
+
+    The name is the run of name characters before a form word (公司, 集团, 平台, 网, 公寓), at most
+    ``_ORG_MAX`` long, cut after its region (省 市 县 区 州, or a province written bare: "湖南衡利人…")
+    and stripped of trade words on the right ("普惠投资", "实业发展"); the trade name left must be 2–4
+    characters, hold no problem term and not be a common service ("供电公司")."""
+    out = []
+    for m in _ORG_RE.finditer(norm):
+        end = m.start()
+        start = end
+        while start > 0 and end - start < _ORG_MAX:
+            c = norm[start - 1]
+            if c in _BREAK_CHARS or not _NAME_CHAR.match(c):
+                break
+            start -= 1
+        name = norm[start:end]
+        region = _ORG_REGION.match(name)
+        if region is not None:
+            name = name[region.end() :]
+        while (t := _ORG_TRADE.search(name)) is not None and t.start() >= 2:
+            name = name[: t.start()]
+        if not 2 <= len(name) <= 4 or name in _ORG_NOT or any(c.isdigit() for c in name):
+            continue
+        if any(len(w) >= 2 and name.endswith(w) for w in _ORG_NOT):
+            continue  # "找供电公司": a service with a verb before it
+        if problems is not None and problems.search(name):
+            continue
+        if _BREAK_WORDS_RE.search(name):
+            continue
+        out.append((start, m.end(), name))
+    return out
+
+
 def analyse(
     text: str,
     *,
@@ -400,6 +464,11 @@ def analyse(
             m = _NUMBER_RE.match(norm, end)
             if m:
                 keys.add(f"no:{tails[0]}|{m.group()}")
+    for start, end, key in org_names(norm, problems):
+        keys.add("org:" + "".join(sorted(key)))
+        if len(key) >= 3:
+            keys.add("org:" + "".join(sorted(key[:2])))
+        spans.append((start, end))
     for (_, e1, r1), (s2, e2, r2) in itertools.pairwise(roads):
         gap = norm[e1:s2]
         if len(gap) > 1 or (gap and gap not in _CONNECTORS) or r1 == r2:
