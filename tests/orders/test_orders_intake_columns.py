@@ -219,3 +219,95 @@ def test_on_postgresql_a_writer_batch_is_one_exchange_and_a_bad_order_sinks_only
         ).all()
         codes = set(session.scalars(select(ORDERS.c.code).where(ORDERS.c.code.in_(good))))
     assert codes == set(good) and len(good) == 3 and len(events) >= 3
+
+
+def test_on_postgresql_the_writer_prepares_a_statement_it_meets_again(rt: Any) -> None:
+    # Sent unnamed, every batch's INSERTs were parsed and planned again; met a second time with the
+    # same parameter types, a statement is prepared on the writer's connection and only bound after.
+    if rt.db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's prepared statements")
+    from haoban.orders.intake import IntakeWriter
+
+    operator = actors(rt)["operator"]
+
+    def order(i: int) -> Any:
+        data = OrderCreate(
+            content=f"第{i}号：小区门口的路灯坏了。", type="complaint", citizen_phone="13812345678"
+        )
+        return prepare_order(rt, data=data, actor=operator)
+
+    writer = IntakeWriter(rt.db)
+    try:
+        created = [*writer._write([order(0), order(1)]), *writer._write([order(2), order(3)])]
+        assert writer._conn is not None
+        names = writer._conn.exec_driver_sql(
+            "SELECT name FROM pg_prepared_statements WHERE starts_with(name, 'haoban_intake_')"
+        ).scalars()
+        assert len(list(names)) >= 3  # orders, order_events, outbox
+        created += writer._write([order(4), order(5)])  # run by name
+    finally:
+        writer.close()
+    assert not [c for c in created if isinstance(c, Exception)]
+    codes = [c.code for c in created if not isinstance(c, Exception)]
+    with rt.db.read() as session:
+        stored = set(session.scalars(select(ORDERS.c.code).where(ORDERS.c.code.in_(codes))))
+        events = session.execute(
+            select(OrderEvent.id)
+            .join(ORDERS, ORDERS.c.id == OrderEvent.order_id)
+            .where(ORDERS.c.code.in_(codes))
+        ).all()
+    assert stored == set(codes) and len(codes) == 6 and len(events) >= 6
+
+
+def test_on_postgresql_the_writer_survives_the_server_forgetting_its_statements(rt: Any) -> None:
+    # The record of prepared names lives beside the connection, the statements on the server: psycopg
+    # itself sends DEALLOCATE ALL in some cases, and pooled connections are reused. A batch that meets
+    # a name the server no longer knows is rolled back and sent again unnamed, and stored once.
+    if rt.db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's prepared statements")
+    from haoban.orders.intake import IntakeWriter
+
+    operator = actors(rt)["operator"]
+
+    def order(i: int) -> Any:
+        data = OrderCreate(
+            content=f"第{i}号：小区门口的路灯坏了。", type="complaint", citizen_phone="13812345678"
+        )
+        return prepare_order(rt, data=data, actor=operator)
+
+    def prepared_names(writer: Any) -> list[str]:
+        return list(
+            writer._conn.exec_driver_sql(
+                "SELECT name FROM pg_prepared_statements WHERE starts_with(name, 'haoban_intake_')"
+            ).scalars()
+        )
+
+    writer = IntakeWriter(rt.db)
+    try:
+        created = [*writer._write([order(0), order(1)]), *writer._write([order(2), order(3)])]
+        assert len(prepared_names(writer)) >= 3
+        writer._conn.exec_driver_sql("DEALLOCATE ALL")
+        writer._conn.commit()
+        assert prepared_names(writer) == []
+        conn = writer._conn
+        created += writer._write([order(4), order(5)])  # the names are gone on the server
+        assert writer._conn is conn  # not a failure: the same connection goes on
+        created += [*writer._write([order(6), order(7)]), *writer._write([order(8), order(9)])]
+        assert len(prepared_names(writer)) >= 3  # prepared again
+        # Returned to the pool and checked out again by the next writer: the same connection's record
+        # goes with it, and what the server forgot in between is found out the same way.
+        writer.close()
+        writer = IntakeWriter(rt.db)
+        created += writer._write([order(10), order(11)])
+    finally:
+        writer.close()
+    assert not [c for c in created if isinstance(c, Exception)]
+    codes = [c.code for c in created if not isinstance(c, Exception)]
+    with rt.db.read() as session:
+        stored = list(session.scalars(select(ORDERS.c.code).where(ORDERS.c.code.in_(codes))))
+        events = session.execute(
+            select(OrderEvent.id)
+            .join(ORDERS, ORDERS.c.id == OrderEvent.order_id)
+            .where(ORDERS.c.code.in_(codes))
+        ).all()
+    assert sorted(stored) == sorted(codes) and len(codes) == 12 and len(events) >= 12

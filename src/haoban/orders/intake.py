@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from typing import Any
 from psycopg import errors as psycopg_errors
 from psycopg.adapt import PyFormat, Transformer
 from psycopg.generators import fetch_many, send
-from psycopg.pq import ConnStatus, ExecStatus, TransactionStatus
+from psycopg.pq import ConnStatus, DiagnosticField, ExecStatus, TransactionStatus
 from sqlalchemy import Connection, Date, Table, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -53,6 +54,8 @@ IDLE = TransactionStatus.IDLE
 OK = ConnStatus.OK
 FATAL_ERROR = ExecStatus.FATAL_ERROR
 PIPELINE_SYNC = ExecStatus.PIPELINE_SYNC
+COMMAND_OK = ExecStatus.COMMAND_OK
+PIPELINE_ABORTED = ExecStatus.PIPELINE_ABORTED
 CODE_PREFIX = "HB"
 
 
@@ -435,11 +438,18 @@ def _one_round_trip(driver: Any, statements: list[tuple[str, list[Any]]], *, com
     psycopg's own pipeline sends a sync after its implicit ``BEGIN`` and flushes every command on its
     own, and the commit was one more exchange: a one-order batch cost three round trips and about nine
     socket writes, each waking the backend (and, under load, each wait for the answer is a wait for
-    a core). Statements go unnamed (the parse is psycopg's too: its prepared-statement cache rarely
-    held these, their parameter types change with which values are NULL). The first failing
-    statement's error is raised; the server skips the rest, ``COMMIT`` included, so nothing of the
-    batch is stored and the transaction is left failed for the caller's rollback."""
-    pgconn = driver.pgconn
+    a core). The first failing statement's error is raised; the server skips the rest, ``COMMIT``
+    included, so nothing of the batch is stored and the transaction is left failed for the caller's
+    rollback.
+
+    With ``commit`` (only the intake writer's batches: their transaction holds nothing but this batch,
+    its external-reference read and its draw of order ids, which a rollback does not take back), a
+    statement met again with the same parameter types runs prepared (:class:`_Prepared`): parsing and
+    planning the unnamed INSERTs was about a quarter of the backend's CPU at batches of 3. Our record
+    of names can outlive the server's statements (psycopg itself sends ``DEALLOCATE ALL`` in some
+    cases, and pooled connections are reused by others): when the server no longer knows a name, the
+    transaction is rolled back, the record forgotten and the batch sent again unnamed. Other callers'
+    transactions hold their own work, which no retry could redo, so their statements go unnamed."""
     tx = Transformer(driver)
     encoding = driver.info.encoding
     # Everything is dumped before anything is sent: a value the driver refuses fails here, with
@@ -449,29 +459,134 @@ def _one_round_trip(driver: Any, statements: list[tuple[str, list[Any]]], *, com
         values = tx.dump_sequence(params, [_AUTO] * len(params))
         dumped.append((sql.encode(encoding), values, tuple(tx.types), tuple(tx.formats)))
     with driver.lock:
-        pgconn.enter_pipeline_mode()
         try:
-            if pgconn.transaction_status == IDLE:
-                pgconn.send_query_params(_begin_command(driver), None)
-            for command, values, types, formats in dumped:
-                pgconn.send_query_params(command, values, param_types=types, param_formats=formats)
-            if commit:
-                pgconn.send_query_params(b"COMMIT", None)
-            pgconn.pipeline_sync()
-            results = driver.wait(_exchange(pgconn))
+            prepared = _prepared_on(driver) if commit else None
+            sent, results = _send(driver, dumped, statements, commit=commit, prepared=prepared)
+            if prepared is not None and _unknown_name(results):
+                prepared.clear()
+                _send(driver, [], [], commit=False, prepared=None, end=b"ROLLBACK")
+                sent, results = _send(driver, dumped, statements, commit=commit, prepared=None)
         except BaseException:
             # The connection is in an unknown state (a broken socket, an interrupted read): no one
             # may reuse it. The intake writer drops its connection after any failure; SQLAlchemy
             # discards a closed one.
             driver.close()
             raise
-        pgconn.exit_pipeline_mode()
-    sql_of = [""] * (len(results) - len(statements) - int(commit)) + [s for s, _ in statements] + ["COMMIT"]
-    for sql, result in zip(sql_of, results, strict=False):
-        if result.status == FATAL_ERROR:
+    error = None
+    for (sql, key), result in zip(sent, results, strict=False):
+        if key is not None and result.status != COMMAND_OK and prepared is not None:
+            # Not prepared (an aborted batch skips the Parse): prepared again on a later use rather
+            # than run under a name the server does not know.
+            prepared.forget(key)
+        if error is None and result.status == FATAL_ERROR:
             error = psycopg_errors.error_from_result(result, encoding=encoding)
             error.haoban_statement = sql  # type: ignore[attr-defined]
-            raise error
+    if error is None and (len(results) < len(sent) or any(r.status == PIPELINE_ABORTED for r in results)):
+        error = psycopg_errors.PipelineAborted("the batch was not run")
+    if error is not None:
+        raise error
+
+
+_KEY = tuple[bytes, tuple[int, ...]]
+
+
+def _send(
+    driver: Any,
+    dumped: list[tuple[bytes, Any, tuple[int, ...], tuple[Any, ...]]],
+    statements: list[tuple[str, list[Any]]],
+    *,
+    commit: bool,
+    prepared: _Prepared | None,
+    end: bytes | None = None,
+) -> tuple[list[tuple[str, _KEY | None]], list[Any]]:
+    """One pipeline flush and sync (caller holds ``driver.lock``): ``BEGIN`` when no transaction is
+    open, the statements (by name where ``prepared`` holds one), then ``COMMIT`` or ``end``. Returns
+    what each result answers (statement text, or the key of a Parse) and the results."""
+    pgconn = driver.pgconn
+    sent: list[tuple[str, _KEY | None]] = []
+    pgconn.enter_pipeline_mode()
+    if end is None and pgconn.transaction_status == IDLE:
+        pgconn.send_query_params(_begin_command(driver), None)
+        sent.append(("", None))
+    names: dict[_KEY, str] = {}
+    if prepared is not None:
+        # A statement seen before with the same parameter types is prepared once per connection
+        # (its Parse just ahead of its use in this same flush), then only bound and run.
+        for command, _, types, _ in dumped:
+            key = (command, types)
+            if key not in prepared.names and prepared.seen(key):
+                name = prepared.add(key)
+                if name is not None:
+                    pgconn.send_prepare(name.encode(), command, param_types=types)
+                    sent.append(("", key))
+        names = prepared.names
+    for (command, values, types, formats), (sql, _) in zip(dumped, statements, strict=True):
+        name = names.get((command, types))
+        if name is None:
+            pgconn.send_query_params(command, values, param_types=types, param_formats=formats)
+        else:
+            pgconn.send_query_prepared(name.encode(), values, param_formats=formats)
+        sent.append((sql, None))
+    last = b"COMMIT" if commit else end
+    if last is not None:
+        pgconn.send_query_params(last, None)
+        sent.append((last.decode(), None))
+    pgconn.pipeline_sync()
+    results = driver.wait(_exchange(pgconn))
+    pgconn.exit_pipeline_mode()
+    return sent, results
+
+
+_UNDEFINED_NAME = b"26000"  # invalid_sql_statement_name: "prepared statement … does not exist"
+
+
+def _unknown_name(results: list[Any]) -> bool:
+    code = DiagnosticField.SQLSTATE
+    return any(r.status == FATAL_ERROR and r.error_field(code) == _UNDEFINED_NAME for r in results)
+
+
+class _Prepared:
+    """The writer statements prepared on one connection, by SQL and parameter types (the types change
+    with which values are NULL and how large the numbers are, so one SQL text may have several)."""
+
+    LIMIT = 256  # statements prepared per connection at most; the rest go unnamed
+
+    def __init__(self) -> None:
+        self.names: dict[tuple[bytes, tuple[int, ...]], str] = {}
+        self.counts: dict[tuple[bytes, tuple[int, ...]], int] = {}
+        self.made = 0
+
+    def seen(self, key: tuple[bytes, tuple[int, ...]]) -> bool:
+        """Count a use; True from the second one (a statement used once is not worth a Parse)."""
+        if len(self.counts) > 4 * self.LIMIT:
+            self.counts.clear()
+        n = self.counts[key] = self.counts.get(key, 0) + 1
+        return n >= 2
+
+    def add(self, key: tuple[bytes, tuple[int, ...]]) -> str | None:
+        if len(self.names) >= self.LIMIT:
+            return None
+        self.made += 1
+        name = self.names[key] = f"haoban_intake_{self.made}"
+        return name
+
+    def forget(self, key: tuple[bytes, tuple[int, ...]]) -> None:
+        self.names.pop(key, None)
+
+    def clear(self) -> None:
+        """The server lost our statements (``DEALLOCATE ALL``, ``DISCARD ALL``): start again."""
+        self.names.clear()
+        self.counts.clear()
+
+
+_PREPARED: weakref.WeakKeyDictionary[Any, _Prepared] = weakref.WeakKeyDictionary()
+
+
+def _prepared_on(driver: Any) -> _Prepared:
+    prepared = _PREPARED.get(driver)
+    if prepared is None:
+        prepared = _PREPARED[driver] = _Prepared()
+    return prepared
 
 
 def _exchange(pgconn: Any) -> Any:
