@@ -7,16 +7,37 @@ the lock instead of failing half-way when one tries to upgrade a read snapshot.
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import threading
+import time
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+try:  # POSIX: writers from several processes queue on an flock (see SQLiteWriteGate)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: SQLite's busy handler alone
+    fcntl = None  # type: ignore[assignment]
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, DateTime, Engine, MetaData, Table, create_engine, event, insert
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+    insert,
+    make_url,
+)
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -59,7 +80,94 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+class SQLiteWriteGate:
+    """Where SQLite writers wait for the database's one write lock: a thread lock for the threads of
+    this process, then an ``flock`` on a file beside the database for other processes.
+
+    Why not SQLite's own busy handler: it sleeps 1, 2, 5, 10, 15, 20, 25… ms between tries, so a writer
+    that finds the lock taken sleeps well past its release and the holder often takes it again first;
+    with two busy worker processes most of a waiting writer's time was sleep. Here the next writer goes
+    as soon as the holder commits or rolls back. A writer still gives up after ``timeout`` seconds with
+    SQLite's own "database is locked" error, as the busy timeout did, so callers see nothing new.
+    """
+
+    def __init__(self, path: str | None, *, timeout: float) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._pid = -1
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+        self._holder: int | None = None  # id() of the DBAPI connection that holds the gate
+
+    def _for_this_process(self) -> None:
+        # A forked child must not share the parent's lock file description (flock locks belong to it).
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._thread_lock = threading.Lock()
+            self._holder = None
+            self._fd = None
+            if self.path is not None and fcntl is not None:
+                try:
+                    self._fd = os.open(self.path + "-writelock", os.O_RDWR | os.O_CREAT, 0o600)
+                except OSError:  # a read-only folder: other processes' writers use the busy handler
+                    self._fd = None
+
+    def acquire(self, dbapi_connection: Any) -> None:
+        self._for_this_process()
+        deadline = time.monotonic() + self.timeout
+        if not self._thread_lock.acquire(timeout=self.timeout):
+            raise _locked()
+        try:
+            if self._fd is not None:
+                self._lock_file(deadline)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        self._holder = _raw_id(dbapi_connection)
+
+    def _lock_file(self, deadline: float) -> None:
+        assert fcntl is not None and self._fd is not None
+        pause = 0.00005
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise _locked() from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.001)
+
+    def release(self, dbapi_connection: Any) -> None:
+        if self._holder is None or self._holder != _raw_id(dbapi_connection) or self._pid != os.getpid():
+            return
+        self._holder = None
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)  # type: ignore[union-attr]
+        self._thread_lock.release()
+
+
+_write_gates: weakref.WeakKeyDictionary[Engine, SQLiteWriteGate] = weakref.WeakKeyDictionary()
+
+
+def write_gate(engine: Engine) -> SQLiteWriteGate | None:
+    """The gate an SQLite engine's writers queue at (None on PostgreSQL)."""
+    return _write_gates.get(engine)
+
+
+def _raw_id(connection: Any) -> int:
+    # SQLAlchemy hands the dialect its pool's proxy of a connection, the events the DBAPI one.
+    return id(getattr(connection, "dbapi_connection", connection))
+
+
+def _locked() -> OperationalError:
+    # The error SQLite's busy timeout gave, wrapped as SQLAlchemy wraps it (the app answers it with 503).
+    return OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+
+
+def _configure_sqlite(engine: Engine, gate: SQLiteWriteGate) -> None:
+    _write_gates[engine] = gate
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from pysqlite so BEGIN IMMEDIATE is ours to emit.
@@ -74,8 +182,43 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get("sqlite_immediate", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not conn.get_execution_options().get("sqlite_immediate", False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        dbapi_connection = conn.connection.dbapi_connection
+        gate.acquire(dbapi_connection)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            gate.release(dbapi_connection)
+            raise
+
+    # The gate opens once the transaction has ended: after the COMMIT or ROLLBACK itself (SQLAlchemy's
+    # "commit"/"rollback" events fire before it), or when the connection is dropped without either.
+    dialect: Any = engine.dialect
+    do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
+
+    def _commit(dbapi_connection: Any) -> None:
+        try:
+            do_commit(dbapi_connection)
+        finally:
+            gate.release(dbapi_connection)
+
+    def _rollback(dbapi_connection: Any) -> None:
+        try:
+            do_rollback(dbapi_connection)
+        finally:
+            gate.release(dbapi_connection)
+
+    dialect.do_commit, dialect.do_rollback = _commit, _rollback
+
+    @event.listens_for(engine, "close")
+    def _on_close(dbapi_connection: Any, _record: Any) -> None:
+        gate.release(dbapi_connection)
+
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(dbapi_connection: Any, _record: Any, _exception: Any) -> None:
+        gate.release(dbapi_connection)
 
 
 def make_engine(url: str | None = None, *, echo: bool | None = None) -> Engine:
@@ -94,7 +237,9 @@ def make_engine(url: str | None = None, *, echo: bool | None = None) -> Engine:
             pool_size=16,
             max_overflow=48,
         )
-        _configure_sqlite(engine)
+        database = make_url(url).database
+        on_disk = database if database and database != ":memory:" else None
+        _configure_sqlite(engine, SQLiteWriteGate(on_disk, timeout=30))
         return engine
     return create_engine(
         url, echo=echo, pool_size=20, max_overflow=60, pool_pre_ping=True, hide_parameters=True
