@@ -139,6 +139,14 @@ SAME_INCIDENT += [
         24 * 7,
     ),
 ]
+# a factory's fumes: 偷排废气 by one owner, 毒气 by another (废气, 毒气, 偷排, 刺鼻 are odour words)
+SAME_INCIDENT.append(
+    (
+        "米厂凌晨偷排废气。华兴小区业主闻到刺鼻的气味",
+        "附近米厂深夜排出毒气。住在华兴小区，晚上被熏醒",
+        24 * 10,
+    )
+)
 NOT_SAME += [
     (
         "湖南衡利人普惠投资有限公司涉嫌诈骗，平台停止兑付",
