@@ -73,3 +73,27 @@ def test_the_approval_that_registers_births_updates_each_application_once(driven
         assert session.scalar(select(Resident.id).where(Resident.id_index == index_of(session, child)))
         imports = session.execute(select(BenefitImport.rows, BenefitImport.inserted)).all()
         assert sorted(imports) == [(1, 0), (1, 0), (1, 1)]  # the child is born once, registered thrice
+
+
+def test_a_bulk_approval_issues_its_licences_with_one_register_query_and_one_insert(driven: Driven) -> None:
+    issuing = [
+        a for a in driven.approvals if any(s.startswith("INSERT INTO licences ") for s in a.statements)
+    ]
+    assert len(issuing) == 6  # every newborn item yields a licence: one approval per task, each of three
+    for a in issuing:
+        assert len(a.approved) == 3
+        inserts = [s for s in a.statements if s.startswith("INSERT INTO licences ")]
+        # One INSERT of the three licences (on SQLite each was its own INSERT ... RETURNING).
+        assert len(inserts) == 1, "\n".join(s[:90] for s in a.statements)
+        # One question to the register for the three codes and numbers drawn (it was one each).
+        drawn = [
+            s
+            for s in a.statements
+            if s.startswith("SELECT licences.source_ref, licences.code, licences.item_id")
+        ]
+        assert len(drawn) == 1
+        assert not [s for s in a.statements if "WHERE licences.code = " in s]
+    with driven.rt.db.read() as session:
+        rows = session.execute(select(Licence.source_ref, Licence.code, Licence.number)).all()
+    assert len(rows) == 18 and len({r.code for r in rows}) == 18 and len({r.number for r in rows}) == 18
+    assert {r.source_ref for r in rows} == {f"{c}/{t}" for c in driven.codes for t in NEWBORN["results"]}

@@ -342,3 +342,54 @@ def test_the_item_is_read_once_per_transaction_and_again_in_the_next(rt: Any) ->
     finally:
         event.remove(rt.db.engine, "before_cursor_execute", capture)
     assert _count(rt) == 3
+
+
+def test_codes_drawn_ahead_are_asked_in_one_query_and_used_only_when_free(rt: Any, monkeypatch: Any) -> None:
+    # A bulk approval draws its licences' codes first and asks the register about all of them at once.
+    from sqlalchemy import event
+
+    drawn = iter(
+        [
+            "ABCDEF2345678923",  # stored as A/1
+            "ZZZZZZ2345678923",  # A/1 again: issued already, not drawn
+            "ABCDEF9876543298",  # A/2: the stored number, not drawn
+            "KLMNOP2345678923",  # A/3: drawn
+            "KLMNOP9876543298",  # A/4: A/3's number, not drawn
+            "MMMMMM2345678923",  # A/5: drawn
+            "MMMMMM9876543298",  # a licence without a step: A/5's number is taken, drawn again
+            "QRSTUV2345678923",
+            "WWWWWW2345678923",  # A/1 asked again by ``issue``: the stored one is returned
+        ]
+    )
+    monkeypatch.setattr(service, "new_code", lambda: next(drawn))
+    kw = {"kind": "wjw-birth-medical-certificate", "holder_name": "张小宝", "actor": SYSTEM_ACTOR}
+    with rt.db.write() as s:
+        stored = service.issue(s, holder_id="430402202611300011", source_ref="A/1", **kw)
+    asked: list[str] = []
+
+    def capture(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
+        if "FROM licences" in statement:
+            asked.append(statement)
+
+    event.listen(rt.db.engine, "before_cursor_execute", capture)
+    try:
+        with rt.db.write() as s:
+            wanted = [(kw["kind"], f"A/{i}") for i in range(1, 6)]
+            assert service.draw_ahead(s, wanted) == 2
+            assert len(asked) == 1
+            assert service.issue(s, holder_id="430402202611300033", source_ref="A/3", **kw).code == (
+                "KLMNOP2345678923"
+            )
+            assert len(asked) == 1  # taken as drawn: the register is not asked again
+            other = service.issue(s, holder_id="430402202611300066", **kw)
+            assert other.code == "QRSTUV2345678923"
+            assert (
+                service.issue(s, holder_id="430402202611300011", source_ref="A/1", **kw).code == stored.code
+            )
+            fifth = service.issue(s, holder_id="430402202611300055", source_ref="A/5", **kw)
+            assert fifth.code == "MMMMMM2345678923"
+    finally:
+        event.remove(rt.db.engine, "before_cursor_execute", capture)
+    with rt.db.read() as s:
+        codes = set(s.scalars(select(Licence.code)))
+    assert codes == {stored.code, "KLMNOP2345678923", "QRSTUV2345678923", "MMMMMM2345678923"}

@@ -120,6 +120,8 @@ def act_many(
     # All the applications and their tasks in two queries, locked in the order below; each task's
     # action then needs no query of its own, and the rows go out together at commit.
     loaded = access.load_many(session, {i.code for i in items}, lock=True)
+    if action == "approve":
+        service.draw_licences(session, rt, loaded, [(i.code, i.task_id) for i, _ in work], at=at)
     for item, data in work:
         try:
             done = service.act(

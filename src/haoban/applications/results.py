@@ -150,6 +150,22 @@ def issue_licence(
     return lic
 
 
+def draw_licences(
+    session: Session, rt: Runtime, steps: Sequence[tuple[Application, ApplicationTask]], *, at: datetime
+) -> None:
+    """Before approving ``steps`` (application, task) in one transaction: the codes of the licences
+    their items yield, drawn and checked against the register in one query (``licences.draw_ahead``)."""
+    licences.draw_ahead(
+        session,
+        [
+            (task.item_code, source_ref(app, task.task_id))
+            for app, task in steps
+            if licence_name(session, rt, task.item_code) is not None
+        ],
+        now=at,
+    )
+
+
 def licence_codes(session: Session, app: Application, *, task_ids: Collection[str]) -> dict[str, str]:
     """The codes of the licences issued for ``app``'s tasks ``task_ids``, by task id.
 

@@ -258,6 +258,25 @@ def prepare_approvals(
     return prepared
 
 
+def draw_licences(
+    session: Session,
+    rt: Runtime,
+    loaded: Mapping[str, tuple[Application, list[ApplicationTask]]],
+    items: Sequence[tuple[str, str]],
+    *,
+    at: datetime,
+) -> None:
+    """Before approving ``items`` ((code, task id)) of the applications ``loaded`` in this transaction:
+    the licences they will issue get their codes in one query (``results.draw_licences``), not one each."""
+    steps = []
+    for code, task_id in items:
+        app, tasks = loaded.get(code, (None, []))
+        task = next((t for t in tasks if t.task_id == task_id), None)
+        if app is not None and task is not None:
+            steps.append((app, task))
+    results.draw_licences(session, rt, steps, at=at)
+
+
 def _store_dumped(
     rt: Runtime, app: Application, instance: Instance | None, *, state: bytes, next_due: datetime | None
 ) -> None:

@@ -28,8 +28,10 @@ class Licence(Base):
     __table_args__ = (UniqueConstraint("item_id", "number_index"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # The verification code printed on the licence (unguessable); anyone holding it may verify.
-    code: Mapped[str] = mapped_column(String(24), unique=True)
+    # The verification code printed on the licence (unguessable); anyone holding it may verify. Always
+    # drawn before the row is written, so it is also the sentinel that lets a flush write the licences
+    # it holds in one INSERT ... RETURNING on SQLite (which has no ordered RETURNING to match ids by).
+    code: Mapped[str] = mapped_column(String(24), unique=True, insert_sentinel=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("catalog_items.id"), index=True)
     kind: Mapped[str] = mapped_column(String(80), index=True)  # the item's code, as materials name it
     name: Mapped[str] = mapped_column(String(100))  # e.g. 出生医学证明

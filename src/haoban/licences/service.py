@@ -13,6 +13,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -47,6 +48,7 @@ CANONICAL_FIELDS = (
     "payload",
 )
 _ITEMS = "licences.items"  # session.info: (transaction, {kind: ServiceItem}) read in it
+_DRAWN = "licences.drawn"  # session.info: (transaction, {source_ref: _Drawn}) drawn ahead in it
 # Who may see a licence in full (with the holder) and look up what the government holds.
 READ_ROLES = (Role.ADMIN, Role.AUDITOR, Role.SYSTEM, Role.HANDLER, Role.WINDOW)
 
@@ -219,20 +221,29 @@ def issue(
         now = now or utcnow()
         today = city_day(now)
         given = number.strip() if number else None
+        drawn = _drawn(session)
+        ahead = drawn.pop(source_ref, None) if source_ref and not given else None
+        if ahead is not None and (ahead.item_id, ahead.day) != (item.id, today):
+            ahead = None
         while True:
-            code = new_code()
             # A number of our own is the department, the day and the code's first six characters:
             # 31**6 values, so two licences of an item issued the same day share one now and then (a
             # few in a hundred at 10,000 a day). Draw again then; a number the caller gave must be
             # free. One query asks all three: is this step's licence issued already (``source_ref``),
-            # is the code taken (~80 bits: practically never), is the number taken.
+            # is the code taken (~80 bits: practically never), is the number taken. A code drawn
+            # ahead (``draw_ahead``) was asked all three already, in the bulk's one query.
+            code = ahead.code if ahead is not None else new_code()
             number = given or f"{item.department.code.upper()}{today:%Y%m%d}{code[:6]}"
             number_index = holder_index(session, number)
             taken = [
-                *session.execute(
-                    _CLASH,
-                    dict(code=code, source_ref=source_ref, item_id=item.id, number_index=number_index),
-                ).all(),
+                *(
+                    ()
+                    if ahead is not None
+                    else session.execute(
+                        _CLASH,
+                        dict(code=code, source_ref=source_ref, item_id=item.id, number_index=number_index),
+                    ).all()
+                ),
                 *(
                     w
                     for w in waiting
@@ -240,7 +251,14 @@ def issue(
                     or (source_ref and w.source_ref == source_ref)
                     or (w.item_id == item.id and w.number_index == number_index)
                 ),
+                # Codes drawn ahead for this transaction's other licences are as good as taken.
+                *(
+                    d
+                    for d in (() if ahead is not None else drawn.values())
+                    if d.code == code or (d.item_id == item.id and d.number_index == number_index)
+                ),
             ]
+            ahead = None
             if source_ref and any(row.source_ref == source_ref for row in taken):
                 existing = next((w for w in waiting if w.source_ref == source_ref), None) or (
                     session.scalars(select(Licence).where(Licence.source_ref == source_ref)).unique().first()
@@ -292,6 +310,83 @@ _CLASH = select(Licence.source_ref, Licence.code).where(
         and_(Licence.item_id == bindparam("item_id"), Licence.number_index == bindparam("number_index")),
     )
 )
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    """A licence's code drawn ahead (``draw_ahead``): free in the register when it was drawn."""
+
+    source_ref: str
+    code: str
+    item_id: int
+    day: date
+    number_index: str
+
+
+def _drawn(session: Session) -> dict[str, _Drawn]:
+    """This transaction's codes drawn ahead, by ``source_ref`` (``issue`` takes its own out)."""
+    held = session.info.get(_DRAWN)
+    txn = session.get_transaction()
+    if held is None or held[0] is not txn:
+        held = session.info[_DRAWN] = (txn, {})
+    drawn: dict[str, _Drawn] = held[1]
+    return drawn
+
+
+def draw_ahead(session: Session, wanted: Iterable[tuple[str, str]], *, now: datetime | None = None) -> int:
+    """Draw the codes (and so the numbers) of the licences this transaction is about to issue,
+    ``wanted`` being (kind, source_ref) pairs, and ask the register about all of them in one query: a
+    bulk approval issues a licence per task, and asked once per licence. ``issue`` then takes a
+    drawn code found free instead of asking again (any other is drawn again there, as always, as is
+    one that clashes with a licence issued in this transaction since). How many were drawn free."""
+    day = city_day(now or utcnow())
+    drawn = _drawn(session)
+    candidates: list[_Drawn] = []
+    with session.no_autoflush:
+        for kind, ref in wanted:
+            item = _item(session, kind)
+            if item is None or not item.active or ref in drawn:
+                continue
+            code = new_code()
+            number = f"{item.department.code.upper()}{day:%Y%m%d}{code[:6]}"
+            candidates.append(_Drawn(ref, code, item.id, day, holder_index(session, number)))
+        if not candidates:
+            return 0
+        by_item: dict[int, list[str]] = {}
+        for c in candidates:
+            by_item.setdefault(c.item_id, []).append(c.number_index)
+        rows = session.execute(
+            select(Licence.source_ref, Licence.code, Licence.item_id, Licence.number_index).where(
+                or_(
+                    Licence.code.in_([c.code for c in candidates]),
+                    Licence.source_ref.in_([c.source_ref for c in candidates]),
+                    *(
+                        and_(Licence.item_id == item_id, Licence.number_index.in_(indexes))
+                        for item_id, indexes in by_item.items()
+                    ),
+                )
+            )
+        ).all()
+    taken_codes = {r.code for r in rows} | {w.code for w in drawn.values()}
+    taken_refs = {r.source_ref for r in rows}
+    taken_numbers = {(r.item_id, r.number_index) for r in rows} | {
+        (w.item_id, w.number_index) for w in drawn.values()
+    }
+    for obj in session.new:  # licences issued in this transaction and not yet written
+        if isinstance(obj, Licence):
+            taken_codes.add(obj.code)
+            taken_refs.add(obj.source_ref)
+            taken_numbers.add((obj.item_id, obj.number_index))
+    free = 0
+    for c in candidates:
+        number = (c.item_id, c.number_index)
+        if c.code in taken_codes or c.source_ref in taken_refs or number in taken_numbers:
+            continue  # left to ``issue`` (an issued step, or a number drawn twice: drawn again there)
+        drawn[c.source_ref] = c
+        taken_codes.add(c.code)
+        taken_numbers.add(number)
+        free += 1
+    return free
 
 
 def _item(session: Session, kind: str) -> ServiceItem | None:
