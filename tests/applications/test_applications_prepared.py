@@ -237,3 +237,18 @@ def test_a_task_the_bundle_does_not_have_is_refused_as_before(installed: Runtime
     assert service.prepare_approvals(installed, [(code, "no_such_task", {"x": 1})], at=LATER) == {}
     with pytest.raises(NotFound, match=f"{code}/no_such_task"):
         approve_in_bulk(installed, code, "no_such_task", {"x": 1})
+
+
+def test_a_single_approval_works_its_step_out_before_its_transaction(
+    installed: Runtime, api: Any, used: list[str]
+) -> None:
+    """The API's (and the CLI's, the staff pages') one approval goes through ``service.act_alone``."""
+    code = at_second_round(installed, 1)
+    r = api.post(
+        f"/api/v1/applications/{code}/tasks/hukou/approve",
+        as_="h_gaj",
+        json={"result": NEWBORN["results"]["hukou"]},
+    )
+    assert r.status_code == 200, r.text
+    assert used == ["hukou"]
+    assert engine_outcomes(installed, code) == {"birth_certificate": "approved", "hukou": "approved"}

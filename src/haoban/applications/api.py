@@ -319,16 +319,8 @@ def act(
     rt: RuntimeDep, actor: ActorDep, code: str, task_id: str, action: str, data: TaskActionIn | None = None
 ) -> dict[str, Any]:
     body = data or TaskActionIn()
-    with rt.db.write() as session:
-        service.act(
-            session,
-            rt,
-            code=code,
-            task_id=task_id,
-            action=action,
-            data=service.TaskAction(**body.model_dump()),
-            actor=actor,
-        )
+    data_in = service.TaskAction(**body.model_dump())
+    service.act_alone(rt, code=code, task_id=task_id, action=action, data=data_in, actor=actor)
     return _detail(rt, code, actor)
 
 

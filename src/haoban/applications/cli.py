@@ -274,8 +274,7 @@ def act_cmd(
         note=note,
     )
     try:
-        with rt.db.write() as session:
-            service.act(session, rt, code=code, task_id=task, action=action, data=body, actor=actor)
+        service.act_alone(rt, code=code, task_id=task, action=action, data=body, actor=actor)
         with rt.db.read() as session:
             app = access.get_application(session, code=code, actor=actor)
             detail = presenters.detail(rt, session, app, actor)

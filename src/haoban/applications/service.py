@@ -999,6 +999,37 @@ def act(
     return Outcome(app.code, app.status, seconds, cpu)
 
 
+def act_alone(
+    rt: Runtime,
+    *,
+    code: str,
+    task_id: str,
+    action: str,
+    data: TaskAction,
+    actor: Actor,
+    now: datetime | None = None,
+) -> Outcome:
+    """One department action in a write transaction of its own (the API, the CLI, the staff pages): an
+    approval's engine step is worked out before the transaction (``prepare_approvals``), as a bulk
+    approval's are, and ``act`` uses it if the application is still as it was read."""
+    at = now or utcnow()
+    prepared = None
+    if action == "approve" and data.result is not None:
+        prepared = prepare_approvals(rt, [(code, task_id, data.result)], at=at).get((code, task_id))
+    with rt.db.write() as session:
+        return act(
+            session,
+            rt,
+            code=code,
+            task_id=task_id,
+            action=action,
+            data=data,
+            actor=actor,
+            now=at,
+            prepared=prepared,
+        )
+
+
 # ---------------------------------------------------------------------------------------------
 # The applicant: one resubmission, withdrawal
 # ---------------------------------------------------------------------------------------------

@@ -277,11 +277,11 @@ def _act(request: Request, code: str, task_id: str, action: str, posted: dict[st
     lang = lang_of(request)
     back = safe_next((posted.get("back") or [""])[0], "")
     try:
-        with rt.db.write() as session:
+        with rt.db.read() as session:
             app = access.get_application(session, code=code[:24], actor=actor)
             definition = registry.definition_by_id(session, rt, app.definition_id)
-            data = task_action(rt, definition, action, task_id, posted)
-            service.act(session, rt, code=app.code, task_id=task_id, action=action, data=data, actor=actor)
+        data = task_action(rt, definition, action, task_id, posted)
+        service.act_alone(rt, code=app.code, task_id=task_id, action=action, data=data, actor=actor)
     except (Invalid, Conflict, Forbidden) as exc:
         with rt.db.read() as session:
             ctx = application_context(rt, session, code=code, actor=actor, lang=lang)
