@@ -4,7 +4,7 @@ savepoint's) drops them. A citizen's application never looks for a partner regio
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,17 +12,15 @@ from sqlalchemy import event, func, select
 
 from haoban.applications import access, bulk, events, service
 from haoban.applications.events import events_of, verify_all
-from haoban.applications.materials import Upload
 from haoban.applications.models import Application, ApplicationEvent
-from haoban.auth.actors import CITIZEN_ACTOR, SYSTEM_ACTOR, Actor
+from haoban.auth.actors import SYSTEM_ACTOR, Actor
 from haoban.auth.roles import Role
 from haoban.errors import NotFound
 from haoban.federation import service as federation
 from haoban.orders.events import append_chained
 from haoban.runtime import Runtime
-from tests.applications.conftest import HANDLER, NEWBORN, PDF
-
-AT = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
+from tests.applications.conftest import AT, HANDLER, NEWBORN
+from tests.applications.conftest import submit_with_id as submit
 
 
 def handler(rt: Runtime, task_id: str) -> Actor:
@@ -34,25 +32,6 @@ def handler(rt: Runtime, task_id: str) -> Actor:
         role=Role.HANDLER,
         department_id=rt.directory.department(dept).id,
     )
-
-
-def submit(rt: Runtime, n: int) -> str:
-    uploads = {
-        "parents_id_cards": Upload("parents_id_cards", "身份证.pdf", PDF + str(n).encode()),
-        "household_register": Upload("household_register", "户口簿.pdf", PDF + b"h" + str(n).encode()),
-    }
-    with rt.db.write() as session:
-        app, _ = service.submit(
-            session,
-            rt,
-            bundle="newborn",
-            form=NEWBORN["form"],
-            applicant=service.Applicant("李娟", f"1381234{n:04d}", "430405199001011233"),
-            actor=CITIZEN_ACTOR,
-            uploads=uploads,
-            now=AT,
-        )
-        return app.code
 
 
 class Statements:
