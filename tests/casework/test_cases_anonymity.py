@@ -4,6 +4,7 @@ supervisor, no auditor ever reads the name, phone, ID number, company or its cre
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from tests.casework.builders import COMPANY, ID_NUMBER, NAME, PHONE, VALID_USCC,
 
 IDENTITY = (NAME, PHONE, ID_NUMBER, COMPANY, VALID_USCC, PHONE[-4:] + "", ID_NUMBER[-6:])
 # Readers who may see the case: lead, co-department, a meeting decision's owner, supervision, audit.
+_DIGEST = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 READERS = ("h_cgj", "h_gjj", "h_jtj", "supervisor", "auditor", "admin")
 
 
@@ -24,7 +26,9 @@ def _views(api: Any, code: str, who: str) -> dict[str, str]:
     }
     for name, r in out.items():
         assert r.status_code == 200, (who, name, r.text)
-    return {name: r.text for name, r in out.items()}
+    # The case file's sha256 digests are random hex: '5678' (the phone's last four) turns up in one now
+    # and then (it failed CI once), so digests are masked before looking for identity.
+    return {name: _DIGEST.sub("<sha256>", r.text) for name, r in out.items()}
 
 
 @pytest.mark.parametrize("status", ["consulting", "closed"])
