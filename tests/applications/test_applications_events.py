@@ -20,18 +20,13 @@ from haoban.federation import service as federation
 from haoban.orders.events import append_chained
 from haoban.runtime import Runtime
 from tests.applications.conftest import AT, HANDLER, NEWBORN
+from tests.applications.conftest import handler as department_handler
 from tests.applications.conftest import submit_with_id as submit
 
 
 def handler(rt: Runtime, task_id: str) -> Actor:
-    dept = HANDLER[task_id].removeprefix("h_")
-    return Actor(
-        id=None,
-        username=f"h_{dept}",
-        name=f"h_{dept}",
-        role=Role.HANDLER,
-        department_id=rt.directory.department(dept).id,
-    )
+    """The handler of ``task_id``'s department."""
+    return department_handler(rt, HANDLER[task_id].removeprefix("h_"))
 
 
 class Statements:
