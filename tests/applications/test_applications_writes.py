@@ -7,15 +7,19 @@ included."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from haoban.applications.models import Application, ApplicationDelivery, ApplicationEvent
 from haoban.benefits.models import BenefitImport, Resident
 from haoban.benefits.sources import index_of
 from haoban.licences.models import Licence
 from haoban.notifications.models import OutboxMessage
-from tests.applications.conftest import NEWBORN, Driven
+from haoban.runtime import Runtime
+from tests.applications.conftest import NEWBORN, Driven, drive, submit_with_id
 
 
 def test_the_approval_that_completes_applications_updates_each_once_and_delivers_every_licence(
@@ -97,3 +101,25 @@ def test_a_bulk_approval_issues_its_licences_with_one_register_query_and_one_ins
         rows = session.execute(select(Licence.source_ref, Licence.code, Licence.number)).all()
     assert len(rows) == 18 and len({r.code for r in rows}) == 18 and len({r.number for r in rows}) == 18
     assert {r.source_ref for r in rows} == {f"{c}/{t}" for c in driven.codes for t in NEWBORN["results"]}
+
+
+def test_issuing_a_bulk_approval_s_licences_does_not_scan_the_session_once_per_licence(
+    installed: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``session.new`` lists every object the transaction has not written yet: asking it for each
+    # licence (and each delivery) made a bulk approval's issuing quadratic in its size.
+    asked = {"n": 0}
+    new = Session.new
+
+    def counted(self: Session) -> Any:
+        asked["n"] += 1
+        return new.fget(self)  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(Session, "new", property(counted))
+    counts = []
+    for numbers in ((1,), (2, 3, 4)):
+        codes = [submit_with_id(installed, n) for n in numbers]
+        asked["n"] = 0
+        drive(installed, codes)
+        counts.append(asked["n"])
+    assert counts[0] == counts[1], counts

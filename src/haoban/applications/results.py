@@ -181,9 +181,9 @@ def licence_codes(session: Session, app: Application, *, task_ids: Collection[st
             select(Licence.source_ref, Licence.code).where(Licence.source_ref.in_(list(refs)))
         ).all()
     found = {refs[ref]: code for ref, code in rows if ref in refs}
-    for obj in session.new:  # ``source_ref`` is unique: one issued now was not stored before
-        if isinstance(obj, Licence) and obj.source_ref in refs:
-            found.setdefault(refs[obj.source_ref], obj.code)
+    # ``source_ref`` is unique: one issued now was not stored before.
+    for ref, code in licences.pending_codes(session, refs).items():
+        found.setdefault(refs[ref], code)
     return found
 
 

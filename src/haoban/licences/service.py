@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, func, inspect, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from haoban.auth import rbac
@@ -49,6 +49,7 @@ CANONICAL_FIELDS = (
 )
 _ITEMS = "licences.items"  # session.info: (transaction, {kind: ServiceItem}) read in it
 _DRAWN = "licences.drawn"  # session.info: (transaction, {source_ref: _Drawn}) drawn ahead in it
+_PENDING = "licences.pending"  # session.info: (transaction, _Pending) issued in it
 # Who may see a licence in full (with the holder) and look up what the government holds.
 READ_ROLES = (Role.ADMIN, Role.AUDITOR, Role.SYSTEM, Role.HANDLER, Role.WINDOW)
 
@@ -208,7 +209,7 @@ def issue(
     # The checks below read the register without flushing the caller's pending writes (an approval's
     # task and case-file rows go out once, at commit); licences still pending in this session (a bulk
     # approval's earlier ones) are checked here as the register would be.
-    waiting = [obj for obj in session.new if isinstance(obj, Licence)]
+    waiting = _pending(session)
     with session.no_autoflush:
         item = _item(session, kind)
         if item is None or not item.active:
@@ -244,12 +245,8 @@ def issue(
                         dict(code=code, source_ref=source_ref, item_id=item.id, number_index=number_index),
                     ).all()
                 ),
-                *(
-                    w
-                    for w in waiting
-                    if w.code == code
-                    or (source_ref and w.source_ref == source_ref)
-                    or (w.item_id == item.id and w.number_index == number_index)
+                *waiting.clashing(
+                    code=code, source_ref=source_ref, item_id=item.id, number_index=number_index
                 ),
                 # Codes drawn ahead for this transaction's other licences are as good as taken.
                 *(
@@ -260,7 +257,7 @@ def issue(
             ]
             ahead = None
             if source_ref and any(row.source_ref == source_ref for row in taken):
-                existing = next((w for w in waiting if w.source_ref == source_ref), None) or (
+                existing = waiting.by_source_ref(source_ref) or (
                     session.scalars(select(Licence).where(Licence.source_ref == source_ref)).unique().first()
                 )
                 assert existing is not None
@@ -297,7 +294,58 @@ def issue(
     lic.department = item.department
     lic.sha256 = digest(fields_of(lic))
     session.add(lic)  # written with the rest of the caller's transaction (a clash there: IntegrityError)
+    waiting.add(lic)
     return lic
+
+
+class _Pending:
+    """The licences ``issue`` added in this transaction, by code, ``source_ref`` and number; only
+    those still pending (not yet flushed, not rolled back) count, as when ``session.new`` was
+    scanned for them. Why not scan: ``session.new`` is a fresh list of every object the transaction
+    has not written, and a bulk approval of a hundred applications holds hundreds, so scanning it
+    for each licence made issuing quadratic in the bulk's size, all of it under SQLite's write lock."""
+
+    def __init__(self) -> None:
+        self._by_code: dict[str, Licence] = {}
+        self._by_ref: dict[str, Licence] = {}
+        self._by_number: dict[tuple[int, str], Licence] = {}
+
+    def add(self, lic: Licence) -> None:
+        self._by_code[lic.code] = lic
+        if lic.source_ref:
+            self._by_ref[lic.source_ref] = lic
+        self._by_number[(lic.item_id, lic.number_index)] = lic
+
+    def clashing(
+        self, *, code: str, source_ref: str | None, item_id: int, number_index: str
+    ) -> list[Licence]:
+        found = [
+            self._by_code.get(code),
+            self._by_ref.get(source_ref) if source_ref else None,
+            self._by_number.get((item_id, number_index)),
+        ]
+        unique = {id(lic): lic for lic in found if lic is not None and inspect(lic).pending}
+        return list(unique.values())
+
+    def by_source_ref(self, source_ref: str) -> Licence | None:
+        lic = self._by_ref.get(source_ref)
+        return lic if lic is not None and inspect(lic).pending else None
+
+
+def _pending(session: Session) -> _Pending:
+    held = session.info.get(_PENDING)
+    txn = session.get_transaction()
+    if held is None or held[0] is not txn:
+        held = session.info[_PENDING] = (txn, _Pending())
+    pending: _Pending = held[1]
+    return pending
+
+
+def pending_codes(session: Session, source_refs: Iterable[str]) -> dict[str, str]:
+    """``source_ref`` → code of the licences ``issue`` added in this transaction and not yet written."""
+    waiting = _pending(session)
+    found = {ref: waiting.by_source_ref(ref) for ref in source_refs}
+    return {ref: lic.code for ref, lic in found.items() if lic is not None}
 
 
 # The question ``issue`` asks the register, built once: an approval issues licences inside its write
