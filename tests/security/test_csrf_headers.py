@@ -101,6 +101,38 @@ def test_the_json_api_takes_no_cookie_for_writes(bare: Any, api: Api) -> None:
     assert bare.post("/api/v1/orders", json=body, headers={"X-CSRF-Token": meta.group(1)}).status_code == 401
 
 
+def test_api_calls_draw_no_csrf_seed_and_pages_still_do(
+    bare: Any, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A seed drawn for an /api/ request would never reach a browser (the API sets no cookie), so none
+    is drawn there; a page without the cookie still gets a fresh seed, its cookie and a working token."""
+    drawn: list[str] = []
+    real = csrf.new_seed
+
+    def counting() -> str:
+        drawn.append(seed := real())
+        return seed
+
+    monkeypatch.setattr(csrf, "new_seed", counting)
+    body = {"type": "complaint", "content": "路灯坏了三天，晚上很黑", "citizen_phone": "13812345678"}
+    r = bare.post("/api/v1/orders", json=body, headers=api.headers("operator"))
+    assert r.status_code in (200, 201), r.text
+    assert bare.get("/api/v1/workflow").status_code == 200
+    assert drawn == [] and "set-cookie" not in r.headers
+    # Without the page's cookie a forged header is refused as before (no seed, no valid token).
+    _as(bare, api, "operator")
+    q = {"text": "路灯坏了三天", "order_type": "complaint"}
+    forged = csrf.token_for("not-the-secret", "")
+    assert bare.post("/api/v1/dispatch/explain", json=q, headers={"X-CSRF-Token": forged}).status_code == 401
+    assert drawn == []
+    page = bare.get("/console")
+    assert len(drawn) == 1 and f"{csrf.COOKIE}={drawn[0]}" in page.headers["set-cookie"]
+    meta = re.search(r'<meta name="csrf-token" content="([0-9a-f]+)">', page.text)
+    assert meta
+    r = bare.post("/api/v1/dispatch/explain", json=q, headers={"X-CSRF-Token": meta.group(1)})
+    assert r.status_code == 200 and len(drawn) == 1  # the API read the page's seed from its cookie
+
+
 def test_security_headers_on_pages_and_the_api(client: Any, app: Any) -> None:
     for path in ("/admin", "/portal", "/api/v1/workflow", "/login"):
         r = client.get(path, follow_redirects=False)

@@ -297,13 +297,18 @@ class EdgeGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        seed = cookie_parser(_header(scope, b"cookie") or "").get(csrf.COOKIE)
+        cookies = _header(scope, b"cookie")
+        seed = cookie_parser(cookies).get(csrf.COOKIE) if cookies else None
+        if seed and len(seed) > 64:
+            seed = None
         new_seed = None
-        if not seed or len(seed) > 64:
+        # The API never sets the seed's cookie, so a seed drawn for an /api/ request would match no
+        # token a browser holds: draw one only for the pages (os.urandom on every API call, for nothing).
+        if not seed and not scope["path"].startswith("/api/"):
             seed = new_seed = csrf.new_seed()
         scope.setdefault("state", {})["csrf_seed"] = seed
         extra = csrf.security_headers(scope)
-        if new_seed and not scope["path"].startswith("/api/"):
+        if new_seed:
             secure = "; Secure" if scope.get("scheme") == "https" else ""
             cookie = f"{csrf.COOKIE}={new_seed}; Path=/; HttpOnly; SameSite=Strict{secure}"
             extra.append((b"set-cookie", cookie.encode("latin-1")))
@@ -323,7 +328,7 @@ class EdgeGuard:
             return
         await self.app(scope, receive, send_with_headers)
 
-    async def _check(self, scope: Scope, receive: Receive, seed: str) -> Receive:
+    async def _check(self, scope: Scope, receive: Receive, seed: str | None) -> Receive:
         problem = _address_problem(scope)
         if problem:
             raise Refused(400, "bad_request", problem)
