@@ -399,3 +399,30 @@ def test_problem_vectors_load_and_align() -> None:
     # the shipped file is there and holds the everyday problem words
     shipped = default_matcher().vectors
     assert len(shipped) > 1000 and {"停水", "噪音", "垃圾"} <= set(shipped.words)
+
+
+# --- the candidates a query scores (the CPU of the check while typing) -------------------------------
+
+
+def test_reports_ruled_out_by_problem_or_time_take_no_place_among_the_candidates() -> None:
+    # The estate's key is the rarer, and all its reports are of another problem or long past: they
+    # must not fill the candidate budget before the road that holds the one burst main.
+    ix = IncidentIndex(max_candidates=3)
+    for i in range(3):
+        ix.add(f"light{i}", "华兴小区路灯不亮，晚上很黑", at=T0)
+    ix.add("burst", "红湘路水管爆裂，附近停水", at=T0)
+    for i in range(3):
+        ix.add(f"old{i}", "红湘路水管爆裂，附近停水", at=T0 - (10 + i) * 24 * H)  # past the 48 h window
+    found = ix.query(ix.features("红湘路华兴小区门口水管爆了，停水"), at=T0 + 2 * H)
+    assert [m.key for m in found] == ["burst"]
+
+
+def test_a_crowded_place_scores_at_most_the_budget_nearest_in_time_first() -> None:
+    ix = IncidentIndex(max_candidates=2)
+    for day in (9, 1, 5, 2):
+        ix.add(f"day{day}", "人民路88号KTV噪音扰民，吵得睡不着", at=T0 - day * 24 * H)
+    found = ix.query(ix.features("人民路88号歌厅噪音太大，晚上没法休息"), at=T0, limit=10)
+    assert {m.key for m in found} == {"day1", "day2"}
+    # the report being edited is no candidate of its own and takes no place in the budget
+    found = ix.query(ix.features("人民路88号KTV噪音扰民，吵得睡不着"), at=T0, limit=10, exclude="day1")
+    assert {m.key for m in found} == {"day2", "day5"}

@@ -40,8 +40,11 @@ candidate. The weights and the threshold were set on the development half of
 
 :class:`IncidentIndex` keeps per report only its place keys, kind ids, a sorted array of bigram
 ids and the vocabulary ids of its problem words (a few hundred bytes), an inverted index place key →
-reports, and bigram document frequencies; a query looks only at reports sharing a place key. One
-lock guards it; features are computed outside.
+reports, and bigram document frequencies; a query looks only at reports sharing a place key, and
+scores only those whose problem and time :meth:`Matcher.reach` does not rule out (tested per key in
+one numpy pass over the reports' times and problem profiles), at most ``max_candidates``, rare keys
+first and nearest in time first, so a crowded road costs a bounded number of scorings. One lock
+guards it; features are computed outside.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ import threading
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 
@@ -99,6 +102,10 @@ LEARNT_CAP = 0.6
 # hand-written lines cannot foresee every pair of kinds one incident is reported under. On dev, 0.65
 # and up add no false positive and 0.62 adds 17 (噪音~油烟 enters); 0.70 keeps a margin.
 KIND_RELATE = 0.70
+# Reports a query scores at most (each ~30 µs: words, place, score). They are the ones its problem and
+# time do not rule out, rare place keys first, nearest in time first: past a few hundred reports of one
+# problem at one place within its window, more of them change no answer, only the check's tail.
+MAX_CANDIDATES = 300
 _PROBLEM_WORDS = 64  # problem words kept per report (first occurrences, in text order)
 # Words that make a problem lasting rather than an event ("一直" is not one: "水一直往外冒").
 _LASTING = re.compile("长期|长年|常年|经常|时常|频繁|反复|多次|屡次|持续|几个月|数月|半年|多年|至今|迟迟")
@@ -406,6 +413,26 @@ class Matcher:
         pair = self.vectors.evidence(a.problem, b.problem)
         return f"{pair[0]}≈{pair[1]} ({score:.2f})" if pair else f"({score:.2f})"
 
+    def reach(
+        self,
+        a: tuple[frozenset[str], frozenset[str], bool],
+        b: tuple[frozenset[str], frozenset[str], bool],
+    ) -> timedelta | None:
+        """How far apart two reports of these *(kinds, head_kinds, lasting)* profiles may lie and
+        still be one incident, or None when their problems rule it out: both name a problem and
+        none is shared or related, or both open with a problem and those differ. The window is the
+        linked kinds' (the default when none); a lasting problem gets at least the default."""
+        (ka, ha, la), (kb, hb, lb) = a, b
+        linked = ka & kb or self.linked(ka, kb)
+        if ka and kb and not linked:
+            return None  # same place, another problem
+        if ha and hb and not (ha & hb or self.linked(ha, hb)):
+            return None  # both open with a problem, and not the same one (nor a related one)
+        window = self.window(linked)
+        if la or lb:
+            window = max(window, DEFAULT_WINDOW)  # a lasting problem is reported again for weeks
+        return window
+
     def horizon(self, kinds: Iterable[str]) -> timedelta:
         """The longest window a report of *kinds* can be matched within (its kinds', their related
         kinds', or the default)."""
@@ -545,6 +572,11 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(len(common) / math.sqrt(len(a) * len(b)))
 
 
+def _profile(f: Features) -> tuple[frozenset[str], frozenset[str], bool]:
+    """What :meth:`Matcher.reach` reads of a report: its kinds, its opening's kinds, lasting."""
+    return (f.kinds, f.head_kinds, f.lasting)
+
+
 def compare(
     a: Features,
     b: Features,
@@ -558,28 +590,20 @@ def compare(
 
     *words*: the text similarity when the caller computed it with IDF (default: plain set cosine).
     *threshold*: the caller drops scores below it, so the learnt similarity (the costliest signal)
-    is computed only where it can lift the pair over it.
+    is computed only where it can lift the pair over it, and a pair below it is None.
     """
     if a.districts and b.districts and a.districts.isdisjoint(b.districts):
+        return None
+    window = matcher.reach(_profile(a), _profile(b))
+    if window is None or abs(gap) > window:
         return None
     place, where = place_strength(a.places, b.places)
     if place == 0.0:
         return None
     if set(a.head_keys).isdisjoint(b.head_keys):
         place *= HEAD_PLACE_FACTOR  # the place both name is not in either opening: less sure
-    shared = a.kinds & b.kinds
-    linked = shared or matcher.linked(a.kinds, b.kinds)
-    if a.kinds and b.kinds and not linked:
-        return None  # same place, another problem
+    shared = a.kinds & b.kinds or matcher.linked(a.kinds, b.kinds)
     head_linked = a.head_kinds & b.head_kinds or matcher.linked(a.head_kinds, b.head_kinds)
-    if a.head_kinds and b.head_kinds and not head_linked:
-        return None  # both open with a problem, and not the same one (nor a related one)
-    shared = shared or linked
-    window = matcher.window(shared)
-    if a.lasting or b.lasting:
-        window = max(window, DEFAULT_WINDOW)  # a lasting problem is reported again for weeks
-    if abs(gap) > window:
-        return None
     if a.head_kinds & b.head_kinds:
         kind = 1.0
     elif a.kinds & b.kinds or head_linked:
@@ -601,6 +625,8 @@ def compare(
             # Evidence only, like the other reasons: the UI names the signal ("问题" / "Problem").
             learnt_reason = Reason("problem", matcher.evidence(a, b, learnt))
     score = base + W_WORDS * word_signal
+    if threshold is not None and score < threshold:
+        return None  # the caller would drop it: no reasons to write
     reasons = [Reason("place", where or "")]
     if shared:
         reasons.append(Reason("problem", "/".join(matcher.labels(shared))))
@@ -621,6 +647,11 @@ class _Doc:
     at: datetime
     features: Features
     norm: float
+
+
+def _seconds(at: datetime) -> float:
+    """*at* as seconds on one axis (naive times read as UTC: only differences matter)."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
 
 
 # Bigram document frequencies live in a fixed table of 2^20 counters indexed by a hash of the code
@@ -646,7 +677,7 @@ class IncidentIndex:
         matcher: Matcher | None = None,
         *,
         threshold: float = THRESHOLD,
-        max_candidates: int = 1000,
+        max_candidates: int = MAX_CANDIDATES,
     ) -> None:
         self.matcher = matcher or default_matcher()
         self.threshold = threshold
@@ -658,6 +689,14 @@ class IncidentIndex:
         self._df = np.zeros(1 << _DF_BITS, dtype=np.int32)
         self._strings: dict[str, str] = {}
         self._kindsets: dict[frozenset[str], frozenset[str]] = {}
+        # Per slot, for the vectorised refusals of a query: the report's time (seconds) and the id of
+        # its problem profile (kinds, opening kinds, lasting: few distinct ones, interned).
+        self._times = np.zeros(1024, dtype=np.float64)
+        self._pids = np.zeros(1024, dtype=np.int32)
+        self._profiles: dict[tuple[frozenset[str], frozenset[str], bool], int] = {}
+        self._profile_list: list[tuple[frozenset[str], frozenset[str], bool]] = []
+        # (query profile, indexed profile id) -> the pair's window in seconds, -1 when refused
+        self._reach: dict[tuple[tuple[frozenset[str], frozenset[str], bool], int], float] = {}
         self._lock = threading.RLock()
 
     def __len__(self) -> int:
@@ -708,6 +747,16 @@ class IncidentIndex:
             np.add.at(self._df, _buckets(f.grams), 1)
             compact = self._compact(f)
             self._docs[slot] = _Doc(key, at, compact, self._norm(f.grams))
+            if slot >= len(self._times):
+                self._times = np.resize(self._times, 2 * len(self._times))
+                self._pids = np.resize(self._pids, 2 * len(self._pids))
+            self._times[slot] = _seconds(at)
+            profile = _profile(compact)
+            pid = self._profiles.get(profile)
+            if pid is None:
+                pid = self._profiles[profile] = len(self._profile_list)
+                self._profile_list.append(profile)
+            self._pids[slot] = pid
             for k in compact.places.keys:
                 posting = self._postings.get(k)
                 if posting is None:
@@ -746,6 +795,49 @@ class IncidentIndex:
             return ()
         return (p,) if isinstance(p, int) else p
 
+    def _candidates(self, f: Features, at: datetime, exclude: str | None) -> list[int]:
+        """The slots worth scoring for *f*: reports sharing a place key whose problems and time
+        :meth:`Matcher.reach` does not rule out (one numpy pass per key, not a Python step per
+        report), at most ``max_candidates``, rare keys first (a crowded road must not crowd out the
+        estate both reports name) and, within a key that would pass the cap, nearest in time first
+        (the one incident's other callers write within its window, mostly soon after)."""
+        t = _seconds(at)
+        profile = _profile(f)
+        # the excluded report (the order being edited) takes no place in the budget
+        skip = self._slot_of.get(exclude) if exclude is not None else None
+        picked: dict[int, None] = {} if skip is None else {skip: None}
+        budget = self.max_candidates + (skip is not None)
+        for k in sorted(f.places.keys, key=lambda k: len(self._posting(k))):
+            posting = self._posting(k)
+            if not posting:
+                continue
+            slots = np.fromiter(posting, dtype=np.int64, count=len(posting))
+            gaps = np.abs(self._times[slots] - t)
+            pids, inverse = np.unique(self._pids[slots], return_inverse=True)
+            reach = np.array([self._reach_of(profile, int(p)) for p in pids])[inverse]
+            ok = gaps <= reach
+            slots, gaps = slots[ok], gaps[ok]
+            if picked and len(slots):
+                fresh = ~np.isin(slots, np.fromiter(picked, dtype=np.int64, count=len(picked)))
+                slots, gaps = slots[fresh], gaps[fresh]
+            room = budget - len(picked)
+            if len(slots) > room:
+                slots = slots[np.lexsort((slots, gaps))[:room]]
+            picked.update(dict.fromkeys(slots.tolist()))
+            if len(picked) >= budget:
+                break
+        return [s for s in picked if s != skip]
+
+    def _reach_of(self, profile: tuple[frozenset[str], frozenset[str], bool], pid: int) -> float:
+        hit = self._reach.get((profile, pid))
+        if hit is None:
+            window = self.matcher.reach(profile, self._profile_list[pid])
+            # a tolerance over the exact window: compare() makes the exact test on what passes
+            hit = -1.0 if window is None else window.total_seconds() + 1e-3
+            if len(self._reach) < 100_000:
+                self._reach[(profile, pid)] = hit
+        return hit
+
     def _idf(self, codes: np.ndarray) -> np.ndarray:
         df = self._df[_buckets(codes)]
         return np.log((len(self._docs) + 1) / (np.maximum(df, 0) + 1)) + 1.0
@@ -775,39 +867,14 @@ class IncidentIndex:
             return []
         out: list[IncidentMatch] = []
         with self._lock:
-            slots: set[int] = set()
-            # Rare keys first: a crowded road must not crowd out the estate both reports name.
-            for k in sorted(f.places.keys, key=lambda k: len(self._posting(k))):
-                slots.update(self._posting(k))
-                if len(slots) >= self.max_candidates:
-                    break
+            slots = self._candidates(f, at, exclude)
             norm_q = self._norm(f.grams)
-            # No pair is further apart than the longest window of the query's kinds (or the default).
-            horizon = self.matcher.horizon(f.kinds)
             for slot in slots:
                 doc = self._docs[slot]
                 key = doc.key
                 if key == exclude:
                     continue
                 other = doc.features
-                # The cheap refusals of compare() first: most candidates of a busy road end here.
-                linked = self.matcher.linked
-                if (
-                    f.kinds
-                    and other.kinds
-                    and f.kinds.isdisjoint(other.kinds)
-                    and not linked(f.kinds, other.kinds)
-                ):
-                    continue
-                if (
-                    f.head_kinds
-                    and other.head_kinds
-                    and f.head_kinds.isdisjoint(other.head_kinds)
-                    and not linked(f.head_kinds, other.head_kinds)
-                ):
-                    continue
-                if abs(at - doc.at) > horizon:
-                    continue
                 if f.districts and other.districts and f.districts.isdisjoint(other.districts):
                     continue
                 sim = 0.0
