@@ -426,3 +426,13 @@ def test_a_crowded_place_scores_at_most_the_budget_nearest_in_time_first() -> No
     # the report being edited is no candidate of its own and takes no place in the budget
     found = ix.query(ix.features("人民路88号KTV噪音扰民，吵得睡不着"), at=T0, limit=10, exclude="day1")
     assert {m.key for m in found} == {"day2", "day5"}
+
+
+def test_kinds_that_differ_only_after_the_opening_do_not_refuse_a_pair() -> None:
+    # The second caller opens with no problem word and adds that the street light is out: only two
+    # openings that name different problems refuse a pair (both openings here: 井盖 vs none).
+    a = "华兴小区3栋门口的井盖不见了，晚上路过很危险，有人掉进去了"
+    b = "华兴小区3栋门口有个洞没有盖子，晚上路过很危险。路灯也不亮"
+    ix = IncidentIndex()
+    ix.add("first", a, at=T0)
+    assert [m.key for m in ix.query(ix.features(b), at=T0 + 5 * H)] == ["first"]

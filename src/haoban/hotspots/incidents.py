@@ -11,8 +11,9 @@ place
     crossings or house numbers on it are different places.
 problem
     they share a problem kind from ``wordlists/incident_kinds.txt`` (停水/爆管, 信号灯/红绿灯,
-    噪音/KTV …, each a list of synonyms). When both name a problem and the kinds differ, they are
-    different incidents, whatever else they share — unless the kinds are *related* (one concern
+    噪音/KTV …, each a list of synonyms). When both open with a problem (their first sentences
+    name one) and the kinds differ, they are different incidents, whatever else they share (kinds
+    that differ only further on score as "problem unknown") — unless the kinds are *related* (one concern
     seen from two sides: a village asks about its 规划 and about its 拆迁; a restaurant's 油烟 and its
     臭味), listed as ``related | kind kind …`` lines in the same file, or two kinds whose learnt
     vectors (below) meet (``KIND_RELATE``: 信号灯~过街, 臭气~垃圾): such a pair is not refused, and
@@ -419,15 +420,16 @@ class Matcher:
         b: tuple[frozenset[str], frozenset[str], bool],
     ) -> timedelta | None:
         """How far apart two reports of these *(kinds, head_kinds, lasting)* profiles may lie and
-        still be one incident, or None when their problems rule it out: both name a problem and
-        none is shared or related, or both open with a problem and those differ. The window is the
-        linked kinds' (the default when none); a lasting problem gets at least the default."""
+        still be one incident, or None when their problems rule it out: both open with a problem
+        (their first sentence names one) and those are neither the same nor related. Kinds that
+        differ only further on do not refuse a pair (it then scores as "problem unknown"): a caller
+        adds what else is wrong there (the hole is unlit: 路灯), and grouped CV on dev is no worse
+        without that second veto (see bench/RESULTS.md). The window is the linked kinds' (the
+        default when none); a lasting problem gets at least the default."""
         (ka, ha, la), (kb, hb, lb) = a, b
-        linked = ka & kb or self.linked(ka, kb)
-        if ka and kb and not linked:
-            return None  # same place, another problem
         if ha and hb and not (ha & hb or self.linked(ha, hb)):
             return None  # both open with a problem, and not the same one (nor a related one)
+        linked = ka & kb or self.linked(ka, kb)
         window = self.window(linked)
         if la or lb:
             window = max(window, DEFAULT_WINDOW)  # a lasting problem is reported again for weeks
