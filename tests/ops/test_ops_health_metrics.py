@@ -81,6 +81,39 @@ def test_metrics_count_requests_batches_jobs_and_overdue_orders(client: Any, api
     assert value("haoban_jobs_") >= 0 and "haoban_database_up 1.0" in lines
 
 
+def test_each_request_counts_once_and_a_series_is_looked_up_once(
+    client: Any, api: Any, monkeypatch: Any
+) -> None:
+    """The request metrics keep their series (labels() takes a lock and joins its values on every
+    call: once per series is enough), and every request is still counted and timed."""
+    from haoban import metrics
+
+    calls: list[tuple[str, ...]] = []
+    for metric in (metrics.REQUESTS, metrics.REQUEST_SECONDS):
+        real = metric.labels
+
+        def counting(*values: str, _real: Any = real) -> Any:
+            calls.append(values)
+            return _real(*values)
+
+        monkeypatch.setattr(metric, "labels", counting)
+    route = "/api/v1/orders/{code}"
+
+    def scraped() -> tuple[float, float]:
+        text = client.get("/metrics", headers=api.headers("admin")).text
+        found = {x.rsplit(" ", 1)[0]: float(x.rsplit(" ", 1)[1]) for x in text.splitlines() if x[:1] != "#"}
+        return (
+            found.get(f'haoban_http_requests_total{{method="GET",route="{route}",status="404"}}', 0.0),
+            found.get(f'haoban_http_request_seconds_count{{method="GET",route="{route}"}}', 0.0),
+        )
+
+    before = scraped()
+    for _ in range(3):
+        assert client.get("/api/v1/orders/HB-NO-SUCH", headers=api.headers("admin")).status_code == 404
+    assert scraped() == (before[0] + 3, before[1] + 3)
+    assert len([c for c in calls if c[1] == route]) <= 2, calls  # one per metric, not one per request
+
+
 def test_request_ids_are_echoed_and_logged_as_json(client: Any, caplog: Any) -> None:
     with caplog.at_level(logging.INFO, logger="haoban.access"):
         r = client.get("/api/v1/workflow", headers={"X-Request-ID": "req-abc-123"})

@@ -32,6 +32,23 @@ def _new_prefix() -> None:  # a forked worker (gunicorn --preload) must not repe
 os.register_at_fork(after_in_child=_new_prefix)
 
 
+_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def _metrics(method: str, template: str, status: int) -> tuple[Any, Any]:
+    """The latency histogram's and the counter's series for one method, route and status. Looked up
+    once: ``labels()`` checks and joins its values under a lock on every call (two per request). As
+    many entries as the metrics have series."""
+    key = (method, template, status)
+    found = _CHILDREN.get(key)
+    if found is None:
+        found = _CHILDREN[key] = (
+            REQUEST_SECONDS.labels(method, template),
+            REQUESTS.labels(method, template, str(status)),
+        )
+    return found
+
+
 class RequestContext:
     """A pure ASGI middleware (cheaper than Starlette's ``BaseHTTPMiddleware`` on the hot path)."""
 
@@ -66,8 +83,9 @@ class RequestContext:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope["method"]
-            REQUEST_SECONDS.labels(method, template).observe(elapsed)
-            REQUESTS.labels(method, template, str(status)).inc()
+            seconds, count = _metrics(method, template, status)
+            seconds.observe(elapsed)
+            count.inc()
             if access.isEnabledFor(logging.INFO):
                 access.info(
                     "%s %s %d",

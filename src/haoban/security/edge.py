@@ -16,6 +16,7 @@ a file over its cap is refused with 413 naming the field, before the route reads
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
@@ -116,6 +117,17 @@ def upload_route(path: str) -> UploadRoute | None:
 
 
 def body_limit(path: str) -> int:
+    if len(path) <= 200:
+        return _body_limit_of_path(path)  # every POST asks; its few paths are remembered
+    return _body_limit(path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _body_limit_of_path(path: str) -> int:
+    return _body_limit(path)
+
+
+def _body_limit(path: str) -> int:
     upload = upload_route(path)
     if upload is not None:
         return upload.body
@@ -260,11 +272,17 @@ def _secret(scope: Scope) -> str:
     return scope["app"].state.runtime.settings.secret_key
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+# The headers the guard reads, found in one pass over a request's headers (the first of each counts).
+_READ = frozenset({b"cookie", b"content-length", b"content-type", csrf.HEADER.encode()})
+
+
+def _read_headers(scope: Scope) -> dict[bytes, str]:
+    found: dict[bytes, str] = {}
     for key, value in scope.get("headers", ()):
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
+        name = key.lower()
+        if name in _READ and name not in found:
+            found[name] = value.decode("latin-1")
+    return found
 
 
 async def refuse(scope: Scope, send: Send, status: int, code: str, message: str) -> None:
@@ -297,7 +315,8 @@ class EdgeGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cookies = _header(scope, b"cookie")
+        headers = _read_headers(scope)
+        cookies = headers.get(b"cookie")
         seed = cookie_parser(cookies).get(csrf.COOKIE) if cookies else None
         if seed and len(seed) > 64:
             seed = None
@@ -322,13 +341,15 @@ class EdgeGuard:
             await send(message)
 
         try:
-            receive = await self._check(scope, receive, seed)
+            receive = await self._check(scope, receive, seed, headers)
         except Refused as exc:
             await refuse(scope, send_with_headers, exc.status, exc.code, exc.message)
             return
         await self.app(scope, receive, send_with_headers)
 
-    async def _check(self, scope: Scope, receive: Receive, seed: str | None) -> Receive:
+    async def _check(
+        self, scope: Scope, receive: Receive, seed: str | None, headers: dict[bytes, str]
+    ) -> Receive:
         problem = _address_problem(scope)
         if problem:
             raise Refused(400, "bad_request", problem)
@@ -339,7 +360,7 @@ class EdgeGuard:
         if page and not csrf.same_origin(scope, _headers(scope)):
             raise Refused(403, "forbidden", "this form was sent from another site; open the page here")
         limit = body_limit(scope["path"])
-        declared = _header(scope, b"content-length")
+        declared = headers.get(b"content-length")
         if declared is not None:
             try:
                 if int(declared) > limit:
@@ -347,8 +368,8 @@ class EdgeGuard:
             except ValueError:
                 raise Refused(400, "bad_request", "the Content-Length header is not a number") from None
         body = await _read(receive, limit)
-        ctype = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
-        token = _header(scope, csrf.HEADER.encode())
+        ctype = (headers.get(b"content-type") or "").split(";")[0].strip().lower()
+        token = headers.get(csrf.HEADER.encode())
         if ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             found = await _form_problem(scope, body, limit)
             if isinstance(found, tuple):
