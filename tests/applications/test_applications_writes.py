@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from haoban.applications.models import Application, ApplicationDelivery, ApplicationEvent
+from haoban.applications.models import Application, ApplicationDelivery, ApplicationEvent, ApplicationTask
 from haoban.benefits.models import BenefitImport, Resident
 from haoban.benefits.sources import index_of
 from haoban.licences.models import Licence
@@ -123,3 +123,26 @@ def test_issuing_a_bulk_approval_s_licences_does_not_scan_the_session_once_per_l
         drive(installed, codes)
         counts.append(asked["n"])
     assert counts[0] == counts[1], counts
+
+
+def test_a_bulk_approval_writes_the_task_rows_it_hands_out_in_one_insert(driven: Driven) -> None:
+    handing_out = [
+        a
+        for a in driven.approvals
+        if any(s.startswith("INSERT INTO application_tasks ") for s in a.statements)
+    ]
+    assert handing_out and any(len(a.approved) == 3 for a in handing_out)
+    for a in handing_out:
+        inserts = [s for s in a.statements if s.startswith("INSERT INTO application_tasks ")]
+        # One INSERT of every new task row (on SQLite it was one INSERT ... RETURNING each).
+        assert len(inserts) == 1, "\n".join(s[:90] for s in a.statements)
+    with driven.rt.db.read() as session:
+        rows = session.execute(
+            select(Application.code, ApplicationTask.id, ApplicationTask.task_id).join(
+                Application, Application.id == ApplicationTask.application_id
+            )
+        ).all()
+    assert sorted((r.code, r.task_id) for r in rows) == sorted(
+        (c, t) for c in driven.codes for t in NEWBORN["results"]
+    )
+    assert len({r.id for r in rows}) == len(rows)

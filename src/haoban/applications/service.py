@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from haoban.applications import access, assistance, gate, registry, results, workflow
@@ -310,6 +310,31 @@ def _department_id(rt: Runtime, code: str | None) -> int:
     return ref.id
 
 
+_TASK_IDS = "applications.task_ids"  # session.info: [transaction, the last task id given in it]
+
+
+def _new_task_id(session: Session) -> int | None:
+    """The id of a new task row on SQLite, given here so that a flush writes a transaction's new task
+    rows in one INSERT (None on PostgreSQL: its sequence's, and SQLAlchemy batches those already).
+
+    Why: the ORM cannot match the ids an SQLite multi-row ``INSERT ... RETURNING`` gives back to its
+    rows without a single-column sentinel, which this table lacks (its key is application and task),
+    so it wrote a bulk approval's new task rows one INSERT each, under the write lock. They are the ids
+    SQLite would give (an INTEGER PRIMARY KEY is max(rowid) + 1): asked once per transaction and
+    counted on from there; the write transaction holds SQLite's one write lock from its start
+    (``BEGIN IMMEDIATE``), so no other writer can take them in between."""
+    if session.get_bind().dialect.name != "sqlite":
+        return None
+    txn = session.get_transaction()
+    held = session.info.get(_TASK_IDS)
+    if held is None or held[0] is not txn:
+        with session.no_autoflush:  # every pending task row got its id here: none is missed
+            top = session.scalar(select(func.max(ApplicationTask.id))) or 0
+        held = session.info[_TASK_IDS] = [txn, top]
+    held[1] += 1
+    return int(held[1])
+
+
 def _apply(
     session: Session,
     rt: Runtime,
@@ -347,6 +372,7 @@ def _apply(
             if row is None:
                 td = definition.tasks[ev.task_id]
                 row = ApplicationTask(
+                    id=_new_task_id(session),
                     application_id=app.id,
                     task_id=ev.task_id,
                     item_code=td.item,
@@ -370,6 +396,7 @@ def _apply(
             if row is None:
                 td = definition.tasks[ev.task_id]
                 row = ApplicationTask(
+                    id=_new_task_id(session),
                     application_id=app.id,
                     task_id=ev.task_id,
                     item_code=td.item,
