@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from haoban.auth.actors import CITIZEN_ACTOR, SYSTEM_ACTOR
 from haoban.errors import Conflict, Forbidden, Invalid
@@ -393,3 +393,38 @@ def test_codes_drawn_ahead_are_asked_in_one_query_and_used_only_when_free(rt: An
     with rt.db.read() as s:
         codes = set(s.scalars(select(Licence.code)))
     assert codes == {stored.code, "KLMNOP2345678923", "QRSTUV2345678923", "MMMMMM2345678923"}
+
+
+def test_held_reads_only_the_holder_s_licences_of_the_kinds_asked(rt: Any) -> None:
+    # ``held`` is asked at every submission (inside its write transaction too): through an index of
+    # the holder alone it read every licence the holder has and dropped those of other kinds.
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, *_args: Any) -> None:
+        seen.append((statement, params))
+
+    with rt.db.write() as session:
+        bind = session.connection()
+        event.listen(bind, "before_cursor_execute", capture)
+        try:
+            assert (
+                service.held(session, holder_id=ID_CARD["holder_id"], kinds=["mzj-marriage-registration"])
+                == {}
+            )
+        finally:
+            event.remove(bind, "before_cursor_execute", capture)
+        ((statement, params),) = [s for s in seen if "FROM licences" in s[0]]
+        if bind.dialect.name == "sqlite":
+            plan = " ".join(
+                row[-1] for row in bind.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+            )
+            assert "ix_licences_holder_index_kind (holder_index=? AND kind=?)" in plan, plan
+        else:
+            indexes = {
+                name: columns
+                for name, columns in bind.exec_driver_sql(
+                    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'licences'"
+                )
+            }
+            assert "(holder_index, kind)" in indexes["ix_licences_holder_index_kind"]
+            assert "ix_licences_holder_index" not in indexes

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from haoban.catalog.models import ServiceItem
@@ -25,7 +25,11 @@ from haoban.security.crypto import BLIND_INDEX_LENGTH, EncryptedString, Encrypte
 
 class Licence(Base):
     __tablename__ = "licences"
-    __table_args__ = (UniqueConstraint("item_id", "number_index"),)
+    __table_args__ = (
+        UniqueConstraint("item_id", "number_index"),
+        # A holder's licences of the kinds asked (``service.held``), not all of the holder's.
+        Index("ix_licences_holder_index_kind", "holder_index", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The verification code printed on the licence (unguessable); anyone holding it may verify. Always
@@ -38,7 +42,7 @@ class Licence(Base):
     number: Mapped[str] = mapped_column(EncryptedString)  # the licence's own number (encrypted at rest)
     number_index: Mapped[str] = mapped_column(String(BLIND_INDEX_LENGTH))  # its blind index
     holder_id: Mapped[str] = mapped_column(EncryptedString)  # encrypted at rest
-    holder_index: Mapped[str] = mapped_column(String(BLIND_INDEX_LENGTH), index=True)  # its blind index
+    holder_index: Mapped[str] = mapped_column(String(BLIND_INDEX_LENGTH))  # its blind index
     holder_name: Mapped[str] = mapped_column(String(100))
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     issued_on: Mapped[date] = mapped_column(Date)
