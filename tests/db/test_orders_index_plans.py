@@ -18,6 +18,7 @@ from haoban.orders.models import Order
 from haoban.orders.sweep import sweep
 from haoban.orders.workflow import Status
 from tests.conftest import BACKEND
+from tests.plans import query_plan
 
 
 def _statements(rt: Any, run: Callable[[Session], Any]) -> list[tuple[str, Any]]:
@@ -42,18 +43,9 @@ def _statements(rt: Any, run: Callable[[Session], Any]) -> list[tuple[str, Any]]
 
 def _plan(rt: Any, statement: str, parameters: Any) -> str:
     with rt.db.engine.connect() as conn:
-        cursor = conn.connection.dbapi_connection.cursor()
         try:
-            if BACKEND == "sqlite":
-                cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
-                return "\n".join(str(r[-1]) for r in cursor.fetchall())
-            # A test database is small enough for a sequential scan to win on cost; forbid it, so the
-            # plan shows what the planner can use once the table is large.
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute(f"EXPLAIN {statement}", parameters)
-            return "\n".join(str(r[0]) for r in cursor.fetchall())
+            return query_plan(conn, statement, parameters)
         finally:
-            cursor.close()
             conn.rollback()
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import event, inspect, text
 from haoban.db import utcnow
 from haoban.open311.updates import updates_query
 from tests.conftest import BACKEND
+from tests.plans import query_plan
 
 INDEX = "ix_order_events_at"
 
@@ -30,18 +31,7 @@ def _plan(session: Any) -> str:
     finally:
         event.remove(conn, "before_cursor_execute", capture)
     [(statement, parameters)] = sent
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
-        if BACKEND == "sqlite":
-            cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
-            return "\n".join(str(r[-1]) for r in cursor.fetchall())
-        # A test database is small enough for a sequential scan to win on cost; forbid it for this
-        # transaction, so the plan shows what the planner can use once the table is large.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {statement}", parameters)
-        return "\n".join(str(r[0]) for r in cursor.fetchall())
-    finally:
-        cursor.close()
+    return query_plan(conn, statement, parameters)
 
 
 def test_the_index_exists(rt: Any) -> None:
