@@ -231,6 +231,36 @@ def test_upload_stores_a_new_version_and_needs_an_admin(rt: Any, city: City) -> 
     assert loaded.row.version == 2 and loaded.table.rules[0].outputs["amount_fen"] == 12000
 
 
+def test_tables_in_force_are_parsed_once_per_version(rt: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Matching asks for the tables in force at every birth: each stored version is parsed once, and a
+    new version is parsed when it comes."""
+    parsed: list[str] = []
+    load = policy.load
+
+    def counting(xml: str | bytes) -> policy.PolicyTable:
+        table = load(xml)
+        parsed.append(table.code)
+        return table
+
+    with rt.db.write() as session:
+        store.install_shipped(session, actor=SYSTEM_ACTOR)
+    changed = ELDERLY.replace("<text>10000</text>", "<text>11000</text>")
+    monkeypatch.setattr(policy, "load", counting)
+    with rt.db.read() as session:
+        first = store.in_force(session)
+        for _ in range(3):
+            assert [x.table for x in store.in_force(session)] == [x.table for x in first]
+    assert parsed.count("elderly_allowance") <= 1 and len(parsed) <= len(first)
+    with rt.db.write() as session:
+        store.upload(session, xml=changed, actor=ADMIN)  # parsed here once, to check it
+    parsed.clear()
+    with rt.db.read() as session:
+        (loaded,) = store.in_force(session, ["elderly_allowance"])
+        store.in_force(session, ["elderly_allowance"])
+    assert loaded.row.version == 2 and loaded.table.rules[0].outputs["amount_fen"] == 11000
+    assert parsed == ["elderly_allowance"]
+
+
 def test_shipped_files_open_as_dmn_13() -> None:
     for path in store.shipped_files():
         text = Path(path).read_text(encoding="utf-8")

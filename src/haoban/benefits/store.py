@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +72,16 @@ def in_force(session: Session, codes: list[str] | None = None) -> list[Loaded]:
     stmt = select(Policy).join(newest, (Policy.code == newest.c.code) & (Policy.version == newest.c.v))
     if codes:
         stmt = stmt.where(Policy.code.in_(codes))
-    return [Loaded(row, policy.load(row.dmn)) for row in session.scalars(stmt.order_by(Policy.code))]
+    return [Loaded(row, _parsed(row.dmn)) for row in session.scalars(stmt.order_by(Policy.code))]
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(dmn: str) -> policy.PolicyTable:
+    """A stored table, parsed once per process. Matching asks for the tables in force at every birth
+    and every period, and parsing the DMN (SpiffWorkflow's parser, then the checks) costs far more
+    than the match. Keyed by the text itself, so a new version, or a row changed in place, is parsed
+    afresh; the table is frozen, so sharing it is safe."""
+    return policy.load(dmn)
 
 
 def versions(session: Session) -> list[Policy]:
