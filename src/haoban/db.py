@@ -12,11 +12,11 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 try:  # POSIX: writers from several processes queue on an flock (see SQLiteWriteGate)
     import fcntl
@@ -341,3 +341,20 @@ def insert_returning_id(session: Session, table: Table, values: Mapping[str, Any
     For a row whose id is needed now (a case-file event names it) without a flush of everything else
     the session holds (in a bulk action, every other application's pending rows)."""
     return int(session.connection().execute(insert(table).returning(table.c.id), dict(values)).scalar_one())
+
+
+_T = TypeVar("_T")
+
+
+def transaction_memo(session: Session, key: str, make: Callable[[], _T]) -> _T:
+    """What ``make`` built for ``key`` in this session's current transaction, built on first use; a new
+    transaction starts afresh (what was read or counted in a rolled-back one is not trusted).
+
+    For what a bulk action would otherwise look up once per row: an item read, codes drawn ahead,
+    rows issued but not written yet. The transaction is held and compared by identity."""
+    txn = session.get_transaction()
+    held = session.info.get(key)
+    if held is None or held[0] is not txn:
+        held = session.info[key] = (txn, make())
+    value: _T = held[1]
+    return value

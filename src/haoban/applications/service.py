@@ -32,7 +32,7 @@ from haoban.auth.actors import SYSTEM_ACTOR, Actor
 from haoban.auth.roles import Role
 from haoban.bundles.definitions import Definition
 from haoban.bundles.engine import BundleEngine, EngineHooks, Instance, Transition
-from haoban.db import insert_returning_id, utcnow
+from haoban.db import insert_returning_id, transaction_memo, utcnow
 from haoban.errors import Conflict, DomainError, Invalid, NotFound
 from haoban.notifications.service import enqueue
 from haoban.orders.casefile import GENESIS
@@ -310,7 +310,7 @@ def _department_id(rt: Runtime, code: str | None) -> int:
     return ref.id
 
 
-_TASK_IDS = "applications.task_ids"  # session.info: [transaction, the last task id given in it]
+_TASK_IDS = "applications.task_ids"  # per transaction: [the last task id given in it]
 
 
 def _new_task_id(session: Session) -> int | None:
@@ -325,14 +325,14 @@ def _new_task_id(session: Session) -> int | None:
     (``BEGIN IMMEDIATE``), so no other writer can take them in between."""
     if session.get_bind().dialect.name != "sqlite":
         return None
-    txn = session.get_transaction()
-    held = session.info.get(_TASK_IDS)
-    if held is None or held[0] is not txn:
+
+    def top() -> list[int]:
         with session.no_autoflush:  # every pending task row got its id here: none is missed
-            top = session.scalar(select(func.max(ApplicationTask.id))) or 0
-        held = session.info[_TASK_IDS] = [txn, top]
-    held[1] += 1
-    return int(held[1])
+            return [session.scalar(select(func.max(ApplicationTask.id))) or 0]
+
+    last = transaction_memo(session, _TASK_IDS, top)
+    last[0] += 1
+    return int(last[0])
 
 
 def _apply(

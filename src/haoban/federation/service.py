@@ -16,7 +16,7 @@ from haoban.auth.actors import SYSTEM_ACTOR, Actor
 from haoban.auth.rbac import require_role
 from haoban.auth.roles import ADMIN_ROLES, DASHBOARD_ROLES
 from haoban.auth.roles import Role as R
-from haoban.db import utcnow
+from haoban.db import transaction_memo, utcnow
 from haoban.errors import Conflict, Invalid, NotFound
 from haoban.federation import messages
 from haoban.federation.models import (
@@ -296,11 +296,7 @@ def may_answer_partner(submitted_by_id: int | None, submitted_by_name: str) -> b
 def case_memo(session: Session) -> dict[str | None, int | None]:
     """This transaction's answers to "which incoming case does this local code answer?"
     (``crossregion.incoming_case``); a new transaction starts with none."""
-    held = session.info.get("federation.incoming_cases")
-    txn = session.get_transaction()
-    if held is None or held[0] is not txn:
-        held = session.info["federation.incoming_cases"] = (txn, {})
-    return held[1]
+    return transaction_memo(session, "federation.incoming_cases", dict)
 
 
 def find_case(session: Session, *, case_key: str, partner: Partner) -> CrossCase | None:

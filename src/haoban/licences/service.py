@@ -25,7 +25,7 @@ from haoban.auth.actors import Actor
 from haoban.auth.roles import ADMIN_ROLES, Role
 from haoban.catalog.models import ItemMaterial, ServiceItem
 from haoban.config import city_tz
-from haoban.db import utcnow
+from haoban.db import transaction_memo, utcnow
 from haoban.errors import Conflict, Forbidden, Invalid, NotFound
 from haoban.licences.models import Licence, LicenceUse
 from haoban.security.crypto import cipher_of
@@ -47,9 +47,9 @@ CANONICAL_FIELDS = (
     "valid_until",
     "payload",
 )
-_ITEMS = "licences.items"  # session.info: (transaction, {kind: ServiceItem}) read in it
-_DRAWN = "licences.drawn"  # session.info: (transaction, {source_ref: _Drawn}) drawn ahead in it
-_PENDING = "licences.pending"  # session.info: (transaction, _Pending) issued in it
+_ITEMS = "licences.items"  # per transaction (db.transaction_memo): {kind: ServiceItem} read in it
+_DRAWN = "licences.drawn"  # per transaction: {source_ref: _Drawn} drawn ahead in it
+_PENDING = "licences.pending"  # per transaction: the _Pending licences issued in it
 # Who may see a licence in full (with the holder) and look up what the government holds.
 READ_ROLES = (Role.ADMIN, Role.AUDITOR, Role.SYSTEM, Role.HANDLER, Role.WINDOW)
 
@@ -333,12 +333,7 @@ class _Pending:
 
 
 def _pending(session: Session) -> _Pending:
-    held = session.info.get(_PENDING)
-    txn = session.get_transaction()
-    if held is None or held[0] is not txn:
-        held = session.info[_PENDING] = (txn, _Pending())
-    pending: _Pending = held[1]
-    return pending
+    return transaction_memo(session, _PENDING, _Pending)
 
 
 def pending_codes(session: Session, source_refs: Iterable[str]) -> dict[str, str]:
@@ -373,11 +368,7 @@ class _Drawn:
 
 def _drawn(session: Session) -> dict[str, _Drawn]:
     """This transaction's codes drawn ahead, by ``source_ref`` (``issue`` takes its own out)."""
-    held = session.info.get(_DRAWN)
-    txn = session.get_transaction()
-    if held is None or held[0] is not txn:
-        held = session.info[_DRAWN] = (txn, {})
-    drawn: dict[str, _Drawn] = held[1]
+    drawn: dict[str, _Drawn] = transaction_memo(session, _DRAWN, dict)
     return drawn
 
 
@@ -440,11 +431,7 @@ def draw_ahead(session: Session, wanted: Iterable[tuple[str, str]], *, now: date
 def _item(session: Session, kind: str) -> ServiceItem | None:
     """The catalogue item ``kind`` (with its department), read once per transaction: a bulk approval
     issues a licence of the same item for each of its tasks, and each asked for the item again."""
-    held = session.info.get(_ITEMS)
-    txn = session.get_transaction()
-    if held is None or held[0] is not txn:
-        held = session.info[_ITEMS] = (txn, {})
-    items: dict[str, ServiceItem] = held[1]
+    items: dict[str, ServiceItem] = transaction_memo(session, _ITEMS, dict)
     item = items.get(kind)
     if item is None:
         item = (
