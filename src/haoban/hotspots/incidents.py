@@ -435,14 +435,6 @@ class Matcher:
             window = max(window, DEFAULT_WINDOW)  # a lasting problem is reported again for weeks
         return window
 
-    def horizon(self, kinds: Iterable[str]) -> timedelta:
-        """The longest window a report of *kinds* can be matched within (its kinds', their related
-        kinds', or the default)."""
-        ks = set(kinds)
-        for k in list(ks):
-            ks |= self._related.get(k, frozenset())
-        return max(self.window(ks), DEFAULT_WINDOW)
-
     def window(self, kinds: Iterable[str]) -> timedelta:
         windows = [self.by_id[k].window for k in kinds if k in self.by_id]
         return max(windows) if windows else DEFAULT_WINDOW
