@@ -234,6 +234,7 @@ def test_upload_stores_a_new_version_and_needs_an_admin(rt: Any, city: City) -> 
 def test_tables_in_force_are_parsed_once_per_version(rt: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Matching asks for the tables in force at every birth: each stored version is parsed once, and a
     new version is parsed when it comes."""
+    store._parsed.cache_clear()  # the cache is the process's: other tests in this worker filled it
     parsed: list[str] = []
     load = policy.load
 
@@ -250,7 +251,7 @@ def test_tables_in_force_are_parsed_once_per_version(rt: Any, monkeypatch: pytes
         first = store.in_force(session)
         for _ in range(3):
             assert [x.table for x in store.in_force(session)] == [x.table for x in first]
-    assert parsed.count("elderly_allowance") <= 1 and len(parsed) <= len(first)
+    assert sorted(parsed) == sorted(x.table.code for x in first)  # each once
     with rt.db.write() as session:
         store.upload(session, xml=changed, actor=ADMIN)  # parsed here once, to check it
     parsed.clear()
