@@ -382,14 +382,21 @@ class Matcher:
     def features(self, text: str, *, district: str | None = None) -> Features:
         text = (text or "")[: _MAX_TEXT * 2]
         opts = {"blanks": self._blanks, "problem_terms": self.problem_terms, "names": self.estate_names}
-        places, norm, spans = analyse(text, **opts)
+        places, norm, spans, named = analyse(text, **opts)
         head = _HEAD.match(norm)
         head_text = head.group() if head else norm[:_HEAD_CHARS]
         head_places = analyse(head_text, **opts)[0]
+        # Problem words that are part of a place's name (安置 in 一师范安置小区) name no problem here.
+        kind_text = norm
+        if named:
+            chars = list(norm)
+            for start, end in named:
+                chars[start:end] = "|" * (end - start)
+            kind_text = "".join(chars)
         return Features(
             places=places,
-            kinds=self.kinds_of(norm),
-            head_kinds=self.kinds_of(head_text),
+            kinds=self.kinds_of(kind_text),
+            head_kinds=self.kinds_of(kind_text[: len(head_text)]),
             head_keys=head_places.keys,
             grams=_bigrams(norm, spans),
             district=district or self.district_of(text),
