@@ -65,7 +65,9 @@ def create_app(
         if upgrade:
             rt.db.upgrade()
         check_data_key(rt.db.engine)  # another data key than the stored ID numbers': refuse to start
-        rt.intake = IntakeWriter(rt.db, max_batch=rt.settings.intake_batch_max)
+        rt.intake = IntakeWriter(
+            rt.db, max_batch=rt.settings.intake_batch_max, gather=rt.settings.intake_gather_ms / 1000
+        )
         feed = ChangeFeed(rt) if follow else None
         app.state.feed = feed
         if feed is not None:

@@ -199,7 +199,9 @@ def serve(
     (shared / "metrics").mkdir()
     os.environ["HAOBAN_SERVE_JOBS_LOCK"] = str(shared / "jobs.lock") if worker else ""
     rt.db.dispose()
-    uvicorn.run("haoban.cli:served_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+    from haoban.ops.serving import run_workers
+
+    run_workers("haoban.cli:served_app", workers=workers, **options)
 
 
 def served_app() -> object:

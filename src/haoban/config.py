@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     open311_rate_per_minute: int = 120
     # Intake batching: the writer commits up to this many creates together.
     intake_batch_max: int = 256
+    # ... and waits up to this many milliseconds for as many creates as its last batch had (0: never).
+    intake_gather_ms: float = Field(default=2.0, ge=0.0, le=50.0)
     # Near-duplicate orders (并单 candidates): Jaccard of character 3-shingles, and how far apart in time.
     duplicate_threshold: float = Field(default=0.5, gt=0.0, le=1.0)
     duplicate_window_days: int = Field(default=30, ge=1)

@@ -34,7 +34,9 @@ def env_for(db_url: str, **extra: str) -> dict[str, str]:
         "HAOBAN_DISPATCH_MODEL": "off",
         "HAOBAN_LOG_FORMAT": "text",
         "HAOBAN_JOB_MODULES": "tests.jobs.jobmods",
-        "PYTHONPATH": str(ROOT),
+        # This checkout's code, whatever `haoban` the environment has installed (a shared virtualenv's
+        # editable install may point at another checkout).
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
         **extra,
     }
 
@@ -71,10 +73,12 @@ class Proc:
 
 
 class Server(Proc):
-    def __init__(self, db_url: str, log: Path, *, worker: bool = False, **extra: str) -> None:
+    def __init__(
+        self, db_url: str, log: Path, *, worker: bool = False, workers: int = 1, **extra: str
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        args = ["serve", "--port", str(self.port), "--log-level", "warning"]
+        args = ["serve", "--port", str(self.port), "--workers", str(workers), "--log-level", "warning"]
         super().__init__(args if worker else [*args, "--no-worker"], env_for(db_url, **extra), log)
 
     def wait_ready(self, timeout: float = 90.0) -> None:
