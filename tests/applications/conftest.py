@@ -90,8 +90,16 @@ def open_tasks(api: Any, code: str) -> dict[str, str]:
     return {t["task_id"]: t["status"] for t in detail["tasks"]}
 
 
-def submit_with_id(rt: Runtime, n: int) -> str:
-    """A newborn application whose applicant gives an ID number (so each approval issues a licence)."""
+def submit_newborn(
+    rt: Runtime,
+    n: int,
+    *,
+    at: datetime = AT,
+    id_number: str | None = None,
+    green_channel: str | None = None,
+) -> str:
+    """Newborn application number ``n`` (its uploads and phone differ by ``n``), submitted at ``at``;
+    with ``id_number``, each approval issues a licence."""
     uploads = {
         "parents_id_cards": Upload("parents_id_cards", "身份证.pdf", PDF + str(n).encode()),
         "household_register": Upload("household_register", "户口簿.pdf", PDF + b"h" + str(n).encode()),
@@ -102,12 +110,18 @@ def submit_with_id(rt: Runtime, n: int) -> str:
             rt,
             bundle="newborn",
             form=NEWBORN["form"],
-            applicant=service.Applicant("李娟", f"1381234{n:04d}", "430405199001011233"),
+            applicant=service.Applicant("李娟", f"1381234{n:04d}", id_number),
             actor=CITIZEN_ACTOR,
             uploads=uploads,
-            now=AT,
+            green_channel=green_channel,
+            now=at,
         )
         return app.code
+
+
+def submit_with_id(rt: Runtime, n: int) -> str:
+    """A newborn application whose applicant gives an ID number (so each approval issues a licence)."""
+    return submit_newborn(rt, n, id_number="430405199001011233")
 
 
 @dataclass

@@ -8,11 +8,9 @@ from typing import Any
 
 import pytest
 
-from haoban.applications import queries, service
-from haoban.applications.materials import Upload
-from haoban.auth.actors import CITIZEN_ACTOR
+from haoban.applications import queries
 from haoban.runtime import Runtime
-from tests.applications.conftest import NEWBORN, PDF
+from tests.applications.conftest import submit_newborn
 from tests.web.test_pages_access import login
 
 NOW = datetime.now(UTC)
@@ -20,23 +18,7 @@ NOW = datetime.now(UTC)
 
 def submit(rt: Runtime, n: int, *, at: datetime, green: str | None = None) -> str:
     """A newborn application submitted at ``at`` (its first task, at wjw, due from then)."""
-    uploads = {
-        "parents_id_cards": Upload("parents_id_cards", "身份证.pdf", PDF + str(n).encode()),
-        "household_register": Upload("household_register", "户口簿.pdf", PDF + b"h" + str(n).encode()),
-    }
-    with rt.db.write() as session:
-        app, _ = service.submit(
-            session,
-            rt,
-            bundle="newborn",
-            form=NEWBORN["form"],
-            applicant=service.Applicant("李娟", f"1381234{n:04d}", None),
-            actor=CITIZEN_ACTOR,
-            uploads=uploads,
-            green_channel=green,
-            now=at,
-        )
-        return app.code
+    return submit_newborn(rt, n, at=at, green_channel=green)
 
 
 @pytest.fixture
