@@ -199,9 +199,12 @@ def serve(
     (shared / "metrics").mkdir()
     os.environ["HAOBAN_SERVE_JOBS_LOCK"] = str(shared / "jobs.lock") if worker else ""
     rt.db.dispose()
-    from haoban.ops.serving import run_workers
+    from haoban.ops.serving import CannotListen, run_workers
 
-    run_workers("haoban.cli:served_app", workers=workers, **options)
+    try:
+        run_workers("haoban.cli:served_app", workers=workers, **options)
+    except CannotListen as exc:
+        raise fail(str(exc)) from None
 
 
 def served_app() -> object:

@@ -10,9 +10,9 @@ hash of each connection's addresses and ports, as nginx's ``reuseport`` does.
 
 The supervision stays uvicorn's (health pings, restarting a dead child, graceful shutdown): only the
 child's socket changes. The parent still binds the address first (with ``SO_REUSEPORT``, without
-listening), so a port already taken fails at once with uvicorn's own message, and keeps the port
-reserved while children restart. Where ``SO_REUSEPORT`` is missing (Windows, a Unix socket), uvicorn's
-shared socket is used as before.
+listening), so a port already taken fails at once (:class:`CannotListen`, which the command line
+reports like its other errors), and keeps the port reserved while children restart. Where
+``SO_REUSEPORT`` is missing (Windows, a Unix socket), uvicorn's shared socket is used as before.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 REUSE_PORT = hasattr(socket, "SO_REUSEPORT")
 HEALTHCHECK_SECONDS = 30
+
+
+class CannotListen(Exception):
+    """The address cannot be bound (in use, not an address of this machine, no permission)."""
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -63,7 +67,7 @@ def run_workers(app: str, *, workers: int, **options: Any) -> None:
     try:
         placeholder = listening_socket(config.host, config.port)
     except OSError as exc:
-        raise SystemExit(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from exc
+        raise CannotListen(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from exc
     placeholder.set_inheritable(True)
     log.info("serving on http://%s:%d with %d processes, one socket each", config.host, config.port, workers)
     # uvicorn's supervisor makes its children from the module's Process class: ours for this run.
