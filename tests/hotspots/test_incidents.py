@@ -490,3 +490,45 @@ def test_kinds_that_differ_only_after_the_opening_do_not_refuse_a_pair() -> None
     ix = IncidentIndex()
     ix.add("first", a, at=T0)
     assert [m.key for m in ix.query(ix.features(b), at=T0 + 5 * H)] == ["first"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "word"),
+    [
+        # 维修基金 and 退房 are in no kind list: the openings name no known problem, but both name
+        # the same rare one at one estate
+        (
+            "蒸湘区华兴小区开发商拒不移交房屋维修基金。业主多次催促，开发商一直推脱",
+            "华兴小区维修基金被开发商强占多年。至今没有交给主管部门",
+            "基金",
+        ),
+        (
+            "雁峰区金色家园退房的钱一直拿不到。开发商说没钱",
+            "金色家园退房事件怎么处理？两百多户的钱退不回来",
+            "退房",
+        ),
+    ],
+)
+def test_a_rare_word_both_openings_share_is_their_problem_when_no_kind_names_one(
+    a: str, b: str, word: str
+) -> None:
+    ix = IncidentIndex()
+    ix.add("first", a, at=T0)
+    found = ix.query(ix.features(b), at=T0 + 24 * H)
+    assert [m.key for m in found] == ["first"]
+    assert ("problem", word) in {(r.signal, r.detail) for r in found[0].reasons}
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # one road is no sure place: the shared word does not stand in for a problem there
+        ("蒸湘区解放大道退房的钱一直拿不到", "解放大道退房事件怎么处理？两百多户的钱退不回来"),
+        # a rare word in one opening only
+        ("蒸湘区华兴小区退房的钱一直拿不到", "华兴小区有业主养大型犬，遛狗从来不拴绳"),
+    ],
+)
+def test_a_rare_opening_word_needs_a_sure_place_and_both_openings(a: str, b: str) -> None:
+    ix = IncidentIndex()
+    ix.add("first", a, at=T0)
+    assert ix.query(ix.features(b), at=T0 + 24 * H) == []

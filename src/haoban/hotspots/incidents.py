@@ -19,6 +19,10 @@ problem
     ``related | kind kind …`` lines in the same file: such a pair is not refused, and counts as a
     problem shared in the body. (A matcher may also relate two kinds whose learnt vectors, below,
     meet: ``Matcher(kind_relate=KIND_RELATE)``; it is off by default, see ``KIND_RELATE``.)
+    When neither opening names a known problem, a rare word both openings share (维修基金, 退房, 伙食:
+    IDF ≥ ``RARE_IDF`` in the learnt vocabulary, place names blanked) at a place both name surely (an
+    estate, a crossing, two roads: not one road) stands in for it, scored as a kind shared in the body
+    and shown as the problem ("退房").
 time
     they lie within the kind's window (48 hours for a burst main, a week for noise, two weeks for a
     building site; 30 days when no kind is shared). A report that calls its problem lasting (长期停水,
@@ -92,6 +96,10 @@ THRESHOLD = 0.62
 HEAD_PLACE_FACTOR = 0.85  # place shared only outside both first sentences
 KIND_BODY = 0.6  # a problem kind shared, but not in both first sentences
 KIND_NONE = 0.3  # one of the two names no known problem
+# Neither opening names a known problem, yet both openings share a rare word (维修基金, 退房, 伙食: in
+# under ~1.2 % of messages by the learnt vocabulary's IDF) at a place both name surely: that word is
+# the problem they share, scored as a kind shared in the body (KIND_BODY).
+RARE_IDF = 4.4
 WORDS_FULL = 0.4  # word cosine at which the words signal is full
 DEFAULT_WINDOW = timedelta(days=30)
 # Learnt problem similarity (soft word alignment, 0 – 1): below LEARNT_LOW it says nothing, at
@@ -261,6 +269,8 @@ class Features:
     lasting: bool = False  # the report calls its problem lasting (长期, 经常 …): no one-off event
     # vocabulary ids (``wordlists/problem_vectors.txt``) of the report's words outside place names
     problem: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint16))
+    # vocabulary ids of the opening's rare words (IDF ≥ RARE_IDF) outside place names
+    head_rare: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint16))
 
 
 @dataclass(frozen=True)
@@ -403,6 +413,7 @@ class Matcher:
             districts=frozenset([district]) if district else self.districts_of(text),
             lasting=_LASTING.search(norm) is not None,
             problem=self.problem_words(norm, spans),
+            head_rare=self.rare_words(head_text, spans),
         )
 
     def problem_words(self, norm: str, spans: Sequence[tuple[int, int]]) -> np.ndarray:
@@ -415,6 +426,24 @@ class Matcher:
         # jieba without its HMM guesses (~40 % faster): a guessed word is rarely in the vocabulary;
         # the vocabulary lookup drops stop words, single characters and numbers.
         return self.vectors.ids(_jieba().lcut("".join(chars), HMM=False))
+
+    def rare_words(self, head: str, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+        """Sorted vocabulary ids of the rare words (IDF ≥ ``RARE_IDF``) of an opening, place names
+        blanked (*spans* may run past it)."""
+        if not len(self.vectors):
+            return np.zeros(0, dtype=np.uint16)
+        n = len(head)
+        ids = self.problem_words(head, [(s, min(e, n)) for s, e in spans if s < n])
+        return np.unique(ids[self.vectors.idf[ids] >= RARE_IDF]) if len(ids) else ids
+
+    def rare_shared(self, a: Features, b: Features) -> str | None:
+        """The rarest word both openings share (see ``RARE_IDF``), or None."""
+        if not len(a.head_rare) or not len(b.head_rare):
+            return None
+        common = np.intersect1d(a.head_rare, b.head_rare, assume_unique=True)
+        if not len(common):
+            return None
+        return self.vectors.words[int(common[np.argmax(self.vectors.idf[common])])]
 
     def learnt(self, a: Features, b: Features) -> float:
         """The learnt problem similarity of *a* and *b* (0 – 1)."""
@@ -605,6 +634,9 @@ def compare(
     place, where = place_strength(a.places, b.places)
     if place == 0.0:
         return None
+    rare = None
+    if place >= 1.0 and not a.head_kinds and not b.head_kinds:
+        rare = matcher.rare_shared(a, b)
     if set(a.head_keys).isdisjoint(b.head_keys):
         place *= HEAD_PLACE_FACTOR  # the place both name is not in either opening: less sure
     shared = a.kinds & b.kinds or matcher.linked(a.kinds, b.kinds)
@@ -613,8 +645,11 @@ def compare(
         kind = 1.0
     elif a.kinds & b.kinds or head_linked:
         kind = KIND_BODY
+    elif rare is not None and not shared:
+        kind = KIND_BODY  # no known problem in either opening, but a rare word in both
     else:
         kind = KIND_NONE
+        rare = None
     sim = cosine(a.grams, b.grams) if words is None else words
     word_signal = min(1.0, sim / WORDS_FULL)
     learnt_reason = None
@@ -635,6 +670,8 @@ def compare(
     reasons = [Reason("place", where or "")]
     if shared:
         reasons.append(Reason("problem", "/".join(matcher.labels(shared))))
+    elif rare is not None:
+        reasons.append(Reason("problem", rare))
     if learnt_reason is not None:
         reasons.append(learnt_reason)
     hours = abs(gap).total_seconds() / 3600
@@ -740,6 +777,7 @@ class IncidentIndex:
             districts=kinds(f.districts, f.districts),
             lasting=f.lasting,
             problem=f.problem,
+            head_rare=f.head_rare,
         )
 
     def add_features(self, key: str, f: Features, *, at: datetime) -> None:
