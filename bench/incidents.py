@@ -10,8 +10,9 @@
 Quality: ``data/incidents/pairs.csv`` (how it was made: ``data/incidents/README.md``). Each pair is
 scored with :func:`haoban.hotspots.incidents.compare`, IDF from an index of every 2019–2020 TipDM
 board message; the near-copy signal (3-shingle Jaccard ≥ 0.5, ``hotspots.neardup``) also makes a
-pair a candidate. The main figure counts pairs whose messages lie ≤ 30 days apart (open orders:
-a complaint is answered within 13 working days); all pairs are reported too.
+pair a candidate, unless both name a place and share none (``incidents.elsewhere``: one template sent
+about several estates), as in the service. The main figure counts pairs whose messages lie ≤ 30
+days apart (open orders: a complaint is answered within 13 working days); all pairs are reported too.
 
 CV: 5-fold cross-validation on the dev split, folds by component (``data/incidents/components.csv``:
 groups sharing a message stay together, as the split does), repeated over 5 shuffles. It estimates
@@ -53,6 +54,7 @@ from haoban.hotspots.incidents import (  # noqa: E402
     IncidentIndex,
     compare,
     default_matcher,
+    elsewhere,
     place_strength,
 )
 from haoban.hotspots.neardup import jaccard, shingle_hashes  # noqa: E402
@@ -116,7 +118,7 @@ def signal_pairs(
         jac = jaccard(shingle_hashes(_text(msgs[p["a"]])), shingle_hashes(_text(msgs[p["b"]])))
         place, _ = place_strength(a.places, b.places)
         signals = None
-        if jac >= NEAR_COPY:
+        if jac >= NEAR_COPY and not elsewhere(a, b):
             score = max(score, 1.0)
         elif place > 0:
             linked = matcher.linked(a.kinds, b.kinds)

@@ -16,6 +16,7 @@ from haoban.hotspots.incidents import (
     ProblemVectors,
     compare,
     default_matcher,
+    elsewhere,
     learn_estate_names,
     load_kinds,
     load_problem_vectors,
@@ -532,3 +533,17 @@ def test_a_rare_opening_word_needs_a_sure_place_and_both_openings(a: str, b: str
     ix = IncidentIndex()
     ix.add("first", a, at=T0)
     assert ix.query(ix.features(b), at=T0 + 24 * H) == []
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "other_place"),
+    [
+        ("魅力之城小区临街门面油烟直排扰民", "润芳园小区临街门面油烟直排扰民", True),
+        ("魅力之城小区临街门面油烟直排扰民", "劳动东路魅力之城小区临街门面油烟直排扰民", False),
+        # no place on one side: nothing says the copy is about another one
+        ("魅力之城小区临街门面油烟直排扰民", "临街门面油烟直排扰民，请尽快处理", False),
+    ],
+)
+def test_a_near_copy_about_another_place_is_another_incident(a: str, b: str, other_place: bool) -> None:
+    m = default_matcher()
+    assert elsewhere(m.features(a), m.features(b)) is other_place

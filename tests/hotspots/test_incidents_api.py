@@ -63,6 +63,25 @@ def test_an_exact_copy_is_still_found_and_says_so(api: Api) -> None:
     assert hit["reasons"][0] == {"signal": "near_copy", "detail": "1.00"}
 
 
+TEMPLATE = (
+    "小区临街门面烧烤夜宵摊24小时经营，油烟扰民，违法经营。本小区临街居民楼下店里面无烟管道，"
+    "不得非法经营餐饮油烟。作为烧烤夜宵更加扰民，油烟24小时熏死人，请政府关闭处理"
+)
+
+
+def test_one_template_sent_about_two_estates_is_no_candidate(api: Api) -> None:
+    # The same complaint text, once about 华兴小区 and once about 丽景花园: a near copy of the words,
+    # two incidents. A copy about the same estate is still found.
+    first = api.create(content="珠晖区华兴" + TEMPLATE, district="珠晖区")["code"]
+    other = {"text": "珠晖区丽景花园" + TEMPLATE, "district": "珠晖区"}
+    assert _codes(api.post("/api/v1/duplicates/check", as_="operator", json=other).json()) == []
+    second = api.create(content="珠晖区丽景花园" + TEMPLATE, district="珠晖区")["code"]
+    assert _codes(api.get(f"/api/v1/orders/{second}/duplicates", as_="operator").json()) == []
+    same = {"text": "珠晖区华兴" + TEMPLATE, "district": "珠晖区"}
+    body = api.post("/api/v1/duplicates/check", as_="operator", json=same).json()
+    assert _codes(body) == [first] and body["candidates"][0]["similarity"] > 0.9
+
+
 def test_a_merged_report_is_no_longer_a_candidate(api: Api) -> None:
     first = api.create(content=BURST[0], district="蒸湘区")["code"]
     second = api.create(content=BURST[1], district="蒸湘区")["code"]

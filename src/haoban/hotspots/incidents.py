@@ -81,6 +81,7 @@ __all__ = [
     "Reason",
     "compare",
     "default_matcher",
+    "elsewhere",
     "learn_estate_names",
     "load_estate_names",
     "load_kinds",
@@ -598,6 +599,13 @@ def place_strength(a: PlaceSet, b: PlaceSet) -> tuple[float, str | None]:
     return 0.0, None
 
 
+def elsewhere(a: Features, b: Features) -> bool:
+    """*a* and *b* both name a place and share none: a near copy of such a pair is one template sent
+    about several estates ("魅力之城小区临街门面油烟直排扰民" / "…润芳园小区临街门面油烟直排扰民"), not
+    one incident."""
+    return bool(a.places.keys) and bool(b.places.keys) and place_strength(a.places, b.places)[0] == 0.0
+
+
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
     """Plain cosine of two bigram sets (no IDF): the fallback when no index supplies the weights."""
     if len(a) == 0 or len(b) == 0:
@@ -754,6 +762,12 @@ class IncidentIndex:
 
     def features(self, text: str, *, district: str | None = None) -> Features:
         return self.matcher.features(text, district=district)
+
+    def features_of(self, key: str) -> Features | None:
+        """What the index keeps of report *key* (None when it is not indexed)."""
+        with self._lock:
+            slot = self._slot_of.get(key)
+            return None if slot is None else self._docs[slot].features
 
     def add(self, key: str, text: str, *, at: datetime, district: str | None = None) -> Features:
         """Index report *key* (replacing an earlier version) and return its features."""

@@ -37,7 +37,7 @@ from haoban.config import city_tz
 from haoban.db import utcnow
 from haoban.errors import Invalid
 from haoban.hotspots.clustering import Appeal, Hotspot, find_hotspots
-from haoban.hotspots.incidents import IncidentIndex, IncidentMatch, Reason
+from haoban.hotspots.incidents import Features, IncidentIndex, IncidentMatch, Reason, elsewhere
 from haoban.hotspots.models import OrderVote
 from haoban.hotspots.neardup import DocRef, Match, NearDuplicateIndex
 from haoban.orders import workflow
@@ -226,13 +226,26 @@ class _Hit:
     reasons: tuple[Reason, ...]
 
 
-def _merge_hits(copies: Sequence[Match], incidents: Sequence[IncidentMatch], limit: int) -> list[_Hit]:
+def _merge_hits(
+    copies: Sequence[Match],
+    incidents: Sequence[IncidentMatch],
+    limit: int,
+    *,
+    query: Features | None = None,
+    index: IncidentIndex | None = None,
+) -> list[_Hit]:
     """Near-copies and incident matches as one list, best first; a near-copy keeps its incident
-    reasons too when both indexes found it."""
+    reasons too when both indexes found it. With the *query*'s features and the *index*, a near copy
+    about another place (both name one, they share none: a template sent about several estates) is
+    left out."""
     by: dict[str, _Hit] = {}
     for m in incidents:
         by[m.key] = _Hit(m.key, 0.0, m.score, m.reasons)
     for c in copies:
+        if query is not None and index is not None and c.key not in by:
+            other = index.features_of(c.key)
+            if other is not None and elsewhere(query, other):
+                continue
         hit = by.get(c.key)
         reasons = (Reason("near_copy", f"{c.similarity:.2f}"), *(hit.reasons if hit else ()))
         by[c.key] = _Hit(c.key, c.similarity, 1.0, reasons)
@@ -287,7 +300,7 @@ def order_duplicates(
     copies = [m for m in ix.index.query(doc, limit=limit + 1) if m.key != order.code]
     f = ix.incidents.features(doc.text, district=order.district.name if order.district else None)
     found = ix.incidents.query(f, at=order.received_at, exclude=order.code, limit=limit + 1)
-    matches = _merge_hits(copies, found, limit + 1)
+    matches = _merge_hits(copies, found, limit + 1, query=f, index=ix.incidents)
     if order.master_id is not None:
         # A merged order's master is no news: it is listed separately.
         master_code = order.master.code if order.master else None
@@ -333,7 +346,9 @@ def check_duplicates(
         "threshold": ix.index.threshold,
         "incident_threshold": ix.incidents.threshold,
         "window_days": ix.index.window.days,
-        "candidates": _candidates(session, rt, _merge_hits(copies, found, limit)),
+        "candidates": _candidates(
+            session, rt, _merge_hits(copies, found, limit, query=f, index=ix.incidents)
+        ),
     }
 
 
