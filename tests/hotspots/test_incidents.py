@@ -34,6 +34,12 @@ BURST = (
 
 # (first report, second report, hours apart): one incident.
 SAME_INCIDENT = [
+    # a village of a three-character name, written whole by both callers: as sure as an estate
+    (
+        "衡南县茶市镇泉水村村民什么时候能喝上水？现在要到很远的地方去拖水",
+        "请求解决茶市镇泉水村村民的饮水问题，长期喝不到能喝的水",
+        24 * 5,
+    ),
     (BURST[0], BURST[1], 2),
     (BURST[0], BURST[2], 5),
     (BURST[1], BURST[2], 3),
@@ -249,6 +255,9 @@ def test_the_crossing_is_one_place_whichever_way_it_is_written() -> None:
         ("丽发搅拌站扰民", set(), {"spot:丽发搅拌站"}),
         ("要求尽快安置小区居民", set(), {"spot:尽快安置小区", "spot:求尽快安置小区"}),
         ("希望完善公交站", set(), {"spot:完善公交站"}),
+        # a three-character name with a break right before it is a whole name, not a tail of a longer one
+        ("茶市镇泉水村村民什么时候能喝上水", {"spot:泉水村", "whole:泉水村"}, set()),
+        ("魅力之城小区临街门面油烟直排", {"spot:力之城"}, {"whole:力之城"}),
     ],
 )
 def test_place_keys(text: str, expected: set[str], absent: set[str]) -> None:

@@ -554,6 +554,7 @@ def place_strength(a: PlaceSet, b: PlaceSet) -> tuple[float, str | None]:
     best_spot = ""
     best_org = 0
     org_name = ""
+    whole = False
     roads: set[str] = set()
     for k in sorted(shared):
         if k.startswith("cross:"):
@@ -565,6 +566,8 @@ def place_strength(a: PlaceSet, b: PlaceSet) -> tuple[float, str | None]:
         if k.startswith("spot:"):
             if len(k) > len(best_spot):
                 best_spot = k
+        elif k.startswith("whole:"):
+            whole = True
         elif k.startswith("org:"):
             # An organisation both name (its trade name's sorted characters): three or more shared
             # characters as sure as an estate, two as a three-character spot.
@@ -591,7 +594,9 @@ def place_strength(a: PlaceSet, b: PlaceSet) -> tuple[float, str | None]:
     if best_org >= 3:
         return 1.0, org_name
     if spot_len == 3:
-        return 0.8, best_spot[5:]
+        # a whole three-character name (泉水村, 双水湾) both write is as sure as an estate; a shared
+        # three-character tail may be two longer names' ends
+        return (1.0 if whole else 0.8), best_spot[5:]
     if best_org == 2:
         return 0.8, org_name
     if roads:

@@ -22,6 +22,10 @@ into a small set of normalised keys that two reports of one place share:
     so a name spelt in another order is one key (聚利 = 利聚), and a trade name of 3–4 characters
     also yields its first two (聚利人 → 聚利, for the platform "利聚网"). Utilities and other names
     every caller may mention (供电公司, 物业公司, 开发商) are no key.
+``whole:泉水村`` (a whole three-character name)
+    a spot name of two characters and a one-character suffix with a break right before it ("…镇泉水村",
+    "A市双水湾小区"): the whole name, not the tail of a longer one (力之城 of 魅力之城), so two reports that
+    share it name one place as surely as an estate.
 ``spot:十里天池`` (a bare estate name)
     callers often drop the suffix: "南山十里天池小区" and "我是南山十里天池的业主". A name before 小区 or
     社区, or before (的)业主 ("the owners of …"), and any name of the learnt list *names* (estates that
@@ -503,6 +507,13 @@ def analyse(
             continue
         prefix = "road:" if cls == "road" else "spot:"
         keys.update(prefix + t for t in tails)
+        if (
+            cls == "spot"
+            and suf_start - start == _MIN_NAME
+            and end - suf_start == 1
+            and tails == [norm[start:end]]
+        ):
+            keys.add("whole:" + tails[0])  # nothing but a break before its two name characters
         if cls == "road":
             # The shortest tail is the road's canonical name for crossings and numbers: both callers
             # write at least that much of it.
