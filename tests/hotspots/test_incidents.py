@@ -258,6 +258,9 @@ def test_the_crossing_is_one_place_whichever_way_it_is_written() -> None:
         # a three-character name with a break right before it is a whole name, not a tail of a longer one
         ("茶市镇泉水村村民什么时候能喝上水", {"spot:泉水村", "whole:泉水村"}, set()),
         ("魅力之城小区临街门面油烟直排", {"spot:力之城"}, {"whole:力之城"}),
+        # 城际 (intercity) ends no 城; 配套 ("the estate's own") names no school of its own
+        ("长株潭城际铁路运营的建议", set(), {"spot:长株潭城", "spot:株潭城"}),
+        ("阿普阿布小区无配套小学", {"spot:阿普阿布"}, {"spot:配套小学", "spot:无配套小学"}),
     ],
 )
 def test_place_keys(text: str, expected: set[str], absent: set[str]) -> None:

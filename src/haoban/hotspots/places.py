@@ -78,12 +78,13 @@ _SUFFIX_LENS = sorted({len(s) for s, _ in _SUFFIXES}, reverse=True)
 _BREAK_CHARS = frozenset(
     "的了在是和与及或跟同至到往从于把被将对向给让说请问诉映要想我你他她它们这那该本此其每等个"
 )
-# Words that end a name on their left even though their characters could be part of one.
+# Words that end a name on their left even though their characters could be part of one ("小区配套小学":
+# the estate's own school, no school named 配套).
 _BREAK_WORDS: tuple[str, ...] = (
     "附近", "周边", "旁边", "对面", "门口", "一带", "路段", "路口", "交叉口", "交汇处", "交界处", "十字路口",
     "楼下", "里面", "外面", "后面", "前面", "东边", "西边", "南边", "北边", "关于", "反映", "投诉", "咨询",
     "举报", "建议", "希望", "请求", "强烈", "严重", "经常", "一直", "每天", "晚上", "半夜", "凌晨", "今天",
-    "昨天", "目前", "现在", "居民", "业主", "市民", "临街", "沿街",
+    "昨天", "目前", "现在", "居民", "业主", "市民", "临街", "沿街", "配套",
 )  # fmt: skip
 # Names that end in a suffix but name no particular place.
 _GENERIC: frozenset[str] = frozenset(
@@ -194,8 +195,9 @@ _GENERIC: frozenset[str] = frozenset(
 # Endings that look like a place suffix but name an institution or an act: "期盼政府" (府),
 # "办成公办园", "九月开园" (园), "老板跑路" (abscond), "套路" (a trick).
 _NOT_PLACE_ENDINGS: tuple[str, ...] = ("政府", "办园", "开园", "入园", "建园", "出路", "生路", "跑路", "套路")
-# Words whose first character is a place suffix: "开展城镇…" names no 城, "找城管" no 城.
-_NOT_PLACE_WORDS: frozenset[str] = frozenset({"城镇", "城管", "城乡", "城区", "城市"})
+# Words whose first character is a place suffix: "开展城镇…" names no 城, "找城管" no 城, "长株潭城际铁路"
+# (intercity) no 长株潭城.
+_NOT_PLACE_WORDS: frozenset[str] = frozenset({"城镇", "城管", "城乡", "城区", "城市", "城际"})
 # "路口" and "交叉口" are not breaks: their 路 may end a road ("红湘路口").
 _BREAK_WORDS_RE = re.compile(
     "|".join(re.escape(w) for w in sorted(set(_BREAK_WORDS) - {"路口", "交叉口"}, key=len, reverse=True))
