@@ -83,7 +83,8 @@ def test_an_order_filed_through_a_is_a_duplicate_candidate_through_b_within_a_se
         assert time.monotonic() - t0 <= 1.0
 
         # B's follower keeps up without being asked: A files another order, B's cursor moves within a
-        # second (woken by NOTIFY), before anyone queries B.
+        # second (it reads new case-file events every MIN_GAP once its index is built), before anyone
+        # queries B.
         with rt.db.read() as s:
             before = s.scalar(select(func.max(OrderEvent.id)))
         other = httpx.post(
@@ -103,7 +104,7 @@ def test_an_order_filed_through_a_is_a_duplicate_candidate_through_b_within_a_se
 
         wait_for(lambda: b_feed()["last_event_id"] > (before or 0), timeout=1.0, what="B's change feed")
         feed = b_feed()
-        assert feed["alive"] and feed["notifications"] >= 1 and feed["open_orders_indexed"] == 2
+        assert feed["alive"] and feed["open_orders_indexed"] == 2
         health_a = httpx.get(a.base + "/api/v1/health").json()
         health_b = httpx.get(b.base + "/api/v1/health").json()
         assert health_a["process"]["pid"] != health_b["process"]["pid"]

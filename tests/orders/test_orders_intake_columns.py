@@ -80,7 +80,7 @@ def test_a_batch_names_fewer_columns_than_psycopg_parses_again(rt: Any) -> None:
 
 def test_on_postgresql_a_batch_is_one_insert_per_table(rt: Any, monkeypatch: Any) -> None:
     # One multi-row INSERT per table, not one statement per row: the server starts each table's insert
-    # once per batch (and the change feed's statement trigger fires once). Same rows as the prepared ones.
+    # once per batch. Same rows as the prepared ones.
     if rt.db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite keeps executemany")
     from haoban.orders import intake

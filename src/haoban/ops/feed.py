@@ -2,12 +2,14 @@
 
 The near-duplicate index of open orders already catches up before every look-up (the case-file events
 after the last id it saw); this follower does the same in the background, so a look-up never pays for
-a long catch-up and an order filed on any process is a candidate on this one within a second. On
-PostgreSQL a statement trigger on ``order_events``, ``knowledge_articles`` and ``users`` sends ``NOTIFY
-haoban_changes`` when a write commits, and the follower, ``LISTEN``-ing, wakes at once (a changed
-account drops the process's cached accounts: a revoked token is refused everywhere); without a
-notification (SQLite, a lost connection) it looks every ``interval`` seconds. Memory stays bounded: the
-index holds open orders inside the duplicate window only, and the follower keeps a cursor, not rows.
+a long catch-up and an order filed on any process is a candidate on this one within a second. Once a
+look-up has built the index, the follower reads new case-file events every ``MIN_GAP`` seconds: one
+indexed range query, where a ``NOTIFY`` per write would have serialised every writer's commit (see
+migration 0045). Account and article changes are rare and must reach every process at once (a revoked
+token is refused everywhere): on PostgreSQL a statement trigger on ``knowledge_articles`` and ``users``
+sends ``NOTIFY haoban_changes`` and the follower, ``LISTEN``-ing, wakes at once; on SQLite it looks
+every ``interval`` seconds. Memory stays bounded: the index holds open orders inside the duplicate
+window only, and the follower keeps a cursor, not rows.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from haoban.metrics import RESIDENT_BYTES, resident_bytes
 
 log = logging.getLogger(__name__)
 CHANNEL = "haoban_changes"
-MIN_GAP = 0.2  # seconds between two catch-ups while notifications keep coming
+MIN_GAP = 0.2  # seconds between two reads of new case-file events once the index is built
 
 
 class ChangeFeed:
@@ -99,16 +101,10 @@ class ChangeFeed:
         with psycopg.connect(conninfo(self.rt.db.url), autocommit=True) as conn:
             conn.execute(f"LISTEN {CHANNEL}")
             while not self._stop.is_set():
-                # Wake at the first notification (or after interval), then gather what else came in
-                # during a short pause.
-                tables = {n.payload for n in conn.notifies(timeout=self.interval, stop_after=1)}
-                # Under load, one catch-up per MIN_GAP serves many commits; a process whose index is
-                # not built yet has nothing to catch up on but accounts and articles.
-                pause = MIN_GAP - (time.monotonic() - self.synced_at)
-                if tables and pause > 0:
-                    self._stop.wait(pause)
+                # Wake at an account or article change, else after MIN_GAP (the index is followed)
+                # or interval (nothing to follow yet but the caches' clocks).
+                timeout = MIN_GAP if self._index_built() else self.interval
+                tables = {n.payload for n in conn.notifies(timeout=timeout, stop_after=1)}
                 tables |= {n.payload for n in conn.notifies(timeout=0.0)}
-                if tables == {"order_events"} and not self._index_built():
-                    continue
                 self.wakeups += bool(tables)
                 self.sync(knowledge="knowledge_articles" in tables, accounts="users" in tables)
