@@ -520,6 +520,12 @@ def test_kinds_that_differ_only_after_the_opening_do_not_refuse_a_pair() -> None
             "金色家园退房事件怎么处理？两百多户的钱退不回来",
             "退房",
         ),
+        # 午餐: a word too rare for the learnt vocabulary is rare enough
+        (
+            "石鼓区求实中学午餐伙食太差劲，饭半生不熟，菜像猪食",
+            "求实中学学生餐午餐吃的肉是臭的！孩子吃了都呕吐",
+            "午餐",
+        ),
     ],
 )
 def test_a_rare_word_both_openings_share_is_their_problem_when_no_kind_names_one(

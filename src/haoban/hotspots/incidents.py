@@ -20,7 +20,8 @@ problem
     problem shared in the body. (A matcher may also relate two kinds whose learnt vectors, below,
     meet: ``Matcher(kind_relate=KIND_RELATE)``; it is off by default, see ``KIND_RELATE``.)
     When neither opening names a known problem, a rare word both openings share (维修基金, 退房, 伙食:
-    IDF ≥ ``RARE_IDF`` in the learnt vocabulary, place names blanked) at a place both name surely (an
+    IDF ≥ ``RARE_IDF`` in the learnt vocabulary; 午餐: a dictionary word too rare for that vocabulary;
+    place names blanked) at a place both name surely (an
     estate, a crossing, two roads: not one road) stands in for it, scored as a kind shared in the body
     and shown as the problem ("退房").
 time
@@ -69,7 +70,7 @@ import numpy as np
 
 from haoban.dispatch.gazetteer import Gazetteer, default_gazetteer
 from haoban.hotspots.places import PlaceSet, _normalise, analyse, place_spans
-from haoban.textutil import _jieba
+from haoban.textutil import HOTLINE_STOPWORDS, _jieba
 
 __all__ = [
     "Features",
@@ -98,8 +99,9 @@ HEAD_PLACE_FACTOR = 0.85  # place shared only outside both first sentences
 KIND_BODY = 0.6  # a problem kind shared, but not in both first sentences
 KIND_NONE = 0.3  # one of the two names no known problem
 # Neither opening names a known problem, yet both openings share a rare word (维修基金, 退房, 伙食: in
-# under ~1.2 % of messages by the learnt vocabulary's IDF) at a place both name surely: that word is
-# the problem they share, scored as a kind shared in the body (KIND_BODY).
+# under ~1.2 % of messages by the learnt vocabulary's IDF; 午餐: a word too rare for the vocabulary)
+# at a place both name surely: that word is the problem they share, scored as a kind shared in the
+# body (KIND_BODY).
 RARE_IDF = 4.4
 WORDS_FULL = 0.4  # word cosine at which the words signal is full
 DEFAULT_WINDOW = timedelta(days=30)
@@ -125,6 +127,7 @@ _PROBLEM_WORDS = 64  # problem words kept per report (first occurrences, in text
 _LASTING = re.compile("长期|长年|常年|经常|时常|频繁|反复|多次|屡次|持续|几个月|数月|半年|多年|至今|迟迟")
 _MASKED_DISTRICT = re.compile(r"[A-Z]\d{1,3}[区县市]")
 _MAX_TEXT = 400
+_CJK_WORD = re.compile("[\u4e00-\u9fff]+")
 # The first sentence (a board message's subject, a caller's opening words), at most 60 characters.
 _HEAD_CHARS = 60
 _HEAD = re.compile(rf"[^。！？!?；;\n]{{1,{_HEAD_CHARS}}}")
@@ -270,8 +273,8 @@ class Features:
     lasting: bool = False  # the report calls its problem lasting (长期, 经常 …): no one-off event
     # vocabulary ids (``wordlists/problem_vectors.txt``) of the report's words outside place names
     problem: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint16))
-    # vocabulary ids of the opening's rare words (IDF ≥ RARE_IDF) outside place names
-    head_rare: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint16))
+    # the opening's rare words outside place names, rarest first (see Matcher.rare_words)
+    head_rare: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -428,23 +431,35 @@ class Matcher:
         # the vocabulary lookup drops stop words, single characters and numbers.
         return self.vectors.ids(_jieba().lcut("".join(chars), HMM=False))
 
-    def rare_words(self, head: str, spans: Sequence[tuple[int, int]]) -> np.ndarray:
-        """Sorted vocabulary ids of the rare words (IDF ≥ ``RARE_IDF``) of an opening, place names
-        blanked (*spans* may run past it)."""
-        if not len(self.vectors):
-            return np.zeros(0, dtype=np.uint16)
+    def rare_words(self, head: str, spans: Sequence[tuple[int, int]]) -> tuple[str, ...]:
+        """The rare words of an opening, place names blanked (*spans* may run past it), rarest first:
+        jieba dictionary words of 2+ Chinese characters that the learnt vocabulary (its 6,000 most
+        frequent words) does not hold (午餐), then vocabulary words of IDF ≥ ``RARE_IDF``; stop words
+        and hotline stop words never."""
+        v = self.vectors
+        if not len(v):
+            return ()
         n = len(head)
-        ids = self.problem_words(head, [(s, min(e, n)) for s, e in spans if s < n])
-        return np.unique(ids[self.vectors.idf[ids] >= RARE_IDF]) if len(ids) else ids
+        chars = list(head)
+        for start, end in spans:
+            if start < n:
+                chars[start : min(end, n)] = "，" * (min(end, n) - start)
+        found: dict[str, float] = {}
+        for w in _jieba().lcut("".join(chars), HMM=False):
+            i = v.index.get(w)
+            if i is not None:
+                if v.idf[i] >= RARE_IDF:
+                    found[w] = float(v.idf[i])
+            elif len(w) >= 2 and _CJK_WORD.fullmatch(w) and w not in HOTLINE_STOPWORDS:
+                found[w] = math.inf
+        return tuple(sorted(found, key=lambda w: (-found[w], w)))
 
     def rare_shared(self, a: Features, b: Features) -> str | None:
-        """The rarest word both openings share (see ``RARE_IDF``), or None."""
-        if not len(a.head_rare) or not len(b.head_rare):
+        """The rarest word both openings share (see ``rare_words``), or None."""
+        if not a.head_rare or not b.head_rare:
             return None
-        common = np.intersect1d(a.head_rare, b.head_rare, assume_unique=True)
-        if not len(common):
-            return None
-        return self.vectors.words[int(common[np.argmax(self.vectors.idf[common])])]
+        other = set(b.head_rare)
+        return next((w for w in a.head_rare if w in other), None)
 
     def learnt(self, a: Features, b: Features) -> float:
         """The learnt problem similarity of *a* and *b* (0 – 1)."""
