@@ -811,7 +811,7 @@ class IncidentIndex:
             districts=kinds(f.districts, f.districts),
             lasting=f.lasting,
             problem=f.problem,
-            head_rare=f.head_rare,
+            head_rare=tuple(intern(w, w) for w in f.head_rare),
         )
 
     def add_features(self, key: str, f: Features, *, at: datetime) -> None:
