@@ -11,6 +11,8 @@ apart have their own names:
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -100,3 +102,13 @@ def _step(
     now: datetime | None,
 ) -> None:
     apply_action(session, rt, code=code, action=action, data=ActionRequest(**fields), actor=actor, now=now)
+
+
+def run_async(coroutine: Any) -> Any:
+    """Run *coroutine* to its end on a thread of its own: another test in this process (a browser test's
+    sync API) may have left an event loop running in this one, where ``asyncio.run`` refuses to start."""
+    out: list[Any] = []
+    runner = threading.Thread(target=lambda: out.append(asyncio.run(coroutine)))
+    runner.start()
+    runner.join()
+    return out[0]

@@ -4,7 +4,6 @@ while an account change still does, so a revoked token reaches every process at 
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import psycopg
@@ -15,7 +14,7 @@ from haoban.auth.models import User
 from haoban.jobs.pg import conninfo
 from haoban.orders.intake import IntakeWriter, create_order, prepare_order
 from haoban.orders.schemas import OrderCreate
-from tests.builders import actors
+from tests.builders import actors, run_async
 from tests.conftest import BACKEND
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgresql", reason="LISTEN/NOTIFY: PostgreSQL only")
@@ -34,7 +33,7 @@ def test_case_file_writes_notify_no_one_and_account_changes_do(rt: Any, db_url: 
         # The intake writer's batch (its own pipelined round trip) and an order written in a session.
         writer = IntakeWriter(rt.db)
         try:
-            created = asyncio.run(writer.submit(prepare_order(rt, data=order, actor=operator)))
+            created = run_async(writer.submit(prepare_order(rt, data=order, actor=operator)))
         finally:
             writer.close()
         assert created.code

@@ -5,25 +5,15 @@ written together rather than the first of them alone (see IntakeWriter's notes).
 from __future__ import annotations
 
 import asyncio
-import threading
 from typing import Any
 
 from haoban.orders.intake import IntakeWriter, prepare_order
 from haoban.orders.schemas import OrderCreate
-from tests.builders import actors
+from tests.builders import actors, run_async
 
 
 def _data(i: int) -> OrderCreate:
     return OrderCreate(content=f"第{i}号：东风路的路灯不亮了，请修理。", type="complaint")
-
-
-def _run(coroutine: Any) -> Any:
-    """Run on a thread of its own: another test in this process may have left an event loop here."""
-    out: list[Any] = []
-    runner = threading.Thread(target=lambda: out.append(asyncio.run(coroutine)))
-    runner.start()
-    runner.join()
-    return out[0]
 
 
 def _writer_with_batches(rt: Any, gather: float) -> tuple[IntakeWriter, list[int], list[int]]:
@@ -68,7 +58,7 @@ def test_callers_coming_back_one_by_one_are_written_in_one_batch(rt: Any) -> Non
         return [*first, *again]
 
     try:
-        codes = _run(go())
+        codes = run_async(go())
     finally:
         writer.close()
     assert len(set(codes)) == 8
@@ -87,7 +77,7 @@ def test_a_lone_caller_never_waits_and_a_short_batch_waits_at_most_gather(rt: An
         return codes
 
     try:
-        codes = _run(go())
+        codes = run_async(go())
     finally:
         writer.close()
     assert len(set(codes)) == 6
