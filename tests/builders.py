@@ -105,10 +105,21 @@ def _step(
 
 
 def run_async(coroutine: Any) -> Any:
-    """Run *coroutine* to its end on a thread of its own: another test in this process (a browser test's
-    sync API) may have left an event loop running in this one, where ``asyncio.run`` refuses to start."""
+    """Run *coroutine* to its end on a thread of its own and return its result (or raise its error here):
+    a browser test's sync API earlier in this process may have left an event loop running in this
+    thread, where ``asyncio.run`` refuses to start."""
     out: list[Any] = []
-    runner = threading.Thread(target=lambda: out.append(asyncio.run(coroutine)))
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            out.append(asyncio.run(coroutine))
+        except BaseException as e:  # re-raised in the caller's thread
+            errors.append(e)
+
+    runner = threading.Thread(target=target)
     runner.start()
     runner.join()
+    if errors:
+        raise errors[0]
     return out[0]

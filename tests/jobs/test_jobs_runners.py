@@ -4,8 +4,6 @@ a job deferred in a transaction exists only if that transaction commits."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,28 +15,11 @@ from haoban.jobs import REGISTRY, cron_every, defer, get, uses_procrastinate
 from haoban.jobs.inprocess import InProcessRunner
 from haoban.jobs.models import JobFailure
 from haoban.notifications.models import OutboxMessage
+from tests.builders import run_async
 from tests.conftest import BACKEND
 from tests.jobs import jobmods  # noqa: F401  (registers the tests' jobs)
 
 needs_pg = pytest.mark.skipif(BACKEND != "postgresql", reason="procrastinate runs on PostgreSQL only")
-
-
-def run_off_thread(coro: Any) -> None:
-    """asyncio.run in a thread of its own: a browser test's Playwright loop may be running in this one."""
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            asyncio.run(coro)
-        except BaseException as e:  # re-raised in the test's thread
-            errors.append(e)
-
-    t = threading.Thread(target=target)
-    t.start()
-    t.join()
-    if errors:
-        raise errors[0]
-
 
 
 def wait_for(check: Callable[[], Any], *, timeout: float = 20.0, what: str = "condition") -> Any:
@@ -170,10 +151,10 @@ def test_jobs_that_succeeded_more_than_a_day_ago_are_pruned_failed_ones_kept(rt:
                 await app.tasks[PRUNE].defer_async(timestamp=0)
             await app.run_worker_async(wait=False, install_signal_handlers=False, queues=["default"])
 
-    run_off_thread(work(prune=False))
+    run_async(work(prune=False))
     for _ in range(5):  # the failing job's retries come due after their back-off
         time.sleep(1.2)
-        run_off_thread(work(prune=False))
+        run_async(work(prune=False))
     with rt.db.write() as s:
         s.execute(
             text(
@@ -182,7 +163,7 @@ def test_jobs_that_succeeded_more_than_a_day_ago_are_pruned_failed_ones_kept(rt:
                 "WHERE args->>'key' = 'old' OR task_name = 'tests.always_fails')"
             )
         )
-    run_off_thread(work(prune=True))
+    run_async(work(prune=True))
     with rt.db.read() as s:
         left = s.execute(
             text(
@@ -212,10 +193,14 @@ def test_a_lagging_worker_cannot_defer_a_period_again_once_a_newer_one_is_deferr
         assert defer_period(s, 1_001) is None  # the same period from the other worker
         assert defer_period(s, 1_000) is None  # the late worker's older period
         assert defer_period(s, 1_002) is not None
-        periods = s.execute(
-            text(
-                "SELECT args->>'timestamp' FROM procrastinate_jobs WHERE task_name = 'orders.sweep' "
-                "ORDER BY id"
+        periods = (
+            s.execute(
+                text(
+                    "SELECT args->>'timestamp' FROM procrastinate_jobs WHERE task_name = 'orders.sweep' "
+                    "ORDER BY id"
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     assert periods == ["1000", "1001", "1002"]
