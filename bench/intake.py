@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 import httpx
-from benchutil import create_database, machine
+from benchutil import create_database, drop_database, machine
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -105,10 +105,16 @@ def start_bare(tmp: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], st
     return proc, base
 
 
+CREATED: list[str] = []  # the PostgreSQL databases this run made: dropped when it ends
+
+
 def prepare_db(db: str, tmp: Path) -> str:
     if db == "sqlite":
         return f"sqlite:///{tmp / 'bench.db'}"
-    return create_database(PG_ADMIN, f"haoban_bench_{os.getpid()}")
+    name = f"haoban_bench_{os.getpid()}"
+    if name not in CREATED:
+        CREATED.append(name)
+    return create_database(PG_ADMIN, name)
 
 
 BASELINE: str | None = None  # --baseline: the src/ directory of the code to compare against
@@ -266,8 +272,9 @@ def main() -> None:
     ap.add_argument("--simulate", type=int, default=0, help="creates over two servers, then checked")
     ap.add_argument(
         "--baseline",
-        help="with --workers: also run the code in this src/ directory (e.g. an older commit's "
-        "`git archive … src | tar -x`), interleaved with the current code, rows labelled before/after",
+        help="with --workers: also run the code in this src/ directory (e.g. a git worktree of an older "
+        "commit: its data/ must sit beside src/), interleaved with the current code, rows labelled "
+        "before/after",
     )
     args = ap.parse_args()
     if args.workers:
@@ -561,4 +568,8 @@ def write_section(path: Path, heading: str, section: str) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        for name in CREATED:
+            drop_database(PG_ADMIN, name)
